@@ -1,0 +1,116 @@
+/**
+ * Typed errors of the Mindee client. Every message is written to be shown to a person or a
+ * model as is: what failed, why, and what to do next. None of them ever carries the API key.
+ */
+
+export interface ProblemDetail {
+  pointer: string | null;
+  detail: string;
+}
+
+/** Base class: everything the client throws on purpose is a MindeeError. */
+export class MindeeError extends Error {
+  override name = 'MindeeError';
+  /** What the caller can do about it, in one sentence; tools append it to their message. */
+  readonly hint: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.hint = options?.hint;
+  }
+}
+
+/** The API answered with an error status (RFC 9457 body when it sent one). */
+export class MindeeApiError extends MindeeError {
+  override name = 'MindeeApiError';
+  readonly status: number;
+  readonly code: string | null;
+  readonly title: string | null;
+  readonly detail: string | null;
+  readonly errors: ProblemDetail[];
+  readonly retryAfterSeconds: number | null;
+  constructor(init: {
+    status: number;
+    code?: string | null;
+    title?: string | null;
+    detail?: string | null;
+    errors?: ProblemDetail[];
+    retryAfterSeconds?: number | null;
+    /** What was being done, e.g. "enqueue the document". */
+    action: string;
+  }) {
+    const status = init.status;
+    const title = init.title ?? null;
+    const detail = init.detail ?? null;
+    const errors = init.errors ?? [];
+    const parts = [`Mindee API refused to ${init.action}: HTTP ${status}`];
+    if (init.code) parts[0] += ` (${init.code})`;
+    const text = [title, detail].filter((s): s is string => !!s && s.length > 0);
+    if (text.length) parts.push(text.join(' — '));
+    for (const e of errors) parts.push(e.pointer ? `${e.pointer}: ${e.detail}` : e.detail);
+    super(parts.join('. ').replace(/\.\./g, '.'), { hint: hintForStatus(status, init.code ?? null) });
+    this.status = status;
+    this.code = init.code ?? null;
+    this.title = title;
+    this.detail = detail;
+    this.errors = errors;
+    this.retryAfterSeconds = init.retryAfterSeconds ?? null;
+  }
+}
+
+function hintForStatus(status: number, code: string | null): string | undefined {
+  switch (status) {
+    case 400:
+      return 'A required parameter is missing; check the arguments and try again.';
+    case 401:
+      return code === '401-008'
+        ? 'No API key reached Mindee: set MINDEE_V2_API_KEY to a v2 key (md_…) in the MCP server configuration.'
+        : 'The API key was rejected: check MINDEE_V2_API_KEY is a valid Mindee v2 key (md_…, v1 keys do not work) with no "Bearer" prefix.';
+    case 402:
+      return 'The account plan does not include this option, or its quota is used up: drop the option or check the plan on the Mindee platform.';
+    case 403:
+      return 'The API key has no access to this model or resource: check the model id belongs to this organisation.';
+    case 404:
+      return 'Not found: the id may be wrong, the result may not be ready yet, may have expired (results are kept 1–24 h), or was deleted after being fetched.';
+    case 422:
+      return 'Mindee could not accept the request as sent: correct the fields named above and try again.';
+    case 429:
+      return 'Mindee rate limit reached: wait a little, then try again.';
+    default:
+      return status >= 500 ? 'Mindee had a server-side problem: try again in a moment.' : undefined;
+  }
+}
+
+/** A request or a wait ran out of time. */
+export class MindeeTimeoutError extends MindeeError {
+  override name = 'MindeeTimeoutError';
+}
+
+/** The connection failed: refused, reset, DNS, TLS… */
+export class MindeeNetworkError extends MindeeError {
+  override name = 'MindeeNetworkError';
+}
+
+/** The caller (user or model) gave an input that cannot be sent: fix it and call again. */
+export class MindeeInputError extends MindeeError {
+  override name = 'MindeeInputError';
+}
+
+/** The API answered 2xx with a body that does not have the documented shape. */
+export class MindeeResponseError extends MindeeError {
+  override name = 'MindeeResponseError';
+}
+
+/** A URL handed out by the API points at another origin: the key is not sent there. */
+export class MindeeOriginError extends MindeeError {
+  override name = 'MindeeOriginError';
+}
+
+/** The caller's AbortSignal fired (a cancelled tool call). */
+export class MindeeAbortError extends MindeeError {
+  override name = 'MindeeAbortError';
+}
+
+/** No API key is configured. */
+export class MindeeConfigError extends MindeeError {
+  override name = 'MindeeConfigError';
+}

@@ -114,3 +114,27 @@ export class MindeeAbortError extends MindeeError {
 export class MindeeConfigError extends MindeeError {
   override name = 'MindeeConfigError';
 }
+
+/** A job ended in `Failed`: the document was accepted but could not be processed. */
+export class MindeeJobFailedError extends MindeeError {
+  override name = 'MindeeJobFailedError';
+  readonly jobId: string;
+  readonly problem: { status: number | null; code: string | null; title: string | null; detail: string | null; errors: ProblemDetail[] } | null;
+  constructor(jobId: string, problem: MindeeJobFailedError['problem']) {
+    const parts: string[] = [];
+    if (problem) {
+      const head = [problem.code, problem.title].filter(Boolean).join(' ');
+      if (head) parts.push(head);
+      if (problem.detail) parts.push(problem.detail);
+      for (const e of problem.errors) parts.push(e.pointer ? `${e.pointer}: ${e.detail}` : e.detail);
+    }
+    super(`Mindee could not process the document (job ${jobId} failed)${parts.length ? `: ${parts.join(' — ')}` : '.'}`, {
+      hint:
+        problem?.status && problem.status < 500
+          ? hintForStatus(problem.status, problem.code)
+          : 'The inference failed on Mindee\'s side: try again; if it keeps failing, the document may be unreadable or unsuited to this model.',
+    });
+    this.jobId = jobId;
+    this.problem = problem;
+  }
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+/**
+ * argv + env → config → start: the stdio MCP server (against Mindee, or with --emulator against
+ * an in-process emulator), or `emulator` alone. stdout belongs to JSON-RPC; all else to stderr.
+ */
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { MindeeClient } from './client/mindee-client.js';
+import { ConfigError, USAGE, parseCommand, type Config } from './config.js';
+import { FileAccess } from './files/access.js';
+import { createLogger, type LogLevel } from './log.js';
+import { createServer } from './server.js';
+import { VERSION } from './version.js';
+
+const MISSING_KEY_HINT =
+  'Set MINDEE_V2_API_KEY (a Mindee v2 key, md_…) in the "env" of this server in your MCP client configuration, ' +
+  'or start the server with --emulator to try it against the built-in local emulator.';
+
+async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  let command;
+  try {
+    command = parseCommand(argv, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`mindee-mcp: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    case 'version':
+      process.stdout.write(`${VERSION}\n`);
+      return;
+    case 'emulator': {
+      const { runEmulatorCli } = await import('./emulator/index.js');
+      await runEmulatorCli(command.argv);
+      return;
+    }
+    case 'serve':
+      await serve(command.config, env);
+  }
+}
+
+async function serve(config: Config, env: NodeJS.ProcessEnv): Promise<void> {
+  const level = (['debug', 'info', 'warn', 'error'].includes(env.MINDEE_MCP_LOG_LEVEL ?? '') ? env.MINDEE_MCP_LOG_LEVEL : 'info') as LogLevel;
+  let apiKey = config.apiKey;
+  let baseUrl = config.baseUrl;
+  let closeEmulator: (() => Promise<void>) | undefined;
+
+  if (config.emulator) {
+    const { startEmulator } = await import('./emulator/index.js');
+    const processingMs = env.MINDEE_MCP_EMULATOR_PROCESSING_MS ? Number(env.MINDEE_MCP_EMULATOR_PROCESSING_MS) : undefined;
+    const emulator = await startEmulator(Number.isFinite(processingMs) ? { processingMs } : {});
+    // The real key, if one is set, is never sent to the emulator.
+    apiKey = emulator.apiKey;
+    baseUrl = emulator.url;
+    closeEmulator = () => emulator.close();
+  }
+
+  const client = new MindeeClient({
+    apiKey,
+    baseUrl,
+    requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+    missingKeyHint: MISSING_KEY_HINT,
+  });
+  const secrets = [config.apiKey, apiKey].filter((k): k is string => !!k);
+  const log = createLogger({ level, redact: (s) => secrets.reduce((t, k) => t.split(k).join('[redacted]'), s) });
+  const files = new FileAccess({ allowedDirs: config.allowedDirs });
+  for (const warning of files.warnings) log.warn(warning);
+
+  const server = createServer({ client, files, log, settings: { maxWaitSeconds: config.maxWaitSeconds, heartbeatMs: 2500 } });
+  const transport = new StdioServerTransport();
+
+  let closing = false;
+  const shutdown = async (why: string) => {
+    if (closing) return;
+    closing = true;
+    log.debug(`shutting down (${why})`);
+    const force = setTimeout(() => process.exit(0), 3000);
+    force.unref();
+    await Promise.allSettled([server.close(), client.close(), closeEmulator?.()]);
+    process.exit(0);
+  };
+  // StdioServerTransport does not end the process when the host closes stdin: do it here.
+  process.stdin.on('end', () => void shutdown('stdin ended'));
+  process.stdin.on('close', () => void shutdown('stdin closed'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  await server.connect(transport);
+  const where = config.emulator ? `the local emulator at ${baseUrl}` : baseUrl;
+  log.info(`mindee-mcp ${VERSION} serving on stdio, Mindee API: ${where}${apiKey ? '' : ' (no API key set: tool calls will explain how to set one)'}`);
+  log.info(`allowed directories: ${files.directories().join(', ') || '(none: file_path is refused until one is configured or the client shares roots)'}`);
+}
+
+main(process.argv.slice(2), process.env).catch((error: unknown) => {
+  process.stderr.write(`mindee-mcp: fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,487 @@
+/**
+ * The Mindee v2 HTTP client: one keep-alive connection pool, the key sent only to the
+ * configured origin, time-outs on every request, a shared rate budget, typed errors.
+ * It speaks the API's words (job, inference, model_id) and knows nothing of MCP.
+ */
+import { Agent, FormData, request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
+import {
+  MindeeAbortError,
+  MindeeApiError,
+  MindeeConfigError,
+  MindeeError,
+  MindeeInputError,
+  MindeeNetworkError,
+  MindeeOriginError,
+  MindeeResponseError,
+  MindeeTimeoutError,
+} from './errors.js';
+import { DEFAULT_POLLING, RateBudget, abortError, nextPollDelay, sleep, type PollingOptions } from './polling.js';
+import {
+  inferenceResponseSchema,
+  jobResponseSchema,
+  problemSchema,
+  searchModelsResponseSchema,
+  type Inference,
+  type Job,
+  type Product,
+  type SearchModelsResponse,
+} from './schemas.js';
+import { USER_AGENT } from '../version.js';
+
+export const DEFAULT_BASE_URL = 'https://api-v2.mindee.net';
+
+/** Mindee's documented limits per organisation are 200 POST and 1200 GET a minute; stay under. */
+export const DEFAULT_RATE_LIMITS = { postPerMinute: 180, getPerMinute: 1080 };
+
+export interface MindeeClientOptions {
+  apiKey: string | undefined;
+  baseUrl?: string;
+  /** Per-request time-out, milliseconds (MINDEE_REQUEST_TIMEOUT is in seconds). */
+  requestTimeoutMs?: number;
+  /** For tests: an undici MockAgent or any dispatcher. The client then does not own it. */
+  dispatcher?: Dispatcher;
+  polling?: Partial<PollingOptions>;
+  rateLimits?: { postPerMinute: number; getPerMinute: number };
+  userAgent?: string;
+  /** How the client explains a missing key; the CLI points at --emulator. */
+  missingKeyHint?: string;
+}
+
+/** What is uploaded: a file (streamed from its Blob) or a URL Mindee fetches itself. */
+export type UploadDocument = { kind: 'file'; blob: Blob; filename: string } | { kind: 'url'; url: string };
+
+export interface EnqueueParams {
+  modelId: string;
+  product?: Product;
+  alias?: string;
+  webhookIds?: string[];
+  rag?: boolean;
+  rawText?: boolean;
+  polygon?: boolean;
+  confidence?: boolean;
+  textContext?: string;
+  /** `{replace: {fields: [...]}}` as an object or an already serialised JSON string. */
+  dataSchema?: unknown;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Absolute time (ms since epoch) no request may run past. */
+  deadline?: number;
+}
+
+export interface WaitProgress {
+  jobId: string;
+  status: string;
+  polls: number;
+  elapsedMs: number;
+}
+
+export interface WaitOptions extends CallOptions {
+  onProgress?: (progress: WaitProgress) => void;
+  /** When the job was enqueued (ms since epoch), if known: it places the polls. */
+  startedAt?: number;
+  /** Fetch the result once processed (default true). */
+  fetchResult?: boolean;
+}
+
+export type WaitOutcome =
+  | { state: 'processed'; job: Job; inference: Inference | null; resultError: MindeeError | null; polls: number }
+  | { state: 'failed'; job: Job; polls: number }
+  | { state: 'processing'; job: Job; polls: number };
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+const EXTRACTION_ONLY: Array<keyof EnqueueParams> = ['rag', 'rawText', 'polygon', 'confidence', 'textContext', 'dataSchema'];
+
+/** Checks an id that goes into a URL path: letters, digits, `-` and `_` only. */
+export function checkId(id: string, what: string): string {
+  if (!ID_PATTERN.test(id)) {
+    throw new MindeeInputError(
+      `Invalid ${what} ${JSON.stringify(id.length > 80 ? `${id.slice(0, 80)}…` : id)}: ids contain only letters, digits, "-" and "_".`,
+      { hint: `Pass the ${what} exactly as a previous call returned it.` },
+    );
+  }
+  return encodeURIComponent(id);
+}
+
+/** The inference id at the end of a result URL (`…/inferences/{id}` or `…/results/{id}`). */
+export function inferenceIdFromResultUrl(resultUrl: string | null): string | null {
+  if (!resultUrl) return null;
+  try {
+    const last = new URL(resultUrl).pathname.split('/').filter(Boolean).pop();
+    return last && ID_PATTERN.test(decodeURIComponent(last)) ? decodeURIComponent(last) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The product whose results a result URL points at. */
+export function productFromResultUrl(resultUrl: string | null): Product | null {
+  if (!resultUrl) return null;
+  try {
+    const parts = new URL(resultUrl).pathname.split('/').filter(Boolean);
+    const i = parts.lastIndexOf('products');
+    if (i >= 0 && parts[i + 2] === 'results') return parts[i + 1] as Product;
+    if (parts.includes('inferences')) return 'extraction';
+  } catch {
+    // fall through
+  }
+  return null;
+}
+
+export class MindeeClient {
+  readonly baseUrl: URL;
+  readonly requestTimeoutMs: number;
+  readonly polling: PollingOptions;
+  readonly budgets: { get: RateBudget; post: RateBudget };
+  private readonly apiKey: string | undefined;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly userAgent: string;
+  private readonly missingKeyHint: string;
+  /** When this process enqueued each job it still waits for: the poll schedule counts from it. */
+  private readonly enqueuedAt = new Map<string, number>();
+
+  constructor(options: MindeeClientOptions) {
+    const base = options.baseUrl ?? DEFAULT_BASE_URL;
+    this.baseUrl = new URL(base.endsWith('/') ? base : `${base}/`);
+    this.apiKey = options.apiKey && options.apiKey.length > 0 ? options.apiKey : undefined;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
+    this.polling = { ...DEFAULT_POLLING, ...options.polling };
+    const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
+    this.budgets = { get: new RateBudget(limits.getPerMinute), post: new RateBudget(limits.postPerMinute) };
+    this.userAgent = options.userAgent ?? USER_AGENT;
+    this.missingKeyHint = options.missingKeyHint ?? 'Set MINDEE_V2_API_KEY to a Mindee v2 API key (md_…).';
+    if (options.dispatcher) {
+      this.dispatcher = options.dispatcher;
+      this.ownsDispatcher = false;
+    } else {
+      this.dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
+      this.ownsDispatcher = true;
+    }
+  }
+
+  get hasApiKey(): boolean {
+    return this.apiKey !== undefined;
+  }
+
+  /** Replaces every occurrence of the API key in a text: errors never carry it. */
+  redact(text: string): string {
+    return this.apiKey ? text.split(this.apiKey).join('[redacted]') : text;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  // ---- routes ------------------------------------------------------------------------------
+
+  async enqueue(document: UploadDocument, params: EnqueueParams, options: CallOptions = {}): Promise<Job> {
+    const product = params.product ?? 'extraction';
+    if (product !== 'extraction') {
+      const extra = EXTRACTION_ONLY.filter((k) => params[k] !== undefined);
+      if (extra.length > 0) {
+        throw new MindeeInputError(
+          `The option(s) ${extra.map(snake).join(', ')} apply only to the extraction product, not to ${product}.`,
+          { hint: 'Remove them, or use product "extraction".' },
+        );
+      }
+    }
+    checkId(params.modelId, 'model_id');
+    const path = product === 'extraction' ? 'v2/inferences/enqueue' : `v2/products/${product}/enqueue`;
+    const form = new FormData();
+    form.append('model_id', params.modelId);
+    if (document.kind === 'file') form.append('file', document.blob, document.filename);
+    else form.append('url', document.url);
+    if (params.alias !== undefined) form.append('alias', params.alias);
+    if (params.webhookIds && params.webhookIds.length > 0) {
+      for (const id of params.webhookIds) checkId(id, 'webhook id');
+      form.append('webhook_ids', params.webhookIds.join(','));
+    }
+    for (const [key, name] of [
+      ['rag', 'rag'],
+      ['rawText', 'raw_text'],
+      ['polygon', 'polygon'],
+      ['confidence', 'confidence'],
+    ] as const) {
+      const value = params[key];
+      if (value !== undefined) form.append(name, value ? 'true' : 'false');
+    }
+    if (params.textContext !== undefined) form.append('text_context', params.textContext);
+    if (params.dataSchema !== undefined) {
+      form.append('data_schema', typeof params.dataSchema === 'string' ? params.dataSchema : JSON.stringify(params.dataSchema));
+    }
+    const response = await this.send('POST', this.url(path), 'enqueue the document', { ...options, body: form });
+    const job = this.parse(jobResponseSchema, response, 'enqueue the document').job;
+    this.enqueuedAt.set(job.id, Date.now());
+    // Forget jobs nobody waits for, so a long-running server keeps a bounded map.
+    if (this.enqueuedAt.size > 10_000) this.enqueuedAt.delete(this.enqueuedAt.keys().next().value!);
+    return job;
+  }
+
+  async getJob(jobId: string, options: CallOptions = {}): Promise<Job> {
+    const id = checkId(jobId, 'job_id');
+    const response = await this.send('GET', this.url(`v2/jobs/${id}`), 'return the job status', options);
+    return this.parse(jobResponseSchema, response, 'return the job status').job;
+  }
+
+  /**
+   * Fetches a result by inference id (on the configured origin) or by the job's `result_url`
+   * (refused if it points at another origin: the key is never sent there).
+   */
+  async getResult(target: { inferenceId: string; product?: Product } | { resultUrl: string }, options: CallOptions = {}): Promise<Inference> {
+    let url: URL;
+    if ('resultUrl' in target) {
+      url = this.sameOrigin(target.resultUrl, 'result_url');
+    } else {
+      const id = checkId(target.inferenceId, 'inference_id');
+      const product = target.product ?? 'extraction';
+      url = this.url(product === 'extraction' ? `v2/inferences/${id}` : `v2/products/${product}/results/${id}`);
+    }
+    const response = await this.send('GET', url, 'return the result', options);
+    return this.parse(inferenceResponseSchema, response, 'return the result').inference;
+  }
+
+  async searchModels(query: { name?: string; modelType?: string; page?: number; perPage?: number } = {}, options: CallOptions = {}): Promise<SearchModelsResponse> {
+    const url = this.url('v2/search/models');
+    if (query.name) url.searchParams.set('name', query.name);
+    if (query.modelType) url.searchParams.set('model_type', query.modelType);
+    if (query.page !== undefined) url.searchParams.set('page', String(query.page));
+    if (query.perPage !== undefined) url.searchParams.set('per_page', String(query.perPage));
+    const response = await this.send('GET', url, 'list the models', options);
+    return this.parse(searchModelsResponseSchema, response, 'list the models');
+  }
+
+  /**
+   * Polls a job until it is processed or failed, then (by default) fetches its result. Stops at
+   * once on abort; never runs past the deadline: when time runs out it returns the job as it
+   * last saw it, still processing, so the caller can hand back a job to poll later.
+   */
+  async waitForResult(job: Job, options: WaitOptions = {}): Promise<WaitOutcome> {
+    const { signal, deadline = Number.POSITIVE_INFINITY, onProgress } = options;
+    const waitStarted = Date.now();
+    const startedAt = options.startedAt ?? this.enqueuedAt.get(job.id) ?? waitStarted;
+    let current = job;
+    let polls = 0;
+    try {
+      for (;;) {
+        if (signal?.aborted) throw abortError(signal);
+        if (current.status === 'Processed') {
+          this.enqueuedAt.delete(current.id);
+          if (options.fetchResult === false) return { state: 'processed', job: current, inference: null, resultError: null, polls };
+          try {
+            const inference = await this.resultOfJob(current, { signal, deadline });
+            return { state: 'processed', job: current, inference, resultError: null, polls };
+          } catch (error) {
+            if (error instanceof MindeeAbortError || !(error instanceof MindeeError)) throw error;
+            return { state: 'processed', job: current, inference: null, resultError: error, polls };
+          }
+        }
+        if (current.status === 'Failed') {
+          this.enqueuedAt.delete(current.id);
+          return { state: 'failed', job: current, polls };
+        }
+        const now = Date.now();
+        const delay = nextPollDelay(now - startedAt, polls, this.polling);
+        // Leave room for the poll itself before the deadline; if there is none, hand back.
+        const wakeAt = Math.min(now + delay, deadline - Math.min(1000, this.polling.minIntervalMs));
+        if (wakeAt <= now && polls > 0) return { state: 'processing', job: current, polls };
+        await sleep(wakeAt - now, signal);
+        try {
+          current = await this.getJob(current.id, { signal, deadline });
+        } catch (error) {
+          if (error instanceof MindeeTimeoutError && Date.now() >= deadline - 50) return { state: 'processing', job: current, polls };
+          throw error;
+        }
+        polls++;
+        onProgress?.({ jobId: current.id, status: current.status, polls, elapsedMs: Date.now() - waitStarted });
+      }
+    } catch (error) {
+      if (signal?.aborted && !(error instanceof MindeeAbortError)) throw abortError(signal);
+      throw error;
+    }
+  }
+
+  /** The result of a processed job, from its result_url when it has one. */
+  async resultOfJob(job: Job, options: CallOptions = {}): Promise<Inference> {
+    if (job.result_url) return this.getResult({ resultUrl: job.result_url }, options);
+    throw new MindeeResponseError(`Job ${job.id} is processed but Mindee gave no result_url for it.`, {
+      hint: 'Call get_inference_result with the inference id if you have it, or enqueue the document again.',
+    });
+  }
+
+  // ---- HTTP --------------------------------------------------------------------------------
+
+  private url(path: string): URL {
+    return new URL(path, this.baseUrl);
+  }
+
+  private sameOrigin(raw: string, what: string): URL {
+    let url: URL;
+    try {
+      url = new URL(raw, this.baseUrl);
+    } catch {
+      throw new MindeeResponseError(`Mindee returned an invalid ${what}: ${JSON.stringify(this.redact(raw))}.`);
+    }
+    if (url.origin !== this.baseUrl.origin) {
+      throw new MindeeOriginError(
+        `Mindee returned a ${what} on another origin (${url.origin}) than the configured API (${this.baseUrl.origin}); it was not followed, so the API key was not sent there.`,
+        {
+          hint: `If the API really lives at ${url.origin}, set MINDEE_V2_BASE_URL to it. Otherwise fetch the result by its inference id with get_inference_result.`,
+        },
+      );
+    }
+    return url;
+  }
+
+  private async send(
+    method: 'GET' | 'POST',
+    url: URL,
+    action: string,
+    options: CallOptions & { body?: FormData },
+  ): Promise<{ status: number; json: unknown }> {
+    if (!this.apiKey) {
+      throw new MindeeConfigError('No Mindee API key is configured.', { hint: this.missingKeyHint });
+    }
+    if (url.origin !== this.baseUrl.origin) throw new Error(`internal: refusing to send the key to ${url.origin}`);
+    const { signal, deadline } = options;
+    if (signal?.aborted) throw abortError(signal);
+    await (method === 'GET' ? this.budgets.get : this.budgets.post).take(signal, deadline);
+
+    const budgetMs = deadline === undefined ? this.requestTimeoutMs : Math.min(this.requestTimeoutMs, deadline - Date.now());
+    if (budgetMs <= 0) throw new MindeeTimeoutError(`No time was left to ${action}.`);
+    const timeout = AbortSignal.timeout(budgetMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+
+    let statusCode: number;
+    let headers: Record<string, string | string[] | undefined>;
+    let text: string;
+    try {
+      const response = await request(url, {
+        method,
+        dispatcher: this.dispatcher,
+        headers: { authorization: this.apiKey, 'user-agent': this.userAgent, accept: 'application/json' },
+        body: options.body,
+        signal: combined,
+        headersTimeout: budgetMs,
+        bodyTimeout: budgetMs,
+      });
+      statusCode = response.statusCode;
+      headers = response.headers;
+      text = await response.body.text();
+    } catch (error) {
+      if (signal?.aborted) throw abortError(signal);
+      if (timeout.aborted || isTimeoutError(error)) {
+        throw new MindeeTimeoutError(`Mindee did not answer in time (${Math.round(budgetMs / 100) / 10} s) when asked to ${action}.`, {
+          cause: error,
+          hint: 'Try again; if it keeps happening, raise MINDEE_REQUEST_TIMEOUT or check the network.',
+        });
+      }
+      const code = errorCode(error);
+      throw new MindeeNetworkError(
+        `Could not reach the Mindee API at ${this.baseUrl.origin} to ${action}${code ? ` (${code})` : ''}: ${this.redact(errorMessage(error))}.`,
+        { cause: error, hint: 'Check the network and MINDEE_V2_BASE_URL, then try again.' },
+      );
+    }
+
+    // The job route answers 302 once processed; its body is still the job.
+    if (statusCode >= 400 || (statusCode >= 300 && statusCode !== 302)) {
+      throw this.apiError(statusCode, headers, text, action);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new MindeeResponseError(
+        `Mindee answered HTTP ${statusCode} to ${action}, but its body is not valid JSON (${contentType(headers)}, ${text.length} bytes).`,
+        { hint: 'This is usually a passing fault of the API or a proxy: try again.' },
+      );
+    }
+    return { status: statusCode, json };
+  }
+
+  private apiError(status: number, headers: Record<string, string | string[] | undefined>, text: string, action: string): MindeeApiError {
+    const retryAfter = parseRetryAfter(headers['retry-after']);
+    let body: z.infer<typeof problemSchema> | null = null;
+    try {
+      const parsed = problemSchema.safeParse(JSON.parse(text));
+      if (parsed.success) body = parsed.data;
+    } catch {
+      // A proxy's HTML page or an empty body: the status says enough.
+    }
+    const r = (s: string | null) => (s === null ? null : this.redact(s));
+    if (!body) {
+      return new MindeeApiError({
+        status,
+        action,
+        title: null,
+        detail: text.length > 0 ? `The error body is not JSON (${contentType(headers)}).` : 'The error response has no body.',
+        retryAfterSeconds: retryAfter,
+      });
+    }
+    return new MindeeApiError({
+      status,
+      action,
+      code: r(body.code),
+      title: r(body.title),
+      detail: r(body.detail),
+      errors: body.errors.map((e) => ({ pointer: r(e.pointer), detail: this.redact(e.detail) })),
+      retryAfterSeconds: retryAfter,
+    });
+  }
+
+  private parse<S extends z.ZodType>(schema: S, response: { json: unknown }, action: string): z.infer<S> {
+    const parsed = schema.safeParse(response.json);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    const where = issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'unknown shape';
+    throw new MindeeResponseError(`Mindee's answer when asked to ${action} does not have the documented shape (${where}).`, {
+      hint: 'The API may have changed, or MINDEE_V2_BASE_URL does not point at a Mindee v2 API.',
+    });
+  }
+}
+
+function snake(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+function contentType(headers: Record<string, string | string[] | undefined>): string {
+  const value = headers['content-type'];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first ? first.split(';')[0]!.trim() : 'no content type';
+}
+
+function parseRetryAfter(value: string | string[] | undefined): number | null {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (!raw) return null;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
+  const date = Date.parse(raw);
+  return Number.isNaN(date) ? null : Math.max(0, Math.round((date - Date.now()) / 1000));
+}
+
+function errorCode(error: unknown): string | undefined {
+  let e: unknown = error;
+  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && !code.startsWith('UND_ERR_') ) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isTimeoutError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    (error instanceof Error && error.name === 'TimeoutError')
+  );
+}

@@ -1,0 +1,108 @@
+/**
+ * Every setting in one place: environment variables with matching CLI flags, checked by one
+ * zod schema whose messages name the setting to fix.
+ */
+import { delimiter } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { DEFAULT_BASE_URL } from './client/mindee-client.js';
+
+/** Hosts cut a tool call off at about 60 s: a blocking wait stays well under by default. */
+export const DEFAULT_MAX_WAIT_SECONDS = 40;
+/** Mindee stops an inference after 590 s: no wait needs to be longer. */
+export const MAX_WAIT_SECONDS = 590;
+
+const seconds = (name: string, max: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number of seconds` })
+    .refine((n) => Number.isFinite(n) && n > 0 && n <= max, { message: `${name} must be between 0 and ${max} seconds` });
+
+export const configSchema = z.object({
+  apiKey: z.string().trim().optional().transform((v) => (v ? v : undefined)),
+  baseUrl: z
+    .string()
+    .trim()
+    .default(DEFAULT_BASE_URL)
+    .refine((v) => {
+      try {
+        const u = new URL(v);
+        return (u.protocol === 'https:' || u.protocol === 'http:') && !u.username && !u.password;
+      } catch {
+        return false;
+      }
+    }, 'MINDEE_V2_BASE_URL must be an http(s) URL without credentials, e.g. https://api-v2.mindee.net')
+    .transform((v) => v.replace(/\/+$/, '')),
+  requestTimeoutSeconds: seconds('MINDEE_REQUEST_TIMEOUT', 3600).default(120),
+  maxWaitSeconds: seconds('MINDEE_MCP_MAX_WAIT', MAX_WAIT_SECONDS).default(DEFAULT_MAX_WAIT_SECONDS),
+  allowedDirs: z.array(z.string().min(1)).default([]),
+  emulator: z.boolean().default(false),
+});
+export type Config = z.infer<typeof configSchema>;
+
+export type Command = { kind: 'serve'; config: Config } | { kind: 'emulator'; argv: string[] } | { kind: 'help' } | { kind: 'version' };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const USAGE = `Usage: mindee-mcp [options] [allowed-directory ...]
+       mindee-mcp emulator [--port N] [--host H] [--api-key K] [--public-base-url URL] [--processing-ms N]
+
+An MCP server (stdio) for Mindee's v2 document-inference API.
+
+Options (each has an environment variable; the flag wins):
+  --emulator               Run against a built-in local emulator of the Mindee v2 API (no key, no network)
+  --base-url URL           MINDEE_V2_BASE_URL       API origin (default ${DEFAULT_BASE_URL})
+  --request-timeout SECS   MINDEE_REQUEST_TIMEOUT   Per-request time-out (default 120)
+  --max-wait SECS          MINDEE_MCP_MAX_WAIT      Default blocking wait of a tool call (default ${DEFAULT_MAX_WAIT_SECONDS})
+  [allowed-directory ...]  MINDEE_MCP_ALLOWED_DIRS  Directories file_path may read (${delimiter}-separated in the variable)
+  -h, --help               This help
+  -v, --version            The version
+
+The API key is read from MINDEE_V2_API_KEY only (never from the command line, where other
+processes could see it).`;
+
+function truthy(v: string | undefined): boolean {
+  return v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
+}
+
+/** Reads argv (without node and script) and the environment into a command. */
+export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
+  if (argv[0] === 'emulator') return { kind: 'emulator', argv: argv.slice(1) };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        emulator: { type: 'boolean' },
+        'base-url': { type: 'string' },
+        'request-timeout': { type: 'string' },
+        'max-wait': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+
+  const envDirs = (env.MINDEE_MCP_ALLOWED_DIRS ?? '').split(delimiter).map((d) => d.trim()).filter(Boolean);
+  const raw = {
+    apiKey: env.MINDEE_V2_API_KEY,
+    baseUrl: values['base-url'] ?? (env.MINDEE_V2_BASE_URL || undefined),
+    requestTimeoutSeconds: values['request-timeout'] ?? (env.MINDEE_REQUEST_TIMEOUT || undefined),
+    maxWaitSeconds: values['max-wait'] ?? (env.MINDEE_MCP_MAX_WAIT || undefined),
+    allowedDirs: [...positionals, ...envDirs],
+    emulator: values.emulator ?? truthy(env.MINDEE_MCP_EMULATOR),
+  };
+  const result = configSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(`Invalid configuration:\n${result.error.issues.map((i) => `  - ${i.message}`).join('\n')}`);
+  }
+  return { kind: 'serve', config: result.data };
+}

@@ -1,0 +1,115 @@
+/**
+ * createServer(deps) → an McpServer with every tool registered. It turns tool outcomes into
+ * MCP results (text + structured content, or an isError text), plumbs progress and
+ * cancellation, and keeps the allowed directories in step with the client's roots.
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { RootsListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { MindeeError } from './client/errors.js';
+import type { ToolContext, ToolDefinition, ToolDeps } from './tools/define.js';
+import { tools as allTools } from './tools/index.js';
+import { PACKAGE_NAME, VERSION } from './version.js';
+
+export const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, IDs…) with Mindee.
+Workflow: enqueue_document with a model_id and one of file_path / url / file_base64. It waits for the result by default and returns the fields.
+If it answers that the job is still processing, call get_job_status with the job_id and wait_seconds, then get_inference_result with the inference_id it gives.
+Local files must be inside the directories the server may read; otherwise pass a public https url.`;
+
+type Extra = {
+  signal: AbortSignal;
+  _meta?: { progressToken?: string | number };
+  sendNotification: (n: { method: 'notifications/progress'; params: Record<string, unknown> }) => Promise<void>;
+};
+
+export function createServer(deps: ToolDeps, options: { tools?: ToolDefinition[] } = {}): McpServer {
+  const server = new McpServer(
+    { name: PACKAGE_NAME, title: 'Mindee document extraction', version: VERSION },
+    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+  );
+
+  for (const tool of options.tools ?? allTools) {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.inputSchema,
+        outputSchema: tool.outputSchema,
+        annotations: { title: tool.title, ...tool.annotations },
+        ...(tool._meta ? { _meta: tool._meta } : {}),
+      },
+      (async (args: unknown, extra: Extra): Promise<CallToolResult> => {
+        const ctx = toolContext(extra, deps);
+        try {
+          const out = await tool.run(args as never, deps, ctx);
+          return redactResult({ content: [{ type: 'text', text: out.text }], structuredContent: out.structured as Record<string, unknown> }, deps);
+        } catch (error) {
+          return errorResult(error, tool.name, deps);
+        }
+      }) as never,
+    );
+  }
+
+  syncRoots(server, deps);
+  return server;
+}
+
+function toolContext(extra: Extra, deps: ToolDeps): ToolContext {
+  const token = extra._meta?.progressToken;
+  let last = -Infinity;
+  return {
+    signal: extra.signal,
+    progress(progress, total, message) {
+      if (token === undefined || extra.signal.aborted || progress <= last) return;
+      last = progress;
+      extra
+        .sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken: token, progress, ...(total === undefined ? {} : { total }), message: deps.client.redact(message) },
+        })
+        .catch((error: unknown) => deps.log.debug(`progress notification not sent: ${String(error)}`));
+    },
+  };
+}
+
+/** An isError result that says what failed and what to do next; bugs are logged in full. */
+export function errorResult(error: unknown, toolName: string, deps: ToolDeps): CallToolResult {
+  let text: string;
+  if (error instanceof MindeeError) {
+    text = error.hint ? `${error.message}\n${error.hint}` : error.message;
+    deps.log.debug(`${toolName}: ${error.name}: ${error.message}`);
+  } else {
+    deps.log.error(`unexpected error in ${toolName}`, error);
+    const message = error instanceof Error ? error.message : String(error);
+    text = `mindee-mcp hit an unexpected internal error in ${toolName}: ${message}. The details are in the server's log (stderr); please report it.`;
+  }
+  return { isError: true, content: [{ type: 'text', text: deps.client.redact(text) }] };
+}
+
+/** The API may echo anything back; the key must never reach the model. */
+function redactResult(result: CallToolResult, deps: ToolDeps): CallToolResult {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return deps.client.redact(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [deps.client.redact(k), walk(x)]));
+    return v;
+  };
+  return walk(result) as CallToolResult;
+}
+
+/** Directories the client exposes as MCP roots may be read, and follow its changes. */
+function syncRoots(server: McpServer, deps: ToolDeps): void {
+  const inner = server.server;
+  const refresh = async () => {
+    if (!inner.getClientCapabilities()?.roots) return;
+    try {
+      const { roots } = await inner.listRoots();
+      await deps.files.setRoots(roots);
+      deps.log.info(`allowed directories: ${deps.files.directories().join(', ') || '(none)'}`);
+    } catch (error) {
+      deps.log.warn(`could not read the client's roots: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+  inner.oninitialized = () => void refresh();
+  inner.setNotificationHandler(RootsListChangedNotificationSchema, () => refresh());
+}

@@ -1,0 +1,55 @@
+/**
+ * What a tool is: a name, a description written for a model, zod input and output schemas,
+ * all four annotations (required by the type, so no tool forgets one), and a `run` that
+ * returns text plus structured content or throws. Tools know nothing of HTTP.
+ */
+import type { z } from 'zod';
+import type { MindeeClient } from '../client/mindee-client.js';
+import type { FileAccess } from '../files/access.js';
+import type { Logger } from '../log.js';
+
+export interface ToolAnnotationsRequired {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** Everything a tool may use, handed in by createServer so tests can pass fakes. */
+export interface ToolDeps {
+  client: MindeeClient;
+  files: FileAccess;
+  log: Logger;
+  settings: {
+    /** Default blocking wait, seconds. */
+    maxWaitSeconds: number;
+    /** Gap between progress notifications while waiting, ms. */
+    heartbeatMs: number;
+  };
+}
+
+export interface ToolContext {
+  signal: AbortSignal;
+  /** Sends a progress notification when the caller asked for them; `progress` only grows. */
+  progress(progress: number, total: number | undefined, message: string): void;
+}
+
+export interface ToolOutput<S> {
+  text: string;
+  structured: S;
+}
+
+export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodRawShape = z.ZodRawShape> {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: I;
+  outputSchema: O;
+  annotations: ToolAnnotationsRequired;
+  _meta?: Record<string, unknown>;
+  run(args: z.infer<z.ZodObject<I>>, deps: ToolDeps, ctx: ToolContext): Promise<ToolOutput<z.infer<z.ZodObject<O>>>>;
+}
+
+export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(tool: ToolDefinition<I, O>): ToolDefinition<I, O> {
+  return tool;
+}

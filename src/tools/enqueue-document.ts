@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { MindeeInputError, MindeeJobFailedError } from '../client/errors.js';
+import { prepareDocument, type DocumentSource } from '../client/inputs.js';
+import { MAX_WAIT_SECONDS } from '../config.js';
+import { inferenceShape, jobShape } from '../results/shapes.js';
+import { inferenceSummary, jobSummary, renderInference, renderJob } from '../results/summaries.js';
+import { defineTool } from './define.js';
+import { continueWaitingStep, fetchResultStep, waitForJob } from './waiting.js';
+
+const optionFlag = (what: string) =>
+  z.boolean().optional().describe(`${what} Omit to use the model's default.`);
+
+export const enqueueDocument = defineTool({
+  name: 'enqueue_document',
+  title: 'Extract data from a document with Mindee',
+  description:
+    'Send one document (PDF, JPEG, PNG, WebP, TIFF, HEIC) to a Mindee model and, by default, wait for ' +
+    'the extracted fields. Give exactly one of file_path (a file on the machine running this server), url ' +
+    '(public https) or file_base64 (small files only). With wait=true (default) it blocks up to ' +
+    'max_wait_seconds and returns the fields; if the job is still processing then, it returns the job_id and ' +
+    'the get_job_status call that continues the wait. With wait=false it returns the job at once.',
+  inputSchema: {
+    model_id: z.string().min(1).describe('Id (UUID) of the Mindee model to use.'),
+    file_path: z
+      .string()
+      .optional()
+      .describe('Path or file:// URI of a local document, inside the directories this server is allowed to read.'),
+    url: z.string().optional().describe('Public https URL of the document; Mindee downloads it itself (no redirects).'),
+    file_base64: z
+      .string()
+      .optional()
+      .describe('The document as base64 (or a data: URL). Only for small files: prefer file_path or url.'),
+    filename: z.string().optional().describe('File name to report to Mindee (default: the file name, or document.<type> for base64).'),
+    alias: z.string().optional().describe('Your own label for the document; Mindee echoes it back.'),
+    webhook_ids: z.array(z.string()).optional().describe('Ids of the model\'s webhooks to notify when the job ends.'),
+    rag: optionFlag('Use retrieval-augmented generation (extraction only).'),
+    raw_text: optionFlag('Also return the full text of each page (extraction only).'),
+    polygon: optionFlag('Compute field locations on the page (extraction only).'),
+    confidence: optionFlag('Compute a confidence for each field (extraction only).'),
+    text_context: z.string().optional().describe('Extra context for the model, e.g. what the document is (extraction only).'),
+    data_schema: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Replace the model\'s fields for this call: {"replace": {"fields": [{name, title, is_array, type, description, guidelines}]}} (extraction only).'),
+    wait: z.boolean().default(true).describe('Wait for the result (default true), or return the job at once.'),
+    max_wait_seconds: z
+      .number()
+      .positive()
+      .max(MAX_WAIT_SECONDS)
+      .optional()
+      .describe('How long to wait, in seconds (default 40; hosts often cut calls off near 60 s).'),
+  },
+  outputSchema: {
+    job: jobShape,
+    result: inferenceShape.nullable().describe('The extracted result, when the job finished within the wait.'),
+    next_step: z.string().nullable().describe('What to call next, if anything.'),
+  },
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  async run(args, deps, ctx) {
+    const sources = (['file_path', 'url', 'file_base64'] as const).filter((k) => args[k] !== undefined && args[k] !== '');
+    if (sources.length !== 1) {
+      throw new MindeeInputError(
+        sources.length === 0
+          ? 'No document was given.'
+          : `Only one document source may be given, but got ${sources.join(' and ')}.`,
+        { hint: 'Pass exactly one of file_path (a local file), url (public https) or file_base64 (small files).' },
+      );
+    }
+    let source: DocumentSource;
+    if (args.file_path !== undefined) {
+      const resolved = await deps.files.resolve(args.file_path);
+      source = { path: resolved.path, filename: args.filename };
+    } else if (args.url !== undefined) {
+      source = { url: args.url };
+    } else {
+      source = { base64: args.file_base64!, filename: args.filename };
+    }
+    const document = await prepareDocument(source);
+    const enqueuedAt = Date.now();
+    const job = await deps.client.enqueue(
+      document,
+      {
+        modelId: args.model_id,
+        alias: args.alias,
+        webhookIds: args.webhook_ids,
+        rag: args.rag,
+        rawText: args.raw_text,
+        polygon: args.polygon,
+        confidence: args.confidence,
+        textContext: args.text_context,
+        dataSchema: args.data_schema,
+      },
+      { signal: ctx.signal },
+    );
+    const waitSeconds = args.max_wait_seconds ?? deps.settings.maxWaitSeconds;
+    if (!args.wait) {
+      const summary = jobSummary(job);
+      const next = continueWaitingStep(job.id, waitSeconds).replace('to keep waiting', 'to wait for the result');
+      return { text: `${renderJob(summary)}\n${next}`, structured: { job: summary, result: null, next_step: next } };
+    }
+
+    const outcome = await waitForJob(job, waitSeconds, deps, ctx, { fetchResult: true, startedAt: enqueuedAt });
+    const summary = jobSummary(outcome.job);
+    if (outcome.state === 'failed') throw new MindeeJobFailedError(job.id, summary.error);
+    if (outcome.state === 'processing') {
+      const next = continueWaitingStep(job.id, waitSeconds);
+      return {
+        text: `${renderJob(summary)}\nStill processing after ${waitSeconds} s.\n${next}`,
+        structured: { job: summary, result: null, next_step: next },
+      };
+    }
+    if (!outcome.inference) {
+      const next = fetchResultStep(summary.inference_id, job.id);
+      const why = outcome.resultError ? `The result could not be fetched: ${outcome.resultError.message}` : '';
+      return { text: [renderJob(summary), why, next].filter(Boolean).join('\n'), structured: { job: summary, result: null, next_step: next } };
+    }
+    const result = inferenceSummary(outcome.inference);
+    return { text: renderInference(result), structured: { job: summary, result, next_step: null } };
+  },
+});

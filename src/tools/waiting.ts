@@ -1,0 +1,48 @@
+/**
+ * A bounded wait on a job, shared by the tools that block: progress heartbeats while it runs
+ * (hosts such as Claude Code reset their time-out on each), and what to say when it ends.
+ */
+import type { WaitOutcome } from '../client/mindee-client.js';
+import type { Job } from '../client/schemas.js';
+import type { ToolContext, ToolDeps } from './define.js';
+
+export async function waitForJob(
+  job: Job,
+  waitSeconds: number,
+  deps: ToolDeps,
+  ctx: ToolContext,
+  options: { fetchResult: boolean; startedAt?: number },
+): Promise<WaitOutcome> {
+  const started = Date.now();
+  const deadline = started + waitSeconds * 1000;
+  let status = job.status;
+  const beat = () => {
+    const elapsed = (Date.now() - started) / 1000;
+    ctx.progress(Math.round(elapsed * 10) / 10, waitSeconds, `${status}… ${Math.round(elapsed)} s (job ${job.id})`);
+  };
+  beat();
+  const heartbeat = setInterval(beat, deps.settings.heartbeatMs);
+  try {
+    return await deps.client.waitForResult(job, {
+      signal: ctx.signal,
+      deadline,
+      startedAt: options.startedAt,
+      fetchResult: options.fetchResult,
+      onProgress: (p) => {
+        status = p.status;
+      },
+    });
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+export function continueWaitingStep(jobId: string, waitSeconds: number): string {
+  return `Call get_job_status with {"job_id": "${jobId}", "wait_seconds": ${waitSeconds}} to keep waiting; the job keeps running on Mindee's side and nothing is lost.`;
+}
+
+export function fetchResultStep(inferenceId: string | null, jobId: string): string {
+  return inferenceId
+    ? `Call get_inference_result with {"inference_id": "${inferenceId}"} to read the result.`
+    : `Job ${jobId} is processed, but Mindee gave no result id for it; call get_job_status with {"job_id": "${jobId}"} again.`;
+}

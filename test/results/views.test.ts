@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { inferenceSchema, jobSchema } from '../../src/client/schemas.js';
 import { plainFields } from '../../src/results/fields.js';
 import { inferenceShape, jobShape } from '../../src/results/shapes.js';
-import { inferenceSummary, jobSummary, renderFields, renderInference, renderJob } from '../../src/results/summaries.js';
+import { inferenceView } from '../../src/results/inference.js';
+import { jobSummary, renderJob } from '../../src/results/jobs.js';
+import { renderFields, renderInference } from '../../src/results/render.js';
 
 const loc = [{ page: 0, polygon: [[0.1, 0.2], [0.3, 0.2], [0.3, 0.4], [0.1, 0.4]] }];
 
@@ -71,11 +73,11 @@ describe('summaries', () => {
       error: null,
     });
     expect(jobShape.parse(jobSummary(job))).toMatchObject({ job_id: 'job-1', inference_id: 'inf-1', filename: null });
-    expect(inferenceShape.strict().parse(inferenceSummary(inference))).toBeTruthy();
+    expect(inferenceShape.strict().parse(inferenceView(inference))).toBeTruthy();
   });
 
   it('number raw-text pages from 1', () => {
-    expect(inferenceSummary(inference).raw_text).toEqual([
+    expect(inferenceView(inference).raw_text).toEqual([
       { page: 1, content: 'page one' },
       { page: 2, content: 'page two' },
     ]);
@@ -113,8 +115,8 @@ describe('summaries', () => {
   });
 
   it('render a result with its file header and raw text', () => {
-    const text = renderInference(inferenceSummary(inference));
-    expect(text.split('\n')[0]).toBe('Result inf-1 (model model-1) — invoice.pdf (alias march), 2 pages, application/pdf');
+    const text = renderInference(inferenceView(inference));
+    expect(text.split('\n')[0]).toBe('Result inf-1 (extraction, model model-1) — invoice.pdf (alias march), 2 pages, application/pdf');
     expect(text).toContain('--- raw text, page 2 ---\npage two');
     expect(text).toContain('rag: retrieved_document_id — (no match)');
   });

@@ -1,0 +1,187 @@
+/**
+ * Keeps an answer within a character budget. Both forms count: hosts show the model either the
+ * text content or the serialised structured content, so each must fit on its own. What is left
+ * out is said, with the exact call that returns the next part.
+ */
+import { formatPageWindow, type PageWindow } from './pages.js';
+import { renderInference } from './render.js';
+import type { InferenceShape } from './shapes.js';
+
+export const DEFAULT_MAX_CHARS = 20_000;
+export const MIN_MAX_CHARS = 2_000;
+export const MAX_MAX_CHARS = 100_000;
+
+export interface BudgetRequest {
+  maxChars: number;
+  /** Arguments for get_inference_result that reproduce this view (inference_id, detail, fields…). */
+  callArgs: Record<string, unknown>;
+  /** The page window the caller asked for. */
+  pages: PageWindow | null;
+}
+
+export interface Fitted {
+  view: InferenceShape;
+  text: string;
+}
+
+function size(view: InferenceShape): { text: string; chars: number } {
+  const text = renderInference(view);
+  return { text, chars: Math.max(text.length, JSON.stringify(view).length) };
+}
+
+/** The largest n in [lo, hi] for which fits(n) holds (fits is monotone), or lo - 1. */
+function largest(lo: number, hi: number, fits: (n: number) => boolean): number {
+  let best = lo - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (fits(mid)) {
+      best = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return best;
+}
+
+const NEXT_TOOL = 'get_inference_result';
+
+export function fitToBudget(full: InferenceShape, request: BudgetRequest): Fitted {
+  const first = size(full);
+  if (first.chars <= request.maxChars) return { view: full, text: first.text };
+  const budget = request.maxChars;
+  const fits = (v: InferenceShape) => size(v).chars <= budget;
+
+  // 1. Page-based text (raw text, OCR): keep the first pages of the window, point at the rest.
+  const pagedKey = full.ocr ? 'ocr' : full.raw_text && full.raw_text.length > 0 ? 'raw_text' : null;
+  if (pagedKey) {
+    const pages = (full[pagedKey] ?? []) as Array<{ page: number }>;
+    const withPages = (n: number): InferenceShape => {
+      const kept = pages.slice(0, n);
+      const rest = pages.slice(n);
+      if (rest.length === 0) return { ...full, [pagedKey]: kept };
+      const nextFirst = rest[0]!.page;
+      const window: PageWindow = { first: nextFirst, last: request.pages?.last ?? null };
+      const what = pagedKey === 'ocr' ? 'OCR text' : 'raw text';
+      return {
+        ...full,
+        [pagedKey]: kept,
+        continuation: {
+          left_out: `${what} of pages ${nextFirst}-${rest[rest.length - 1]!.page} (this answer is limited to ${budget} characters).`,
+          next_call: { tool: NEXT_TOOL, arguments: { ...request.callArgs, pages: formatPageWindow(window) } },
+        },
+      };
+    };
+    const n = largest(1, pages.length, (k) => fits(withPages(k)));
+    if (n >= 1) return finish(withPages(n));
+    // Not even one page fits: keep one page, cut inside it.
+    return finish(cutInside(withPages(1), pagedKey, budget, fits));
+  }
+
+  // 2. Extraction fields: keep the first top-level fields, point at the others by name.
+  if (full.fields && Object.keys(full.fields).length > 1) {
+    const names = Object.keys(full.fields);
+    const withFields = (n: number): InferenceShape => {
+      const keep = names.slice(0, n);
+      const rest = names.slice(n);
+      return {
+        ...full,
+        fields: Object.fromEntries(keep.map((k) => [k, full.fields![k]])),
+        ...(rest.length
+          ? {
+              continuation: {
+                left_out: `the fields ${rest.join(', ')} (this answer is limited to ${budget} characters).`,
+                next_call: { tool: NEXT_TOOL, arguments: { ...request.callArgs, fields: rest } },
+              },
+            }
+          : {}),
+      };
+    };
+    const n = largest(1, names.length - 1, (k) => fits(withFields(k)));
+    if (n >= 1) return finish(withFields(n));
+    return finish(cutLists(withFields(1), budget, fits));
+  }
+
+  // 3. One huge field, or many crops/splits: shorten lists, and say where the whole JSON is.
+  return finish(cutLists(full, budget, fits));
+
+  function finish(view: InferenceShape): Fitted {
+    const s = size(view);
+    if (s.chars <= budget) return { view, text: s.text };
+    // Last resort, never reached with sane budgets: the header and a pointer to the JSON.
+    const bare: InferenceShape = {
+      inference_id: full.inference_id,
+      job_id: full.job_id,
+      model_id: full.model_id,
+      product: full.product,
+      file: full.file,
+      active_options: null,
+      resource_uri: full.resource_uri,
+      continuation: {
+        left_out: `the whole content, which does not fit in ${budget} characters; read the resource ${full.resource_uri} or use save_to.`,
+        next_call: null,
+      },
+    };
+    return { view: bare, text: renderInference(bare) };
+  }
+}
+
+/** Drops the words of the kept page, then shortens its text. */
+function cutInside(view: InferenceShape, key: 'ocr' | 'raw_text', budget: number, fits: (v: InferenceShape) => boolean): InferenceShape {
+  const page = (view[key] ?? [])[0] as { page: number; content: string; words?: unknown[] } | undefined;
+  if (!page) return view;
+  const note = (extra: string) => ({
+    left_out: `${extra}${view.continuation ? ` Also left out: ${view.continuation.left_out}` : ` (this answer is limited to ${budget} characters).`}`,
+    next_call: view.continuation?.next_call ?? null,
+  });
+  if (page.words) {
+    const noWords = { ...view, [key]: [{ page: page.page, content: page.content }], continuation: note(`the word positions of page ${page.page};`) };
+    if (fits(noWords)) return noWords;
+    view = noWords;
+  }
+  const make = (chars: number): InferenceShape => ({
+    ...view,
+    [key]: [{ page: page.page, content: `${page.content.slice(0, chars)}…` }],
+    continuation: note(`the text of page ${page.page} after its first ${chars} characters, and its word positions; read ${view.resource_uri} for all of it;`),
+  });
+  const n = largest(0, page.content.length, (c) => fits(make(c)));
+  return make(Math.max(0, n));
+}
+
+type Json = unknown;
+
+/** Shortens every list to at most `cap` items (the longest lists first), saying how many were cut. */
+function capLists(value: Json, cap: number, cut: { count: number }): Json {
+  if (Array.isArray(value)) {
+    const kept = value.slice(0, cap).map((v) => capLists(v, cap, cut));
+    if (value.length > cap) cut.count += value.length - cap;
+    return kept;
+  }
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, capLists(v, cap, cut)]));
+  }
+  return value;
+}
+
+function cutLists(view: InferenceShape, budget: number, fits: (v: InferenceShape) => boolean): InferenceShape {
+  const { inference_id, job_id, model_id, product, file, active_options, resource_uri, continuation, notes, ...content } = view;
+  const make = (cap: number): InferenceShape => {
+    const cut = { count: 0 };
+    const capped = capLists(content, cap, cut) as Partial<InferenceShape>;
+    return {
+      inference_id,
+      job_id,
+      model_id,
+      product,
+      file,
+      active_options,
+      ...capped,
+      ...(notes ? { notes } : {}),
+      resource_uri,
+      continuation: {
+        left_out: `${cut.count} list item(s) beyond the first ${cap} of each list${continuation ? `, and ${continuation.left_out}` : ` (this answer is limited to ${budget} characters)`}; read ${resource_uri} or use save_to for the whole result.`,
+        next_call: continuation?.next_call ?? null,
+      },
+    };
+  };
+  const n = largest(0, 10_000, (cap) => fits(make(cap)));
+  return make(Math.max(0, n));
+}

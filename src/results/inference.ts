@@ -1,0 +1,179 @@
+/**
+ * One inference of any product → the answer a model reads: plain fields at the detail asked,
+ * only the fields asked, only the pages asked. Sizing to the budget is budget.ts's job.
+ */
+import { MindeeInputError } from '../client/errors.js';
+import type { Inference, Product } from '../client/schemas.js';
+import { availablePaths, plainFields, selectFields, type Detail, type PlainValue } from './fields.js';
+import { pagesIn, type PageWindow } from './pages.js';
+import type { InferenceShape } from './shapes.js';
+
+export interface ViewOptions {
+  detail?: Detail;
+  /** Dotted field paths to keep; all when absent. */
+  fields?: string[];
+  /** Pages of raw text and OCR to include; all when null. */
+  pages?: PageWindow | null;
+}
+
+export const resourceUri = (inferenceId: string) => `mindee://inferences/${encodeURIComponent(inferenceId)}`;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Which product produced a result, told from its keys. */
+export function productOf(result: Record<string, unknown>): Product {
+  if ('classification' in result) return 'classification';
+  if ('crops' in result) return 'crop';
+  if ('splits' in result) return 'split';
+  if ('pages' in result && !('fields' in result)) return 'ocr';
+  return 'extraction';
+}
+
+function numberPolygon(v: unknown): number[][] {
+  return Array.isArray(v) ? v.filter(Array.isArray).map((p) => (p as unknown[]).map((n) => (typeof n === 'number' ? n : 0))) : [];
+}
+
+function boundingBox(poly: number[][]): number[] {
+  if (poly.length === 0) return [];
+  const xs = poly.map((p) => p[0] ?? 0);
+  const ys = poly.map((p) => p[1] ?? 0);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+}
+
+class FieldView {
+  readonly missing = new Set<string>();
+  readonly available = new Set<string>();
+  matched = false;
+  constructor(private readonly options: ViewOptions) {}
+
+  /** Plain fields of an extraction `fields` object, filtered as asked. */
+  plain(raw: unknown): { [key: string]: PlainValue } {
+    if (!isRecord(raw)) return {};
+    let fields = raw;
+    if (this.options.fields && this.options.fields.length > 0) {
+      const { selected, missing } = selectFields(raw, this.options.fields);
+      for (const m of missing) this.missing.add(m);
+      for (const p of availablePaths(raw)) this.available.add(p);
+      if (Object.keys(selected).length > 0) this.matched = true;
+      fields = selected;
+    } else {
+      this.matched = true;
+    }
+    return plainFields(fields, this.options.detail ?? 'values');
+  }
+
+  /** Fields of a nested `extraction_response`, or null when there is none. */
+  nested(response: unknown): { [key: string]: PlainValue } | null {
+    if (!isRecord(response) || !isRecord(response.inference) || !isRecord(response.inference.result)) return null;
+    return this.plain(response.inference.result.fields);
+  }
+}
+
+export function inferenceView(inference: Inference, options: ViewOptions = {}): InferenceShape {
+  const result = inference.result;
+  const product = productOf(result);
+  const detail = options.detail ?? 'values';
+  const fields = new FieldView(options);
+  const view: InferenceShape = {
+    inference_id: inference.id,
+    job_id: inference.job?.id ?? null,
+    model_id: inference.model?.id ?? null,
+    product,
+    file: {
+      name: inference.file?.name ?? null,
+      alias: inference.file?.alias ?? null,
+      page_count: inference.file?.page_count ?? null,
+      mime_type: inference.file?.mime_type ?? null,
+    },
+    active_options: inference.active_options,
+    resource_uri: resourceUri(inference.id),
+  };
+
+  switch (product) {
+    case 'extraction': {
+      view.fields = fields.plain(result.fields);
+      if (isRecord(result.raw_text) && Array.isArray(result.raw_text.pages)) {
+        const pages = result.raw_text.pages;
+        view.raw_text = pagesIn(options.pages ?? null, pages.length).map((page) => {
+          const p = pages[page - 1];
+          return { page, content: isRecord(p) && typeof p.content === 'string' ? p.content : '' };
+        });
+      }
+      if ('rag' in result) {
+        const rag = isRecord(result.rag) ? result.rag : null;
+        view.rag = rag ? { retrieved_document_id: typeof rag.retrieved_document_id === 'string' ? rag.retrieved_document_id : null } : null;
+      }
+      break;
+    }
+    case 'classification': {
+      const c = isRecord(result.classification) ? result.classification : {};
+      view.classification = {
+        document_type: typeof c.document_type === 'string' ? c.document_type : null,
+        fields: fields.nested(c.extraction_response),
+      };
+      break;
+    }
+    case 'crop': {
+      const crops = Array.isArray(result.crops) ? result.crops.filter(isRecord) : [];
+      view.crops = crops.map((c) => {
+        const location = isRecord(c.location) ? c.location : {};
+        const poly = numberPolygon(location.polygon);
+        return {
+          object_type: typeof c.object_type === 'string' ? c.object_type : null,
+          page: (typeof location.page === 'number' ? location.page : 0) + 1,
+          box: boundingBox(poly),
+          ...(detail === 'full' ? { polygon: poly } : {}),
+          fields: fields.nested(c.extraction_response),
+        };
+      });
+      break;
+    }
+    case 'split': {
+      const splits = Array.isArray(result.splits) ? result.splits.filter(isRecord) : [];
+      view.splits = splits.map((s) => {
+        const range = Array.isArray(s.page_range) ? s.page_range : [];
+        const first = typeof range[0] === 'number' ? range[0] : 0;
+        const last = typeof range[1] === 'number' ? range[1] : first;
+        return {
+          document_type: typeof s.document_type === 'string' ? s.document_type : null,
+          first_page: first + 1,
+          last_page: last + 1,
+          fields: fields.nested(s.extraction_response),
+        };
+      });
+      break;
+    }
+    case 'ocr': {
+      const pages = Array.isArray(result.pages) ? result.pages : [];
+      view.ocr = pagesIn(options.pages ?? null, pages.length).map((page) => {
+        const p = isRecord(pages[page - 1]) ? (pages[page - 1] as Record<string, unknown>) : {};
+        const entry: NonNullable<InferenceShape['ocr']>[number] = { page, content: typeof p.content === 'string' ? p.content : '' };
+        if (detail === 'full') {
+          entry.words = (Array.isArray(p.words) ? p.words.filter(isRecord) : []).map((w) => ({
+            content: typeof w.content === 'string' ? w.content : '',
+            polygon: numberPolygon(w.polygon),
+          }));
+        }
+        return entry;
+      });
+      break;
+    }
+  }
+
+  if (options.fields && options.fields.length > 0) {
+    if (!fields.matched && fields.available.size > 0) {
+      throw new MindeeInputError(`None of the requested fields exist in this result: ${options.fields.join(', ')}.`, {
+        hint: `Available fields: ${[...fields.available].join(', ')}.`,
+      });
+    }
+    if (fields.missing.size > 0) {
+      view.notes = [`Requested fields not in this result: ${[...fields.missing].join(', ')}.`];
+    }
+  }
+  if (options.pages && (view.raw_text?.length === 0 || view.ocr?.length === 0)) {
+    (view.notes ??= []).push(`The page window is past the last page (the document has ${view.file.page_count ?? 'fewer'} pages).`);
+  }
+  return view;
+}

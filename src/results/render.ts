@@ -1,0 +1,101 @@
+/** Compact text of a result: `field: value` lines, nested indented, lists numbered. */
+import type { PlainValue } from './fields.js';
+import type { InferenceShape } from './shapes.js';
+
+function isRecord(v: unknown): v is Record<string, PlainValue> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function formatScalar(v: PlainValue): string {
+  if (v === null) return '—';
+  if (typeof v === 'string') return v.includes('\n') ? JSON.stringify(v) : v;
+  return String(v);
+}
+
+function isSimpleWithDetail(v: PlainValue): v is { value: PlainValue; confidence: PlainValue } {
+  return isRecord(v) && 'value' in v && 'confidence' in v && !Array.isArray(v.value) && !isRecord(v.value);
+}
+
+/** Field lines: `name: value`, nested objects indented, list items numbered. */
+export function renderFields(fields: { [key: string]: PlainValue }, indent = ''): string[] {
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(fields)) lines.push(...renderEntry(name, value, indent));
+  return lines;
+}
+
+function renderEntry(name: string, value: PlainValue, indent: string): string[] {
+  if (isSimpleWithDetail(value)) {
+    const conf = value.confidence ? ` (${String(value.confidence)})` : '';
+    return [`${indent}${name}: ${formatScalar(value.value)}${conf}`];
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) return [`${indent}${name}: (none)`];
+    const lines = [`${indent}${name}:`];
+    value.forEach((item, i) => {
+      const marker = `${indent}  ${i + 1}. `;
+      if (isRecord(item) && !isSimpleWithDetail(item)) {
+        const inner = renderFields(item, ' '.repeat(marker.length));
+        if (inner.length === 0) lines.push(`${marker}(empty)`);
+        else lines.push(marker + inner[0]!.trimStart(), ...inner.slice(1));
+      } else {
+        lines.push(...renderEntry('', item, '').map((l, j) => (j === 0 ? marker + l.replace(/^: /, '') : l)));
+      }
+    });
+    return lines;
+  }
+  if (isRecord(value)) {
+    const inner = renderFields(value, `${indent}  `);
+    return inner.length === 0 ? [`${indent}${name}: (empty)`] : [`${indent}${name}:`, ...inner];
+  }
+  return [`${indent}${name}: ${formatScalar(value)}`];
+}
+
+function pageList(from: number, to: number): string {
+  return from === to ? `page ${from}` : `pages ${from}-${to}`;
+}
+
+export function renderInference(view: InferenceShape): string {
+  const f = view.file;
+  const pages = f.page_count === null ? '' : `, ${f.page_count} page${f.page_count === 1 ? '' : 's'}`;
+  const lines = [
+    `Result ${view.inference_id} (${view.product}, model ${view.model_id ?? 'unknown'}) — ${f.name ?? 'document'}${f.alias ? ` (alias ${f.alias})` : ''}${pages}${f.mime_type ? `, ${f.mime_type}` : ''}`,
+  ];
+  const fields = (v: { [key: string]: unknown } | null | undefined, indent = '') => renderFields((v ?? {}) as { [key: string]: PlainValue }, indent);
+  if (view.fields) {
+    const fl = fields(view.fields);
+    lines.push(...(fl.length ? fl : ['(no fields)']));
+  }
+  if (view.rag !== undefined) lines.push(`rag: retrieved_document_id ${view.rag?.retrieved_document_id ?? '— (no match)'}`);
+  if (view.classification) {
+    lines.push(`document_type: ${view.classification.document_type ?? '—'}`);
+    if (view.classification.fields) lines.push(...fields(view.classification.fields));
+  }
+  if (view.crops) {
+    lines.push(view.crops.length ? `${view.crops.length} object(s) found:` : 'No objects found.');
+    view.crops.forEach((c, i) => {
+      lines.push(`  ${i + 1}. ${c.object_type ?? 'object'} on page ${c.page}, box [${c.box.map((n) => Number(n.toFixed(4))).join(', ')}]`);
+      if (c.fields) lines.push(...fields(c.fields, '     '));
+    });
+  }
+  if (view.splits) {
+    lines.push(view.splits.length ? `${view.splits.length} document(s):` : 'No documents found.');
+    view.splits.forEach((s, i) => {
+      lines.push(`  ${i + 1}. ${s.document_type ?? 'document'}, ${pageList(s.first_page, s.last_page)}`);
+      if (s.fields) lines.push(...fields(s.fields, '     '));
+    });
+  }
+  for (const p of view.raw_text ?? []) lines.push(`--- raw text, page ${p.page} ---`, p.content);
+  for (const p of view.ocr ?? []) {
+    lines.push(`--- page ${p.page} ---`, p.content);
+    if (p.words) lines.push(`(${p.words.length} words with positions in the structured result)`);
+  }
+  for (const note of view.notes ?? []) lines.push(`Note: ${note}`);
+  if (view.continuation) {
+    lines.push(`Left out: ${view.continuation.left_out}`);
+    if (view.continuation.next_call) {
+      lines.push(`Next: call ${view.continuation.next_call.tool} with ${JSON.stringify(view.continuation.next_call.arguments)}`);
+    }
+  }
+  lines.push(`Full JSON: ${view.resource_uri}`);
+  return lines.join('\n');
+}

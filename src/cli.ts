@@ -48,15 +48,18 @@ async function serve(config: Config, env: NodeJS.ProcessEnv): Promise<void> {
   let apiKey = config.apiKey;
   let baseUrl = config.baseUrl;
   let closeEmulator: (() => Promise<void>) | undefined;
+  let emulatorAliases: Record<string, string> = {};
 
   if (config.emulator) {
-    const { startEmulator } = await import('./emulator/index.js');
+    const { startEmulator, DEMO_MODELS } = await import('./emulator/index.js');
     const processingMs = env.MINDEE_MCP_EMULATOR_PROCESSING_MS ? Number(env.MINDEE_MCP_EMULATOR_PROCESSING_MS) : undefined;
     const emulator = await startEmulator(Number.isFinite(processingMs) ? { processingMs } : {});
     // The real key, if one is set, is never sent to the emulator.
     apiKey = emulator.apiKey;
     baseUrl = emulator.url;
     closeEmulator = () => emulator.close();
+    // The emulator's demo models get their names as aliases: "invoice", "receipt", "ocr"…
+    emulatorAliases = Object.fromEntries(Object.entries(DEMO_MODELS).map(([name, id]) => [name.toLowerCase(), id]));
   }
 
   const client = new MindeeClient({
@@ -70,7 +73,13 @@ async function serve(config: Config, env: NodeJS.ProcessEnv): Promise<void> {
   const files = new FileAccess({ allowedDirs: config.allowedDirs });
   for (const warning of files.warnings) log.warn(warning);
 
-  const server = createServer({ client, files, log, settings: { maxWaitSeconds: config.maxWaitSeconds, heartbeatMs: 2500 } });
+  const server = createServer({ client, files, log, settings: {
+      maxWaitSeconds: config.maxWaitSeconds,
+      heartbeatMs: 2500,
+      maxResultChars: config.maxResultChars,
+      models: { defaultModelId: config.defaultModelId, aliases: { ...emulatorAliases, ...config.modelAliases } },
+    },
+  });
   const transport = new StdioServerTransport();
 
   let closing = false;

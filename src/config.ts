@@ -6,6 +6,8 @@ import { delimiter } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_BASE_URL } from './client/mindee-client.js';
+import { DEFAULT_MAX_CHARS, MAX_MAX_CHARS, MIN_MAX_CHARS } from './results/budget.js';
+import { UUID_PATTERN } from './tools/models.js';
 
 /** Hosts cut a tool call off at about 60 s: a blocking wait stays well under by default. */
 export const DEFAULT_MAX_WAIT_SECONDS = 40;
@@ -36,6 +38,33 @@ export const configSchema = z.object({
   maxWaitSeconds: seconds('MINDEE_MCP_MAX_WAIT', MAX_WAIT_SECONDS).default(DEFAULT_MAX_WAIT_SECONDS),
   allowedDirs: z.array(z.string().min(1)).default([]),
   emulator: z.boolean().default(false),
+  defaultModelId: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || UUID_PATTERN.test(v), 'MINDEE_MODEL_ID must be a model UUID'),
+  modelAliases: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const out: Record<string, string> = {};
+      for (const entry of (v ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+        const m = /^([A-Za-z0-9_.-]+)\s*=\s*(\S+)$/.exec(entry);
+        if (!m || !UUID_PATTERN.test(m[2]!)) {
+          ctx.addIssue({ code: 'custom', message: `MINDEE_MCP_MODELS: ${JSON.stringify(entry)} is not of the form alias=<model UUID>` });
+          continue;
+        }
+        out[m[1]!.toLowerCase()] = m[2]!;
+      }
+      return out;
+    }),
+  maxResultChars: z.coerce
+    .number({ error: 'MINDEE_MCP_MAX_RESULT_CHARS must be a number' })
+    .int()
+    .min(MIN_MAX_CHARS, `MINDEE_MCP_MAX_RESULT_CHARS must be at least ${MIN_MAX_CHARS}`)
+    .max(MAX_MAX_CHARS, `MINDEE_MCP_MAX_RESULT_CHARS must be at most ${MAX_MAX_CHARS}`)
+    .default(DEFAULT_MAX_CHARS),
 });
 export type Config = z.infer<typeof configSchema>;
 
@@ -55,6 +84,9 @@ Options (each has an environment variable; the flag wins):
   --base-url URL           MINDEE_V2_BASE_URL       API origin (default ${DEFAULT_BASE_URL})
   --request-timeout SECS   MINDEE_REQUEST_TIMEOUT   Per-request time-out (default 120)
   --max-wait SECS          MINDEE_MCP_MAX_WAIT      Default blocking wait of a tool call (default ${DEFAULT_MAX_WAIT_SECONDS})
+  --model UUID             MINDEE_MODEL_ID          Model used when a call gives no model_id
+  --models LIST            MINDEE_MCP_MODELS        Model aliases: invoice=<uuid>,receipt=<uuid>
+  --max-result-chars N     MINDEE_MCP_MAX_RESULT_CHARS  Size budget of one result (default ${DEFAULT_MAX_CHARS})
   [allowed-directory ...]  MINDEE_MCP_ALLOWED_DIRS  Directories file_path may read (${delimiter}-separated in the variable)
   -h, --help               This help
   -v, --version            The version
@@ -80,6 +112,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         'base-url': { type: 'string' },
         'request-timeout': { type: 'string' },
         'max-wait': { type: 'string' },
+        model: { type: 'string' },
+        models: { type: 'string' },
+        'max-result-chars': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -99,6 +134,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     maxWaitSeconds: values['max-wait'] ?? (env.MINDEE_MCP_MAX_WAIT || undefined),
     allowedDirs: [...positionals, ...envDirs],
     emulator: values.emulator ?? truthy(env.MINDEE_MCP_EMULATOR),
+    defaultModelId: values.model ?? env.MINDEE_MODEL_ID,
+    modelAliases: values.models ?? env.MINDEE_MCP_MODELS,
+    maxResultChars: values['max-result-chars'] ?? (env.MINDEE_MCP_MAX_RESULT_CHARS || undefined),
   };
   const result = configSchema.safeParse(raw);
   if (!result.success) {

@@ -3,16 +3,19 @@
  * MCP results (text + structured content, or an isError text), plumbs progress and
  * cancellation, and keeps the allowed directories in step with the client's roots.
  */
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { RootsListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { MindeeError } from './client/errors.js';
 import type { ToolContext, ToolDefinition, ToolDeps } from './tools/define.js';
 import { tools as allTools } from './tools/index.js';
+import { resourceUri } from './results/inference.js';
 import { PACKAGE_NAME, VERSION } from './version.js';
 
 export const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, IDs…) with Mindee.
-Workflow: enqueue_document with a model_id and one of file_path / url / file_base64. It waits for the result by default and returns the fields.
-If it answers that the job is still processing, call get_job_status with the job_id and wait_seconds, then get_inference_result with the inference_id it gives.
+1. No model id? search_models lists the account's models (id, name, type); aliases such as "invoice" may be configured.
+2. enqueue_document with model_id, product (the model's type) and one of file_path / url / file_base64. It waits for the result by default.
+3. If it says the job is still processing, call get_job_status with the job_id and wait_seconds, then get_inference_result with the inference_id.
+Read only what you need with fields, pages and detail; a long result ends with the exact call for the next part. Full JSON: the mindee://inferences/{id} resource.
 Local files must be inside the directories the server may read; otherwise pass a public https url.`;
 
 type Extra = {
@@ -24,7 +27,7 @@ type Extra = {
 export function createServer(deps: ToolDeps, options: { tools?: ToolDefinition[] } = {}): McpServer {
   const server = new McpServer(
     { name: PACKAGE_NAME, title: 'Mindee document extraction', version: VERSION },
-    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },
   );
 
   for (const tool of options.tools ?? allTools) {
@@ -42,7 +45,10 @@ export function createServer(deps: ToolDeps, options: { tools?: ToolDefinition[]
         const ctx = toolContext(extra, deps);
         try {
           const out = await tool.run(args as never, deps, ctx);
-          return redactResult({ content: [{ type: 'text', text: out.text }], structuredContent: out.structured as Record<string, unknown> }, deps);
+          return redactResult(
+            { content: [{ type: 'text', text: out.text }, ...(out.links ?? [])], structuredContent: out.structured as Record<string, unknown> },
+            deps,
+          );
         } catch (error) {
           return errorResult(error, tool.name, deps);
         }
@@ -50,8 +56,43 @@ export function createServer(deps: ToolDeps, options: { tools?: ToolDefinition[]
     );
   }
 
+  registerResults(server, deps);
   syncRoots(server, deps);
   return server;
+}
+
+/** mindee://inferences/{inference_id}: the full JSON of a result, from the cache or the API. */
+function registerResults(server: McpServer, deps: ToolDeps): void {
+  const template = new ResourceTemplate('mindee://inferences/{inference_id}', {
+    list: async () => ({
+      resources: deps.client.results.list().map((inference) => ({
+        uri: resourceUri(inference.id),
+        name: `Mindee result ${inference.id}${inference.file?.name ? ` (${inference.file.name})` : ''}`,
+        mimeType: 'application/json',
+      })),
+    }),
+  });
+  server.registerResource(
+    'inference-result',
+    template,
+    {
+      title: 'Mindee result (full JSON)',
+      description: 'The complete result of a processed document, as the Mindee v2 API returns it.',
+      mimeType: 'application/json',
+    },
+    async (uri, variables) => {
+      const raw = variables.inference_id;
+      const inferenceId = decodeURIComponent(Array.isArray(raw) ? (raw[0] ?? '') : (raw ?? ''));
+      try {
+        const product = deps.client.knownProduct(inferenceId) ?? undefined;
+        const inference = await deps.client.getResult({ inferenceId, product });
+        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: deps.client.redact(JSON.stringify({ inference }, null, 2)) }] };
+      } catch (error) {
+        const message = error instanceof MindeeError ? [error.message, error.hint].filter(Boolean).join(' ') : String(error);
+        throw new Error(deps.client.redact(message));
+      }
+    },
+  );
 }
 
 function toolContext(extra: Extra, deps: ToolDeps): ToolContext {

@@ -16,6 +16,7 @@ import {
   MindeeResponseError,
   MindeeTimeoutError,
 } from './errors.js';
+import { DEFAULT_RESULT_CACHE, ResultCache, type ResultCacheOptions } from './result-cache.js';
 import { DEFAULT_POLLING, RateBudget, abortError, nextPollDelay, sleep, type PollingOptions } from './polling.js';
 import {
   inferenceResponseSchema,
@@ -44,6 +45,7 @@ export interface MindeeClientOptions {
   polling?: Partial<PollingOptions>;
   rateLimits?: { postPerMinute: number; getPerMinute: number };
   userAgent?: string;
+  resultCache?: Partial<ResultCacheOptions>;
   /** How the client explains a missing key; the CLI points at --emulator. */
   missingKeyHint?: string;
 }
@@ -142,6 +144,11 @@ export class MindeeClient {
   private readonly missingKeyHint: string;
   /** When this process enqueued each job it still waits for: the poll schedule counts from it. */
   private readonly enqueuedAt = new Map<string, number>();
+  /** The product each job this client enqueued was sent to. */
+  private readonly jobProducts = new Map<string, Product>();
+  /** The result_url of each processed job seen, by inference id: the authoritative route. */
+  private readonly resultUrls = new Map<string, string>();
+  readonly results: ResultCache;
 
   constructor(options: MindeeClientOptions) {
     const base = options.baseUrl ?? DEFAULT_BASE_URL;
@@ -152,6 +159,7 @@ export class MindeeClient {
     const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
     this.budgets = { get: new RateBudget(limits.getPerMinute), post: new RateBudget(limits.postPerMinute) };
     this.userAgent = options.userAgent ?? USER_AGENT;
+    this.results = new ResultCache({ ...DEFAULT_RESULT_CACHE, ...options.resultCache });
     this.missingKeyHint = options.missingKeyHint ?? 'Set MINDEE_V2_API_KEY to a Mindee v2 API key (md_…).';
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher;
@@ -215,32 +223,66 @@ export class MindeeClient {
     const response = await this.send('POST', this.url(path), 'enqueue the document', { ...options, body: form });
     const job = this.parse(jobResponseSchema, response, 'enqueue the document').job;
     this.enqueuedAt.set(job.id, Date.now());
-    // Forget jobs nobody waits for, so a long-running server keeps a bounded map.
-    if (this.enqueuedAt.size > 10_000) this.enqueuedAt.delete(this.enqueuedAt.keys().next().value!);
+    this.jobProducts.set(job.id, product);
+    // Forget old jobs, so a long-running server keeps bounded maps.
+    for (const map of [this.enqueuedAt, this.jobProducts]) if (map.size > 10_000) map.delete(map.keys().next().value!);
     return job;
   }
 
   async getJob(jobId: string, options: CallOptions = {}): Promise<Job> {
     const id = checkId(jobId, 'job_id');
     const response = await this.send('GET', this.url(`v2/jobs/${id}`), 'return the job status', options);
-    return this.parse(jobResponseSchema, response, 'return the job status').job;
+    const job = this.parse(jobResponseSchema, response, 'return the job status').job;
+    this.remember(job);
+    return job;
+  }
+
+  private remember(job: Job): void {
+    const inferenceId = inferenceIdFromResultUrl(job.result_url);
+    // A result_url on another origin is never used: the result is then fetched by id, here.
+    if (!inferenceId || !job.result_url || new URL(job.result_url).origin !== this.baseUrl.origin) return;
+    this.resultUrls.delete(inferenceId);
+    this.resultUrls.set(inferenceId, job.result_url);
+    if (this.resultUrls.size > 10_000) this.resultUrls.delete(this.resultUrls.keys().next().value!);
+  }
+
+  /** The product of a result this client has seen the job of, if any. */
+  knownProduct(inferenceId: string): Product | null {
+    return productFromResultUrl(this.resultUrls.get(inferenceId) ?? null);
+  }
+
+  /** The product a job this client enqueued was sent to, if it did. */
+  productOfJob(jobId: string): Product | null {
+    return this.jobProducts.get(jobId) ?? null;
   }
 
   /**
-   * Fetches a result by inference id (on the configured origin) or by the job's `result_url`
-   * (refused if it points at another origin: the key is never sent there).
+   * Fetches a result: from the cache when it was fetched before; else by the job's result_url
+   * (refused if it points at another origin: the key is never sent there), by the result_url
+   * remembered for that inference id, or by the product's result route on the configured origin.
    */
   async getResult(target: { inferenceId: string; product?: Product } | { resultUrl: string }, options: CallOptions = {}): Promise<Inference> {
     let url: URL;
+    let id: string | null;
     if ('resultUrl' in target) {
       url = this.sameOrigin(target.resultUrl, 'result_url');
+      id = inferenceIdFromResultUrl(url.href);
     } else {
-      const id = checkId(target.inferenceId, 'inference_id');
-      const product = target.product ?? 'extraction';
-      url = this.url(product === 'extraction' ? `v2/inferences/${id}` : `v2/products/${product}/results/${id}`);
+      id = target.inferenceId;
+      const encoded = checkId(id, 'inference_id');
+      const remembered = this.resultUrls.get(id);
+      if (remembered) url = this.sameOrigin(remembered, 'result_url');
+      else {
+        const product = target.product ?? 'extraction';
+        url = this.url(product === 'extraction' ? `v2/inferences/${encoded}` : `v2/products/${product}/results/${encoded}`);
+      }
     }
+    const cached = id ? this.results.get(id) : undefined;
+    if (cached) return cached;
     const response = await this.send('GET', url, 'return the result', options);
-    return this.parse(inferenceResponseSchema, response, 'return the result').inference;
+    const inference = this.parse(inferenceResponseSchema, response, 'return the result').inference;
+    this.results.set(inference, response.bytes);
+    return inference;
   }
 
   async searchModels(query: { name?: string; modelType?: string; page?: number; perPage?: number } = {}, options: CallOptions = {}): Promise<SearchModelsResponse> {
@@ -340,7 +382,7 @@ export class MindeeClient {
     url: URL,
     action: string,
     options: CallOptions & { body?: FormData },
-  ): Promise<{ status: number; json: unknown }> {
+  ): Promise<{ status: number; json: unknown; bytes: number }> {
     if (!this.apiKey) {
       throw new MindeeConfigError('No Mindee API key is configured.', { hint: this.missingKeyHint });
     }
@@ -398,7 +440,7 @@ export class MindeeClient {
         { hint: 'This is usually a passing fault of the API or a proxy: try again.' },
       );
     }
-    return { status: statusCode, json };
+    return { status: statusCode, json, bytes: text.length };
   }
 
   private apiError(status: number, headers: Record<string, string | string[] | undefined>, text: string, action: string): MindeeApiError {

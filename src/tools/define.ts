@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { MindeeClient } from '../client/mindee-client.js';
 import type { FileAccess } from '../files/access.js';
 import type { Logger } from '../log.js';
+import type { ModelSettings } from './models.js';
 
 export interface ToolAnnotationsRequired {
   readOnlyHint: boolean;
@@ -25,6 +26,9 @@ export interface ToolDeps {
     maxWaitSeconds: number;
     /** Gap between progress notifications while waiting, ms. */
     heartbeatMs: number;
+    /** Default size budget of a result, characters. */
+    maxResultChars: number;
+    models: ModelSettings;
   };
 }
 
@@ -34,9 +38,18 @@ export interface ToolContext {
   progress(progress: number, total: number | undefined, message: string): void;
 }
 
+export interface ResourceLink {
+  type: 'resource_link';
+  uri: string;
+  name: string;
+  mimeType?: string;
+  description?: string;
+}
+
 export interface ToolOutput<S> {
   text: string;
   structured: S;
+  links?: ResourceLink[];
 }
 
 export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodRawShape = z.ZodRawShape> {

@@ -1,10 +1,14 @@
 import { z } from 'zod';
 import { MindeeInputError, MindeeJobFailedError } from '../client/errors.js';
 import { prepareDocument, type DocumentSource } from '../client/inputs.js';
+import { PRODUCTS } from '../client/schemas.js';
 import { MAX_WAIT_SECONDS } from '../config.js';
+import { jobSummary, renderJob } from '../results/jobs.js';
 import { inferenceShape, jobShape } from '../results/shapes.js';
-import { inferenceSummary, jobSummary, renderInference, renderJob } from '../results/summaries.js';
 import { defineTool } from './define.js';
+import { resultLink } from './get-inference-result.js';
+import { resolveModelId } from './models.js';
+import { presentInference, viewArgs } from './view-args.js';
 import { continueWaitingStep, fetchResultStep, waitForJob } from './waiting.js';
 
 const optionFlag = (what: string) =>
@@ -15,12 +19,20 @@ export const enqueueDocument = defineTool({
   title: 'Extract data from a document with Mindee',
   description:
     'Send one document (PDF, JPEG, PNG, WebP, TIFF, HEIC) to a Mindee model and, by default, wait for ' +
-    'the extracted fields. Give exactly one of file_path (a file on the machine running this server), url ' +
+    'the result: extracted fields (extraction), document type (classification), objects (crop), sub-documents ' +
+    '(split) or page text (ocr). Give exactly one of file_path (a file on the machine running this server), url ' +
     '(public https) or file_base64 (small files only). With wait=true (default) it blocks up to ' +
-    'max_wait_seconds and returns the fields; if the job is still processing then, it returns the job_id and ' +
-    'the get_job_status call that continues the wait. With wait=false it returns the job at once.',
+    'max_wait_seconds; if the job is still processing then, it returns the job_id and the get_job_status call ' +
+    'that continues the wait. With wait=false it returns the job at once. No model id? Call search_models.',
   inputSchema: {
-    model_id: z.string().min(1).describe('Id (UUID) of the Mindee model to use.'),
+    model_id: z
+      .string()
+      .optional()
+      .describe('UUID of the Mindee model, or an alias configured on this server (e.g. "invoice"); default: the server\'s default model.'),
+    product: z
+      .enum(PRODUCTS)
+      .default('extraction')
+      .describe('Mindee product of the model: extraction (default), classification, crop, ocr or split.'),
     file_path: z
       .string()
       .optional()
@@ -49,6 +61,7 @@ export const enqueueDocument = defineTool({
       .max(MAX_WAIT_SECONDS)
       .optional()
       .describe('How long to wait, in seconds (default 40; hosts often cut calls off near 60 s).'),
+    ...viewArgs,
   },
   outputSchema: {
     job: jobShape,
@@ -56,7 +69,9 @@ export const enqueueDocument = defineTool({
     next_step: z.string().nullable().describe('What to call next, if anything.'),
   },
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  _meta: { 'anthropic/maxResultSizeChars': 100_000 },
   async run(args, deps, ctx) {
+    const modelId = resolveModelId(args.model_id, deps.settings.models);
     const sources = (['file_path', 'url', 'file_base64'] as const).filter((k) => args[k] !== undefined && args[k] !== '');
     if (sources.length !== 1) {
       throw new MindeeInputError(
@@ -80,7 +95,8 @@ export const enqueueDocument = defineTool({
     const job = await deps.client.enqueue(
       document,
       {
-        modelId: args.model_id,
+        modelId,
+        product: args.product,
         alias: args.alias,
         webhookIds: args.webhook_ids,
         rag: args.rag,
@@ -94,13 +110,13 @@ export const enqueueDocument = defineTool({
     );
     const waitSeconds = args.max_wait_seconds ?? deps.settings.maxWaitSeconds;
     if (!args.wait) {
-      const summary = jobSummary(job);
-      const next = continueWaitingStep(job.id, waitSeconds).replace('to keep waiting', 'to wait for the result');
+      const summary = jobSummary(job, args.product);
+      const next = continueWaitingStep(job.id, waitSeconds, 'wait for the result');
       return { text: `${renderJob(summary)}\n${next}`, structured: { job: summary, result: null, next_step: next } };
     }
 
     const outcome = await waitForJob(job, waitSeconds, deps, ctx, { fetchResult: true, startedAt: enqueuedAt });
-    const summary = jobSummary(outcome.job);
+    const summary = jobSummary(outcome.job, args.product);
     if (outcome.state === 'failed') throw new MindeeJobFailedError(job.id, summary.error);
     if (outcome.state === 'processing') {
       const next = continueWaitingStep(job.id, waitSeconds);
@@ -110,11 +126,11 @@ export const enqueueDocument = defineTool({
       };
     }
     if (!outcome.inference) {
-      const next = fetchResultStep(summary.inference_id, job.id);
+      const next = fetchResultStep(summary.inference_id, job.id, summary.product);
       const why = outcome.resultError ? `The result could not be fetched: ${outcome.resultError.message}` : '';
       return { text: [renderJob(summary), why, next].filter(Boolean).join('\n'), structured: { job: summary, result: null, next_step: next } };
     }
-    const result = inferenceSummary(outcome.inference);
-    return { text: renderInference(result), structured: { job: summary, result, next_step: null } };
+    const { view, text } = presentInference(outcome.inference, args, deps);
+    return { text, structured: { job: summary, result: view, next_step: null }, links: [resultLink(view.inference_id, view.resource_uri)] };
   },
 });

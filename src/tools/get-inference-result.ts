@@ -1,23 +1,37 @@
 import { z } from 'zod';
+import { PRODUCTS } from '../client/schemas.js';
 import { inferenceShape } from '../results/shapes.js';
-import { inferenceSummary, renderInference } from '../results/summaries.js';
-import { defineTool } from './define.js';
+import { defineTool, type ResourceLink } from './define.js';
+import { presentInference, viewArgs } from './view-args.js';
+
+export function resultLink(inferenceId: string, uri: string): ResourceLink {
+  return { type: 'resource_link', uri, name: `Mindee result ${inferenceId}`, mimeType: 'application/json', description: 'The full result JSON.' };
+}
 
 export const getInferenceResult = defineTool({
   name: 'get_inference_result',
   title: 'Read a Mindee result',
   description:
-    'The result of a processed job, by its inference_id (from enqueue_document or get_job_status): the model, ' +
-    'the file (name, alias, page count, type), the options applied, and the extracted fields as plain values ' +
-    '(objects nested, lists as arrays), with the text of each page when raw_text was requested.',
+    'The result of a processed job, by its inference_id (from enqueue_document or get_job_status). Extraction: the ' +
+    'fields as plain values (objects nested, lists as arrays) and page text if raw_text was on; classification: the ' +
+    'document type; crop: objects with page and box; split: sub-documents with page ranges; ocr: page text. ' +
+    'Use fields, pages and detail to read only what you need; a long result ends with the exact call for the next part. ' +
+    'Results stay readable here after Mindee deletes them.',
   inputSchema: {
     inference_id: z.string().min(1).describe('The inference_id of a processed job.'),
+    product: z
+      .enum(PRODUCTS)
+      .optional()
+      .describe('Product that made the result; needed only for a result this server has not seen the job of (default extraction).'),
+    ...viewArgs,
   },
   outputSchema: inferenceShape.shape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  _meta: { 'anthropic/maxResultSizeChars': 100_000 },
   async run(args, deps, ctx) {
-    const inference = await deps.client.getResult({ inferenceId: args.inference_id }, { signal: ctx.signal });
-    const summary = inferenceSummary(inference);
-    return { text: renderInference(summary), structured: summary };
+    const product = args.product ?? deps.client.knownProduct(args.inference_id) ?? undefined;
+    const inference = await deps.client.getResult({ inferenceId: args.inference_id, product }, { signal: ctx.signal });
+    const { view, text } = presentInference(inference, args, deps);
+    return { text, structured: view, links: [resultLink(view.inference_id, view.resource_uri)] };
   },
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_WAIT_SECONDS } from '../config.js';
 import { jobShape } from '../results/shapes.js';
-import { jobSummary, renderJob } from '../results/summaries.js';
+import { jobSummary, renderJob } from '../results/jobs.js';
 import { defineTool } from './define.js';
 import { continueWaitingStep, fetchResultStep, waitForJob } from './waiting.js';
 
@@ -31,9 +31,9 @@ export const getJobStatus = defineTool({
     if (args.wait_seconds > 0 && job.status === 'Processing') {
       job = (await waitForJob(job, args.wait_seconds, deps, ctx, { fetchResult: false })).job;
     }
-    const summary = jobSummary(job);
+    const summary = jobSummary(job, deps.client.productOfJob(job.id));
     let next: string | null = null;
-    if (summary.status === 'Processed') next = fetchResultStep(summary.inference_id, summary.job_id);
+    if (summary.status === 'Processed') next = fetchResultStep(summary.inference_id, summary.job_id, summary.product);
     else if (summary.status === 'Processing') next = continueWaitingStep(summary.job_id, Math.max(args.wait_seconds, deps.settings.maxWaitSeconds));
     else if (summary.status === 'Failed') next = 'The job failed (see error): fix what it names, then call enqueue_document again.';
     return { text: next ? `${renderJob(summary)}\n${next}` : renderJob(summary), structured: { job: summary, next_step: next } };

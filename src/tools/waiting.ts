@@ -37,12 +37,13 @@ export async function waitForJob(
   }
 }
 
-export function continueWaitingStep(jobId: string, waitSeconds: number): string {
-  return `Call get_job_status with {"job_id": "${jobId}", "wait_seconds": ${waitSeconds}} to keep waiting; the job keeps running on Mindee's side and nothing is lost.`;
+export function continueWaitingStep(jobId: string, waitSeconds: number, purpose = 'keep waiting'): string {
+  return `Call get_job_status with {"job_id": "${jobId}", "wait_seconds": ${waitSeconds}} to ${purpose}; the job keeps running on Mindee's side and nothing is lost.`;
 }
 
-export function fetchResultStep(inferenceId: string | null, jobId: string): string {
+export function fetchResultStep(inferenceId: string | null, jobId: string, product: string | null = null): string {
+  const args = product && product !== 'extraction' ? { inference_id: inferenceId, product } : { inference_id: inferenceId };
   return inferenceId
-    ? `Call get_inference_result with {"inference_id": "${inferenceId}"} to read the result.`
+    ? `Call get_inference_result with ${JSON.stringify(args)} to read the result.`
     : `Job ${jobId} is processed, but Mindee gave no result id for it; call get_job_status with {"job_id": "${jobId}"} again.`;
 }

@@ -1,0 +1,38 @@
+/** Which model a call means: a UUID as is, an alias from the settings, or the default model. */
+import { MindeeInputError } from '../client/errors.js';
+
+export interface ModelSettings {
+  defaultModelId: string | undefined;
+  /** alias (lower case) → model UUID */
+  aliases: Record<string, string>;
+}
+
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function known(settings: ModelSettings): string {
+  const names = Object.keys(settings.aliases);
+  return names.length ? `Known aliases: ${names.join(', ')}.` : 'No aliases are configured (MINDEE_MCP_MODELS).';
+}
+
+export function resolveModelId(input: string | undefined, settings: ModelSettings): string {
+  const given = input?.trim();
+  if (!given) {
+    if (settings.defaultModelId) return settings.defaultModelId;
+    throw new MindeeInputError(`No model_id was given and no default model is set. ${known(settings)}`, {
+      hint: 'Pass model_id (a model UUID or an alias); search_models lists the models of the account. A default can be set with MINDEE_MODEL_ID.',
+    });
+  }
+  if (UUID_PATTERN.test(given)) return given;
+  const aliased = settings.aliases[given.toLowerCase()];
+  if (aliased) return aliased;
+  throw new MindeeInputError(`Unknown model ${JSON.stringify(given)}: it is neither a model UUID nor a known alias. ${known(settings)}`, {
+    hint: 'Pass a model UUID or one of the aliases; search_models lists the models of the account.',
+  });
+}
+
+/** Aliases of a model id, for listing models. */
+export function aliasesOf(modelId: string, settings: ModelSettings): string[] {
+  return Object.entries(settings.aliases)
+    .filter(([, id]) => id.toLowerCase() === modelId.toLowerCase())
+    .map(([alias]) => alias);
+}

@@ -1,0 +1,43 @@
+/** The arguments that shape a result (detail, fields, pages, size), shared by the tools that return one. */
+import { z } from 'zod';
+import type { Inference } from '../client/schemas.js';
+import { MAX_MAX_CHARS, MIN_MAX_CHARS, fitToBudget, type Fitted } from '../results/budget.js';
+import { inferenceView } from '../results/inference.js';
+import { parsePageWindow } from '../results/pages.js';
+import type { ToolDeps } from './define.js';
+
+export const viewArgs = {
+  detail: z
+    .enum(['values', 'confidence', 'full'])
+    .optional()
+    .describe('"values" (default): plain values; "confidence": each value with its confidence; "full": also locations, crop polygons and OCR words.'),
+  fields: z
+    .array(z.string())
+    .optional()
+    .describe('Only these fields, as dotted paths through objects and lists, e.g. ["total_amount", "supplier_address.city", "line_items.description"].'),
+  pages: z.string().optional().describe('Page window for raw text and OCR, from 1: "3", "1-5" or "6-" (to the end).'),
+  max_chars: z
+    .number()
+    .int()
+    .min(MIN_MAX_CHARS)
+    .max(MAX_MAX_CHARS)
+    .optional()
+    .describe('Size budget of the answer in characters (default 20000); past it, the answer says what it left out and the call for the rest.'),
+};
+
+type ViewArgs = { detail?: 'values' | 'confidence' | 'full'; fields?: string[]; pages?: string; max_chars?: number };
+
+/** The view of a result that the arguments ask for, within the size budget. */
+export function presentInference(inference: Inference, args: ViewArgs, deps: ToolDeps): Fitted {
+  const pages = parsePageWindow(args.pages);
+  const view = inferenceView(inference, { detail: args.detail, fields: args.fields, pages });
+  const callArgs: Record<string, unknown> = { inference_id: inference.id };
+  if (view.product !== 'extraction') callArgs.product = view.product;
+  for (const key of ['detail', 'fields', 'pages', 'max_chars'] as const) if (args[key] !== undefined) callArgs[key] = args[key];
+  return fitToBudget(view, { maxChars: args.max_chars ?? deps.settings.maxResultChars, callArgs, pages });
+}
+
+/** Arguments that get_inference_result must not see (an enqueue's own). */
+export function pickViewArgs(args: ViewArgs): ViewArgs {
+  return { detail: args.detail, fields: args.fields, pages: args.pages, max_chars: args.max_chars };
+}

@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup/secrets.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
   },

@@ -37,6 +37,8 @@ export class MindeeApiError extends MindeeError {
     retryAfterSeconds?: number | null;
     /** What was being done, e.g. "enqueue the document". */
     action: string;
+    /** Replaces the hint derived from the status. */
+    hint?: string;
   }) {
     const status = init.status;
     const title = init.title ?? null;
@@ -47,7 +49,7 @@ export class MindeeApiError extends MindeeError {
     const text = [title, detail].filter((s): s is string => !!s && s.length > 0);
     if (text.length) parts.push(text.join(' — '));
     for (const e of errors) parts.push(e.pointer ? `${e.pointer}: ${e.detail}` : e.detail);
-    super(parts.join('. ').replace(/\.\./g, '.'), { hint: hintForStatus(status, init.code ?? null) });
+    super(parts.join('. ').replace(/\.\./g, '.'), { hint: init.hint ?? hintForStatus(status, init.code ?? null) });
     this.status = status;
     this.code = init.code ?? null;
     this.title = title;

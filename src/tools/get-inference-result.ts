@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MindeeApiError } from '../client/errors.js';
 import { PRODUCTS } from '../client/schemas.js';
 import { inferenceShape } from '../results/shapes.js';
 import { defineTool, type ResourceLink } from './define.js';
@@ -30,7 +31,19 @@ export const getInferenceResult = defineTool({
   _meta: { 'anthropic/maxResultSizeChars': 100_000 },
   async run(args, deps, ctx) {
     const product = args.product ?? deps.client.knownProduct(args.inference_id) ?? undefined;
-    const inference = await deps.client.getResult({ inferenceId: args.inference_id, product }, { signal: ctx.signal });
+    let inference;
+    try {
+      inference = await deps.client.getResult({ inferenceId: args.inference_id, product }, { signal: ctx.signal });
+    } catch (error) {
+      if (error instanceof MindeeApiError && error.status === 404 && product === undefined) {
+        throw new MindeeApiError({
+          ...error,
+          action: 'return the result',
+          hint: `${error.hint ?? ''} If the result was made by another product than extraction, pass product (classification, crop, ocr or split).`.trim(),
+        });
+      }
+      throw error;
+    }
     const { view, text } = presentInference(inference, args, deps);
     return { text, structured: view, links: [resultLink(view.inference_id, view.resource_uri)] };
   },

@@ -1,0 +1,129 @@
+/**
+ * The built server as a host runs it: `node dist/cli.js` over stdio, driven by the SDK's Client.
+ * `npm test` builds dist first.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { TEST_API_KEY, recordOutput } from '../setup/secrets.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+let dir: string;
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it first).');
+  dir = await realpath(await mkdtemp(join(tmpdir(), 'mindee-mcp-e2e-')));
+  await writeFile(join(dir, 'invoice.pdf'), makeSampleInvoicePdf());
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function connect(args: string[], env: Record<string, string>) {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, ...args], env, stderr: 'pipe' });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const protocolErrors: Error[] = [];
+  const client = new Client({ name: 'e2e', version: '1.0.0' });
+  client.onerror = (error) => protocolErrors.push(error);
+  await client.connect(transport);
+  return {
+    client,
+    protocolErrors,
+    stderr: () => stderr,
+    async close() {
+      await client.close();
+      recordOutput('server stderr', stderr);
+    },
+  };
+}
+
+describe('spawned server over stdio', () => {
+  it('runs the whole flow against its built-in emulator', async () => {
+    const s = await connect(['--emulator', dir], { MINDEE_MCP_EMULATOR_PROCESSING_MS: '100' });
+    try {
+      const { tools } = await s.client.listTools();
+      expect(tools.map((t) => t.name)).toEqual(['enqueue_document', 'get_job_status', 'get_inference_result', 'search_models']);
+      const queued = await s.client.callTool({ name: 'enqueue_document', arguments: { model_id: 'invoice', file_path: 'invoice.pdf', wait: false } });
+      recordOutput('e2e', queued);
+      const jobId = (queued.structuredContent as any).job.job_id;
+      const status = await s.client.callTool({ name: 'get_job_status', arguments: { job_id: jobId, wait_seconds: 10 } });
+      const inferenceId = (status.structuredContent as any).job.inference_id;
+      expect(inferenceId).toBeTruthy();
+      const result = await s.client.callTool({ name: 'get_inference_result', arguments: { inference_id: inferenceId } });
+      recordOutput('e2e', result);
+      expect((result.structuredContent as any).fields.invoice_number).toBe('INV-2026-0042');
+      expect(s.protocolErrors).toEqual([]);
+    } finally {
+      await s.close();
+    }
+    expect(s.stderr()).toContain('serving on stdio');
+  });
+
+  it('works with any server that speaks the Mindee v2 API, via MINDEE_V2_BASE_URL', async () => {
+    const emulator: Emulator = await startEmulator({ apiKey: TEST_API_KEY, processingMs: 50 });
+    const s = await connect([dir], { MINDEE_V2_BASE_URL: emulator.url, MINDEE_V2_API_KEY: TEST_API_KEY, MINDEE_MCP_LOG_LEVEL: 'debug' });
+    try {
+      const models = await s.client.callTool({ name: 'search_models', arguments: { name: 'invoice' } });
+      const modelId = (models.structuredContent as any).models[0].id;
+      const done = await s.client.callTool({ name: 'enqueue_document', arguments: { model_id: modelId, file_path: join(dir, 'invoice.pdf') } });
+      recordOutput('e2e', done);
+      expect(done.isError).toBeFalsy();
+      expect((done.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+      expect(emulator.requests.every((r) => r.authorized)).toBe(true);
+    } finally {
+      await s.close();
+      await emulator.close();
+    }
+  });
+
+  it('writes nothing but JSON-RPC to stdout, and exits when stdin closes', async () => {
+    const child = spawn(process.execPath, [CLI, '--emulator', dir], {
+      env: { PATH: process.env.PATH ?? '', MINDEE_MCP_LOG_LEVEL: 'debug' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const send = (msg: object) => child.stdin.write(`${JSON.stringify(msg)}\n`);
+    const waitFor = (id: number) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (stdout.split('\n').some((l) => l.includes(`"id":${id}`))) {
+            child.stdout.off('data', check);
+            resolve();
+          }
+        };
+        child.stdout.on('data', check);
+        child.once('exit', () => reject(new Error(`exited early: ${stderr}`)));
+        check();
+      });
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    await waitFor(1);
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'enqueue_document', arguments: { model_id: 'invoice', file_path: 'invoice.pdf' } } });
+    await waitFor(2);
+    send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'get_job_status', arguments: { job_id: 'nope' } } });
+    await waitFor(3);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.stdin.end();
+    expect(await exited).toBe(0);
+    recordOutput('raw stdout', stdout);
+    recordOutput('raw stderr', stderr);
+    const lines = stdout.split('\n').filter((l) => l.length > 0);
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    for (const line of lines) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
+    expect(stderr).toContain('[mindee-mcp]');
+  });
+});

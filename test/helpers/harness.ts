@@ -1,0 +1,122 @@
+/**
+ * An in-process MCP session against the emulator: createServer with a real MindeeClient, an
+ * SDK Client over InMemoryTransport, a temp directory the server may read. Every result, log
+ * line and progress message goes through the secret scan.
+ */
+import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
+import { MindeeClient, type MindeeClientOptions } from '../../src/client/mindee-client.js';
+import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { FileAccess } from '../../src/files/access.js';
+import { createLogger } from '../../src/log.js';
+import { createServer } from '../../src/server.js';
+import type { ToolDeps } from '../../src/tools/define.js';
+import { TEST_API_KEY, recordOutput } from '../setup/secrets.js';
+
+export interface Harness {
+  emulator: Emulator;
+  client: MindeeClient;
+  mcp: Client;
+  deps: ToolDeps;
+  /** A directory the server may read. */
+  dir: string;
+  logs: string[];
+  write(name: string, bytes: Buffer | string): Promise<string>;
+  call(name: string, args: Record<string, unknown>, options?: { onprogress?: (p: Progress) => void; signal?: AbortSignal }): Promise<CallToolResult>;
+  close(): Promise<void>;
+}
+
+export const FAST_POLLING = { firstPollMs: 10, minIntervalMs: 10, maxIntervalMs: 20, backoffRatio: 0.1 };
+
+export async function startHarness(
+  options: {
+    emulator?: EmulatorOptions;
+    /** Reuse a running emulator (another session of the same API); it is not closed. */
+    sharedEmulator?: Emulator;
+    client?: Partial<MindeeClientOptions>;
+    settings?: Partial<ToolDeps['settings']>;
+    allowedDirs?: string[];
+    roots?: boolean;
+  } = {},
+): Promise<Harness> {
+  const emulator = options.sharedEmulator ?? (await startEmulator({ processingMs: 0, apiKey: TEST_API_KEY, rateLimits: false, ...options.emulator }));
+  const dir = await realpath(await mkdtemp(join(tmpdir(), 'mindee-mcp-test-')));
+  const client = new MindeeClient({
+    apiKey: TEST_API_KEY,
+    baseUrl: emulator.url,
+    polling: FAST_POLLING,
+    requestTimeoutMs: 5000,
+    ...options.client,
+  });
+  const logs: string[] = [];
+  const log = createLogger({
+    level: 'debug',
+    redact: (s) => client.redact(s),
+    write: (line) => {
+      logs.push(line);
+      recordOutput('log', line);
+    },
+  });
+  const files = new FileAccess({ allowedDirs: options.allowedDirs ?? [dir] });
+  const deps: ToolDeps = {
+    client,
+    files,
+    log,
+    settings: {
+      maxWaitSeconds: 10,
+      heartbeatMs: 1000,
+      maxResultChars: 20_000,
+      models: { defaultModelId: undefined, aliases: {} },
+      ...options.settings,
+    },
+  };
+  const server = createServer(deps);
+  const mcp = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: options.roots ? { roots: { listChanged: true } } : {} });
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  await Promise.all([server.connect(serverTransport), mcp.connect(clientTransport)]);
+  // Listing first makes the SDK client validate structured content against each outputSchema.
+  await mcp.listTools();
+
+  return {
+    emulator,
+    client,
+    mcp,
+    deps,
+    dir,
+    logs,
+    async write(name, bytes) {
+      const path = join(dir, name);
+      await writeFile(path, bytes);
+      return path;
+    },
+    async call(name, args, callOptions = {}) {
+      const result = (await mcp.callTool({ name, arguments: args }, undefined, {
+        onprogress: (p) => {
+          recordOutput('progress', p);
+          callOptions.onprogress?.(p);
+        },
+        signal: callOptions.signal,
+        timeout: 15_000,
+      })) as CallToolResult;
+      recordOutput(`${name} result`, result);
+      return result;
+    },
+    async close() {
+      await mcp.close();
+      await server.close();
+      await client.close();
+      if (!options.sharedEmulator) await emulator.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The text of a result's first content item. */
+export function textOf(result: CallToolResult): string {
+  const first = result.content[0];
+  return first && first.type === 'text' ? first.text : '';
+}

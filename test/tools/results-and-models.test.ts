@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEMO_MODELS } from '../../src/emulator/index.js';
+import { makePdf, makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { startHarness, textOf, type Harness } from '../helpers/harness.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+const pages = (n: number) => makePdf({ pages: Array.from({ length: n }, (_, i) => [`Page ${i + 1} of the report`, 'Lorem ipsum dolor sit amet '.repeat(8)]) });
+
+async function enqueue(product: string, modelId: string, bytes: Buffer, extra: Record<string, unknown> = {}) {
+  const path = await h.write(`${product}.pdf`, bytes);
+  const result = await h.call('enqueue_document', { model_id: modelId, product, file_path: path, ...extra });
+  expect(result.isError, textOf(result)).toBeFalsy();
+  return result;
+}
+
+describe('every product round-trips through the tools', () => {
+  it('classification, crop, split and ocr come back shaped for a reader', async () => {
+    h = await startHarness();
+    const classification = (await enqueue('classification', DEMO_MODELS.classification, makeSampleInvoicePdf())).structuredContent as any;
+    expect(classification.result.product).toBe('classification');
+    expect(typeof classification.result.classification.document_type).toBe('string');
+
+    const crop = (await enqueue('crop', DEMO_MODELS.crop, pages(2))).structuredContent as any;
+    expect(crop.result.crops.length).toBeGreaterThan(0);
+    for (const c of crop.result.crops) {
+      expect(c.page).toBeGreaterThanOrEqual(1);
+      expect(c.box).toHaveLength(4);
+    }
+
+    const split = (await enqueue('split', DEMO_MODELS.split, pages(5))).structuredContent as any;
+    const covered = split.result.splits.flatMap((s: any) => Array.from({ length: s.last_page - s.first_page + 1 }, (_, i) => s.first_page + i));
+    expect(covered).toEqual([1, 2, 3, 4, 5]);
+
+    const ocr = (await enqueue('ocr', DEMO_MODELS.ocr, pages(3))).structuredContent as any;
+    expect(ocr.result.ocr.map((p: any) => p.page)).toEqual([1, 2, 3]);
+    expect(ocr.result.ocr[1].content).toContain('Page 2 of the report');
+    expect(ocr.result.ocr[0].words).toBeUndefined();
+    expect(ocr.job.product).toBe('ocr');
+  });
+
+  it('refuses an extraction-only option on a utility product instead of dropping it', async () => {
+    h = await startHarness();
+    const path = await h.write('a.pdf', pages(1));
+    const result = await h.call('enqueue_document', { model_id: DEMO_MODELS.ocr, product: 'ocr', file_path: path, raw_text: true });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain('raw_text apply only to the extraction product');
+  });
+});
+
+describe('get_inference_result', () => {
+  it('reads a 40-page OCR result window by window, no answer over the budget', async () => {
+    h = await startHarness({ settings: { maxResultChars: 6_000 } });
+    const first = (await enqueue('ocr', DEMO_MODELS.ocr, pages(40), { wait: true })).structuredContent as any;
+    const inferenceId = first.job.inference_id;
+    const seen: number[] = [];
+    let args: Record<string, unknown> = { inference_id: inferenceId, pages: '1-' };
+    for (let i = 0; i < 40 && args; i++) {
+      const r = await h.call('get_inference_result', args);
+      expect(r.isError, textOf(r)).toBeFalsy();
+      expect(textOf(r).length).toBeLessThanOrEqual(6_000);
+      expect(JSON.stringify(r.structuredContent).length).toBeLessThanOrEqual(6_000);
+      const sc = r.structuredContent as any;
+      seen.push(...sc.ocr.map((p: any) => p.page));
+      args = sc.continuation?.next_call?.arguments;
+    }
+    expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  it('reads a result twice from a model that deletes results once fetched', async () => {
+    h = await startHarness();
+    const r = (await enqueue('extraction', DEMO_MODELS.deleteOnFetch, makeSampleInvoicePdf())).structuredContent as any;
+    const id = r.job.inference_id;
+    // The API has deleted it now…
+    const direct = await fetch(`${h.emulator.url}/v2/inferences/${id}`, { headers: { authorization: h.emulator.apiKey } });
+    expect(direct.status).toBe(404);
+    // …but the server kept it.
+    for (let i = 0; i < 2; i++) {
+      const again = await h.call('get_inference_result', { inference_id: id });
+      expect(again.isError, textOf(again)).toBeFalsy();
+      expect((again.structuredContent as any).fields).toEqual(r.result.fields);
+    }
+    const resource = await h.mcp.readResource({ uri: `mindee://inferences/${id}` });
+    const body = JSON.parse((resource.contents[0] as { text: string }).text);
+    expect(body.inference.id).toBe(id);
+    expect(body.inference.result.fields).toBeTruthy();
+    const listed = await h.mcp.listResources();
+    expect(listed.resources.map((res) => res.uri)).toContain(`mindee://inferences/${id}`);
+  });
+
+  it('routes a utility product result it has not seen the job of, given the product', async () => {
+    h = await startHarness();
+    const r = (await enqueue('split', DEMO_MODELS.split, pages(3))).structuredContent as any;
+    // Another server session on the same API: it has never seen this job.
+    const fresh = await startHarness({ sharedEmulator: h.emulator });
+    try {
+      const withoutProduct = await fresh.call('get_inference_result', { inference_id: r.job.inference_id });
+      expect(withoutProduct.isError).toBe(true);
+      expect(textOf(withoutProduct)).toContain('pass product (classification, crop, ocr or split)');
+      const withProduct = await fresh.call('get_inference_result', { inference_id: r.job.inference_id, product: 'split' });
+      expect(withProduct.isError, textOf(withProduct)).toBeFalsy();
+      expect((withProduct.structuredContent as any).splits).toEqual(r.result.splits);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('says what is wrong with an unknown or malformed id', async () => {
+    h = await startHarness();
+    const missing = await h.call('get_inference_result', { inference_id: 'does-not-exist' });
+    expect(missing.isError).toBe(true);
+    expect(textOf(missing)).toMatch(/HTTP 404/);
+    expect(textOf(missing)).toMatch(/may have expired/);
+    const traversal = await h.call('get_job_status', { job_id: '../search/models' });
+    expect(textOf(traversal)).toContain('ids contain only letters, digits');
+    expect(h.emulator.requests.some((r) => r.path.includes('search'))).toBe(false);
+  });
+});
+
+describe('get_job_status', () => {
+  it('answers at once for a processing job, and reports a failed one with its error', async () => {
+    h = await startHarness({ emulator: { processingMs: Infinity } });
+    const path = await h.write('a.pdf', makeSampleInvoicePdf());
+    const queued = (await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path, wait: false })).structuredContent as any;
+    const status = await h.call('get_job_status', { job_id: queued.job.job_id });
+    expect((status.structuredContent as any).job).toMatchObject({ status: 'Processing', inference_id: null, product: 'extraction' });
+    h.emulator.failJob(queued.job.job_id, { status: 422, code: '422-001', title: 'Invalid document', detail: 'The file could not be read.' });
+    const failed = await h.call('get_job_status', { job_id: queued.job.job_id });
+    expect(failed.isError).toBeFalsy();
+    const sc = failed.structuredContent as any;
+    expect(sc.job.status).toBe('Failed');
+    expect(sc.job.error).toMatchObject({ code: '422-001', detail: 'The file could not be read.' });
+    expect(textOf(failed)).toContain('error: 422-001 Invalid document — The file could not be read.');
+  });
+});
+
+describe('search_models', () => {
+  it('lists models with their type and aliases, filtered by name and type', async () => {
+    h = await startHarness({ settings: { models: { defaultModelId: undefined, aliases: { bills: DEMO_MODELS.invoice } } } });
+    const all = await h.call('search_models', {});
+    const models = (all.structuredContent as any).models;
+    expect(models.length).toBeGreaterThanOrEqual(6);
+    expect(models.find((m: any) => m.id === DEMO_MODELS.invoice).aliases).toEqual(['bills']);
+    const ocr = await h.call('search_models', { model_type: 'ocr' });
+    expect((ocr.structuredContent as any).models.every((m: any) => m.model_type === 'ocr')).toBe(true);
+    const byName = await h.call('search_models', { name: 'RECEIPT' });
+    expect((byName.structuredContent as any).models.map((m: any) => m.id)).toContain(DEMO_MODELS.receipt);
+    const paged = await h.call('search_models', { per_page: 2 });
+    expect((paged.structuredContent as any).models).toHaveLength(2);
+    expect((paged.structuredContent as any).next_step).toContain('"page":2');
+  });
+});

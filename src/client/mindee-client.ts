@@ -3,7 +3,7 @@
  * configured origin, time-outs on every request, a shared rate budget, typed errors.
  * It speaks the API's words (job, inference, model_id) and knows nothing of MCP.
  */
-import { Agent, FormData, request, type Dispatcher } from 'undici';
+import { Agent, FormData, interceptors, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
 import {
   MindeeAbortError,
@@ -35,6 +35,36 @@ export const DEFAULT_BASE_URL = 'https://api-v2.mindee.net';
 /** Mindee's documented limits per organisation are 200 POST and 1200 GET a minute; stay under. */
 export const DEFAULT_RATE_LIMITS = { postPerMinute: 180, getPerMinute: 1080 };
 
+export interface RetryOptions {
+  /** Retries of one request after its first attempt. */
+  maxRetries: number;
+  /** First backoff, ms; doubles with each retry, with full jitter. */
+  baseDelayMs: number;
+  /** Longest single backoff, ms (a longer Retry-After is cut to it). */
+  maxDelayMs: number;
+  /** A GET whose headers take longer than this is given up and retried, ms. */
+  attemptTimeoutMs: number;
+}
+
+export const DEFAULT_RETRY: RetryOptions = { maxRetries: 4, baseDelayMs: 250, maxDelayMs: 8000, attemptTimeoutMs: 15_000 };
+
+/** Transient failures of an idempotent GET: connection trouble, overload, a stuck attempt. */
+const RETRY_STATUSES = [429, 500, 502, 503, 504];
+const RETRY_ERROR_CODES = [
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'ENETDOWN',
+  'ENETUNREACH',
+  'EHOSTDOWN',
+  'EHOSTUNREACH',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+];
+
 export interface MindeeClientOptions {
   apiKey: string | undefined;
   baseUrl?: string;
@@ -44,6 +74,7 @@ export interface MindeeClientOptions {
   dispatcher?: Dispatcher;
   polling?: Partial<PollingOptions>;
   rateLimits?: { postPerMinute: number; getPerMinute: number };
+  retry?: Partial<RetryOptions>;
   userAgent?: string;
   resultCache?: Partial<ResultCacheOptions>;
   /** How the client explains a missing key; the CLI points at --emulator. */
@@ -139,6 +170,11 @@ export class MindeeClient {
   readonly budgets: { get: RateBudget; post: RateBudget };
   private readonly apiKey: string | undefined;
   private readonly dispatcher: Dispatcher;
+  /** The same pool, with undici's retry interceptor in front (driven per request by retryOptions). */
+  private readonly retrying: Dispatcher;
+  readonly retry: RetryOptions;
+  /** Retries done since the client started, for tests and benchmarks. */
+  retries = 0;
   private readonly ownsDispatcher: boolean;
   private readonly userAgent: string;
   private readonly missingKeyHint: string;
@@ -168,6 +204,8 @@ export class MindeeClient {
       this.dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
       this.ownsDispatcher = true;
     }
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.retrying = this.dispatcher.compose(interceptors.retry({ throwOnError: false, maxRetries: 0, methods: ['GET'] }));
   }
 
   get hasApiKey(): boolean {
@@ -395,6 +433,10 @@ export class MindeeClient {
     if (budgetMs <= 0) throw new MindeeTimeoutError(`No time was left to ${action}.`);
     const timeout = AbortSignal.timeout(budgetMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const endsAt = Date.now() + budgetMs;
+    // A GET is retried on transient failures within its own time-out; each attempt of it is
+    // bounded on its own, so a stuck connection costs one attempt, not the whole budget.
+    const attemptMs = method === 'GET' ? Math.min(budgetMs, this.retry.attemptTimeoutMs) : budgetMs;
 
     let statusCode: number;
     let headers: Record<string, string | string[] | undefined>;
@@ -402,13 +444,14 @@ export class MindeeClient {
     try {
       const response = await request(url, {
         method,
-        dispatcher: this.dispatcher,
+        dispatcher: method === 'GET' ? this.retrying : this.dispatcher,
         headers: { authorization: this.apiKey, 'user-agent': this.userAgent, accept: 'application/json' },
         body: options.body,
         signal: combined,
-        headersTimeout: budgetMs,
-        bodyTimeout: budgetMs,
-      });
+        headersTimeout: attemptMs,
+        bodyTimeout: attemptMs,
+        ...(method === 'GET' ? { retryOptions: this.retryOptions(signal, endsAt) } : {}),
+      } as Parameters<typeof request>[1]);
       statusCode = response.statusCode;
       headers = response.headers;
       text = await response.body.text();
@@ -441,6 +484,42 @@ export class MindeeClient {
       );
     }
     return { status: statusCode, json, bytes: text.length };
+  }
+
+  /** Per-request options of undici's retry interceptor: our backoff, our budget, our deadline. */
+  private retryOptions(signal: AbortSignal | undefined, endsAt: number) {
+    const { maxRetries, baseDelayMs, maxDelayMs } = this.retry;
+    return {
+      maxRetries,
+      methods: ['GET'],
+      statusCodes: RETRY_STATUSES,
+      errorCodes: RETRY_ERROR_CODES,
+      retry: (
+        err: Error & { statusCode?: number; code?: string; headers?: Record<string, string | string[] | undefined> },
+        context: { state: { counter: number } },
+        callback: (err?: Error | null) => void,
+      ) => {
+        const { statusCode, code } = err;
+        const retryable =
+          (statusCode !== undefined && RETRY_STATUSES.includes(statusCode)) ||
+          (statusCode === undefined && code !== undefined && RETRY_ERROR_CODES.includes(code));
+        if (!retryable || context.state.counter > maxRetries || signal?.aborted) return callback(err);
+        const retryAfter = parseRetryAfter(err.headers?.['retry-after']);
+        const delay =
+          retryAfter !== null
+            ? Math.min(retryAfter * 1000, maxDelayMs)
+            : Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (context.state.counter - 1));
+        // Never retry into the deadline: answer with what we have instead.
+        if (Date.now() + delay >= endsAt - 50) return callback(err);
+        this.retries++;
+        setTimeout(() => {
+          this.budgets.get.take(signal, endsAt).then(
+            () => callback(null),
+            () => callback(err),
+          );
+        }, delay).unref?.();
+      },
+    };
   }
 
   private apiError(status: number, headers: Record<string, string | string[] | undefined>, text: string, action: string): MindeeApiError {

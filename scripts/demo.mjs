@@ -1,0 +1,64 @@
+// The demo: the built server, started with --emulator over stdio, driven by a real MCP client.
+// No account, no network: it lists the tools, sends a generated sample invoice, waits for the
+// job with progress, and prints the fields that came back.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { makeSampleInvoicePdf } from '../dist/emulator/sample-documents.js';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const dir = await mkdtemp(join(tmpdir(), 'mindee-mcp-demo-'));
+const file = join(dir, 'sample-invoice.pdf');
+await writeFile(file, makeSampleInvoicePdf());
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+const transport = new StdioClientTransport({
+  command: process.execPath,
+  args: [cli, '--emulator', dir],
+  env: { MINDEE_MCP_EMULATOR_PROCESSING_MS: '2500', MINDEE_MCP_LOG_LEVEL: 'warn' },
+  stderr: 'inherit',
+});
+const client = new Client({ name: 'mindee-mcp-demo', version: '1.0.0' });
+
+try {
+  await client.connect(transport);
+  say(`Connected to ${client.getServerVersion()?.name} ${client.getServerVersion()?.version} (against the local Mindee emulator)\n`);
+
+  const { tools } = await client.listTools();
+  say('Tools:');
+  for (const tool of tools) say(`  - ${tool.name}: ${tool.title}`);
+
+  const models = await client.callTool({ name: 'search_models', arguments: { model_type: 'extraction' } });
+  say('\nsearch_models (extraction):');
+  say(indent(models.content[0].text));
+
+  say(`\nenqueue_document: ${file} → model "invoice", waiting for the result…`);
+  const result = await client.callTool(
+    { name: 'enqueue_document', arguments: { model_id: 'invoice', file_path: file, confidence: true, detail: 'confidence' } },
+    undefined,
+    { onprogress: (p) => say(`  progress: ${p.message}`) },
+  );
+  if (result.isError) {
+    say(`\nThe call failed:\n${indent(result.content[0].text)}`);
+    process.exitCode = 1;
+  } else {
+    say('\nWhat the model reads (text content):');
+    say(indent(result.content[0].text));
+    const fields = result.structuredContent.result.fields;
+    say('\nStructured fields (structuredContent.result.fields):');
+    say(indent(JSON.stringify(fields, null, 2)));
+  }
+} finally {
+  await client.close().catch(() => {});
+  await rm(dir, { recursive: true, force: true });
+}
+
+function indent(text) {
+  return text
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}

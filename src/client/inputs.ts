@@ -87,9 +87,10 @@ export async function prepareDocument(source: DocumentSource, limits: Partial<In
       { hint: 'Give exactly one of `file_path` (a local file), `url` (a public https URL) or base64 content.' },
     );
   }
-  if ('path' in source) return prepareFile(source.path, source.filename, lim);
-  if ('base64' in source) return prepareBase64(source.base64, source.filename, lim);
-  return prepareUrl(source.url);
+  const s = source as { path?: string; base64?: string; url?: string; filename?: string };
+  if (given[0] === 'path') return prepareFile(s.path!, s.filename, lim);
+  if (given[0] === 'base64') return prepareBase64(s.base64!, s.filename, lim);
+  return prepareUrl(s.url!);
 }
 
 function definedOnly(limits: Partial<InputLimits>): Partial<InputLimits> {
@@ -234,7 +235,6 @@ async function refuseEncrypted(source: ByteSource, subject: string): Promise<voi
 /** The name sent to Mindee: no directories, no control characters, not absurdly long. */
 function cleanFilename(name: string | undefined): string | undefined {
   if (name === undefined) return undefined;
-  // eslint-disable-next-line no-control-regex
   const base = (name.split(/[\\/]/).pop() ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim();
   if (base === '' || base === '.' || base === '..') return undefined;
   if (base.length <= 200) return base;

@@ -116,14 +116,18 @@ export function isEncryptEntry(window: Uint8Array, at: number): boolean {
   const after = text.slice(at + MARKER.length);
   if (!/^\s*(\d+\s+\d+\s+R\b|<<)/.test(after)) return false;
   const before = text.slice(0, at);
+  // Inside a stream's data (page text, an embedded file…) nothing is a dictionary entry.
+  let streamOpen = -1;
+  for (const m of before.matchAll(/(?<!end)stream\b/g)) streamOpen = m.index;
+  if (streamOpen > before.lastIndexOf('endstream')) return false;
   const trailerAt = before.lastIndexOf('trailer');
-  const streamAt = Math.max(before.lastIndexOf('stream'), before.lastIndexOf('endobj'));
+  const endAt = Math.max(before.lastIndexOf('endstream'), before.lastIndexOf('endobj'));
   let objAt = -1;
   for (const m of before.matchAll(/\d+\s+\d+\s+obj\b/g)) objAt = m.index;
-  const nearest = Math.max(trailerAt, streamAt, objAt);
+  const nearest = Math.max(trailerAt, endAt, objAt);
   if (nearest === -1) return false;
   if (nearest === trailerAt) return true;
-  if (nearest === streamAt) return false;
+  if (nearest === endAt) return false;
   // Inside an object: only a cross-reference stream's dictionary carries the trailer's entries.
   const dictEnd = text.indexOf('stream', at);
   const dictionary = text.slice(objAt, dictEnd === -1 ? text.length : dictEnd);

@@ -5,7 +5,7 @@
  * fetch — is refused here first, with a message that says what to do. Knows nothing of MCP; a
  * path must already have been checked by FileAccess.
  */
-import { openAsBlob } from 'node:fs';
+import { constants, openAsBlob, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MindeeInputError } from './errors.js';
@@ -105,28 +105,24 @@ function definedOnly(limits: Partial<InputLimits>): Partial<InputLimits> {
 
 async function prepareFile(filePath: string, filenameOverride: string | undefined, lim: InputLimits): Promise<PreparedDocument> {
   const filename = cleanFilename(filenameOverride) ?? path.basename(filePath);
-  let size: number;
-  try {
-    const stats = await stat(filePath);
-    if (!stats.isFile()) {
-      throw new MindeeInputError(`${filePath} is not a regular file.`, { hint: 'Pass the path of a document file (a PDF or an image).' });
-    }
-    size = stats.size;
-  } catch (err) {
-    if (err instanceof MindeeInputError) throw err;
-    throw openError(filePath, err);
-  }
-  if (size === 0) throw emptyError(subjectOf(filename));
-  if (size > lim.maxFileBytes) throw tooLargeError(filename, size, lim.maxFileBytes);
-
   let handle: FileHandle;
   try {
-    handle = await open(filePath, 'r');
+    // Non-blocking, so that a FIFO swapped in for the file cannot hang the server on open; every
+    // check below is made on what was opened, not on the path again.
+    handle = await open(filePath, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (err) {
     throw openError(filePath, err);
   }
+  let opened: Stats;
   let sniffed: SniffedType;
   try {
+    opened = await handle.stat();
+    if (!opened.isFile()) {
+      throw new MindeeInputError(`${filePath} is not a regular file.`, { hint: 'Pass the path of a document file (a PDF or an image).' });
+    }
+    const size = opened.size;
+    if (size === 0) throw emptyError(subjectOf(filename));
+    if (size > lim.maxFileBytes) throw tooLargeError(filename, size, lim.maxFileBytes);
     const head = await readAt(handle, 0, Math.min(SNIFF_HEAD_BYTES, size));
     const tailLength = Math.min(SNIFF_TAIL_BYTES, size);
     const tail = await readAt(handle, size - tailLength, tailLength);
@@ -136,7 +132,16 @@ async function prepareFile(filePath: string, filenameOverride: string | undefine
     await handle.close();
   }
 
+  // The upload streams from the path; make sure it still names the file that was checked.
   const blob = await openAsBlob(filePath, { type: sniffed.mimeType });
+  const now = await stat(filePath).catch((err: unknown) => {
+    throw openError(filePath, err);
+  });
+  if (now.dev !== opened.dev || now.ino !== opened.ino || now.size !== opened.size || now.mtimeMs !== opened.mtimeMs || blob.size !== opened.size) {
+    throw new MindeeInputError(`${filePath} changed while it was being checked.`, {
+      hint: 'Wait until the file is completely written, then send it again.',
+    });
+  }
   return { kind: 'file', blob, filename, mimeType: sniffed.mimeType, size: blob.size };
 }
 

@@ -148,19 +148,17 @@ export class FileAccess {
     if (input.includes('\0')) throw nulByteError();
     // Models often add stray spaces or a newline around a path they copy.
     const raw = input.trim();
-    const allowed = this.#allowed();
-    if (allowed.length === 0) throw this.#noDirectoriesError();
-
     const local = toLocalPath(raw, { homeDir: this.#homeDir });
+    const allowed = this.#allowed();
 
     if (local.absolute && isSandboxLikePath(local.path) && !(await exists(local.path))) {
+      const where = allowed.length ? `a folder the server can read (${this.#listDirs()})` : `a folder the server can read (none is allowed yet: ${HOW_TO_ALLOW})`;
       throw new MindeeInputError(
         `${truncate(raw)} is a path inside the AI client's own sandbox: the file lives on the client's side, not on the machine where the Mindee MCP server runs, so the server cannot open it.`,
-        {
-          hint: `Save the file into a folder the server can read (${this.#listDirs()}) and pass that path, or provide a https \`url\` of the document.`,
-        },
+        { hint: `Save the file into ${where} and pass that path, or provide a https \`url\` of the document.` },
       );
     }
+    if (allowed.length === 0) throw this.#noDirectoriesError();
 
     const candidates = local.absolute ? [local.path] : allowed.map((d) => path.resolve(d.real, local.path));
     let chosen: string | undefined;

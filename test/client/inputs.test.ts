@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -323,6 +324,32 @@ describe('prepareDocument: sources', () => {
     );
     const url = 'https://example.com/x.pdf';
     expect(await prepareDocument({ path: undefined, url } as unknown as DocumentSource)).toEqual({ kind: 'url', url });
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a FIFO or a directory given directly, without blocking on the open', async () => {
+    const fifo = path.join(tmp, 'pipe.pdf');
+    execFileSync('mkfifo', [fifo]);
+    expect((await refusal({ path: fifo })).message).toBe(`${fifo} is not a regular file.`);
+    expect((await refusal({ path: tmp })).message).toBe(`${tmp} is not a regular file.`);
+  });
+
+  it('refuses a file replaced between its check and the upload', async () => {
+    const file = await write('moving.pdf', makePdf({ pages: [['x']] }));
+    const probe = await open(file, 'r');
+    const proto = Object.getPrototypeOf(probe) as { stat: (...args: unknown[]) => Promise<unknown> };
+    await probe.close();
+    const original = proto.stat;
+    // Once the file is open, swap the path for another file: the checks see the opened (good)
+    // file, the upload would stream the new one.
+    vi.spyOn(proto, 'stat').mockImplementationOnce(async function (this: unknown, ...args: unknown[]) {
+      const result = await original.apply(this, args);
+      await rm(file);
+      await writeFile(file, Buffer.concat([Buffer.from('MZ'), Buffer.alloc(2000)]));
+      return result;
+    });
+    const err = await refusal({ path: file });
+    expect(err.message).toBe(`${file} changed while it was being checked.`);
+    expect(err.hint).toBe('Wait until the file is completely written, then send it again.');
   });
 
   it('refuses a path that is gone by the time it is read', async () => {

@@ -201,6 +201,12 @@ describe('FileAccess.resolve: refusals', () => {
       );
       expect(err.hint).toBe(`Save the file into a folder the server can read (${docs}) and pass that path, or provide a https \`url\` of the document.`);
     }
+    // Said even when no directory is allowed: the file is not on this machine in any case.
+    const closed = await refusal(new FileAccess({ allowedDirs: [] }).resolve('/mnt/user-data/uploads/invoice.pdf'));
+    expect(closed.message).toMatch(/is a path inside the AI client's own sandbox/);
+    expect(closed.hint).toBe(
+      'Save the file into a folder the server can read (none is allowed yet: start the server with the directory as an argument (`mindee-mcp /path/to/docs`) or add it to MINDEE_MCP_ALLOWED_DIRS) and pass that path, or provide a https `url` of the document.',
+    );
   });
 
   it('refuses a NUL byte, in a path or a file:// URI', async () => {

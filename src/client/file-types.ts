@@ -60,20 +60,95 @@ function sniffKind(head: Uint8Array, tail?: Uint8Array): DocumentKind | null {
   return null;
 }
 
+/** What an executable's first bytes look like, or null: a "document" that is a program is refused outright. */
+export function describeExecutable(head: Uint8Array): string | null {
+  if (ascii(head, 0, 2) === 'MZ') return 'a Windows executable';
+  if (ascii(head, 0, 4) === '\x7fELF') return 'an ELF executable';
+  if (head.length >= 4) {
+    const magic = Buffer.from(head.buffer, head.byteOffset, 4).readUInt32BE(0);
+    // Mach-O 32/64-bit in either byte order, and universal binaries (which share 0xCAFEBABE with
+    // Java classes: neither is a document).
+    if ([0xfeedface, 0xfeedfacf, 0xcefaedfe, 0xcffaedfe, 0xcafebabe].includes(magic)) return 'a macOS (Mach-O) executable';
+  }
+  if (ascii(head, 0, 2) === '#!') return 'a script (it starts with #!)';
+  return null;
+}
+
 /** A short name for whatever the bytes look like, for refusal messages ("a text file"). */
 export function describeUnsupported(head: Uint8Array): string {
   if (head.length === 0) return 'an empty file';
-  if (ascii(head, 0, 2) === 'MZ') return 'a Windows executable';
-  if (ascii(head, 0, 4) === '\x7fELF') return 'an ELF executable';
+  const executable = describeExecutable(head);
+  if (executable) return executable;
   if (ascii(head, 0, 4) === 'PK\x03\x04') return 'a ZIP archive (or an Office document)';
+  if (ascii(head, 0, 8) === '\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1') return 'a legacy Microsoft Office document (.doc, .xls or .msg)';
+  if (ascii(head, 0, 5) === '{\\rtf') return 'an RTF document';
+  if (ascii(head, 0, 2) === '\x1f\x8b') return 'a gzip archive';
+  if (ascii(head, 0, 4) === 'Rar!') return 'a RAR archive';
+  if (ascii(head, 0, 6) === '7z\xbc\xaf\x27\x1c') return 'a 7-Zip archive';
+  if (ascii(head, 0, 4) === '%!PS') return 'a PostScript file';
   if (ascii(head, 0, 6) === 'GIF87a' || ascii(head, 0, 6) === 'GIF89a') return 'a GIF image';
   if (ascii(head, 0, 2) === 'BM') return 'a BMP image';
   if (head.length >= 12 && ascii(head, 4, 4) === 'ftyp') return `an ISO media file (brand "${ascii(head, 8, 4).trim()}")`;
-  const sample = head.subarray(0, Math.min(head.length, 512));
-  let printable = 0;
-  for (const b of sample) if (b === 9 || b === 10 || b === 13 || (b >= 0x20 && b < 0x7f) || b >= 0x80) printable++;
-  if (printable / sample.length > 0.95) return 'a text file';
+  if (looksLikeText(head)) {
+    const start = new TextDecoder('utf-8').decode(head.subarray(0, Math.min(head.length, 512))).replace(/^\ufeff/, '').trimStart().toLowerCase();
+    if (start.startsWith('<!doctype html') || start.startsWith('<html')) return 'an HTML page';
+    if (start.startsWith('<svg') || (start.startsWith('<?xml') && start.includes('<svg'))) return 'an SVG image';
+    if (start.startsWith('<?xml')) return 'an XML file';
+    return 'a text file';
+  }
   return 'an unrecognised binary file';
 }
+
+function looksLikeText(head: Uint8Array): boolean {
+  if (head.length >= 2 && ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff))) return true; // UTF-16 BOM
+  const sample = head.subarray(0, Math.min(head.length, 512));
+  let printable = 0;
+  for (const b of sample) if (b === 9 || b === 10 || b === 12 || b === 13 || (b >= 0x20 && b < 0x7f) || b >= 0x80) printable++;
+  if (printable / sample.length <= 0.95) return false;
+  // Bytes ≥ 0x80 count as text only when they form UTF-8 (the sample may cut the last character).
+  for (let cut = 0; cut < 4 && cut < sample.length; cut++) {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(sample.subarray(0, sample.length - cut));
+      return true;
+    } catch {
+      // try again without a possibly truncated trailing character
+    }
+  }
+  // Latin-1 and other 8-bit text: accept when high bytes are a minority.
+  let high = 0;
+  for (const b of sample) if (b >= 0x80) high++;
+  return high / sample.length < 0.3;
+}
+
+/** The usual file extensions of each accepted type, lower case, without the dot. */
+export const EXTENSIONS: Record<DocumentKind, readonly string[]> = {
+  pdf: ['pdf'],
+  jpeg: ['jpg', 'jpeg', 'jpe', 'jfif'],
+  png: ['png'],
+  webp: ['webp'],
+  tiff: ['tif', 'tiff'],
+  heic: ['heic', 'heif', 'hif'],
+};
+
+/** The type a file name claims by its extension, or null. */
+export function kindFromFilename(filename: string): DocumentKind | null {
+  const match = /\.([A-Za-z0-9]+)$/.exec(filename);
+  if (!match) return null;
+  const ext = match[1]!.toLowerCase();
+  for (const [kind, exts] of Object.entries(EXTENSIONS) as Array<[DocumentKind, readonly string[]]>) {
+    if (exts.includes(ext)) return kind;
+  }
+  return null;
+}
+
+/** How each type is named in messages. */
+export const KIND_LABEL: Record<DocumentKind, string> = {
+  pdf: 'PDF',
+  jpeg: 'JPEG image',
+  png: 'PNG image',
+  webp: 'WebP image',
+  tiff: 'TIFF image',
+  heic: 'HEIC/HEIF image',
+};
 
 export const SUPPORTED_TYPES_TEXT = 'PDF, JPEG, PNG, WebP, TIFF or HEIC/HEIF';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeUnsupported, sniffFileType } from '../../src/client/file-types.js';
+import { describeUnsupported, kindFromFilename, sniffFileType } from '../../src/client/file-types.js';
 import { makeImageStub, makePdf, makePng, makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
 
 const sniff = (b: Buffer) => sniffFileType(b.subarray(0, 1024), b.subarray(-1024));
@@ -48,5 +48,28 @@ describe('makePdf', () => {
 
   it('marks an encrypted PDF in its trailer', () => {
     expect(makePdf({ pages: [['x']], encrypted: true }).toString('latin1')).toMatch(/trailer\n<<[^>]*\/Encrypt \d+ 0 R/);
+  });
+});
+
+describe('describeUnsupported and kindFromFilename', () => {
+  it('names common non-documents', () => {
+    const b = (s: string) => Buffer.from(s, 'latin1');
+    expect(describeUnsupported(b('\xcf\xfa\xed\xfe\x07\x00\x00\x01'))).toBe('a macOS (Mach-O) executable');
+    expect(describeUnsupported(b('#!/bin/sh\nrm -rf /\n'))).toBe('a script (it starts with #!)');
+    expect(describeUnsupported(b('  <!doctype html><title>Login</title>'))).toBe('an HTML page');
+    expect(describeUnsupported(b('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>'))).toBe('an SVG image');
+    expect(describeUnsupported(b('<?xml version="1.0"?><Invoice/>'))).toBe('an XML file');
+    expect(describeUnsupported(b('{\\rtf1\\ansi hello}'))).toBe('an RTF document');
+    expect(describeUnsupported(b('\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00'))).toMatch(/legacy Microsoft Office/);
+    expect(describeUnsupported(Buffer.from('Café crème, 12,50 €\n'.repeat(20)))).toBe('a text file');
+    expect(describeUnsupported(Buffer.from(Array.from({ length: 512 }, (_, i) => 0x80 + (i % 0x7f))))).toBe('an unrecognised binary file');
+  });
+
+  it('reads the type a file name claims', () => {
+    expect(kindFromFilename('scan.PDF')).toBe('pdf');
+    expect(kindFromFilename('photo.jpeg')).toBe('jpeg');
+    expect(kindFromFilename('fax.tif')).toBe('tiff');
+    expect(kindFromFilename('notes.txt')).toBeNull();
+    expect(kindFromFilename('README')).toBeNull();
   });
 });

@@ -1,0 +1,365 @@
+/**
+ * A document made ready for upload: a local file (streamed from disk, never read whole), base64
+ * content, or a https URL that Mindee fetches itself. Everything Mindee would refuse — an
+ * unsupported or empty file, one over the size limit, a password-protected PDF, a URL it cannot
+ * fetch — is refused here first, with a message that says what to do. Knows nothing of MCP; a
+ * path must already have been checked by FileAccess.
+ */
+import { constants, openAsBlob, type Stats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { MindeeInputError } from './errors.js';
+import {
+  describeExecutable,
+  describeUnsupported,
+  KIND_LABEL,
+  kindFromFilename,
+  SNIFF_HEAD_BYTES,
+  SNIFF_TAIL_BYTES,
+  sniffFileType,
+  SUPPORTED_TYPES_TEXT,
+  type DocumentKind,
+  type SniffedType,
+} from './file-types.js';
+import { bufferSource, fileHandleSource, scanPdfForEncryption, type ByteSource } from './pdf-encryption.js';
+
+export type DocumentSource =
+  | { path: string; filename?: string }
+  | { base64: string; filename?: string }
+  | { url: string };
+
+export type PreparedDocument =
+  | { kind: 'file'; blob: Blob; filename: string; mimeType: string; size: number }
+  | { kind: 'url'; url: string };
+
+export interface InputLimits {
+  /** Largest file Mindee accepts. */
+  maxFileBytes: number;
+  /** Largest decoded base64 document: base64 is written by a model token by token. */
+  maxBase64Bytes: number;
+}
+
+export const DEFAULT_INPUT_LIMITS: Readonly<InputLimits> = Object.freeze({
+  maxFileBytes: 100 * 1024 * 1024,
+  maxBase64Bytes: 5 * 1024 * 1024,
+});
+
+/** Mindee's own limit on document URLs. */
+export const MAX_URL_LENGTH = 2048;
+
+/** What a caller needs to know about `url` inputs (for tool descriptions and messages). */
+export const URL_FETCH_NOTE =
+  'Mindee fetches the URL itself, from its own servers, and does not follow redirects: give the final, publicly reachable https address of the document (a pre-signed link works).';
+
+const DEFAULT_EXTENSION: Record<DocumentKind, string> = {
+  pdf: 'pdf',
+  jpeg: 'jpg',
+  png: 'png',
+  webp: 'webp',
+  tiff: 'tif',
+  heic: 'heic',
+};
+
+/** "512 bytes", "12.3 KB", "104.9 MB" (binary units, as the 100 MB limit is). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} byte${bytes === 1 ? '' : 's'}`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const text = value >= 100 || Number.isInteger(value) ? String(Math.floor(value)) : (Math.floor(value * 10) / 10).toFixed(1);
+  return `${text} ${units[unit]}`;
+}
+
+/**
+ * Checks a document and makes it ready to upload. Throws MindeeInputError for anything Mindee
+ * would refuse, saying why and what to do instead.
+ */
+export async function prepareDocument(source: DocumentSource, limits: Partial<InputLimits> = {}): Promise<PreparedDocument> {
+  const lim: InputLimits = { ...DEFAULT_INPUT_LIMITS, ...definedOnly(limits) };
+  const given = (['path', 'base64', 'url'] as const).filter((k) => k in source && (source as Record<string, unknown>)[k] !== undefined);
+  if (given.length !== 1) {
+    throw new MindeeInputError(
+      given.length === 0 ? 'No document was given.' : `Several documents were given at once (${given.join(', ')}).`,
+      { hint: 'Give exactly one of `file_path` (a local file), `url` (a public https URL) or base64 content.' },
+    );
+  }
+  const s = source as { path?: string; base64?: string; url?: string; filename?: string };
+  if (given[0] === 'path') return prepareFile(s.path!, s.filename, lim);
+  if (given[0] === 'base64') return prepareBase64(s.base64!, s.filename, lim);
+  return prepareUrl(s.url!);
+}
+
+function definedOnly(limits: Partial<InputLimits>): Partial<InputLimits> {
+  const out: Partial<InputLimits> = {};
+  if (limits.maxFileBytes !== undefined) out.maxFileBytes = limits.maxFileBytes;
+  if (limits.maxBase64Bytes !== undefined) out.maxBase64Bytes = limits.maxBase64Bytes;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local files
+
+async function prepareFile(filePath: string, filenameOverride: string | undefined, lim: InputLimits): Promise<PreparedDocument> {
+  const filename = cleanFilename(filenameOverride) ?? path.basename(filePath);
+  let handle: FileHandle;
+  try {
+    // Non-blocking, so that a FIFO swapped in for the file cannot hang the server on open; every
+    // check below is made on what was opened, not on the path again.
+    handle = await open(filePath, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    throw openError(filePath, err);
+  }
+  let opened: Stats;
+  let sniffed: SniffedType;
+  try {
+    opened = await handle.stat();
+    if (!opened.isFile()) {
+      throw new MindeeInputError(`${filePath} is not a regular file.`, { hint: 'Pass the path of a document file (a PDF or an image).' });
+    }
+    const size = opened.size;
+    if (size === 0) throw emptyError(subjectOf(filename));
+    if (size > lim.maxFileBytes) throw tooLargeError(filename, size, lim.maxFileBytes);
+    const head = await readAt(handle, 0, Math.min(SNIFF_HEAD_BYTES, size));
+    const tailLength = Math.min(SNIFF_TAIL_BYTES, size);
+    const tail = await readAt(handle, size - tailLength, tailLength);
+    sniffed = checkType(head, tail, filename);
+    if (sniffed.kind === 'pdf') await refuseEncrypted(fileHandleSource(handle, size), subjectOf(filename));
+  } finally {
+    await handle.close();
+  }
+
+  // The upload streams from the path; make sure it still names the file that was checked.
+  const blob = await openAsBlob(filePath, { type: sniffed.mimeType });
+  const now = await stat(filePath).catch((err: unknown) => {
+    throw openError(filePath, err);
+  });
+  if (now.dev !== opened.dev || now.ino !== opened.ino || now.size !== opened.size || now.mtimeMs !== opened.mtimeMs || blob.size !== opened.size) {
+    throw new MindeeInputError(`${filePath} changed while it was being checked.`, {
+      hint: 'Wait until the file is completely written, then send it again.',
+    });
+  }
+  return { kind: 'file', blob, filename, mimeType: sniffed.mimeType, size: blob.size };
+}
+
+async function readAt(handle: FileHandle, position: number, length: number): Promise<Uint8Array> {
+  const buf = Buffer.alloc(length);
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buf, filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return buf.subarray(0, filled);
+}
+
+function openError(filePath: string, err: unknown): MindeeInputError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new MindeeInputError(`File not found: ${filePath}.`, { hint: 'Check the path and that the file still exists.', cause: err });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new MindeeInputError(`${filePath} is not readable by the user running the MCP server (permission denied).`, {
+      hint: 'Change the file permissions, or copy it somewhere that user can read.',
+      cause: err,
+    });
+  }
+  if (code === 'EISDIR') {
+    return new MindeeInputError(`${filePath} is a directory, not a file.`, { hint: 'Pass the path of one document inside it.', cause: err });
+  }
+  return new MindeeInputError(`${filePath} cannot be read (${code ?? (err as Error).message}).`, {
+    hint: 'Check the file exists and can be read, then try again.',
+    cause: err,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks shared by files and base64
+
+/** How a document is named at the start of a message: `"invoice.pdf"` or `The base64 document`. */
+function subjectOf(filename: string | undefined): string {
+  return filename === undefined ? 'The base64 document' : `"${filename}"`;
+}
+
+function emptyError(subject: string): MindeeInputError {
+  return new MindeeInputError(`${subject} is empty (0 bytes): there is nothing to send.`, {
+    hint: 'Check that the right file was given and that it was completely written or downloaded.',
+  });
+}
+
+/** A size and its limit in words, exact to the byte when rounding would make them look equal. */
+function sizeAgainstLimit(size: number, max: number): [string, string] {
+  if (formatBytes(size) !== formatBytes(max)) return [formatBytes(size), formatBytes(max)];
+  const exact = (n: number) => `${formatBytes(n)} (${n.toLocaleString('en-US')} bytes)`;
+  return [exact(size), exact(max)];
+}
+
+function tooLargeError(filename: string, size: number, max: number): MindeeInputError {
+  const [sizeText, maxText] = sizeAgainstLimit(size, max);
+  return new MindeeInputError(`"${filename}" is ${sizeText}, over the ${maxText} limit for one document.`, {
+    hint: 'Split the PDF into smaller files, or compress or downscale the images, and send each part separately.',
+  });
+}
+
+/** Sniffs the type; refuses anything Mindee does not accept, naming what was found instead. */
+function checkType(head: Uint8Array, tail: Uint8Array, filename: string | undefined): SniffedType {
+  const sniffed = sniffFileType(head, tail);
+  if (sniffed) return sniffed;
+  const subject = subjectOf(filename);
+  const claimed = filename === undefined ? null : kindFromFilename(filename);
+  const executable = describeExecutable(head);
+  if (executable) {
+    throw new MindeeInputError(
+      claimed
+        ? `${subject} is named like a ${KIND_LABEL[claimed]} but is really ${executable}: refused.`
+        : `${subject} is ${executable}, not a document: refused.`,
+      { hint: `Check the file: send only real documents (${SUPPORTED_TYPES_TEXT}).` },
+    );
+  }
+  const found = describeUnsupported(head);
+  const claim = claimed ? ` It is named like a ${KIND_LABEL[claimed]}, but its content is not one.` : '';
+  throw new MindeeInputError(`${subject} looks like ${found}; Mindee accepts ${SUPPORTED_TYPES_TEXT} documents.${claim}`, {
+    hint: claimed
+      ? 'The file may be damaged or only partly downloaded: open it to check, then export it again as PDF or as an image.'
+      : 'Convert it first: print or export it to PDF, or save it as a JPEG or PNG image, then send that file.',
+  });
+}
+
+async function refuseEncrypted(source: ByteSource, subject: string): Promise<void> {
+  const scan = await scanPdfForEncryption(source);
+  if (scan.encrypted) {
+    throw new MindeeInputError(`${subject} is a password-protected (encrypted) PDF; Mindee cannot read encrypted PDFs.`, {
+      hint: 'Remove the protection first — open it with its password and save or print it as a new, unprotected PDF (or run `qpdf --decrypt in.pdf out.pdf`) — then send that copy.',
+    });
+  }
+}
+
+/** The name sent to Mindee: no directories, no control characters, not absurdly long. */
+function cleanFilename(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const base = (name.split(/[\\/]/).pop() ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  if (base === '' || base === '.' || base === '..') return undefined;
+  if (base.length <= 200) return base;
+  const ext = path.extname(base).slice(0, 16);
+  return base.slice(0, 200 - ext.length) + ext;
+}
+
+// ---------------------------------------------------------------------------------------------
+// base64
+
+const DATA_URL = /^data:([^,]*?),/i;
+
+async function prepareBase64(input: string, filenameOverride: string | undefined, lim: InputLimits): Promise<PreparedDocument> {
+  if (typeof input !== 'string') throw notBase64('it is not a string');
+  let text = input;
+  const dataUrl = DATA_URL.exec(text.slice(0, 512).trimStart());
+  if (dataUrl) {
+    if (!/;base64$/i.test(dataUrl[1]!)) {
+      throw new MindeeInputError('The data: URL is not base64-encoded (it has no ";base64" before the comma).', {
+        hint: 'Send the document as `data:<type>;base64,<content>` or as plain base64, or better pass `file_path` or a https `url`.',
+      });
+    }
+    text = text.trimStart().slice(dataUrl[0].length);
+  }
+  text = text.replace(/\s+/g, '');
+  if (text === '') throw emptyError(subjectOf(cleanFilename(filenameOverride)));
+
+  // Size first, from the length alone: never decode what would be refused anyway.
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const estimated = Math.floor((text.length * 3) / 4) - padding;
+  const max = Math.min(lim.maxBase64Bytes, lim.maxFileBytes);
+  if (estimated > max) {
+    const [sizeText, maxText] = sizeAgainstLimit(estimated, max);
+    throw new MindeeInputError(`The base64 document decodes to about ${sizeText}, over the ${maxText} limit for base64 content.`, {
+      hint: 'Base64 has to be written out by the model token by token: pass `file_path` (a file in an allowed directory) or a public https `url` instead.',
+    });
+  }
+
+  const bytes = decodeBase64Strict(text);
+  const filenameGiven = cleanFilename(filenameOverride);
+  if (bytes.length === 0) throw emptyError(subjectOf(filenameGiven));
+  const head = bytes.subarray(0, SNIFF_HEAD_BYTES);
+  const tail = bytes.subarray(Math.max(0, bytes.length - SNIFF_TAIL_BYTES));
+  const sniffed = checkType(head, tail, filenameGiven);
+  const filename = filenameGiven ?? `document.${DEFAULT_EXTENSION[sniffed.kind]}`;
+  if (sniffed.kind === 'pdf') await refuseEncrypted(bufferSource(bytes), subjectOf(filenameGiven));
+  const blob = new Blob([bytes], { type: sniffed.mimeType });
+  return { kind: 'file', blob, filename, mimeType: sniffed.mimeType, size: bytes.length };
+}
+
+function notBase64(why: string): MindeeInputError {
+  return new MindeeInputError(`The document content is not valid base64: ${why}.`, {
+    hint: 'Send standard base64 (A–Z, a–z, 0–9, +, /, with = padding only at the end) or a `data:<type>;base64,` URL — or better, pass `file_path` or a https `url`.',
+  });
+}
+
+/** Decodes standard or URL-safe base64 (not a mix), refusing what Buffer.from would silently skip. */
+function decodeBase64Strict(text: string): Buffer {
+  const bad = /[^A-Za-z0-9+/=\-_]/.exec(text);
+  if (bad) {
+    const ch = bad[0];
+    const shown = /[\x21-\x7e]/.test(ch) ? `"${ch}"` : `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw notBase64(`it contains ${shown} at position ${bad.index + 1}, which is not a base64 character`);
+  }
+  if (/[+/]/.test(text) && /[-_]/.test(text)) throw notBase64('it mixes the standard (+ /) and URL-safe (- _) alphabets');
+  const firstPad = text.indexOf('=');
+  if (firstPad !== -1) {
+    const pad = text.slice(firstPad);
+    if (!/^={1,2}$/.test(pad)) throw notBase64('"=" padding may only appear once or twice, at the very end');
+    if (text.length % 4 !== 0) throw notBase64(`its padded length (${text.length} characters) is not a multiple of 4`);
+  } else if (text.length % 4 === 1) {
+    throw notBase64(`its length (${text.length} characters) leaves one character over, so it is cut short or has an extra character`);
+  }
+  const bytes = Buffer.from(text, /[-_]/.test(text) ? 'base64url' : 'base64');
+  const expected = Math.floor((text.replace(/=+$/, '').length * 3) / 4);
+  if (bytes.length !== expected) throw notBase64('it does not decode cleanly');
+  return bytes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// URLs
+
+function prepareUrl(input: string): PreparedDocument {
+  const text = typeof input === 'string' ? input.trim() : '';
+  if (text === '') {
+    throw new MindeeInputError('The document URL is empty.', { hint: `Give the https URL of the document. ${URL_FETCH_NOTE}` });
+  }
+  if (text.length > MAX_URL_LENGTH) {
+    throw new MindeeInputError(`The document URL is ${text.length} characters long; Mindee accepts URLs of at most ${MAX_URL_LENGTH}.`, {
+      hint: 'Use a shorter link to the document (for example a shorter pre-signed URL), or download it into an allowed directory and pass `file_path`.',
+    });
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new MindeeInputError(`"${text.length > 200 ? `${text.slice(0, 200)}…` : text}" is not a valid URL.`, {
+      hint: `Give a complete https URL such as https://example.com/invoice.pdf; for a local file pass \`file_path\` instead.`,
+    });
+  }
+  if (url.protocol !== 'https:') {
+    const scheme = url.protocol.replace(/:$/, '');
+    throw new MindeeInputError(`The document URL uses ${scheme}:, but Mindee only fetches https URLs.`, {
+      hint:
+        scheme === 'file'
+          ? 'This is a local file: pass it as `file_path` instead.'
+          : scheme === 'http'
+            ? `Use the https:// address of the document, or download it into an allowed directory and pass \`file_path\`. ${URL_FETCH_NOTE}`
+            : `Give a public https URL of the document, or download it into an allowed directory and pass \`file_path\`.`,
+    });
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new MindeeInputError(`The document URL contains credentials (user:password@ before ${url.host}): refused, as they would be sent to Mindee and end up in its fetcher's logs.`, {
+      hint: 'Use a link that needs no login (a public or pre-signed https URL), or download the file into an allowed directory and pass `file_path`.',
+    });
+  }
+  if (url.href.length > MAX_URL_LENGTH) {
+    throw new MindeeInputError(`The document URL is ${url.href.length} characters long once encoded; Mindee accepts URLs of at most ${MAX_URL_LENGTH}.`, {
+      hint: 'Use a shorter link to the document, or download it into an allowed directory and pass `file_path`.',
+    });
+  }
+  return { kind: 'url', url: url.href };
+}

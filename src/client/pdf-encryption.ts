@@ -1,0 +1,135 @@
+/**
+ * Tells a password-protected PDF from its bytes, without a PDF library and with flat memory:
+ * an encrypted PDF names its encryption dictionary with an `/Encrypt` entry in its trailer (or,
+ * since PDF 1.5, in its cross-reference stream's dictionary). Trailers can sit anywhere
+ * (incremental updates, linearised files), so the whole file is scanned, in fixed-size chunks.
+ */
+import type { FileHandle } from 'node:fs/promises';
+
+/** Somewhere bytes can be read from at a position: a file handle or a buffer. */
+export interface ByteSource {
+  readonly size: number;
+  /** Reads up to `target.length` bytes at `position`; returns how many were read. */
+  read(target: Uint8Array, position: number): Promise<number>;
+}
+
+export function fileHandleSource(handle: FileHandle, size: number): ByteSource {
+  return {
+    size,
+    async read(target, position) {
+      const { bytesRead } = await handle.read(target, 0, target.length, position);
+      return bytesRead;
+    },
+  };
+}
+
+export function bufferSource(bytes: Uint8Array): ByteSource {
+  return {
+    size: bytes.length,
+    async read(target, position) {
+      const slice = bytes.subarray(position, position + target.length);
+      target.set(slice);
+      return slice.length;
+    },
+  };
+}
+
+/** Bytes read at a time while scanning. */
+export const PDF_SCAN_CHUNK_BYTES = 1024 * 1024;
+/** How much is read around a candidate `/Encrypt` to see which dictionary holds it. */
+const CONTEXT_BEFORE = 16 * 1024;
+const CONTEXT_AFTER = 1024;
+
+const MARKER = Buffer.from('/Encrypt', 'latin1');
+
+export interface PdfEncryptionScan {
+  encrypted: boolean;
+  /** Byte offset of the `/Encrypt` entry found, or null. */
+  offset: number | null;
+  /** What the scan cost, so tests can show memory stays bounded. */
+  bytesScanned: number;
+  reads: number;
+  largestReadBytes: number;
+}
+
+export interface PdfScanOptions {
+  chunkBytes?: number;
+}
+
+/** Scans a whole PDF for an `/Encrypt` entry of a trailer or cross-reference stream dictionary. */
+export async function scanPdfForEncryption(source: ByteSource, options: PdfScanOptions = {}): Promise<PdfEncryptionScan> {
+  const chunkBytes = Math.max(MARKER.length + 1, Math.floor(options.chunkBytes ?? PDF_SCAN_CHUNK_BYTES));
+  const scan: PdfEncryptionScan = { encrypted: false, offset: null, bytesScanned: 0, reads: 0, largestReadBytes: 0 };
+  // One buffer for the whole scan: the chunk plus the bytes carried over from the previous one,
+  // so a marker split across two reads is still seen whole.
+  const buf = Buffer.alloc(chunkBytes + MARKER.length);
+  let context: Buffer | undefined;
+  let carry = 0;
+  let position = 0;
+  while (position < source.size) {
+    const want = Math.min(chunkBytes, source.size - position);
+    const n = await source.read(buf.subarray(carry, carry + want), position);
+    scan.reads++;
+    scan.largestReadBytes = Math.max(scan.largestReadBytes, want);
+    if (n <= 0) break; // the file got shorter while we read it
+    scan.bytesScanned += n;
+    position += n;
+    const total = carry + n;
+    const base = position - total; // file offset of buf[0]
+    const window = buf.subarray(0, total);
+    for (let i = window.indexOf(MARKER); i !== -1; i = window.indexOf(MARKER, i + 1)) {
+      // The byte after the name decides whether it is /Encrypt or, say, /EncryptMetadata; when it
+      // is not read yet, the marker is carried into the next round.
+      if (i + MARKER.length >= total) break;
+      if (!isDelimiter(window[i + MARKER.length]!)) continue;
+      context ??= Buffer.alloc(CONTEXT_BEFORE + MARKER.length + CONTEXT_AFTER);
+      const offset = base + i;
+      const start = Math.max(0, offset - CONTEXT_BEFORE);
+      const length = Math.min(source.size, offset + MARKER.length + CONTEXT_AFTER) - start;
+      const got = await source.read(context.subarray(0, length), start);
+      scan.reads++;
+      if (isEncryptEntry(context.subarray(0, got), offset - start)) {
+        scan.encrypted = true;
+        scan.offset = offset;
+        return scan;
+      }
+    }
+    carry = Math.min(MARKER.length, total);
+    buf.copyWithin(0, total - carry, total);
+  }
+  return scan;
+}
+
+function isDelimiter(byte: number): boolean {
+  // PDF white space and delimiters: a name ends at any of them.
+  return byte === 0 || byte === 9 || byte === 10 || byte === 12 || byte === 13 || byte === 32 || '()<>[]{}/%'.includes(String.fromCharCode(byte));
+}
+
+/**
+ * Whether the `/Encrypt` at `at` in `window` is an entry of a trailer or xref-stream dictionary
+ * whose value is a reference or a dictionary — not the same word in page text, metadata or a
+ * stream's data. When the context cannot tell, says no: a false "password-protected" would
+ * block a good document, a miss only lets Mindee refuse it.
+ */
+export function isEncryptEntry(window: Uint8Array, at: number): boolean {
+  const text = Buffer.from(window.buffer, window.byteOffset, window.length).toString('latin1');
+  const after = text.slice(at + MARKER.length);
+  if (!/^\s*(\d+\s+\d+\s+R\b|<<)/.test(after)) return false;
+  const before = text.slice(0, at);
+  // Inside a stream's data (page text, an embedded file…) nothing is a dictionary entry.
+  let streamOpen = -1;
+  for (const m of before.matchAll(/(?<!end)stream\b/g)) streamOpen = m.index;
+  if (streamOpen > before.lastIndexOf('endstream')) return false;
+  const trailerAt = before.lastIndexOf('trailer');
+  const endAt = Math.max(before.lastIndexOf('endstream'), before.lastIndexOf('endobj'));
+  let objAt = -1;
+  for (const m of before.matchAll(/\d+\s+\d+\s+obj\b/g)) objAt = m.index;
+  const nearest = Math.max(trailerAt, endAt, objAt);
+  if (nearest === -1) return false;
+  if (nearest === trailerAt) return true;
+  if (nearest === endAt) return false;
+  // Inside an object: only a cross-reference stream's dictionary carries the trailer's entries.
+  const dictEnd = text.indexOf('stream', at);
+  const dictionary = text.slice(objAt, dictEnd === -1 ? text.length : dictEnd);
+  return /\/Type\s*\/XRef\b/.test(dictionary);
+}

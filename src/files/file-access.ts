@@ -1,0 +1,336 @@
+/**
+ * Which local files an agent may have uploaded: only regular files inside the directories the
+ * person running the server allowed (CLI arguments, MINDEE_MCP_ALLOWED_DIRS) or the MCP client
+ * shared as roots. Every check is made twice — on the path as given and on its real path — so
+ * neither `..` nor a symbolic link can lead outside. Knows nothing of MCP or HTTP.
+ */
+import { realpathSync, statSync, type Stats } from 'node:fs';
+import { lstat, realpath, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MindeeInputError } from '../client/errors.js';
+import { configuredDirToPath, hasDotDotSegment, isSandboxLikePath, isWithin, nulByteError, toLocalPath, truncate } from './paths.js';
+
+/** The environment variable that lists allowed directories (path-delimiter separated). */
+export const ALLOWED_DIRS_ENV = 'MINDEE_MCP_ALLOWED_DIRS';
+
+/** The one-sentence "how to allow a directory", shared by every refusal that needs it. */
+export const HOW_TO_ALLOW = `start the server with the directory as an argument (\`mindee-mcp /path/to/docs\`) or add it to ${ALLOWED_DIRS_ENV}`;
+
+export interface FileAccessOptions {
+  allowedDirs: string[];
+  /** Where `~` points; default os.homedir(). */
+  homeDir?: string;
+}
+
+export interface ResolvedFile {
+  /** The real path (symbolic links resolved): open this one. */
+  path: string;
+  /** The absolute path as the agent gave it, for messages. */
+  displayPath: string;
+  size: number;
+}
+
+interface AllowedDir {
+  /** Absolute, as configured (before following links): agents use this spelling. */
+  given: string;
+  /** realpath of `given`. */
+  real: string;
+}
+
+const MAX_LISTED_DIRS = 10;
+
+export class FileAccess {
+  readonly #homeDir: string;
+  readonly #configured: AllowedDir[] = [];
+  readonly #configWarnings: string[] = [];
+  /** Configured directories that could not be used, for the fail-closed message. */
+  readonly #missingConfigured: string[] = [];
+  #roots: AllowedDir[] = [];
+  #rootWarnings: string[] = [];
+  #rootsGeneration = 0;
+
+  constructor(options: FileAccessOptions) {
+    this.#homeDir = options.homeDir ?? os.homedir();
+    for (const dir of options.allowedDirs) {
+      if (dir.trim() === '') continue;
+      if (dir.includes('\0')) {
+        this.#configWarnings.push(`Allowed directory ${JSON.stringify(dir)} contains a NUL byte: ignored.`);
+        continue;
+      }
+      let given: string;
+      try {
+        given = configuredDirToPath(dir, this.#homeDir);
+      } catch (err) {
+        this.#configWarnings.push(`Allowed directory "${dir}" is not a usable path (${(err as Error).message}): ignored.`);
+        this.#missingConfigured.push(dir);
+        continue;
+      }
+      try {
+        const real = realpathSync.native(given);
+        if (!statSync(real).isDirectory()) {
+          this.#configWarnings.push(`Allowed directory ${given} is not a directory: ignored.`);
+          this.#missingConfigured.push(given);
+          continue;
+        }
+        this.#configured.push({ given, real });
+      } catch (err) {
+        this.#configWarnings.push(`Allowed directory ${given} ${describeFsError(err)}: ignored.`);
+        this.#missingConfigured.push(given);
+      }
+    }
+  }
+
+  /**
+   * Problems with the configured directories and with the roots of the last `setRoots`, one
+   * sentence each, for the server to log to stderr.
+   */
+  get warnings(): string[] {
+    return [...this.#configWarnings, ...this.#rootWarnings];
+  }
+
+  /**
+   * Directories from the client's MCP roots (file:// URIs); replaces the previous roots.
+   * Configured directories stay. Roots that are not file:// URIs of existing directories are
+   * left out and reported in `warnings`.
+   */
+  async setRoots(roots: Array<{ uri: string; name?: string }>): Promise<void> {
+    const generation = ++this.#rootsGeneration;
+    const next: AllowedDir[] = [];
+    const warnings: string[] = [];
+    for (const root of roots) {
+      const label = root.name ? `MCP root "${root.name}" (${root.uri})` : `MCP root ${root.uri}`;
+      if (!/^file:/i.test(root.uri)) {
+        warnings.push(`${label} is not a file:// URI: ignored.`);
+        continue;
+      }
+      let given: string;
+      try {
+        given = path.resolve(fileURLToPath(root.uri));
+      } catch (err) {
+        warnings.push(`${label} is not a usable file:// URI (${(err as Error).message}): ignored.`);
+        continue;
+      }
+      try {
+        const real = await realpath(given);
+        if (!(await stat(real)).isDirectory()) {
+          warnings.push(`${label} is not a directory: ignored.`);
+          continue;
+        }
+        next.push({ given, real });
+      } catch (err) {
+        warnings.push(`${label} ${describeFsError(err)}: ignored.`);
+      }
+    }
+    // A slower, older call must not overwrite the roots of a newer one.
+    if (generation !== this.#rootsGeneration) return;
+    this.#roots = next;
+    this.#rootWarnings = warnings;
+  }
+
+  /** Configured directories then roots, as real paths, deduplicated. */
+  directories(): string[] {
+    return [...new Set(this.#allowed().map((d) => d.real))];
+  }
+
+  /**
+   * Resolves a path or file:// URI an agent gave to a regular file inside an allowed directory.
+   * Relative paths are looked up in each allowed directory in order, never in the process's
+   * current directory. Throws MindeeInputError, saying why and what to do, otherwise.
+   */
+  async resolve(input: string): Promise<ResolvedFile> {
+    if (typeof input !== 'string' || input.trim() === '') {
+      throw new MindeeInputError('No file path was given (the path is empty).', {
+        hint: 'Pass the absolute path of a file in one of the allowed directories, or a https `url`.',
+      });
+    }
+    if (input.includes('\0')) throw nulByteError();
+    // Models often add stray spaces or a newline around a path they copy.
+    const raw = input.trim();
+    const local = toLocalPath(raw, { homeDir: this.#homeDir });
+    const allowed = this.#allowed();
+
+    if (local.absolute && isSandboxLikePath(local.path) && !(await exists(local.path))) {
+      const where = allowed.length ? `a folder the server can read (${this.#listDirs()})` : `a folder the server can read (none is allowed yet: ${HOW_TO_ALLOW})`;
+      throw new MindeeInputError(
+        `${truncate(raw)} is a path inside the AI client's own sandbox: the file lives on the client's side, not on the machine where the Mindee MCP server runs, so the server cannot open it.`,
+        { hint: `Save the file into ${where} and pass that path, or provide a https \`url\` of the document.` },
+      );
+    }
+    if (allowed.length === 0) throw this.#noDirectoriesError();
+
+    const candidates = local.absolute ? [local.path] : allowed.map((d) => path.resolve(d.real, local.path));
+    let chosen: string | undefined;
+    let anyInside = false;
+    for (const candidate of candidates) {
+      if (!this.#lexicallyAllowed(candidate, allowed)) continue;
+      anyInside = true;
+      if (await lexists(candidate)) {
+        chosen = candidate;
+        break;
+      }
+    }
+
+    if (chosen === undefined) {
+      if (!anyInside) {
+        const shown = candidates[0] ?? local.path;
+        if (hasDotDotSegment(raw)) {
+          throw new MindeeInputError(`${truncate(raw)} uses ".." to leave the allowed directories (it resolves to ${shown}); this server may read only files inside ${this.#listDirs()}.`, {
+            hint: `Pass a path inside one of those directories; to allow another directory, ${HOW_TO_ALLOW}.`,
+          });
+        }
+        throw this.#outsideError(raw, shown);
+      }
+      throw new MindeeInputError(
+        local.absolute
+          ? `File not found: ${truncate(local.path)}. Allowed directories: ${this.#listDirs()}.`
+          : `File not found: no file "${truncate(local.path)}" in any allowed directory (${this.#listDirs()}).`,
+        {
+          hint: 'Check the spelling and pass the absolute path of an existing file (relative paths are looked up in each allowed directory in turn).',
+        },
+      );
+    }
+
+    let real: string;
+    try {
+      real = await realpath(chosen);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        throw new MindeeInputError(`${truncate(chosen)} is a symbolic link whose target does not exist.`, {
+          hint: 'Pass the path of the real file instead of a broken link.',
+          cause: err,
+        });
+      }
+      throw new MindeeInputError(`${truncate(chosen)} ${describeFsError(err)}.`, {
+        hint: 'Check the file exists and the user running the MCP server may read it.',
+        cause: err,
+      });
+    }
+
+    if (!allowed.some((d) => isWithin(d.real, real))) {
+      const link = await findSymlink(chosen);
+      const what =
+        link === chosen
+          ? `${truncate(chosen)} is a symbolic link pointing to ${real}`
+          : link
+            ? `${truncate(chosen)} is reached through the symbolic link ${link}, and really is ${real}`
+            : `${truncate(chosen)} really is ${real}`;
+      throw new MindeeInputError(`${what}, which is outside the allowed directories (${this.#listDirs()}): links may not lead out of them.`, {
+        hint: `Pass the real file's path if it is in an allowed directory; otherwise copy the file into one, or ${HOW_TO_ALLOW}.`,
+      });
+    }
+
+    let stats: Stats;
+    try {
+      stats = await stat(real);
+    } catch (err) {
+      throw new MindeeInputError(`${truncate(chosen)} ${describeFsError(err)}.`, {
+        hint: 'Check the file exists and the user running the MCP server may read it.',
+        cause: err,
+      });
+    }
+    if (stats.isDirectory()) {
+      throw new MindeeInputError(`${truncate(chosen)} is a directory, not a file.`, {
+        hint: 'Pass the path of one document inside it (a PDF or an image).',
+      });
+    }
+    if (!stats.isFile()) {
+      throw new MindeeInputError(`${truncate(chosen)} is ${describeSpecialFile(stats)}, not a regular file: only regular files are uploaded.`, {
+        hint: 'Pass the path of a regular document file (a PDF or an image).',
+      });
+    }
+    return { path: real, displayPath: chosen, size: stats.size };
+  }
+
+  #allowed(): AllowedDir[] {
+    return [...this.#configured, ...this.#roots];
+  }
+
+  #lexicallyAllowed(candidate: string, allowed: AllowedDir[]): boolean {
+    return allowed.some((d) => isWithin(d.given, candidate) || isWithin(d.real, candidate));
+  }
+
+  #listDirs(): string {
+    const dirs = this.directories();
+    if (dirs.length <= MAX_LISTED_DIRS) return dirs.join(', ');
+    return `${dirs.slice(0, MAX_LISTED_DIRS).join(', ')} and ${dirs.length - MAX_LISTED_DIRS} more`;
+  }
+
+  #outsideError(raw: string, resolved: string): MindeeInputError {
+    const shown = raw === resolved ? resolved : `${truncate(raw)} (${resolved})`;
+    return new MindeeInputError(`${shown} is outside the directories this server may read (${this.#listDirs()}).`, {
+      hint: `Copy the file into one of them, or ${HOW_TO_ALLOW}; or pass a https \`url\` instead.`,
+    });
+  }
+
+  #noDirectoriesError(): MindeeInputError {
+    const missing = this.#missingConfigured.length
+      ? ` (configured but unusable: ${this.#missingConfigured.join(', ')} — see the server's log)`
+      : '';
+    return new MindeeInputError(`Reading local files is turned off: no allowed directory is set${missing}, and the MCP client shared no roots.`, {
+      hint: `To upload local files, ${HOW_TO_ALLOW} (several directories separated by "${path.delimiter}"); or pass a https \`url\` instead.`,
+    });
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function lexists(p: string): Promise<boolean> {
+  try {
+    await lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The path itself if it is a link, else its nearest ancestor that is one, else null. */
+async function findSymlink(p: string): Promise<string | null> {
+  let current = p;
+  for (;;) {
+    try {
+      if ((await lstat(current)).isSymbolicLink()) return current;
+    } catch {
+      // A component we cannot lstat is not the link we are looking for.
+    }
+    const parent = path.dirname(current);
+    if (parent === current) return null;
+    current = parent;
+  }
+}
+
+function describeSpecialFile(stats: Stats): string {
+  if (stats.isFIFO()) return 'a named pipe (FIFO)';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  return 'a special file';
+}
+
+export function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'does not exist';
+    case 'ENOTDIR':
+      return 'does not exist (a part of the path is not a directory)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'is not readable by the user running the MCP server (permission denied)';
+    case 'ELOOP':
+      return 'is a loop of symbolic links';
+    case 'ENAMETOOLONG':
+      return 'has a name that is too long';
+    default:
+      return `cannot be read (${code ?? (err as Error | undefined)?.message ?? 'unknown error'})`;
+  }
+}

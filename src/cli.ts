@@ -6,7 +6,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { MindeeClient } from './client/mindee-client.js';
 import { ConfigError, USAGE, parseCommand, type Config } from './config.js';
-import { FileAccess } from './files/access.js';
+import { FileAccess } from './files/file-access.js';
 import { createLogger, type LogLevel } from './log.js';
 import { createServer } from './server.js';
 import { VERSION } from './version.js';

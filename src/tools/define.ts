@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { MindeeClient } from '../client/mindee-client.js';
-import type { FileAccess } from '../files/access.js';
+import type { FileAccess } from '../files/file-access.js';
 import type { Logger } from '../log.js';
 import type { ModelSettings } from './models.js';
 

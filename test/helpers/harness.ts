@@ -11,7 +11,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { MindeeClient, type MindeeClientOptions } from '../../src/client/mindee-client.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
-import { FileAccess } from '../../src/files/access.js';
+import { FileAccess } from '../../src/files/file-access.js';
 import { createLogger } from '../../src/log.js';
 import { createServer } from '../../src/server.js';
 import type { ToolDeps } from '../../src/tools/define.js';

@@ -29,7 +29,15 @@ export type DocumentSource =
   | { url: string };
 
 export type PreparedDocument =
-  | { kind: 'file'; blob: Blob; filename: string; mimeType: string; size: number }
+  | {
+      kind: 'file';
+      blob: Blob;
+      filename: string;
+      mimeType: string;
+      size: number;
+      /** Pages, when the bytes tell (images: 1); Mindee's processing time grows with it. */
+      pageCount: number | null;
+    }
   | { kind: 'url'; url: string };
 
 export interface InputLimits {
@@ -115,6 +123,7 @@ async function prepareFile(filePath: string, filenameOverride: string | undefine
   }
   let opened: Stats;
   let sniffed: SniffedType;
+  let pageCount: number | null = 1;
   try {
     opened = await handle.stat();
     if (!opened.isFile()) {
@@ -127,7 +136,7 @@ async function prepareFile(filePath: string, filenameOverride: string | undefine
     const tailLength = Math.min(SNIFF_TAIL_BYTES, size);
     const tail = await readAt(handle, size - tailLength, tailLength);
     sniffed = checkType(head, tail, filename);
-    if (sniffed.kind === 'pdf') await refuseEncrypted(fileHandleSource(handle, size), subjectOf(filename));
+    if (sniffed.kind === 'pdf') pageCount = await refuseEncrypted(fileHandleSource(handle, size), subjectOf(filename));
   } finally {
     await handle.close();
   }
@@ -142,7 +151,7 @@ async function prepareFile(filePath: string, filenameOverride: string | undefine
       hint: 'Wait until the file is completely written, then send it again.',
     });
   }
-  return { kind: 'file', blob, filename, mimeType: sniffed.mimeType, size: blob.size };
+  return { kind: 'file', blob, filename, mimeType: sniffed.mimeType, size: blob.size, pageCount };
 }
 
 async function readAt(handle: FileHandle, position: number, length: number): Promise<Uint8Array> {
@@ -228,13 +237,15 @@ function checkType(head: Uint8Array, tail: Uint8Array, filename: string | undefi
   });
 }
 
-async function refuseEncrypted(source: ByteSource, subject: string): Promise<void> {
+/** Refuses an encrypted PDF; returns its page count when the scan could count the pages. */
+async function refuseEncrypted(source: ByteSource, subject: string): Promise<number | null> {
   const scan = await scanPdfForEncryption(source);
   if (scan.encrypted) {
     throw new MindeeInputError(`${subject} is a password-protected (encrypted) PDF; Mindee cannot read encrypted PDFs.`, {
       hint: 'Remove the protection first — open it with its password and save or print it as a new, unprotected PDF (or run `qpdf --decrypt in.pdf out.pdf`) — then send that copy.',
     });
   }
+  return scan.pageObjects > 0 ? scan.pageObjects : null;
 }
 
 /** The name sent to Mindee: no directories, no control characters, not absurdly long. */
@@ -285,9 +296,9 @@ async function prepareBase64(input: string, filenameOverride: string | undefined
   const tail = bytes.subarray(Math.max(0, bytes.length - SNIFF_TAIL_BYTES));
   const sniffed = checkType(head, tail, filenameGiven);
   const filename = filenameGiven ?? `document.${DEFAULT_EXTENSION[sniffed.kind]}`;
-  if (sniffed.kind === 'pdf') await refuseEncrypted(bufferSource(bytes), subjectOf(filenameGiven));
+  const pageCount = sniffed.kind === 'pdf' ? await refuseEncrypted(bufferSource(bytes), subjectOf(filenameGiven)) : 1;
   const blob = new Blob([bytes], { type: sniffed.mimeType });
-  return { kind: 'file', blob, filename, mimeType: sniffed.mimeType, size: bytes.length };
+  return { kind: 'file', blob, filename, mimeType: sniffed.mimeType, size: bytes.length, pageCount };
 }
 
 function notBase64(why: string): MindeeInputError {

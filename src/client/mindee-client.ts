@@ -205,7 +205,7 @@ export class MindeeClient {
       this.ownsDispatcher = true;
     }
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.retrying = this.dispatcher.compose(interceptors.retry({ throwOnError: false, maxRetries: 0, methods: ['GET'] }));
+    this.retrying = this.dispatcher.compose(interceptors.retry({ maxRetries: 0, methods: ['GET'] }));
   }
 
   get hasApiKey(): boolean {
@@ -461,6 +461,16 @@ export class MindeeClient {
         throw new MindeeTimeoutError(`Mindee did not answer in time (${Math.round(budgetMs / 100) / 10} s) when asked to ${action}.`, {
           cause: error,
           hint: 'Try again; if it keeps happening, raise MINDEE_REQUEST_TIMEOUT or check the network.',
+        });
+      }
+      const retried = error as { code?: string; statusCode?: number; headers?: Record<string, string | string[] | undefined> };
+      if (retried.code === 'UND_ERR_REQ_RETRY' && retried.statusCode) {
+        // The retry interceptor gave up on an error status: its body is gone, its status is not.
+        throw new MindeeApiError({
+          status: retried.statusCode,
+          action,
+          detail: `It kept answering HTTP ${retried.statusCode} after ${this.retry.maxRetries} retries.`,
+          retryAfterSeconds: parseRetryAfter(retried.headers?.['retry-after']),
         });
       }
       const code = errorCode(error);

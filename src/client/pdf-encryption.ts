@@ -41,11 +41,20 @@ const CONTEXT_BEFORE = 16 * 1024;
 const CONTEXT_AFTER = 1024;
 
 const MARKER = Buffer.from('/Encrypt', 'latin1');
+/** A page object's type entry; `/Pages` (the page tree) does not match. */
+const PAGE_OBJECT = /\/Type\s*\/Page(?![A-Za-z0-9])/g;
+/** Bytes kept from one chunk to the next, so a marker split between them is still seen. */
+const CARRY = 32;
 
 export interface PdfEncryptionScan {
   encrypted: boolean;
   /** Byte offset of the `/Encrypt` entry found, or null. */
   offset: number | null;
+  /**
+   * Page objects (`/Type /Page`) seen in the file's uncompressed parts: the page count, or 0 when
+   * the pages sit in compressed object streams. Counted only when the scan reads the whole file.
+   */
+  pageObjects: number;
   /** What the scan cost, so tests can show memory stays bounded. */
   bytesScanned: number;
   reads: number;
@@ -59,10 +68,13 @@ export interface PdfScanOptions {
 /** Scans a whole PDF for an `/Encrypt` entry of a trailer or cross-reference stream dictionary. */
 export async function scanPdfForEncryption(source: ByteSource, options: PdfScanOptions = {}): Promise<PdfEncryptionScan> {
   const chunkBytes = Math.max(MARKER.length + 1, Math.floor(options.chunkBytes ?? PDF_SCAN_CHUNK_BYTES));
-  const scan: PdfEncryptionScan = { encrypted: false, offset: null, bytesScanned: 0, reads: 0, largestReadBytes: 0 };
+  const scan: PdfEncryptionScan = { encrypted: false, offset: null, pageObjects: 0, bytesScanned: 0, reads: 0, largestReadBytes: 0 };
   // One buffer for the whole scan: the chunk plus the bytes carried over from the previous one,
   // so a marker split across two reads is still seen whole.
-  const buf = Buffer.alloc(chunkBytes + MARKER.length);
+  const buf = Buffer.alloc(chunkBytes + CARRY);
+  // Absolute offsets already handled: the carried bytes are seen twice, their markers once.
+  let lastMarker = -1;
+  let lastPage = -1;
   let context: Buffer | undefined;
   let carry = 0;
   let position = 0;
@@ -77,10 +89,19 @@ export async function scanPdfForEncryption(source: ByteSource, options: PdfScanO
     const total = carry + n;
     const base = position - total; // file offset of buf[0]
     const window = buf.subarray(0, total);
+    const last = position >= source.size;
+    for (const m of window.toString('latin1').matchAll(PAGE_OBJECT)) {
+      // A match that ends the window may be the start of /Pages: wait for the next byte.
+      if (base + m.index <= lastPage || (m.index + m[0].length >= total && !last)) continue;
+      lastPage = base + m.index;
+      scan.pageObjects++;
+    }
     for (let i = window.indexOf(MARKER); i !== -1; i = window.indexOf(MARKER, i + 1)) {
       // The byte after the name decides whether it is /Encrypt or, say, /EncryptMetadata; when it
       // is not read yet, the marker is carried into the next round.
       if (i + MARKER.length >= total) break;
+      if (base + i <= lastMarker) continue;
+      lastMarker = base + i;
       if (!isDelimiter(window[i + MARKER.length]!)) continue;
       context ??= Buffer.alloc(CONTEXT_BEFORE + MARKER.length + CONTEXT_AFTER);
       const offset = base + i;
@@ -94,7 +115,7 @@ export async function scanPdfForEncryption(source: ByteSource, options: PdfScanO
         return scan;
       }
     }
-    carry = Math.min(MARKER.length, total);
+    carry = Math.min(CARRY, total);
     buf.copyWithin(0, total - carry, total);
   }
   return scan;

@@ -135,9 +135,9 @@ describe('MindeeClient over a mocked dispatcher', () => {
   it('reports the HTTP status of a non-JSON error page, with Retry-After', async () => {
     agent
       .get(BASE)
-      .intercept({ path: '/v2/jobs/job-1', method: 'GET' })
+      .intercept({ path: '/v2/inferences/enqueue', method: 'POST' })
       .reply(503, '<html><body>Bad gateway</body></html>', { headers: { 'content-type': 'text/html', 'retry-after': '7' } });
-    const error = await client.getJob('job-1').catch((e) => e);
+    const error = await client.enqueue({ kind: 'url', url: 'https://example.com/a.pdf' }, { modelId: 'm' }).catch((e) => e);
     expect(error).toBeInstanceOf(MindeeApiError);
     expect(error.status).toBe(503);
     expect(error.retryAfterSeconds).toBe(7);
@@ -186,15 +186,38 @@ describe('MindeeClient over a mocked dispatcher', () => {
     expect(error.message).not.toContain(KEY);
   });
 
-  it('wraps connection failures in MindeeNetworkError and never shows the key', async () => {
+  it('retries a GET after a reset connection or a 503, honouring Retry-After', async () => {
+    const pool = agent.get(BASE);
+    pool.intercept({ path: '/v2/jobs/job-1', method: 'GET' }).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    pool.intercept({ path: '/v2/jobs/job-1', method: 'GET' }).reply(503, 'busy', { headers: { 'retry-after': '0' } });
+    pool.intercept({ path: '/v2/jobs/job-1', method: 'GET' }).reply(200, job(), { headers: json });
+    const quick = new MindeeClient({ apiKey: KEY, baseUrl: BASE, dispatcher: agent, retry: { baseDelayMs: 1 } });
+    expect((await quick.getJob('job-1')).status).toBe('Processing');
+    expect(quick.retries).toBe(2);
+  });
+
+  it('gives up on a lasting 503 with an API error that keeps the status', async () => {
+    agent.get(BASE).intercept({ path: '/v2/jobs/job-1', method: 'GET' }).reply(503, 'busy', { headers: { 'retry-after': '0' } }).persist();
+    const quick = new MindeeClient({ apiKey: KEY, baseUrl: BASE, dispatcher: agent, retry: { baseDelayMs: 1, maxRetries: 2 } });
+    const error = await quick.getJob('job-1').catch((e) => e);
+    expect(error).toBeInstanceOf(MindeeApiError);
+    expect(error.status).toBe(503);
+    expect(error.message).toContain('after 2 retries');
+    expect(quick.retries).toBe(2);
+  });
+
+  it('wraps lasting connection failures in MindeeNetworkError and never shows the key', async () => {
     agent
       .get(BASE)
       .intercept({ path: '/v2/jobs/job-1', method: 'GET' })
-      .replyWithError(Object.assign(new Error(`connect ECONNREFUSED (key ${KEY})`), { code: 'ECONNREFUSED' }));
-    const error = await client.getJob('job-1').catch((e) => e);
+      .replyWithError(Object.assign(new Error(`connect ECONNREFUSED (key ${KEY})`), { code: 'ECONNREFUSED' }))
+      .persist();
+    const quick = new MindeeClient({ apiKey: KEY, baseUrl: BASE, dispatcher: agent, retry: { baseDelayMs: 1, maxRetries: 2 } });
+    const error = await quick.getJob('job-1').catch((e) => e);
     expect(error).toBeInstanceOf(MindeeNetworkError);
     expect(error.message).toContain('ECONNREFUSED');
     expect(error.message).not.toContain(KEY);
+    expect(quick.retries).toBe(2);
   });
 
   it('redacts a key the API echoes back in an error body', async () => {

@@ -38,7 +38,7 @@ describe('scanPdfForEncryption', () => {
     const big = Buffer.alloc(20 * PDF_SCAN_CHUNK_BYTES + 123);
     makePdf({ pages: [['x']] }).copy(big);
     const result = await scan(big);
-    expect(result).toEqual({ encrypted: false, offset: null, bytesScanned: big.length, reads: 21, largestReadBytes: PDF_SCAN_CHUNK_BYTES });
+    expect(result).toEqual({ encrypted: false, offset: null, pageObjects: expect.any(Number), bytesScanned: big.length, reads: 21, largestReadBytes: PDF_SCAN_CHUNK_BYTES });
   });
 
   it('ignores /Encrypt that is page text, metadata or a longer name', async () => {
@@ -54,5 +54,16 @@ describe('scanPdfForEncryption', () => {
     expect(isEncryptEntry(text, text.indexOf('/Encrypt'))).toBe(true);
     const name = Buffer.from('trailer\n<< /Size 3 /Encrypt /Standard >>', 'latin1');
     expect(isEncryptEntry(name, name.indexOf('/Encrypt'))).toBe(false);
+  });
+});
+
+describe('page count', () => {
+  it('counts page objects across chunk boundaries, once each, and not the page tree', async () => {
+    const { makePdf } = await import('../../src/emulator/sample-documents.js');
+    const pdf = makePdf({ pages: Array.from({ length: 37 }, (_, i) => [`page ${i + 1}`]) });
+    for (const chunkBytes of [9, 17, 64, 1000, 1 << 20]) {
+      const scan = await scanPdfForEncryption(bufferSource(pdf), { chunkBytes });
+      expect(scan.pageObjects, `chunk ${chunkBytes}`).toBe(37);
+    }
   });
 });

@@ -3,7 +3,7 @@
  * webhooks, rate limits and injectable faults. It stands alone: nothing here imports the tools.
  */
 export { EMULATOR_API_KEY, EMULATOR_WEBHOOK_SECRET, startEmulator } from './server.js';
-export type { Emulator, EmulatorOptions, RequestRecord, WebhookEvent } from './server.js';
+export type { Emulator, EmulatorOptions, FaultEvent, RequestRecord, WebhookEvent } from './server.js';
 export { runEmulatorCli, parseEmulatorArgs, EMULATOR_USAGE } from './cli.js';
 export type { CliIo } from './cli.js';
 export { DEMO_MODELS, DEMO_WEBHOOKS, FAILURES, INVOICE_FIELDS, RECEIPT_FIELDS, demoModels } from './models.js';

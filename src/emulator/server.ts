@@ -87,17 +87,25 @@ export interface WebhookEvent {
   signature: string;
 }
 
-export interface Emulator {
+export interface FaultEvent {
+  fault: Fault;
+  method: string;
+  path: string;
+}
+
+/** The running emulator: an EventEmitter, so tests can await its events instead of sleeping. */
+export interface Emulator extends EventEmitter {
   readonly url: string;
   readonly apiKey: string;
   readonly requests: ReadonlyArray<RequestRecord>;
   readonly models: ReadonlyArray<EmulatorModel>;
+  /** Closes the server and every socket (keep-alive and hung ones too) and clears all timers. */
   close(): Promise<void>;
   /** The job's body as GET /v2/jobs/{id} would serve it, or undefined when unknown, expired or deleted. */
   job(id: string): JobBody | undefined;
-  /** Finishes a Processing job now, as its model would (a failing model fails it). */
+  /** Finishes a Processing job now, as its model would (a failing model fails it). Throws for an unknown job. */
   completeJob(id: string): void;
-  /** Fails a Processing job now, with `error` or a 500-012 inference failure. */
+  /** Fails a Processing job now, with `error` or a 500-012 inference failure. Throws for an unknown job. */
   failJob(id: string, error?: JobErrorInit): void;
   injectFault(fault: Fault): void;
   clearFaults(): void;
@@ -105,12 +113,17 @@ export interface Emulator {
   on(event: 'job-created', listener: (job: JobJson) => void): this;
   on(event: 'job-finished', listener: (job: JobJson) => void): this;
   on(event: 'webhook', listener: (event: WebhookEvent) => void): this;
+  /** An injected fault hit a request (emitted before its effect). */
+  on(event: 'fault', listener: (event: FaultEvent) => void): this;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
   once(event: 'request', listener: (record: RequestRecord) => void): this;
   once(event: 'job-created', listener: (job: JobJson) => void): this;
   once(event: 'job-finished', listener: (job: JobJson) => void): this;
   once(event: 'webhook', listener: (event: WebhookEvent) => void): this;
+  once(event: 'fault', listener: (event: FaultEvent) => void): this;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  off(event: 'request' | 'job-created' | 'job-finished' | 'webhook', listener: (...args: any[]) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
 type Route =
@@ -328,7 +341,10 @@ class EmulatorServer extends EventEmitter implements Emulator {
 
     const route = matchRoute(method, path);
     const fault = this.faults.take(route.kind);
-    if (fault) return this.applyFault(fault, route.kind, req, res);
+    if (fault) {
+      this.emit('fault', { fault, method, path: url.pathname });
+      return this.applyFault(fault, route.kind, req, res);
+    }
 
     if (path === '/v2' || path.startsWith('/v2/')) {
       const problem = this.checkKey(req.headers.authorization);
@@ -426,7 +442,10 @@ class EmulatorServer extends EventEmitter implements Emulator {
     const urls: JobUrls = { base: this.publicBase };
     if (job.status === 'Processed') {
       const foreign = this.faults.take('job', true);
-      if (foreign?.kind === 'foreign-result-url') urls.resultBase = foreign.origin.replace(/\/+$/, '');
+      if (foreign?.kind === 'foreign-result-url') {
+        urls.resultBase = foreign.origin.replace(/\/+$/, '');
+        this.emit('fault', { fault: foreign, method: 'GET', path: `/v2/jobs/${id}` });
+      }
     }
     const body: JobBody = { job: toJobJson(job, urls) };
     if (body.job.result_url && redirect?.toLowerCase() !== 'false') {

@@ -54,9 +54,9 @@ export function form(input: EnqueueInput): FormData {
   return fd;
 }
 
-export async function enqueue(emu: Emulator, input: EnqueueInput, key?: string | null): Promise<Answer<JobBody>> {
+export async function enqueue(emu: Emulator, input: EnqueueInput, key?: string | null): Promise<Answer<any>> {
   const route = input.route ?? '/v2/products/extraction/enqueue';
-  return call<JobBody>(emu, 'POST', route, { body: form(input), key });
+  return call(emu, 'POST', route, { body: form(input), key });
 }
 
 /** Resolves when the job has left Processing (at once if it already has). */

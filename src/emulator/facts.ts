@@ -446,6 +446,8 @@ interface PartialFacts {
   language?: string;
 }
 
+const MAX_PARSED_LINE = 300;
+
 const CURRENCY_SYMBOLS: Record<string, string> = { '£': 'GBP', '€': 'EUR', $: 'USD' };
 
 function parseText(pages: string[], sources: Map<string, Source>): PartialFacts {
@@ -466,7 +468,8 @@ function parseText(pages: string[], sources: Map<string, Source>): PartialFacts 
   pages.forEach((pageText, page) => {
     pageText.split('\n').forEach((raw, line) => {
       const text = raw.trim();
-      if (!text) return;
+      // Long lines are no invoice field, and the patterns below backtrack badly on them.
+      if (!text || text.length > MAX_PARSED_LINE) return;
       const lower = text.toLowerCase();
       if (/\b(invoice|total|date|amount|due|receipt)\b/.test(lower)) english++;
       if (/\b(facture|montant|date d'|échéance|reçu)\b/.test(lower)) french++;

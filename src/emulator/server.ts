@@ -430,6 +430,10 @@ class EmulatorServer extends EventEmitter implements Emulator {
       maxFileBytes: this.maxUploadBytes,
     });
     if (!outcome.ok) return this.reply(req, res, outcome.problem.status, outcome.problem);
+    if (this.closing) {
+      res.destroy();
+      return;
+    }
     const job = this.store.create(outcome.request, product);
     const body: JobBody = { job: toJobJson(job, { base: this.publicBase }) };
     this.send(res, 202, body);

@@ -65,3 +65,20 @@ describe('readFacts', () => {
     expect(Math.round(facts.totalAmount * 100)).toBe(Math.round((facts.totalNet + facts.totalTax) * 100));
   });
 });
+
+describe('robustness', () => {
+  it('reads pathological text quickly', () => {
+    const started = Date.now();
+    const line = `a${' '.repeat(20_000)}1 ${' '.repeat(20_000)}x`;
+    const { facts } = readFacts('seed', [`${line}\n${'9 '.repeat(10_000)}`]);
+    expect(facts.invoiceNumber).toEqual(expect.any(String));
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('does not choke on garbage that claims to be a PDF', () => {
+    const junk = Buffer.concat([Buffer.from('%PDF-1.7\n1 0 obj\n<< /Type /Page /Contents 2 0 R >>\nendobj\n2 0 obj\n<< /Length 5 >>\nstream\n(((([[[<<<'), Buffer.alloc(5000, 0xff)]);
+    const info = analysePdf(junk);
+    expect(info.pageCount).toBe(1);
+    expect(info.pageTexts).toHaveLength(1);
+  });
+});

@@ -3,6 +3,7 @@
  * (`Invoice number: X`, `Date: …`, item rows, totals), otherwise drawn from its SHA-256. Drawn
  * facts are rendered back into text, so a document's fields, raw text and OCR always agree.
  */
+import { PURCHASE_CATEGORIES } from './models.js';
 import { Rng, round } from './rng.js';
 
 export interface Address {
@@ -194,7 +195,6 @@ const ITEMS = [
   'Shipping and handling',
   'Software licence, annual',
 ];
-const CATEGORIES = ['miscellaneous', 'food', 'transport', 'software', 'shopping', 'telecom', 'accommodation'];
 const PAYMENT_METHODS = ['card', 'bank_transfer', 'cash'];
 
 const toCents = (n: number) => Math.round(n * 100);
@@ -309,7 +309,7 @@ export function drawFacts(seed: string): InvoiceFacts {
     totalTax: fromCents(taxCents),
     totalAmount: fromCents(netCents + taxCents + (tipsCents ?? 0)),
     tips: tipsCents === null ? null : fromCents(tipsCents),
-    purchaseCategory: rng.pick(CATEGORIES),
+    purchaseCategory: rng.pick(PURCHASE_CATEGORIES),
     paymentMethod: rng.pick(PAYMENT_METHODS),
   };
 }

@@ -1,0 +1,158 @@
+/**
+ * `mindee-mcp emulator`: runs the emulator in the foreground until SIGINT/SIGTERM. The only
+ * part of the emulator that writes to stdout, and only its one "listening" line.
+ */
+import { parseArgs } from 'node:util';
+import { DEMO_MODELS } from './models.js';
+import { startEmulator } from './server.js';
+import type { EmulatorOptions } from './server.js';
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Called with the exit code on bad usage or a failed start; default sets process.exitCode. */
+  exit: (code: number) => void;
+  /** Stops the server like SIGINT does (for tests and embedding). */
+  signal?: AbortSignal;
+}
+
+export const EMULATOR_USAGE = `Usage: mindee-mcp emulator [options]
+
+Runs a local emulator of the Mindee v2 API (simulated results, no account, no network).
+
+Options:
+  --port N               port to listen on (default 0: any free port)
+  --host H               address to listen on (default 127.0.0.1)
+  --api-key K            API key clients must send (default md_emulator_local_key)
+  --public-base-url U    base URL written into polling_url/result_url (default: the listening URL)
+  --processing-ms N      how long each job stays Processing, in ms, or "Infinity" (default 1500)
+  --result-ttl-ms N      how long results are kept, in ms (default 43200000 = 12 h)
+  --webhook-secret S     HMAC key of webhook X-Signature headers
+  --no-rate-limit        do not enforce Mindee's 200 POST / 1200 GET per minute
+  --verbose              log each request to stderr
+  -h, --help             show this help
+
+Demo models:
+${Object.entries(DEMO_MODELS)
+  .map(([name, id]) => `  ${name.padEnd(16)} ${id}`)
+  .join('\n')}
+`;
+
+class UsageError extends Error {}
+
+function parseNumber(flag: string, raw: string | undefined, opts: { integer?: boolean; min?: number; max?: number; infinity?: boolean }): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = opts.infinity && /^(infinity|inf)$/i.test(raw.trim()) ? Infinity : Number(raw);
+  if (raw.trim() === '' || Number.isNaN(value) || (!opts.infinity && !Number.isFinite(value))) {
+    throw new UsageError(`--${flag} must be a number, got "${raw}"`);
+  }
+  if (opts.integer && Number.isFinite(value) && !Number.isInteger(value)) throw new UsageError(`--${flag} must be a whole number, got "${raw}"`);
+  if (opts.min !== undefined && value < opts.min) throw new UsageError(`--${flag} must be at least ${opts.min}, got "${raw}"`);
+  if (opts.max !== undefined && value > opts.max) throw new UsageError(`--${flag} must be at most ${opts.max}, got "${raw}"`);
+  return value;
+}
+
+/** Options from the command line; throws UsageError with a message for the user. */
+export function parseEmulatorArgs(argv: string[]): { help: true } | { help: false; options: EmulatorOptions; verbose: boolean } {
+  const args = argv[0] === 'emulator' ? argv.slice(1) : argv;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'api-key': { type: 'string' },
+        'public-base-url': { type: 'string' },
+        'processing-ms': { type: 'string' },
+        'result-ttl-ms': { type: 'string' },
+        'webhook-secret': { type: 'string' },
+        'no-rate-limit': { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const v = parsed.values;
+  if (v.help) return { help: true };
+  const options: EmulatorOptions = {};
+  const port = parseNumber('port', v.port, { integer: true, min: 0, max: 65535 });
+  if (port !== undefined) options.port = port;
+  if (v.host !== undefined) {
+    if (!v.host.trim()) throw new UsageError('--host must not be empty');
+    options.host = v.host;
+  }
+  if (v['api-key'] !== undefined) {
+    if (!v['api-key'].trim() || /\s/.test(v['api-key'])) throw new UsageError('--api-key must be a non-empty key without spaces');
+    options.apiKey = v['api-key'];
+  }
+  if (v['public-base-url'] !== undefined) {
+    let u: URL | null = null;
+    try {
+      u = new URL(v['public-base-url']);
+    } catch {
+      u = null;
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
+      throw new UsageError(`--public-base-url must be an http(s) URL, got "${v['public-base-url']}"`);
+    }
+    options.publicBaseUrl = v['public-base-url'];
+  }
+  const processing = parseNumber('processing-ms', v['processing-ms'], { min: 0, infinity: true });
+  if (processing !== undefined) options.processingMs = processing;
+  const ttl = parseNumber('result-ttl-ms', v['result-ttl-ms'], { min: 1 });
+  if (ttl !== undefined) options.resultTtlMs = ttl;
+  if (v['webhook-secret'] !== undefined) options.webhookSecret = v['webhook-secret'];
+  if (v['no-rate-limit']) options.rateLimits = false;
+  return { help: false, options, verbose: v.verbose === true };
+}
+
+export async function runEmulatorCli(argv: string[], io: Partial<CliIo> = {}): Promise<void> {
+  const stdout = io.stdout ?? ((t: string) => process.stdout.write(t));
+  const stderr = io.stderr ?? ((t: string) => process.stderr.write(t));
+  const exit =
+    io.exit ??
+    ((code: number) => {
+      process.exitCode = code;
+    });
+  let parsed: ReturnType<typeof parseEmulatorArgs>;
+  try {
+    parsed = parseEmulatorArgs(argv);
+  } catch (err) {
+    stderr(`mindee-mcp emulator: ${err instanceof Error ? err.message : String(err)}\nRun "mindee-mcp emulator --help" for usage.\n`);
+    exit(2);
+    return;
+  }
+  if (parsed.help) {
+    stdout(EMULATOR_USAGE);
+    return;
+  }
+  const options = parsed.options;
+  if (parsed.verbose) options.log = (line) => stderr(`${line}\n`);
+  let emulator;
+  try {
+    emulator = await startEmulator(options);
+  } catch (err) {
+    stderr(`mindee-mcp emulator: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+    exit(1);
+    return;
+  }
+  stdout(`Mindee v2 emulator listening on ${emulator.url} (API key: ${emulator.apiKey})\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      io.signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    if (io.signal?.aborted) stop();
+    else io.signal?.addEventListener('abort', stop);
+  });
+  await emulator.close();
+}

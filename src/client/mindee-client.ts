@@ -17,7 +17,7 @@ import {
   MindeeTimeoutError,
 } from './errors.js';
 import { DEFAULT_RESULT_CACHE, ResultCache, type ResultCacheOptions } from './result-cache.js';
-import { DEFAULT_POLLING, RateBudget, abortError, nextPollDelay, sleep, type PollingOptions } from './polling.js';
+import { DEFAULT_POLLING, PollPlanner, RateBudget, abortError, parseApiTime, sleep, type PollingOptions } from './polling.js';
 import {
   inferenceResponseSchema,
   jobResponseSchema,
@@ -82,7 +82,7 @@ export interface MindeeClientOptions {
 }
 
 /** What is uploaded: a file (streamed from its Blob) or a URL Mindee fetches itself. */
-export type UploadDocument = { kind: 'file'; blob: Blob; filename: string } | { kind: 'url'; url: string };
+export type UploadDocument = { kind: 'file'; blob: Blob; filename: string; pageCount?: number | null } | { kind: 'url'; url: string };
 
 export interface EnqueueParams {
   modelId: string;
@@ -178,10 +178,9 @@ export class MindeeClient {
   private readonly ownsDispatcher: boolean;
   private readonly userAgent: string;
   private readonly missingKeyHint: string;
-  /** When this process enqueued each job it still waits for: the poll schedule counts from it. */
-  private readonly enqueuedAt = new Map<string, number>();
-  /** The product each job this client enqueued was sent to. */
-  private readonly jobProducts = new Map<string, Product>();
+  /** Jobs this client enqueued: when, where to, and how many pages, for the poll planner. */
+  private readonly tracked = new Map<string, { at: number; product: Product; modelId: string; pages: number | null }>();
+  readonly planner: PollPlanner;
   /** The result_url of each processed job seen, by inference id: the authoritative route. */
   private readonly resultUrls = new Map<string, string>();
   readonly results: ResultCache;
@@ -192,6 +191,7 @@ export class MindeeClient {
     this.apiKey = options.apiKey && options.apiKey.length > 0 ? options.apiKey : undefined;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 120_000;
     this.polling = { ...DEFAULT_POLLING, ...options.polling };
+    this.planner = new PollPlanner(this.polling);
     const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
     this.budgets = { get: new RateBudget(limits.getPerMinute), post: new RateBudget(limits.postPerMinute) };
     this.userAgent = options.userAgent ?? USER_AGENT;
@@ -260,10 +260,14 @@ export class MindeeClient {
     }
     const response = await this.send('POST', this.url(path), 'enqueue the document', { ...options, body: form });
     const job = this.parse(jobResponseSchema, response, 'enqueue the document').job;
-    this.enqueuedAt.set(job.id, Date.now());
-    this.jobProducts.set(job.id, product);
-    // Forget old jobs, so a long-running server keeps bounded maps.
-    for (const map of [this.enqueuedAt, this.jobProducts]) if (map.size > 10_000) map.delete(map.keys().next().value!);
+    this.tracked.set(job.id, {
+      at: Date.now(),
+      product,
+      modelId: params.modelId,
+      pages: document.kind === 'file' ? (document.pageCount ?? null) : null,
+    });
+    // Forget old jobs, so a long-running server keeps a bounded map.
+    if (this.tracked.size > 10_000) this.tracked.delete(this.tracked.keys().next().value!);
     return job;
   }
 
@@ -291,7 +295,7 @@ export class MindeeClient {
 
   /** The product a job this client enqueued was sent to, if it did. */
   productOfJob(jobId: string): Product | null {
-    return this.jobProducts.get(jobId) ?? null;
+    return this.tracked.get(jobId)?.product ?? null;
   }
 
   /**
@@ -341,14 +345,17 @@ export class MindeeClient {
   async waitForResult(job: Job, options: WaitOptions = {}): Promise<WaitOutcome> {
     const { signal, deadline = Number.POSITIVE_INFINITY, onProgress } = options;
     const waitStarted = Date.now();
-    const startedAt = options.startedAt ?? this.enqueuedAt.get(job.id) ?? waitStarted;
+    const known = this.tracked.get(job.id);
+    const startedAt = options.startedAt ?? known?.at ?? sinceCreated(job, waitStarted);
+    const modelId = known?.modelId ?? job.model_id;
+    const pages = known?.pages ?? null;
     let current = job;
     let polls = 0;
     try {
       for (;;) {
         if (signal?.aborted) throw abortError(signal);
         if (current.status === 'Processed') {
-          this.enqueuedAt.delete(current.id);
+          this.learn(current, modelId, pages);
           if (options.fetchResult === false) return { state: 'processed', job: current, inference: null, resultError: null, polls };
           try {
             const inference = await this.resultOfJob(current, { signal, deadline });
@@ -359,11 +366,10 @@ export class MindeeClient {
           }
         }
         if (current.status === 'Failed') {
-          this.enqueuedAt.delete(current.id);
           return { state: 'failed', job: current, polls };
         }
         const now = Date.now();
-        const delay = nextPollDelay(now - startedAt, polls, this.polling);
+        const delay = this.planner.nextDelay({ modelId, pages, elapsedMs: now - startedAt, polls });
         // Leave room for the poll itself before the deadline; if there is none, hand back.
         const wakeAt = Math.min(now + delay, deadline - Math.min(1000, this.polling.minIntervalMs));
         if (wakeAt <= now && polls > 0) return { state: 'processing', job: current, polls };
@@ -381,6 +387,13 @@ export class MindeeClient {
       if (signal?.aborted && !(error instanceof MindeeAbortError)) throw abortError(signal);
       throw error;
     }
+  }
+
+  /** Feeds the planner the job's real processing time, as Mindee measured it. */
+  private learn(job: Job, modelId: string | null, pages: number | null): void {
+    const created = parseApiTime(job.created_at);
+    const completed = parseApiTime(job.completed_at);
+    if (created !== null && completed !== null) this.planner.observe(modelId, pages, completed - created);
   }
 
   /** The result of a processed job, from its result_url when it has one. */
@@ -571,6 +584,12 @@ export class MindeeClient {
       hint: 'The API may have changed, or MINDEE_V2_BASE_URL does not point at a Mindee v2 API.',
     });
   }
+}
+
+/** When a job this client did not enqueue started, by Mindee's clock, if that is plausible here. */
+function sinceCreated(job: Job, now: number): number {
+  const created = parseApiTime(job.created_at);
+  return created !== null && created <= now && now - created < 24 * 3600_000 ? created : now;
 }
 
 function snake(key: string): string {

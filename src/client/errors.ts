@@ -90,6 +90,12 @@ export class MindeeTimeoutError extends MindeeError {
 /** The connection failed: refused, reset, DNS, TLS… */
 export class MindeeNetworkError extends MindeeError {
   override name = 'MindeeNetworkError';
+  /** The system's error code, e.g. ECONNREFUSED. */
+  readonly code: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; hint?: string; code?: string }) {
+    super(message, options);
+    this.code = options?.code;
+  }
 }
 
 /** The caller (user or model) gave an input that cannot be sent: fix it and call again. */

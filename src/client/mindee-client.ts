@@ -33,7 +33,7 @@ import { USER_AGENT } from '../version.js';
 export const DEFAULT_BASE_URL = 'https://api-v2.mindee.net';
 
 /** Mindee's documented limits per organisation are 200 POST and 1200 GET a minute; stay under. */
-export const DEFAULT_RATE_LIMITS = { postPerMinute: 180, getPerMinute: 1080 };
+export const DEFAULT_RATE_LIMITS: { postPerMinute: number; getPerMinute: number; windowMs?: number } = { postPerMinute: 180, getPerMinute: 1080 };
 
 export interface RetryOptions {
   /** Retries of one request after its first attempt. */
@@ -73,7 +73,8 @@ export interface MindeeClientOptions {
   /** For tests: an undici MockAgent or any dispatcher. The client then does not own it. */
   dispatcher?: Dispatcher;
   polling?: Partial<PollingOptions>;
-  rateLimits?: { postPerMinute: number; getPerMinute: number };
+  /** Requests per window (default a minute) the whole process may send; tests shrink the window. */
+  rateLimits?: { postPerMinute: number; getPerMinute: number; windowMs?: number };
   retry?: Partial<RetryOptions>;
   userAgent?: string;
   resultCache?: Partial<ResultCacheOptions>;
@@ -193,7 +194,10 @@ export class MindeeClient {
     this.polling = { ...DEFAULT_POLLING, ...options.polling };
     this.planner = new PollPlanner(this.polling);
     const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
-    this.budgets = { get: new RateBudget(limits.getPerMinute), post: new RateBudget(limits.postPerMinute) };
+    this.budgets = {
+      get: new RateBudget(limits.getPerMinute, Date.now, limits.windowMs),
+      post: new RateBudget(limits.postPerMinute, Date.now, limits.windowMs),
+    };
     this.userAgent = options.userAgent ?? USER_AGENT;
     this.results = new ResultCache({ ...DEFAULT_RESULT_CACHE, ...options.resultCache });
     this.missingKeyHint = options.missingKeyHint ?? 'Set MINDEE_V2_API_KEY to a Mindee v2 API key (md_…).';
@@ -235,30 +239,29 @@ export class MindeeClient {
       }
     }
     checkId(params.modelId, 'model_id');
+    if (params.webhookIds) for (const id of params.webhookIds) checkId(id, 'webhook id');
     const path = product === 'extraction' ? 'v2/inferences/enqueue' : `v2/products/${product}/enqueue`;
-    const form = new FormData();
-    form.append('model_id', params.modelId);
-    if (document.kind === 'file') form.append('file', document.blob, document.filename);
-    else form.append('url', document.url);
-    if (params.alias !== undefined) form.append('alias', params.alias);
-    if (params.webhookIds && params.webhookIds.length > 0) {
-      for (const id of params.webhookIds) checkId(id, 'webhook id');
-      form.append('webhook_ids', params.webhookIds.join(','));
+    // Retried only where no job can have been created: the connection was refused, or Mindee
+    // answered 429 before looking at the document. Anything else may have made a job.
+    let response!: Awaited<ReturnType<MindeeClient['send']>>;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        response = await this.send('POST', this.url(path), 'enqueue the document', { ...options, body: enqueueForm(document, params) });
+        break;
+      } catch (error) {
+        const refused = error instanceof MindeeNetworkError && error.code === 'ECONNREFUSED';
+        const limited = error instanceof MindeeApiError && error.status === 429;
+        if (!refused && !limited) throw mayHaveEnqueued(error);
+        if (attempt >= this.retry.maxRetries) throw error;
+        const wait =
+          limited && error.retryAfterSeconds !== null
+            ? Math.min(error.retryAfterSeconds * 1000, this.retry.maxDelayMs)
+            : Math.random() * Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt);
+        if (options.deadline !== undefined && Date.now() + wait >= options.deadline) throw error;
+        this.retries++;
+        await sleep(wait, options.signal);
+      }
     }
-    for (const [key, name] of [
-      ['rag', 'rag'],
-      ['rawText', 'raw_text'],
-      ['polygon', 'polygon'],
-      ['confidence', 'confidence'],
-    ] as const) {
-      const value = params[key];
-      if (value !== undefined) form.append(name, value ? 'true' : 'false');
-    }
-    if (params.textContext !== undefined) form.append('text_context', params.textContext);
-    if (params.dataSchema !== undefined) {
-      form.append('data_schema', typeof params.dataSchema === 'string' ? params.dataSchema : JSON.stringify(params.dataSchema));
-    }
-    const response = await this.send('POST', this.url(path), 'enqueue the document', { ...options, body: form });
     const job = this.parse(jobResponseSchema, response, 'enqueue the document').job;
     this.tracked.set(job.id, {
       at: Date.now(),
@@ -351,34 +354,44 @@ export class MindeeClient {
     const pages = known?.pages ?? null;
     let current = job;
     let polls = 0;
+    // Polls are idempotent: a poll that fails for a passing reason is simply made again later.
+    let failures = 0;
+    let lastFailure: MindeeError | null = null;
+    const timeLeft = () => deadline - Date.now() > Math.min(1000, this.polling.minIntervalMs);
     try {
       for (;;) {
         if (signal?.aborted) throw abortError(signal);
+        if (current.status === 'Failed') return { state: 'failed', job: current, polls };
         if (current.status === 'Processed') {
-          this.learn(current, modelId, pages);
+          if (failures === 0) this.learn(current, modelId, pages);
           if (options.fetchResult === false) return { state: 'processed', job: current, inference: null, resultError: null, polls };
           try {
             const inference = await this.resultOfJob(current, { signal, deadline });
             return { state: 'processed', job: current, inference, resultError: null, polls };
           } catch (error) {
             if (error instanceof MindeeAbortError || !(error instanceof MindeeError)) throw error;
-            return { state: 'processed', job: current, inference: null, resultError: error, polls };
+            if (!isTransient(error) || ++failures > MAX_TRANSIENT_FAILURES || !timeLeft()) {
+              return { state: 'processed', job: current, inference: null, resultError: error, polls };
+            }
+            await sleep(Math.min(this.backoff(failures), Math.max(0, deadline - Date.now())), signal);
+            continue;
           }
         }
-        if (current.status === 'Failed') {
-          return { state: 'failed', job: current, polls };
-        }
         const now = Date.now();
-        const delay = this.planner.nextDelay({ modelId, pages, elapsedMs: now - startedAt, polls });
+        const delay = failures > 0 ? this.backoff(failures) : this.planner.nextDelay({ modelId, pages, elapsedMs: now - startedAt, polls });
         // Leave room for the poll itself before the deadline; if there is none, hand back.
         const wakeAt = Math.min(now + delay, deadline - Math.min(1000, this.polling.minIntervalMs));
         if (wakeAt <= now && polls > 0) return { state: 'processing', job: current, polls };
         await sleep(wakeAt - now, signal);
         try {
           current = await this.getJob(current.id, { signal, deadline });
+          failures = 0;
         } catch (error) {
           if (error instanceof MindeeTimeoutError && Date.now() >= deadline - 50) return { state: 'processing', job: current, polls };
-          throw error;
+          if (!(error instanceof MindeeError) || error instanceof MindeeAbortError || !isTransient(error)) throw error;
+          lastFailure = error;
+          if (++failures > MAX_TRANSIENT_FAILURES) throw lastFailure;
+          if (!timeLeft()) return { state: 'processing', job: current, polls };
         }
         polls++;
         onProgress?.({ jobId: current.id, status: current.status, polls, elapsedMs: Date.now() - waitStarted });
@@ -387,6 +400,11 @@ export class MindeeClient {
       if (signal?.aborted && !(error instanceof MindeeAbortError)) throw abortError(signal);
       throw error;
     }
+  }
+
+  /** Jittered exponential backoff after the nth passing failure in a row. */
+  private backoff(failures: number): number {
+    return Math.random() * Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** failures);
   }
 
   /** Feeds the planner the job's real processing time, as Mindee measured it. */
@@ -440,7 +458,23 @@ export class MindeeClient {
     if (url.origin !== this.baseUrl.origin) throw new Error(`internal: refusing to send the key to ${url.origin}`);
     const { signal, deadline } = options;
     if (signal?.aborted) throw abortError(signal);
-    await (method === 'GET' ? this.budgets.get : this.budgets.post).take(signal, deadline);
+    // Each attempt (the first, and any retry) holds a slot of the shared budget until it ends.
+    const settles = [await (method === 'GET' ? this.budgets.get : this.budgets.post).take(signal, deadline)];
+    try {
+      return await this.attempt(method, url, action, options, settles);
+    } finally {
+      for (const settle of settles) settle();
+    }
+  }
+
+  private async attempt(
+    method: 'GET' | 'POST',
+    url: URL,
+    action: string,
+    options: CallOptions & { body?: FormData },
+    settles: Array<() => void>,
+  ): Promise<{ status: number; json: unknown; bytes: number }> {
+    const { signal, deadline } = options;
 
     const budgetMs = deadline === undefined ? this.requestTimeoutMs : Math.min(this.requestTimeoutMs, deadline - Date.now());
     if (budgetMs <= 0) throw new MindeeTimeoutError(`No time was left to ${action}.`);
@@ -463,7 +497,7 @@ export class MindeeClient {
         signal: combined,
         headersTimeout: attemptMs,
         bodyTimeout: attemptMs,
-        ...(method === 'GET' ? { retryOptions: this.retryOptions(signal, endsAt) } : {}),
+        ...(method === 'GET' ? { retryOptions: this.retryOptions(signal, endsAt, settles) } : {}),
       } as Parameters<typeof request>[1]);
       statusCode = response.statusCode;
       headers = response.headers;
@@ -489,7 +523,7 @@ export class MindeeClient {
       const code = errorCode(error);
       throw new MindeeNetworkError(
         `Could not reach the Mindee API at ${this.baseUrl.origin} to ${action}${code ? ` (${code})` : ''}: ${this.redact(errorMessage(error))}.`,
-        { cause: error, hint: 'Check the network and MINDEE_V2_BASE_URL, then try again.' },
+        { cause: error, hint: 'Check the network and MINDEE_V2_BASE_URL, then try again.', code },
       );
     }
 
@@ -510,7 +544,7 @@ export class MindeeClient {
   }
 
   /** Per-request options of undici's retry interceptor: our backoff, our budget, our deadline. */
-  private retryOptions(signal: AbortSignal | undefined, endsAt: number) {
+  private retryOptions(signal: AbortSignal | undefined, endsAt: number, settles: Array<() => void>) {
     const { maxRetries, baseDelayMs, maxDelayMs } = this.retry;
     return {
       maxRetries,
@@ -537,7 +571,10 @@ export class MindeeClient {
         this.retries++;
         setTimeout(() => {
           this.budgets.get.take(signal, endsAt).then(
-            () => callback(null),
+            (settle) => {
+              settles.push(settle);
+              callback(null);
+            },
             () => callback(err),
           );
         }, delay).unref?.();
@@ -584,6 +621,49 @@ export class MindeeClient {
       hint: 'The API may have changed, or MINDEE_V2_BASE_URL does not point at a Mindee v2 API.',
     });
   }
+}
+
+/** An enqueue that failed after the request went out may still have created a job: say so. */
+function mayHaveEnqueued(error: unknown): unknown {
+  if (error instanceof MindeeNetworkError || error instanceof MindeeTimeoutError || error instanceof MindeeResponseError) {
+    const Kind = error.constructor as new (message: string, options: { cause?: unknown; hint?: string }) => MindeeError;
+    return new Kind(error.message, {
+      cause: error,
+      hint: 'Mindee may or may not have received the document, so a job may exist for it. Sending it again is safe but may process it twice; give it an alias to tell the copies apart.',
+    });
+  }
+  return error;
+}
+
+/** Failures that say nothing about the job: the next poll may well succeed. */
+const MAX_TRANSIENT_FAILURES = 3;
+function isTransient(error: MindeeError): boolean {
+  if (error instanceof MindeeApiError) return error.status === 429 || error.status >= 500;
+  return error instanceof MindeeNetworkError || error instanceof MindeeResponseError || error instanceof MindeeTimeoutError;
+}
+
+/** The multipart form of an enqueue; made anew for each attempt, as a sent body is consumed. */
+function enqueueForm(document: UploadDocument, params: EnqueueParams): FormData {
+  const form = new FormData();
+  form.append('model_id', params.modelId);
+  if (document.kind === 'file') form.append('file', document.blob, document.filename);
+  else form.append('url', document.url);
+  if (params.alias !== undefined) form.append('alias', params.alias);
+  if (params.webhookIds && params.webhookIds.length > 0) form.append('webhook_ids', params.webhookIds.join(','));
+  for (const [key, name] of [
+    ['rag', 'rag'],
+    ['rawText', 'raw_text'],
+    ['polygon', 'polygon'],
+    ['confidence', 'confidence'],
+  ] as const) {
+    const value = params[key];
+    if (value !== undefined) form.append(name, value ? 'true' : 'false');
+  }
+  if (params.textContext !== undefined) form.append('text_context', params.textContext);
+  if (params.dataSchema !== undefined) {
+    form.append('data_schema', typeof params.dataSchema === 'string' ? params.dataSchema : JSON.stringify(params.dataSchema));
+  }
+  return form;
 }
 
 /** When a job this client did not enqueue started, by Mindee's clock, if that is plausible here. */

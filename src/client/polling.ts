@@ -136,43 +136,53 @@ export function abortError(signal: AbortSignal): MindeeAbortError {
 
 /**
  * A sliding one-minute window of request slots. `take` resolves when a slot is free, in the
- * order the callers asked; it fails rather than wait past the caller's deadline or abort.
+ * order the callers asked, and fails rather than wait past the caller's deadline or abort.
+ * A slot counts from when its request ended (`settle`), not when it was sent: the API counts
+ * a request when it receives it, which may be well after it was sent (a big upload), so this
+ * window never ends before the API's does.
  */
 export class RateBudget {
-  private readonly grants: number[] = [];
-  private readonly waiters: Array<() => void> = [];
+  private readonly grants = new Set<{ at: number }>();
+  private readonly waiters: Array<() => boolean> = [];
   private timer: NodeJS.Timeout | undefined;
   readonly perMinute: number;
 
   constructor(
     perMinute: number,
     private readonly now: () => number = Date.now,
-    private readonly windowMs = 60_000,
+    private readonly windowMs: number = 60_000,
   ) {
     if (!Number.isFinite(perMinute) || perMinute < 1) throw new RangeError('perMinute must be at least 1');
     this.perMinute = Math.floor(perMinute);
   }
 
-  /** Requests granted within the last window. */
+  /** Requests in flight or ended within the last window. */
   inWindow(): number {
     this.expire();
-    return this.grants.length;
+    return this.grants.size;
   }
 
-  async take(signal?: AbortSignal, deadline?: number): Promise<void> {
+  /** Waits for a slot; call the returned `settle` when the request has ended. */
+  async take(signal?: AbortSignal, deadline?: number): Promise<() => void> {
     if (signal?.aborted) throw abortError(signal);
-    if (this.waiters.length === 0 && this.tryGrant()) return;
-    await new Promise<void>((resolve, reject) => {
+    if (this.waiters.length === 0) {
+      const settle = this.tryGrant();
+      if (settle) return settle;
+    }
+    return new Promise<() => void>((resolve, reject) => {
       let deadlineTimer: NodeJS.Timeout | undefined;
       const cleanup = () => {
         signal?.removeEventListener('abort', onAbort);
         if (deadlineTimer) clearTimeout(deadlineTimer);
-        const i = this.waiters.indexOf(grant);
+        const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
       };
-      const grant = () => {
+      const waiter = () => {
+        const settle = this.tryGrant();
+        if (!settle) return false;
         cleanup();
-        resolve();
+        resolve(settle);
+        return true;
       };
       const onAbort = () => {
         cleanup();
@@ -189,32 +199,45 @@ export class RateBudget {
         deadlineTimer = setTimeout(fail, left);
         deadlineTimer.unref?.();
       }
-      this.waiters.push(grant);
+      this.waiters.push(waiter);
       this.schedule();
     });
   }
 
   private expire(): void {
     const cutoff = this.now() - this.windowMs;
-    while (this.grants.length > 0 && this.grants[0]! <= cutoff) this.grants.shift();
+    for (const grant of this.grants) if (grant.at <= cutoff) this.grants.delete(grant);
   }
 
-  private tryGrant(): boolean {
+  private tryGrant(): (() => void) | null {
     this.expire();
-    if (this.grants.length >= this.perMinute) return false;
-    this.grants.push(this.now());
-    return true;
+    if (this.grants.size >= this.perMinute) return null;
+    // In flight: it holds its slot until it ends, and a window after.
+    const grant = { at: Number.POSITIVE_INFINITY };
+    this.grants.add(grant);
+    let settled = false;
+    return () => {
+      if (settled) return;
+      settled = true;
+      grant.at = this.now();
+      this.schedule();
+    };
   }
 
   private schedule(): void {
     if (this.timer) return;
-    while (this.waiters.length > 0 && this.tryGrant()) this.waiters[0]!();
+    while (this.waiters.length > 0 && this.waiters[0]!()) {
+      // granted: the waiter removed itself
+    }
     if (this.waiters.length === 0) return;
-    const wait = Math.max(1, this.grants[0]! + this.windowMs - this.now());
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const grant of this.grants) oldest = Math.min(oldest, grant.at);
+    // Every slot in flight: the next `settle` calls schedule again.
+    if (!Number.isFinite(oldest)) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.schedule();
-    }, wait);
+    }, Math.max(1, oldest + this.windowMs - this.now()));
     this.timer.unref?.();
   }
 }

@@ -53,7 +53,8 @@ export interface EmulatorOptions {
   /** The account's models; default the demo models. */
   models?: EmulatorModel[];
   /** Default Mindee's 200 POST and 1200 GET a minute; false turns them off. */
-  rateLimits?: { postPerMinute: number; getPerMinute: number } | false;
+  /** Mindee's are 200 POST and 1200 GET a minute; `windowMs` (default 60 000) scales time for tests. */
+  rateLimits?: { postPerMinute: number; getPerMinute: number; windowMs?: number } | false;
   /** HMAC key of the X-Signature header of webhooks; default EMULATOR_WEBHOOK_SECRET. */
   webhookSecret?: string;
   /** Where a line per request goes; default nowhere. The library never writes to stdout. */
@@ -228,7 +229,9 @@ class EmulatorServer extends EventEmitter implements Emulator {
     this.models = (options.models ?? demoModels()).map((m) => ({ ...m, id: m.id.toLowerCase() }));
     this.modelsById = new Map(this.models.map((m) => [m.id, m]));
     const limits = options.rateLimits === undefined ? { postPerMinute: 200, getPerMinute: 1200 } : options.rateLimits;
-    this.limits = limits ? { post: new SlidingWindow(limits.postPerMinute), get: new SlidingWindow(limits.getPerMinute) } : null;
+    this.limits = limits
+      ? { post: new SlidingWindow(limits.postPerMinute, limits.windowMs), get: new SlidingWindow(limits.getPerMinute, limits.windowMs) }
+      : null;
     this.faults = new FaultQueue(options.seed ?? 1);
     this.webhooks = new WebhookSender(options.webhookSecret ?? EMULATOR_WEBHOOK_SECRET);
     this.store = new JobStore({

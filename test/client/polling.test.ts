@@ -98,7 +98,7 @@ describe('parseApiTime', () => {
 describe('RateBudget', () => {
   it('grants up to its limit per window, then the next caller waits for a slot, in order', async () => {
     const budget = new RateBudget(3, Date.now, 100);
-    for (let i = 0; i < 3; i++) await budget.take();
+    for (let i = 0; i < 3; i++) (await budget.take())();
     expect(budget.inWindow()).toBe(3);
     const order: number[] = [];
     const started = Date.now();
@@ -107,9 +107,27 @@ describe('RateBudget', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
   });
 
+  it('holds a slot while its request is in flight, and a full window after it ends', async () => {
+    const budget = new RateBudget(1, Date.now, 50);
+    const settle = await budget.take();
+    let granted = false;
+    const next = budget.take().then((s) => {
+      granted = true;
+      return s;
+    });
+    // However long the request runs, the slot stays taken…
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(granted).toBe(false);
+    const ended = Date.now();
+    settle();
+    // …and frees a window after it ended.
+    (await next)();
+    expect(Date.now() - ended).toBeGreaterThanOrEqual(45);
+  });
+
   it('gives up at the deadline or on abort instead of waiting past them', async () => {
     const budget = new RateBudget(1, Date.now, 60_000);
-    await budget.take();
+    (await budget.take())();
     await expect(budget.take(undefined, Date.now() + 20)).rejects.toThrow(MindeeTimeoutError);
     const controller = new AbortController();
     const waiting = budget.take(controller.signal);

@@ -50,6 +50,8 @@ export async function startHarness(
     baseUrl: emulator.url,
     polling: FAST_POLLING,
     requestTimeoutMs: 5000,
+    // The emulator runs without rate limits here; the load tests set both sides' limits.
+    rateLimits: { postPerMinute: 100_000, getPerMinute: 100_000 },
     ...options.client,
   });
   const logs: string[] = [];

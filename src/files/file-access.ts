@@ -5,7 +5,7 @@
  * neither `..` nor a symbolic link can lead outside. Knows nothing of MCP or HTTP.
  */
 import { realpathSync, statSync, type Stats } from 'node:fs';
-import { lstat, realpath, stat } from 'node:fs/promises';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,6 +140,47 @@ export class FileAccess {
    * current directory. Throws MindeeInputError, saying why and what to do, otherwise.
    */
   async resolve(input: string): Promise<ResolvedFile> {
+    const { stats, chosen, real } = await this.#resolveEntry(input);
+    if (stats.isDirectory()) {
+      throw new MindeeInputError(`${truncate(chosen)} is a directory, not a file.`, {
+        hint: 'Pass the path of one document inside it (a PDF or an image).',
+      });
+    }
+    if (!stats.isFile()) {
+      throw new MindeeInputError(`${truncate(chosen)} is ${describeSpecialFile(stats)}, not a regular file: only regular files are uploaded.`, {
+        hint: 'Pass the path of a regular document file (a PDF or an image).',
+      });
+    }
+    return { path: real, displayPath: chosen, size: stats.size };
+  }
+
+  /**
+   * A file, or every document directly inside a directory (not its subdirectories, nor hidden
+   * files), each checked as `resolve` checks one file. Entries that cannot be read come back
+   * with their error, so one bad file does not hide the others.
+   */
+  async expand(input: string): Promise<Array<ResolvedFile | { displayPath: string; error: MindeeInputError }>> {
+    const { stats, chosen } = await this.#resolveEntry(input);
+    if (!stats.isDirectory()) return [await this.resolve(input)];
+    const names = (await readdir(chosen, { withFileTypes: true }))
+      .filter((d) => !d.name.startsWith('.') && !d.isDirectory())
+      .map((d) => d.name)
+      .sort((a, b) => a.localeCompare(b));
+    return Promise.all(
+      names.map(async (name) => {
+        const displayPath = path.join(chosen, name);
+        try {
+          return await this.resolve(displayPath);
+        } catch (error) {
+          if (error instanceof MindeeInputError) return { displayPath, error };
+          throw error;
+        }
+      }),
+    );
+  }
+
+  /** The checks common to files and directories: inside the allowed ones, as given and for real. */
+  async #resolveEntry(input: string): Promise<{ stats: Stats; chosen: string; real: string }> {
     if (typeof input !== 'string' || input.trim() === '') {
       throw new MindeeInputError('No file path was given (the path is empty).', {
         hint: 'Pass the absolute path of a file in one of the allowed directories, or a https `url`.',
@@ -231,17 +272,7 @@ export class FileAccess {
         cause: err,
       });
     }
-    if (stats.isDirectory()) {
-      throw new MindeeInputError(`${truncate(chosen)} is a directory, not a file.`, {
-        hint: 'Pass the path of one document inside it (a PDF or an image).',
-      });
-    }
-    if (!stats.isFile()) {
-      throw new MindeeInputError(`${truncate(chosen)} is ${describeSpecialFile(stats)}, not a regular file: only regular files are uploaded.`, {
-        hint: 'Pass the path of a regular document file (a PDF or an image).',
-      });
-    }
-    return { path: real, displayPath: chosen, size: stats.size };
+    return { stats, chosen, real };
   }
 
   #allowed(): AllowedDir[] {

@@ -1,18 +1,14 @@
 import { z } from 'zod';
 import { MindeeInputError, MindeeJobFailedError } from '../client/errors.js';
 import { prepareDocument, type DocumentSource } from '../client/inputs.js';
-import { PRODUCTS } from '../client/schemas.js';
-import { MAX_WAIT_SECONDS } from '../config.js';
 import { jobSummary, renderJob } from '../results/jobs.js';
 import { inferenceShape, jobShape } from '../results/shapes.js';
 import { defineTool } from './define.js';
+import { enqueueParams, modelArgs, optionArgs, waitArgs } from './enqueue-args.js';
 import { resultLink } from './get-inference-result.js';
 import { resolveModelId } from './models.js';
 import { presentInference, viewArgs } from './view-args.js';
 import { continueWaitingStep, fetchResultStep, waitForJob } from './waiting.js';
-
-const optionFlag = (what: string) =>
-  z.boolean().optional().describe(`${what} Omit to use the model's default.`);
 
 export const enqueueDocument = defineTool({
   name: 'enqueue_document',
@@ -25,14 +21,7 @@ export const enqueueDocument = defineTool({
     'max_wait_seconds; if the job is still processing then, it returns the job_id and the get_job_status call ' +
     'that continues the wait. With wait=false it returns the job at once. No model id? Call search_models.',
   inputSchema: {
-    model_id: z
-      .string()
-      .optional()
-      .describe('UUID of the Mindee model, or an alias configured on this server (e.g. "invoice"); default: the server\'s default model.'),
-    product: z
-      .enum(PRODUCTS)
-      .default('extraction')
-      .describe('Mindee product of the model: extraction (default), classification, crop, ocr or split.'),
+    ...modelArgs,
     file_path: z
       .string()
       .optional()
@@ -44,23 +33,8 @@ export const enqueueDocument = defineTool({
       .describe('The document as base64 (or a data: URL). Only for small files: prefer file_path or url.'),
     filename: z.string().optional().describe('File name to report to Mindee (default: the file name, or document.<type> for base64).'),
     alias: z.string().optional().describe('Your own label for the document; Mindee echoes it back.'),
-    webhook_ids: z.array(z.string()).optional().describe('Ids of the model\'s webhooks to notify when the job ends.'),
-    rag: optionFlag('Use retrieval-augmented generation (extraction only).'),
-    raw_text: optionFlag('Also return the full text of each page (extraction only).'),
-    polygon: optionFlag('Compute field locations on the page (extraction only).'),
-    confidence: optionFlag('Compute a confidence for each field (extraction only).'),
-    text_context: z.string().optional().describe('Extra context for the model, e.g. what the document is (extraction only).'),
-    data_schema: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .describe('Replace the model\'s fields for this call: {"replace": {"fields": [{name, title, is_array, type, description, guidelines}]}} (extraction only).'),
-    wait: z.boolean().default(true).describe('Wait for the result (default true), or return the job at once.'),
-    max_wait_seconds: z
-      .number()
-      .positive()
-      .max(MAX_WAIT_SECONDS)
-      .optional()
-      .describe('How long to wait, in seconds (default 40; hosts often cut calls off near 60 s).'),
+    ...optionArgs,
+    ...waitArgs,
     ...viewArgs,
   },
   outputSchema: {
@@ -94,18 +68,7 @@ export const enqueueDocument = defineTool({
     const enqueuedAt = Date.now();
     const job = await deps.client.enqueue(
       document,
-      {
-        modelId,
-        product: args.product,
-        alias: args.alias,
-        webhookIds: args.webhook_ids,
-        rag: args.rag,
-        rawText: args.raw_text,
-        polygon: args.polygon,
-        confidence: args.confidence,
-        textContext: args.text_context,
-        dataSchema: args.data_schema,
-      },
+      enqueueParams(args, modelId, args.alias),
       { signal: ctx.signal },
     );
     const waitSeconds = args.max_wait_seconds ?? deps.settings.maxWaitSeconds;

@@ -179,6 +179,35 @@ export class FileAccess {
     );
   }
 
+  /**
+   * Where a new file may be written: inside an allowed directory (the parent is checked as
+   * `resolve` checks a path), not over an existing file. Relative paths go into the first
+   * allowed directory. The caller creates the file exclusively (flag "wx"), so a file or link
+   * that appears meanwhile is not written through.
+   */
+  async resolveForWrite(input: string): Promise<string> {
+    if (typeof input !== 'string' || input.trim() === '') {
+      throw new MindeeInputError('No path to save to was given.', { hint: 'Pass a file path inside one of the allowed directories, e.g. result.json.' });
+    }
+    if (input.includes('\0')) throw nulByteError();
+    const raw = input.trim();
+    const local = toLocalPath(raw, { homeDir: this.#homeDir });
+    const allowed = this.#allowed();
+    if (allowed.length === 0) throw this.#noDirectoriesError();
+    const target = local.absolute ? local.path : path.resolve(allowed[0]!.given, local.path);
+    const name = path.basename(target);
+    if (name === '' || name === '.' || name === '..' || !this.#lexicallyAllowed(target, allowed)) throw this.#outsideError(raw, target);
+    const { stats, real } = await this.#resolveEntry(path.dirname(target));
+    if (!stats.isDirectory()) {
+      throw new MindeeInputError(`${truncate(path.dirname(target))} is not a directory.`, { hint: 'Save into an existing directory inside the allowed ones.' });
+    }
+    const destination = path.join(real, name);
+    if (await lexists(destination)) {
+      throw new MindeeInputError(`${truncate(target)} already exists; it was not overwritten.`, { hint: 'Choose a new file name.' });
+    }
+    return destination;
+  }
+
   /** The checks common to files and directories: inside the allowed ones, as given and for real. */
   async #resolveEntry(input: string): Promise<{ stats: Stats; chosen: string; real: string }> {
     if (typeof input !== 'string' || input.trim() === '') {

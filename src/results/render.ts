@@ -96,6 +96,6 @@ export function renderInference(view: InferenceShape): string {
       lines.push(`Next: call ${view.continuation.next_call.tool} with ${JSON.stringify(view.continuation.next_call.arguments)}`);
     }
   }
-  lines.push(`Full JSON: ${view.resource_uri}`);
+  lines.push(`Full JSON: ${view.resource_uri}${view.saved_to ? `, saved to ${view.saved_to}` : ''}`);
   return lines.join('\n');
 }

@@ -130,6 +130,7 @@ export const inferenceShape = z
       .optional()
       .describe('Present only when the answer was cut to fit the size budget.'),
     resource_uri: z.string().describe('URI of the full result JSON (resources/read).'),
+    saved_to: z.string().optional().describe('Where the full result JSON was written, when save_to was given.'),
   })
   .describe('The result of one processed document.');
 export type InferenceShape = z.infer<typeof inferenceShape>;

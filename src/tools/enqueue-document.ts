@@ -7,7 +7,7 @@ import { defineTool } from './define.js';
 import { enqueueParams, modelArgs, optionArgs, waitArgs } from './enqueue-args.js';
 import { resultLink } from './get-inference-result.js';
 import { resolveModelId } from './models.js';
-import { presentInference, viewArgs } from './view-args.js';
+import { presentInference, saveArg, saveInference, viewArgs } from './view-args.js';
 import { continueWaitingStep, fetchResultStep, waitForJob } from './waiting.js';
 
 export const enqueueDocument = defineTool({
@@ -36,6 +36,7 @@ export const enqueueDocument = defineTool({
     ...optionArgs,
     ...waitArgs,
     ...viewArgs,
+    ...saveArg,
   },
   outputSchema: {
     job: jobShape,
@@ -81,19 +82,25 @@ export const enqueueDocument = defineTool({
     const outcome = await waitForJob(job, waitSeconds, deps, ctx, { fetchResult: true, startedAt: enqueuedAt });
     const summary = jobSummary(outcome.job, args.product);
     if (outcome.state === 'failed') throw new MindeeJobFailedError(job.id, summary.error);
+    const unsaved = args.save_to === undefined ? '' : ` save_to was not applied yet: pass it to get_inference_result once the job is processed.`;
     if (outcome.state === 'processing') {
-      const next = continueWaitingStep(job.id, waitSeconds);
+      const next = continueWaitingStep(job.id, waitSeconds) + unsaved;
       return {
         text: `${renderJob(summary)}\nStill processing after ${waitSeconds} s.\n${next}`,
         structured: { job: summary, result: null, next_step: next },
       };
     }
     if (!outcome.inference) {
-      const next = fetchResultStep(summary.inference_id, job.id, summary.product);
+      const next = fetchResultStep(summary.inference_id, job.id, summary.product) + unsaved;
       const why = outcome.resultError ? `The result could not be fetched: ${outcome.resultError.message}` : '';
       return { text: [renderJob(summary), why, next].filter(Boolean).join('\n'), structured: { job: summary, result: null, next_step: next } };
     }
-    const { view, text } = presentInference(outcome.inference, args, deps);
-    return { text, structured: { job: summary, result: view, next_step: null }, links: [resultLink(view.inference_id, view.resource_uri)] };
+    const saved = args.save_to === undefined ? undefined : await saveInference(outcome.inference, args.save_to, deps);
+    const { view, text } = presentInference(outcome.inference, args, deps, saved);
+    return {
+      text,
+      structured: { job: summary, result: view, next_step: null },
+      links: [resultLink(view.inference_id, view.resource_uri)],
+    };
   },
 });

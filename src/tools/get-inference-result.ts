@@ -3,7 +3,7 @@ import { MindeeApiError } from '../client/errors.js';
 import { PRODUCTS } from '../client/schemas.js';
 import { inferenceShape } from '../results/shapes.js';
 import { defineTool, type ResourceLink } from './define.js';
-import { presentInference, viewArgs } from './view-args.js';
+import { presentInference, saveArg, saveInference, viewArgs } from './view-args.js';
 
 export function resultLink(inferenceId: string, uri: string): ResourceLink {
   return { type: 'resource_link', uri, name: `Mindee result ${inferenceId}`, mimeType: 'application/json', description: 'The full result JSON.' };
@@ -25,6 +25,7 @@ export const getInferenceResult = defineTool({
       .optional()
       .describe('Product that made the result; needed only for a result this server has not seen the job of (default extraction).'),
     ...viewArgs,
+    ...saveArg,
   },
   outputSchema: inferenceShape.shape,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
@@ -44,7 +45,8 @@ export const getInferenceResult = defineTool({
       }
       throw error;
     }
-    const { view, text } = presentInference(inference, args, deps);
+    const saved = args.save_to === undefined ? undefined : await saveInference(inference, args.save_to, deps);
+    const { view, text } = presentInference(inference, args, deps, saved);
     return { text, structured: view, links: [resultLink(view.inference_id, view.resource_uri)] };
   },
 });

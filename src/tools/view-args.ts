@@ -1,5 +1,7 @@
 /** The arguments that shape a result (detail, fields, pages, size), shared by the tools that return one. */
+import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { MindeeInputError } from '../client/errors.js';
 import type { Inference } from '../client/schemas.js';
 import { MAX_MAX_CHARS, MIN_MAX_CHARS, fitToBudget, type Fitted } from '../results/budget.js';
 import { inferenceView } from '../results/inference.js';
@@ -25,12 +27,34 @@ export const viewArgs = {
     .describe('Size budget of the answer in characters (default 20000); past it, the answer says what it left out and the call for the rest.'),
 };
 
+export const saveArg = {
+  save_to: z
+    .string()
+    .optional()
+    .describe('Also write the full result JSON to this new file, inside the allowed directories (relative: in the first one).'),
+};
+
 type ViewArgs = { detail?: 'values' | 'confidence' | 'full'; fields?: string[]; pages?: string; max_chars?: number };
 
+/** Writes the whole result as JSON to a new file in the allowed directories; returns its path. */
+export async function saveInference(inference: Inference, target: string, deps: ToolDeps): Promise<string> {
+  const destination = await deps.files.resolveForWrite(target);
+  try {
+    await writeFile(destination, deps.client.redact(JSON.stringify({ inference }, null, 2)), { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    throw new MindeeInputError(`Could not write ${destination}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, {
+      hint: 'Choose a new file name in a directory the server may write to.',
+      cause: error,
+    });
+  }
+  return destination;
+}
+
 /** The view of a result that the arguments ask for, within the size budget. */
-export function presentInference(inference: Inference, args: ViewArgs, deps: ToolDeps): Fitted {
+export function presentInference(inference: Inference, args: ViewArgs, deps: ToolDeps, savedTo?: string): Fitted {
   const pages = parsePageWindow(args.pages);
   const view = inferenceView(inference, { detail: args.detail, fields: args.fields, pages });
+  if (savedTo) view.saved_to = savedTo;
   const callArgs: Record<string, unknown> = { inference_id: inference.id };
   if (view.product !== 'extraction') callArgs.product = view.product;
   for (const key of ['detail', 'fields', 'pages', 'max_chars'] as const) if (args[key] !== undefined) callArgs[key] = args[key];

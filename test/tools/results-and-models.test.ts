@@ -153,3 +153,24 @@ describe('search_models', () => {
     expect((paged.structuredContent as any).next_step).toContain('"page":2');
   });
 });
+
+describe('save_to', () => {
+  it('writes the full result JSON to a new file in an allowed directory, never over one', async () => {
+    const { readFile } = await import('node:fs/promises');
+    h = await startHarness();
+    const r = (await enqueue('extraction', DEMO_MODELS.invoice, makeSampleInvoicePdf(), { save_to: 'first.json' })).structuredContent as any;
+    expect(r.result.saved_to).toBe(`${h.dir}/first.json`);
+    const saved = JSON.parse(await readFile(`${h.dir}/first.json`, 'utf8'));
+    expect(saved.inference.id).toBe(r.job.inference_id);
+    expect(saved.inference.result.fields.invoice_number.value).toBe('INV-2026-0042');
+
+    const again = await h.call('get_inference_result', { inference_id: r.job.inference_id, save_to: 'first.json' });
+    expect(again.isError).toBe(true);
+    expect(textOf(again)).toContain('already exists; it was not overwritten');
+    const outside = await h.call('get_inference_result', { inference_id: r.job.inference_id, save_to: '/tmp/../etc/evil.json' });
+    expect(outside.isError).toBe(true);
+    expect(textOf(outside)).toMatch(/outside the directories this server may read/);
+    const second = await h.call('get_inference_result', { inference_id: r.job.inference_id, save_to: `${h.dir}/second.json`, fields: ['invoice_number'] });
+    expect(textOf(second)).toContain(`saved to ${h.dir}/second.json`);
+  });
+});

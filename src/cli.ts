@@ -66,6 +66,8 @@ async function serve(config: Config, env: NodeJS.ProcessEnv): Promise<void> {
     apiKey,
     baseUrl,
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
+    rateLimits: { postPerMinute: config.maxPostsPerMinute, getPerMinute: config.maxGetsPerMinute },
+    resultCache: { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024 },
     missingKeyHint: MISSING_KEY_HINT,
   });
   const secrets = [config.apiKey, apiKey].filter((k): k is string => !!k);

@@ -5,7 +5,8 @@
 import { delimiter } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_BASE_URL } from './client/mindee-client.js';
+import { DEFAULT_BASE_URL, DEFAULT_RATE_LIMITS } from './client/mindee-client.js';
+import { DEFAULT_RESULT_CACHE } from './client/result-cache.js';
 import { DEFAULT_MAX_CHARS, MAX_MAX_CHARS, MIN_MAX_CHARS } from './results/budget.js';
 import { UUID_PATTERN } from './tools/models.js';
 
@@ -59,6 +60,25 @@ export const configSchema = z.object({
       }
       return out;
     }),
+  maxPostsPerMinute: z.coerce
+    .number({ error: 'MINDEE_MCP_MAX_POSTS_PER_MINUTE must be a number' })
+    .int()
+    .min(1, 'MINDEE_MCP_MAX_POSTS_PER_MINUTE must be at least 1')
+    .default(DEFAULT_RATE_LIMITS.postPerMinute),
+  maxGetsPerMinute: z.coerce
+    .number({ error: 'MINDEE_MCP_MAX_GETS_PER_MINUTE must be a number' })
+    .int()
+    .min(1, 'MINDEE_MCP_MAX_GETS_PER_MINUTE must be at least 1')
+    .default(DEFAULT_RATE_LIMITS.getPerMinute),
+  cacheResults: z.coerce
+    .number({ error: 'MINDEE_MCP_CACHE_RESULTS must be a number' })
+    .int()
+    .min(0, 'MINDEE_MCP_CACHE_RESULTS must be 0 or more')
+    .default(DEFAULT_RESULT_CACHE.maxEntries),
+  cacheMegabytes: z.coerce
+    .number({ error: 'MINDEE_MCP_CACHE_MB must be a number' })
+    .min(0, 'MINDEE_MCP_CACHE_MB must be 0 or more')
+    .default(DEFAULT_RESULT_CACHE.maxBytes / 1024 / 1024),
   maxResultChars: z.coerce
     .number({ error: 'MINDEE_MCP_MAX_RESULT_CHARS must be a number' })
     .int()
@@ -87,6 +107,10 @@ Options (each has an environment variable; the flag wins):
   --model UUID             MINDEE_MODEL_ID          Model used when a call gives no model_id
   --models LIST            MINDEE_MCP_MODELS        Model aliases: invoice=<uuid>,receipt=<uuid>
   --max-result-chars N     MINDEE_MCP_MAX_RESULT_CHARS  Size budget of one result (default ${DEFAULT_MAX_CHARS})
+  --max-posts-per-minute N MINDEE_MCP_MAX_POSTS_PER_MINUTE  Enqueues per minute, whole process (default ${DEFAULT_RATE_LIMITS.postPerMinute})
+  --max-gets-per-minute N  MINDEE_MCP_MAX_GETS_PER_MINUTE   Polls and reads per minute (default ${DEFAULT_RATE_LIMITS.getPerMinute})
+  --cache-results N        MINDEE_MCP_CACHE_RESULTS Results kept in memory (default ${DEFAULT_RESULT_CACHE.maxEntries})
+  --cache-mb N             MINDEE_MCP_CACHE_MB      Memory for kept results (default ${DEFAULT_RESULT_CACHE.maxBytes / 1024 / 1024})
   [allowed-directory ...]  MINDEE_MCP_ALLOWED_DIRS  Directories file_path may read (${delimiter}-separated in the variable)
   -h, --help               This help
   -v, --version            The version
@@ -115,6 +139,10 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         model: { type: 'string' },
         models: { type: 'string' },
         'max-result-chars': { type: 'string' },
+        'max-posts-per-minute': { type: 'string' },
+        'max-gets-per-minute': { type: 'string' },
+        'cache-results': { type: 'string' },
+        'cache-mb': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -137,6 +165,10 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     defaultModelId: values.model ?? env.MINDEE_MODEL_ID,
     modelAliases: values.models ?? env.MINDEE_MCP_MODELS,
     maxResultChars: values['max-result-chars'] ?? (env.MINDEE_MCP_MAX_RESULT_CHARS || undefined),
+    maxPostsPerMinute: values['max-posts-per-minute'] ?? (env.MINDEE_MCP_MAX_POSTS_PER_MINUTE || undefined),
+    maxGetsPerMinute: values['max-gets-per-minute'] ?? (env.MINDEE_MCP_MAX_GETS_PER_MINUTE || undefined),
+    cacheResults: values['cache-results'] ?? (env.MINDEE_MCP_CACHE_RESULTS || undefined),
+    cacheMegabytes: values['cache-mb'] ?? (env.MINDEE_MCP_CACHE_MB || undefined),
   };
   const result = configSchema.safeParse(raw);
   if (!result.success) {

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DEFAULT_BASE_URL, DEFAULT_RATE_LIMITS } from './client/mindee-client.js';
 import { DEFAULT_RESULT_CACHE } from './client/result-cache.js';
 import { DEFAULT_MAX_CHARS, MAX_MAX_CHARS, MIN_MAX_CHARS } from './results/budget.js';
-import { UUID_PATTERN } from './tools/models.js';
+import { UUID_PATTERN } from './client/schemas.js';
 
 /** Hosts cut a tool call off at about 60 s: a blocking wait stays well under by default. */
 export const DEFAULT_MAX_WAIT_SECONDS = 40;

@@ -93,3 +93,6 @@ export type SearchModelsResponse = z.infer<typeof searchModelsResponseSchema>;
 
 export const PRODUCTS = ['extraction', 'classification', 'crop', 'ocr', 'split'] as const;
 export type Product = (typeof PRODUCTS)[number];
+
+/** Mindee model ids are UUIDs (response ids need not be, so this is for model ids only). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

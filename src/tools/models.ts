@@ -1,5 +1,6 @@
 /** Which model a call means: a UUID as is, an alias from the settings, or the default model. */
 import { MindeeInputError } from '../client/errors.js';
+import { UUID_PATTERN } from '../client/schemas.js';
 
 export interface ModelSettings {
   defaultModelId: string | undefined;
@@ -7,7 +8,6 @@ export interface ModelSettings {
   aliases: Record<string, string>;
 }
 
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function known(settings: ModelSettings): string {
   const names = Object.keys(settings.aliases);

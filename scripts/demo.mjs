@@ -47,9 +47,11 @@ try {
   } else {
     say('\nWhat the model reads (text content):');
     say(indent(result.content[0].text));
-    const fields = result.structuredContent.result.fields;
-    say('\nStructured fields (structuredContent.result.fields):');
-    say(indent(JSON.stringify(fields, null, 2)));
+    const { fields } = result.structuredContent.result;
+    const pick = { invoice_number: fields.invoice_number, date: fields.date, total_amount: fields.total_amount, supplier: fields.supplier?.name };
+    say('\nThe same as data (structuredContent.result.fields, a few of them):');
+    say(indent(JSON.stringify(pick, null, 2)));
+    say(`\nThe full result JSON is the resource ${result.structuredContent.result.resource_uri}.`);
   }
 } finally {
   await client.close().catch(() => {});

@@ -1,0 +1,150 @@
+// `npm run bench`: our Mindee client and MCP server against the official `mindee` Node SDK,
+// on the project's local Mindee v2 emulator. A benchmark, not a test: it prints what it
+// measured, with the targets, and writes everything to bench-results/.
+//
+//   npm run bench                       all five scenarios
+//   npm run bench -- --only 3           one scenario (or --only 1,4)
+//   npm run bench -- --sequential       scenarios 1–2: run the two clients one after the other
+//   npm run bench -- --quick            small sizes, to check the bench itself works
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT, cleanupAll, killChildrenNow } from './lib.mjs';
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    sequential: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    n1: { type: 'string' },
+    warmup1: { type: 'string' },
+    concurrency1: { type: 'string' },
+    variants1: { type: 'string' },
+    n2: { type: 'string' },
+    mb3: { type: 'string' },
+    n4: { type: 'string' },
+    n5: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (values.help) {
+  console.log('Usage: npm run bench -- [--only 1,2,3,4,5] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform] [--n2 200] [--mb3 95] [--n4 300] [--n5 10]');
+  process.exit(0);
+}
+const int = (v, d) => (v === undefined ? d : Number.parseInt(v, 10));
+const quick = values.quick;
+const opts = {
+  sequential: values.sequential,
+  n1: int(values.n1, quick ? 8 : 40),
+  warmup1: int(values.warmup1, quick ? 2 : 8),
+  concurrency1: int(values.concurrency1, quick ? 4 : 8),
+  variants1: (values.variants1 ?? 'pages,uniform').split(',').map((s) => s.trim()),
+  n2: int(values.n2, quick ? 20 : 200),
+  mb3: int(values.mb3, quick ? 20 : 95),
+  n4: int(values.n4, quick ? 50 : 300),
+  n5: int(values.n5, quick ? 3 : 10),
+};
+const only = values.only ? new Set(values.only.split(',').map((s) => Number(s.trim()))) : new Set([1, 2, 3, 4, 5]);
+for (const s of only) if (![1, 2, 3, 4, 5].includes(s)) throw new Error(`--only: no scenario ${s}`);
+for (const v of opts.variants1) if (!['pages', 'uniform'].includes(v)) throw new Error(`--variants1: no variant ${v}`);
+
+// Every child and server is cleaned up however the run ends.
+process.on('exit', killChildrenNow);
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    process.stderr.write(`\n${sig}: cleaning up…\n`);
+    cleanupAll().finally(() => process.exit(130));
+  });
+}
+
+const versionOf = (dir) => JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')).version;
+const machine = {
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model ?? 'unknown',
+  totalMemGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+  platform: `${os.type()} ${os.release()} ${os.arch()}`,
+  node: process.version,
+  mindeeSdk: versionOf('node_modules/mindee'),
+  undici: versionOf('node_modules/undici'),
+  mcpSdk: versionOf('node_modules/@modelcontextprotocol/sdk'),
+  ours: versionOf('.'),
+};
+
+const rows = [];
+const notes = [];
+const line = (s = '') => process.stdout.write(`${s}\n`);
+const report = {
+  progress: (s) => line(`\n» ${s}`),
+  note: (s) => {
+    notes.push(s);
+    line(`  note: ${s}`);
+  },
+  row: (scenario, metric, ours, sdk, target, pass, extra) => {
+    const row = { scenario, metric, ours, sdk, target: extra ? `${target} (${extra})` : target, pass };
+    rows.push(row);
+    line(`  ${scenario} | ${metric} | ours: ${ours} | SDK: ${sdk} | target: ${row.target} | ${passText(pass)}`);
+  },
+};
+const passText = (p) => (p === true ? 'PASS' : p === false ? 'FAIL' : '—');
+
+line(`# mindee-mcp benchmark${quick ? ' (QUICK: reduced sizes, not the real figures)' : ''}`);
+line(`Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.totalMemGiB} GiB, ${machine.platform}; Node ${machine.node}`);
+line(`Compared: mindee-mcp ${machine.ours} (built dist/) vs the official SDK mindee ${machine.mindeeSdk} with its default polling (first poll after 2 s, then every 1.5 s, at most 80 polls); undici ${machine.undici}, @modelcontextprotocol/sdk ${machine.mcpSdk}.`);
+line('Emulator: the project\'s local Mindee v2 emulator, on 127.0.0.1. The SDK is pointed at it with an undici dispatcher that rewrites its https://api-v2.mindee.net origin (see bench/lib.mjs).');
+line(`Scenarios: ${[...only].sort().join(', ')}`);
+
+const results = {};
+const errors = [];
+const scenarios = {
+  1: async () => (await import('./s1-latency.mjs')).scenario1(opts, report),
+  2: async () => (await import('./s2-burst.mjs')).scenario2(opts, report),
+  3: async () => (await import('./s3-memory.mjs')).scenario3(opts, report),
+  4: async () => (await import('./s4-overhead.mjs')).scenario4(opts, report),
+  5: async () => (await import('./s5-coldstart.mjs')).scenario5(opts, report),
+};
+const began = Date.now();
+for (const s of [1, 2, 3, 4, 5]) {
+  if (!only.has(s)) continue;
+  const t = Date.now();
+  try {
+    results[s] = await scenarios[s]();
+    results[s].seconds = (Date.now() - t) / 1000;
+  } catch (error) {
+    errors.push({ scenario: s, error: String(error?.stack ?? error) });
+    report.row(`${s}`, 'scenario failed to run', '—', '—', '—', false, String(error?.message ?? error).slice(0, 200));
+    process.stderr.write(`scenario ${s} failed: ${error?.stack ?? error}\n`);
+  } finally {
+    await cleanupAll();
+  }
+}
+const totalSeconds = (Date.now() - began) / 1000;
+
+line('\n## Results\n');
+line(`Machine: ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}. Total bench time ${totalSeconds.toFixed(0)} s.`);
+if (only.has(1)) {
+  line(`Scenario 1: per client ${opts.warmup1} warm-up + ${opts.n1} measured jobs, ${opts.concurrency1} at once, same documents in the same order for both clients, Mindee's rate limits on; ${opts.sequential ? 'clients run one after the other' : 'the two clients run at the same time, each on its own in-process emulator'}. Processing models: "pages" = pages × 1 s ± 10 % (pages 1–20); "uniform" = 1–20 s regardless of pages. Delay = caller has the result − emulator marked the job finished (one clock).`);
+}
+if (only.has(2)) line(`Scenario 2: ${opts.n2} documents at once per client, processing 5–30 s uniform, Mindee's limits (200 POST/min, 1200 GET/min) on, each client on its own emulator.`);
+if (only.has(3)) line(`Scenario 3: one ${opts.mb3} MiB PDF, emulator in its own process, each client in a fresh child process; peak = process.resourceUsage().maxRSS.`);
+if (only.has(4)) line(`Scenario 4: ${opts.n4} calls of each kind, alternating, on one processed job; emulator in the bench process, rate limits off.`);
+if (only.has(5)) line(`Scenario 5: median of ${opts.n5} spawns of node dist/cli.js (dummy key, base URL with nothing listening).`);
+line('');
+line('| scenario | metric | ours | official SDK | target | pass/fail |');
+line('|---|---|---|---|---|---|');
+for (const r of rows) line(`| ${r.scenario} | ${r.metric} | ${r.ours} | ${r.sdk} | ${r.target} | ${passText(r.pass)} |`);
+if (notes.length) {
+  line('\nNotes:');
+  for (const n of notes) line(`- ${n}`);
+}
+
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const out = { date: new Date().toISOString(), quick, machine, options: { ...opts, only: [...only] }, totalSeconds, rows, notes, errors, results };
+const dir = join(ROOT, 'bench-results');
+await mkdir(dir, { recursive: true });
+const text = `${JSON.stringify(out, null, 2)}\n`;
+await writeFile(join(dir, `bench-${stamp}.json`), text);
+await writeFile(join(dir, 'latest.json'), text);
+line(`\nWritten: bench-results/bench-${stamp}.json and bench-results/latest.json`);
+process.exitCode = errors.length ? 1 : 0;

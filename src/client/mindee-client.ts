@@ -3,7 +3,7 @@
  * configured origin, time-outs on every request, a shared rate budget, typed errors.
  * It speaks the API's words (job, inference, model_id) and knows nothing of MCP.
  */
-import { Agent, FormData, interceptors, request, type Dispatcher } from 'undici';
+import type { Dispatcher, FormData } from 'undici';
 import type { z } from 'zod';
 import {
   MindeeAbortError,
@@ -103,6 +103,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Absolute time (ms since epoch) no request may run past. */
   deadline?: number;
+  /** Place in the queue when the rate budget is short: lower goes first (default 1). */
+  priority?: number;
 }
 
 export interface WaitProgress {
@@ -170,9 +172,12 @@ export class MindeeClient {
   readonly polling: PollingOptions;
   readonly budgets: { get: RateBudget; post: RateBudget };
   private readonly apiKey: string | undefined;
-  private readonly dispatcher: Dispatcher;
-  /** The same pool, with undici's retry interceptor in front (driven per request by retryOptions). */
-  private readonly retrying: Dispatcher;
+  private readonly givenDispatcher: Dispatcher | undefined;
+  /**
+   * undici, loaded on the first request (it is a tenth of the server's start-up otherwise): the
+   * pool, the same pool behind undici's retry interceptor (driven per request by retryOptions).
+   */
+  private http: Promise<{ undici: typeof import('undici'); dispatcher: Dispatcher; retrying: Dispatcher }> | undefined;
   readonly retry: RetryOptions;
   /** Retries done since the client started, for tests and benchmarks. */
   retries = 0;
@@ -201,15 +206,17 @@ export class MindeeClient {
     this.userAgent = options.userAgent ?? USER_AGENT;
     this.results = new ResultCache({ ...DEFAULT_RESULT_CACHE, ...options.resultCache });
     this.missingKeyHint = options.missingKeyHint ?? 'Set MINDEE_V2_API_KEY to a Mindee v2 API key (md_…).';
-    if (options.dispatcher) {
-      this.dispatcher = options.dispatcher;
-      this.ownsDispatcher = false;
-    } else {
-      this.dispatcher = new Agent({ keepAliveTimeout: 30_000, connections: 32 });
-      this.ownsDispatcher = true;
-    }
+    this.givenDispatcher = options.dispatcher;
+    this.ownsDispatcher = options.dispatcher === undefined;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.retrying = this.dispatcher.compose(interceptors.retry({ maxRetries: 0, methods: ['GET'] }));
+  }
+
+  private loadHttp() {
+    this.http ??= import('undici').then((undici) => {
+      const dispatcher = this.givenDispatcher ?? new undici.Agent({ keepAliveTimeout: 30_000, connections: 32 });
+      return { undici, dispatcher, retrying: dispatcher.compose(undici.interceptors.retry({ maxRetries: 0, methods: ['GET'] })) };
+    });
+    return this.http;
   }
 
   get hasApiKey(): boolean {
@@ -222,7 +229,7 @@ export class MindeeClient {
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    if (this.ownsDispatcher && this.http) await (await this.http).dispatcher.close();
   }
 
   // ---- routes ------------------------------------------------------------------------------
@@ -246,7 +253,8 @@ export class MindeeClient {
     let response!: Awaited<ReturnType<MindeeClient['send']>>;
     for (let attempt = 0; ; attempt++) {
       try {
-        response = await this.send('POST', this.url(path), 'enqueue the document', { ...options, body: enqueueForm(document, params) });
+        const { undici } = await this.loadHttp();
+        response = await this.send('POST', this.url(path), 'enqueue the document', { ...options, body: enqueueForm(undici.FormData, document, params) });
         break;
       } catch (error) {
         const refused = error instanceof MindeeNetworkError && error.code === 'ECONNREFUSED';
@@ -366,7 +374,8 @@ export class MindeeClient {
           if (failures === 0) this.learn(current, modelId, pages);
           if (options.fetchResult === false) return { state: 'processed', job: current, inference: null, resultError: null, polls };
           try {
-            const inference = await this.resultOfJob(current, { signal, deadline });
+            // A finished job's result goes before any poll: it is what the caller waits for.
+            const inference = await this.resultOfJob(current, { signal, deadline, priority: 0 });
             return { state: 'processed', job: current, inference, resultError: null, polls };
           } catch (error) {
             if (error instanceof MindeeAbortError || !(error instanceof MindeeError)) throw error;
@@ -384,7 +393,9 @@ export class MindeeClient {
         if (wakeAt <= now && polls > 0) return { state: 'processing', job: current, polls };
         await sleep(wakeAt - now, signal);
         try {
-          current = await this.getJob(current.id, { signal, deadline });
+          // When GETs are short, the jobs most likely done are checked first.
+          const likely = this.planner.doneLikelihood({ modelId, pages, elapsedMs: Date.now() - startedAt, polls });
+          current = await this.getJob(current.id, { signal, deadline, priority: 2 - likely });
           failures = 0;
         } catch (error) {
           if (error instanceof MindeeTimeoutError && Date.now() >= deadline - 50) return { state: 'processing', job: current, polls };
@@ -459,7 +470,7 @@ export class MindeeClient {
     const { signal, deadline } = options;
     if (signal?.aborted) throw abortError(signal);
     // Each attempt (the first, and any retry) holds a slot of the shared budget until it ends.
-    const settles = [await (method === 'GET' ? this.budgets.get : this.budgets.post).take(signal, deadline)];
+    const settles = [await (method === 'GET' ? this.budgets.get : this.budgets.post).take(signal, deadline, options.priority)];
     try {
       return await this.attempt(method, url, action, options, settles);
     } finally {
@@ -489,16 +500,17 @@ export class MindeeClient {
     let headers: Record<string, string | string[] | undefined>;
     let text: string;
     try {
-      const response = await request(url, {
+      const http = await this.loadHttp();
+      const response = await http.undici.request(url, {
         method,
-        dispatcher: method === 'GET' ? this.retrying : this.dispatcher,
+        dispatcher: method === 'GET' ? http.retrying : http.dispatcher,
         headers: { authorization: this.apiKey, 'user-agent': this.userAgent, accept: 'application/json' },
         body: options.body,
         signal: combined,
         headersTimeout: attemptMs,
         bodyTimeout: attemptMs,
         ...(method === 'GET' ? { retryOptions: this.retryOptions(signal, endsAt, settles) } : {}),
-      } as Parameters<typeof request>[1]);
+      } as Parameters<typeof http.undici.request>[1]);
       statusCode = response.statusCode;
       headers = response.headers;
       text = await response.body.text();
@@ -570,7 +582,7 @@ export class MindeeClient {
         if (Date.now() + delay >= endsAt - 50) return callback(err);
         this.retries++;
         setTimeout(() => {
-          this.budgets.get.take(signal, endsAt).then(
+          this.budgets.get.take(signal, endsAt, 0).then(
             (settle) => {
               settles.push(settle);
               callback(null);
@@ -643,8 +655,8 @@ function isTransient(error: MindeeError): boolean {
 }
 
 /** The multipart form of an enqueue; made anew for each attempt, as a sent body is consumed. */
-function enqueueForm(document: UploadDocument, params: EnqueueParams): FormData {
-  const form = new FormData();
+function enqueueForm(Form: typeof FormData, document: UploadDocument, params: EnqueueParams): FormData {
+  const form = new Form();
   form.append('model_id', params.modelId);
   if (document.kind === 'file') form.append('file', document.blob, document.filename);
   else form.append('url', document.url);

@@ -41,8 +41,24 @@ const CONTEXT_BEFORE = 16 * 1024;
 const CONTEXT_AFTER = 1024;
 
 const MARKER = Buffer.from('/Encrypt', 'latin1');
-/** A page object's type entry; `/Pages` (the page tree) does not match. */
-const PAGE_OBJECT = /\/Type\s*\/Page(?![A-Za-z0-9])/g;
+/** A page object's type entry is `/Type /Page`; `/Pages` (the page tree) is not one. */
+const TYPE = Buffer.from('/Type', 'latin1');
+const PAGE = Buffer.from('/Page', 'latin1');
+
+const PARTIAL = -2;
+
+/** Where `/Page` ends after white space at `from`; -1 when it does not follow; PARTIAL when the window ends first. */
+function pageObjectEnd(window: Buffer, from: number): number {
+  let i = from;
+  while (i < window.length && (window[i] === 32 || window[i] === 10 || window[i] === 13 || window[i] === 9 || window[i] === 12 || window[i] === 0)) i++;
+  const available = window.length - i;
+  if (available < PAGE.length) return window.compare(PAGE, 0, available, i, window.length) === 0 ? PARTIAL : -1;
+  return window.compare(PAGE, 0, PAGE.length, i, i + PAGE.length) === 0 ? i + PAGE.length : -1;
+}
+
+function isNameChar(byte: number): boolean {
+  return (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122);
+}
 /** Bytes kept from one chunk to the next, so a marker split between them is still seen. */
 const CARRY = 32;
 
@@ -90,10 +106,15 @@ export async function scanPdfForEncryption(source: ByteSource, options: PdfScanO
     const base = position - total; // file offset of buf[0]
     const window = buf.subarray(0, total);
     const last = position >= source.size;
-    for (const m of window.toString('latin1').matchAll(PAGE_OBJECT)) {
-      // A match that ends the window may be the start of /Pages: wait for the next byte.
-      if (base + m.index <= lastPage || (m.index + m[0].length >= total && !last)) continue;
-      lastPage = base + m.index;
+    // Searched in the bytes themselves: a string copy of every chunk would cost memory.
+    for (let i = window.indexOf(TYPE); i !== -1; i = window.indexOf(TYPE, i + 1)) {
+      if (base + i <= lastPage) continue;
+      const end = pageObjectEnd(window, i + TYPE.length);
+      // Cut off by the end of the window, or ending it (it may be /Pages): the carried bytes
+      // bring it back with the next chunk.
+      if (end === -1 || end === PARTIAL || (end >= total && !last)) continue;
+      if (end < total && isNameChar(window[end]!)) continue;
+      lastPage = base + i;
       scan.pageObjects++;
     }
     for (let i = window.indexOf(MARKER); i !== -1; i = window.indexOf(MARKER, i + 1)) {

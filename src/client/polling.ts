@@ -87,6 +87,13 @@ export class PollPlanner {
     return out.sort((x, y) => x - y);
   }
 
+  /** How likely a job like this is done by now (0 when nothing is known): orders polls when GETs are scarce. */
+  doneLikelihood(context: PollContext): number {
+    const predicted = this.predictions(context.modelId, context.pages);
+    if (predicted.length === 0) return 0;
+    return predicted.filter((t) => t <= context.elapsedMs).length / predicted.length;
+  }
+
   /** Milliseconds to wait before the next status check. */
   nextDelay(context: PollContext): number {
     const o = this.options;
@@ -135,25 +142,36 @@ export function abortError(signal: AbortSignal): MindeeAbortError {
 }
 
 /**
- * A sliding one-minute window of request slots. `take` resolves when a slot is free, in the
- * order the callers asked, and fails rather than wait past the caller's deadline or abort.
- * A slot counts from when its request ended (`settle`), not when it was sent: the API counts
- * a request when it receives it, which may be well after it was sent (a big upload), so this
- * window never ends before the API's does.
+ * The shared request budget of one kind (GET or POST). Two rules hold together:
+ * - a sliding window: at most `perMinute` requests per window, a slot counting from when its
+ *   request *ended* (`settle`) — the API counts a request when it receives it, which may be well
+ *   after it was sent (a big upload), so this window never ends before the API's does;
+ * - pacing: slots refill steadily (perMinute per window, a small burst at most), so a crowd of
+ *   callers does not spend a minute's budget in a second and then starve.
+ * Waiting callers are served by priority (lower first; results before polls, likely-done jobs
+ * before others), then in arrival order. `take` fails rather than wait past a deadline or abort.
  */
 export class RateBudget {
   private readonly grants = new Set<{ at: number }>();
-  private readonly waiters: Array<() => boolean> = [];
+  private readonly waiters: Array<{ priority: number; seq: number; grant: () => boolean }> = [];
+  private seq = 0;
+  private tokens: number;
+  private refilledAt: number;
   private timer: NodeJS.Timeout | undefined;
   readonly perMinute: number;
+  readonly burst: number;
 
   constructor(
     perMinute: number,
     private readonly now: () => number = Date.now,
     private readonly windowMs: number = 60_000,
+    burst?: number,
   ) {
     if (!Number.isFinite(perMinute) || perMinute < 1) throw new RangeError('perMinute must be at least 1');
     this.perMinute = Math.floor(perMinute);
+    this.burst = Math.max(1, Math.floor(burst ?? Math.ceil(this.perMinute / 20)));
+    this.tokens = this.burst;
+    this.refilledAt = this.now();
   }
 
   /** Requests in flight or ended within the last window. */
@@ -163,7 +181,7 @@ export class RateBudget {
   }
 
   /** Waits for a slot; call the returned `settle` when the request has ended. */
-  async take(signal?: AbortSignal, deadline?: number): Promise<() => void> {
+  async take(signal?: AbortSignal, deadline?: number, priority = 1): Promise<() => void> {
     if (signal?.aborted) throw abortError(signal);
     if (this.waiters.length === 0) {
       const settle = this.tryGrant();
@@ -177,12 +195,16 @@ export class RateBudget {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
       };
-      const waiter = () => {
-        const settle = this.tryGrant();
-        if (!settle) return false;
-        cleanup();
-        resolve(settle);
-        return true;
+      const waiter = {
+        priority,
+        seq: this.seq++,
+        grant: () => {
+          const settle = this.tryGrant();
+          if (!settle) return false;
+          cleanup();
+          resolve(settle);
+          return true;
+        },
       };
       const onAbort = () => {
         cleanup();
@@ -199,7 +221,10 @@ export class RateBudget {
         deadlineTimer = setTimeout(fail, left);
         deadlineTimer.unref?.();
       }
-      this.waiters.push(waiter);
+      // Sorted insert: by priority, then arrival.
+      let at = this.waiters.length;
+      while (at > 0 && this.waiters[at - 1]!.priority > priority) at--;
+      this.waiters.splice(at, 0, waiter);
       this.schedule();
     });
   }
@@ -209,9 +234,17 @@ export class RateBudget {
     for (const grant of this.grants) if (grant.at <= cutoff) this.grants.delete(grant);
   }
 
+  private refill(): void {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) * this.perMinute) / this.windowMs);
+    this.refilledAt = now;
+  }
+
   private tryGrant(): (() => void) | null {
     this.expire();
-    if (this.grants.size >= this.perMinute) return null;
+    this.refill();
+    if (this.grants.size >= this.perMinute || this.tokens < 1) return null;
+    this.tokens -= 1;
     // In flight: it holds its slot until it ends, and a window after.
     const grant = { at: Number.POSITIVE_INFINITY };
     this.grants.add(grant);
@@ -226,18 +259,23 @@ export class RateBudget {
 
   private schedule(): void {
     if (this.timer) return;
-    while (this.waiters.length > 0 && this.waiters[0]!()) {
+    while (this.waiters.length > 0 && this.waiters[0]!.grant()) {
       // granted: the waiter removed itself
     }
     if (this.waiters.length === 0) return;
-    let oldest = Number.POSITIVE_INFINITY;
-    for (const grant of this.grants) oldest = Math.min(oldest, grant.at);
-    // Every slot in flight: the next `settle` calls schedule again.
-    if (!Number.isFinite(oldest)) return;
+    let wait = 0;
+    if (this.grants.size >= this.perMinute) {
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const grant of this.grants) oldest = Math.min(oldest, grant.at);
+      // Every slot in flight: the next `settle` calls schedule again.
+      if (!Number.isFinite(oldest)) return;
+      wait = oldest + this.windowMs - this.now();
+    }
+    if (this.tokens < 1) wait = Math.max(wait, ((1 - this.tokens) * this.windowMs) / this.perMinute);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.schedule();
-    }, Math.max(1, oldest + this.windowMs - this.now()));
+    }, Math.max(1, Math.ceil(wait)));
     this.timer.unref?.();
   }
 }

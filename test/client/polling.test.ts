@@ -97,7 +97,7 @@ describe('parseApiTime', () => {
 
 describe('RateBudget', () => {
   it('grants up to its limit per window, then the next caller waits for a slot, in order', async () => {
-    const budget = new RateBudget(3, Date.now, 100);
+    const budget = new RateBudget(3, Date.now, 100, 3);
     for (let i = 0; i < 3; i++) (await budget.take())();
     expect(budget.inWindow()).toBe(3);
     const order: number[] = [];
@@ -107,8 +107,31 @@ describe('RateBudget', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
   });
 
+  it('paces grants: a crowd gets a small burst, then slots at the steady rate', async () => {
+    // 600 a minute is 10 a second: a burst of 30, then one every 100 ms.
+    const budget = new RateBudget(600, Date.now, 60_000);
+    expect(budget.burst).toBe(30);
+    const started = Date.now();
+    const granted: number[] = [];
+    await Promise.all(Array.from({ length: 33 }, () => budget.take().then((settle) => (settle(), granted.push(Date.now() - started)))));
+    expect(granted.slice(0, 30).every((t) => t < 50)).toBe(true);
+    expect(granted[32]).toBeGreaterThanOrEqual(250);
+  });
+
+  it('serves waiting callers by priority, then in arrival order', async () => {
+    const budget = new RateBudget(600, Date.now, 60_000, 1);
+    (await budget.take())();
+    const order: string[] = [];
+    await Promise.all([
+      budget.take(undefined, undefined, 2).then(() => order.push('poll')),
+      budget.take(undefined, undefined, 1.5).then(() => order.push('likely-done poll')),
+      budget.take(undefined, undefined, 0).then(() => order.push('result')),
+    ]);
+    expect(order).toEqual(['result', 'likely-done poll', 'poll']);
+  });
+
   it('holds a slot while its request is in flight, and a full window after it ends', async () => {
-    const budget = new RateBudget(1, Date.now, 50);
+    const budget = new RateBudget(1, Date.now, 50, 1);
     const settle = await budget.take();
     let granted = false;
     const next = budget.take().then((s) => {

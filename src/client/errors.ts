@@ -87,6 +87,11 @@ export class MindeeTimeoutError extends MindeeError {
   override name = 'MindeeTimeoutError';
 }
 
+/** Time ran out before the request could be sent (no slot in the rate budget, or no time left): nothing reached Mindee. */
+export class MindeeNotSentError extends MindeeTimeoutError {
+  override name = 'MindeeNotSentError';
+}
+
 /** The connection failed: refused, reset, DNS, TLS… */
 export class MindeeNetworkError extends MindeeError {
   override name = 'MindeeNetworkError';

@@ -12,6 +12,7 @@ import {
   MindeeError,
   MindeeInputError,
   MindeeNetworkError,
+  MindeeNotSentError,
   MindeeOriginError,
   MindeeResponseError,
   MindeeTimeoutError,
@@ -488,7 +489,7 @@ export class MindeeClient {
     const { signal, deadline } = options;
 
     const budgetMs = deadline === undefined ? this.requestTimeoutMs : Math.min(this.requestTimeoutMs, deadline - Date.now());
-    if (budgetMs <= 0) throw new MindeeTimeoutError(`No time was left to ${action}.`);
+    if (budgetMs <= 0) throw new MindeeNotSentError(`No time was left to ${action}.`, { hint: 'Nothing was sent. Try again with a longer wait.' });
     const timeout = AbortSignal.timeout(budgetMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const endsAt = Date.now() + budgetMs;
@@ -637,6 +638,7 @@ export class MindeeClient {
 
 /** An enqueue that failed after the request went out may still have created a job: say so. */
 function mayHaveEnqueued(error: unknown): unknown {
+  if (error instanceof MindeeNotSentError) return error;
   if (error instanceof MindeeNetworkError || error instanceof MindeeTimeoutError || error instanceof MindeeResponseError) {
     const Kind = error.constructor as new (message: string, options: { cause?: unknown; hint?: string }) => MindeeError;
     return new Kind(error.message, {

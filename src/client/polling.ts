@@ -3,7 +3,7 @@
  * shared by every wait in the process, so many concurrent jobs never exceed Mindee's limits.
  */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
-import { MindeeAbortError, MindeeTimeoutError } from './errors.js';
+import { MindeeAbortError, MindeeNotSentError } from './errors.js';
 
 export interface PollingOptions {
   /** Delay before the first status check of a job when nothing is known of its model yet. */
@@ -18,6 +18,8 @@ export interface PollingOptions {
   backoffRatio: number;
   /** With history: the next check is when this share of the jobs still running is expected done. */
   quantile: number;
+  /** With history: once jobs like this one may be finishing, no gap is longer than this. */
+  denseIntervalMs: number;
 }
 
 export const DEFAULT_POLLING: PollingOptions = {
@@ -27,6 +29,7 @@ export const DEFAULT_POLLING: PollingOptions = {
   earlyIntervalMs: 1000,
   backoffRatio: 0.25,
   quantile: 0.25,
+  denseIntervalMs: 700,
 };
 
 export interface PollContext {
@@ -105,7 +108,8 @@ export class PollPlanner {
       // The time by which `quantile` of the jobs like this one still running are done, a little
       // after, so the check finds them done.
       const i = Math.min(predicted.length - 1, Math.max(0, Math.ceil(o.quantile * predicted.length) - 1));
-      gap = predicted[i]! - e + 25;
+      // Skip ahead freely to the earliest expected end; past it, where jobs are finishing, stay dense.
+      gap = Math.min(predicted[i]! - e + 25, Math.max(predicted[0]! - e + 25, o.denseIntervalMs));
     } else if (context.polls === 0) {
       gap = o.firstPollMs - e;
     } else {
@@ -215,7 +219,7 @@ export class RateBudget {
         const left = deadline - this.now();
         const fail = () => {
           cleanup();
-          reject(new MindeeTimeoutError('No request slot became free before the deadline (the shared rate budget is exhausted).'));
+          reject(new MindeeNotSentError('No request slot became free before the deadline (the shared rate budget is exhausted).', { hint: 'Nothing was sent. Try again in a minute, or raise the wait.' }));
         };
         if (left <= 0) return fail();
         deadlineTimer = setTimeout(fail, left);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MindeeError, MindeeInputError, MindeeJobFailedError, MindeeTimeoutError } from '../client/errors.js';
+import { MindeeError, MindeeInputError, MindeeJobFailedError, MindeeNotSentError } from '../client/errors.js';
 import { prepareDocument, type DocumentSource } from '../client/inputs.js';
 import type { Inference, Job } from '../client/schemas.js';
 import type { PlainValue } from '../results/fields.js';
@@ -183,7 +183,7 @@ async function processOne(
   } catch (error) {
     if (!(error instanceof MindeeError) || ctx.signal.aborted) throw error;
     // Out of time before the request could go: nothing was sent, it can simply be sent later.
-    if (error instanceof MindeeTimeoutError && !w.jobId && /No request slot|No time was left/.test(error.message)) {
+    if (error instanceof MindeeNotSentError && !w.jobId) {
       return { row: { ...row, status: 'NotSent', error: 'No time was left in this call to send it.' }, inference: null };
     }
     return { row: { ...row, job_id: w.jobId ?? null, status: w.jobId ? 'Processing' : 'Refused', error: messageOf(error) }, inference: null };

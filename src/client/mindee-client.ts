@@ -220,10 +220,6 @@ export class MindeeClient {
     return this.http;
   }
 
-  get hasApiKey(): boolean {
-    return this.apiKey !== undefined;
-  }
-
   /** Replaces every occurrence of the API key in a text: errors never carry it. */
   redact(text: string): string {
     return this.apiKey ? text.split(this.apiKey).join('[redacted]') : text;

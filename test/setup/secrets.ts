@@ -10,7 +10,6 @@ export const TEST_API_KEY = 'md_test_SECRET_3f9c1e7a5b2d4c6e8f0a1b2c3d4e5f6a';
 
 const secrets = new Set<string>([TEST_API_KEY]);
 const leaks: string[] = [];
-let scanned = 0;
 
 export function addSecret(secret: string): void {
   secrets.add(secret);
@@ -19,16 +18,10 @@ export function addSecret(secret: string): void {
 /** Scans one output now; only what leaks is kept, so long runs do not pile up memory. */
 export function recordOutput(where: string, value: unknown): void {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  scanned++;
   for (const key of secrets) {
     const at = text.indexOf(key);
     if (at >= 0) leaks.push(`${where}: …${text.slice(Math.max(0, at - 80), at + key.length + 40)}…`);
   }
-}
-
-/** How many outputs were scanned so far in this test file. */
-export function scannedOutputs(): number {
-  return scanned;
 }
 
 afterEach(() => {

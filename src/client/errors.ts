@@ -8,6 +8,14 @@ export interface ProblemDetail {
   detail: string;
 }
 
+/** A problem in one line: `code title — detail — pointer: detail…`; empty when it says nothing. */
+export function formatProblem(problem: { code: string | null; title: string | null; detail: string | null; errors: ProblemDetail[] }): string {
+  const head = [problem.code, problem.title].filter(Boolean).join(' ');
+  const parts = [head, problem.detail].filter((s): s is string => !!s);
+  for (const e of problem.errors) parts.push(e.pointer ? `${e.pointer}: ${e.detail}` : e.detail);
+  return parts.join(' — ');
+}
+
 /** Base class: everything the client throws on purpose is a MindeeError. */
 export class MindeeError extends Error {
   override name = 'MindeeError';
@@ -134,14 +142,8 @@ export class MindeeJobFailedError extends MindeeError {
   readonly jobId: string;
   readonly problem: { status: number | null; code: string | null; title: string | null; detail: string | null; errors: ProblemDetail[] } | null;
   constructor(jobId: string, problem: MindeeJobFailedError['problem']) {
-    const parts: string[] = [];
-    if (problem) {
-      const head = [problem.code, problem.title].filter(Boolean).join(' ');
-      if (head) parts.push(head);
-      if (problem.detail) parts.push(problem.detail);
-      for (const e of problem.errors) parts.push(e.pointer ? `${e.pointer}: ${e.detail}` : e.detail);
-    }
-    super(`Mindee could not process the document (job ${jobId} failed)${parts.length ? `: ${parts.join(' — ')}` : '.'}`, {
+    const reason = problem ? formatProblem(problem) : '';
+    super(`Mindee could not process the document (job ${jobId} failed)${reason ? `: ${reason}` : '.'}`, {
       hint:
         problem?.status && problem.status < 500
           ? hintForStatus(problem.status, problem.code)

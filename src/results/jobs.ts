@@ -1,4 +1,5 @@
 /** Mindee jobs → the tools' structured job answers and their compact text. */
+import { formatProblem } from '../client/errors.js';
 import { inferenceIdFromResultUrl, productFromResultUrl } from '../client/mindee-client.js';
 import type { Job, Problem, Product } from '../client/schemas.js';
 import type { JobShape, ProblemShape } from './shapes.js';
@@ -43,8 +44,5 @@ export function renderJob(job: JobShape): string {
 }
 
 export function renderProblem(problem: ProblemShape): string {
-  const head = [problem.code, problem.title].filter(Boolean).join(' ');
-  const parts = [head, problem.detail].filter((s): s is string => !!s);
-  for (const e of problem.errors) parts.push(e.pointer ? `${e.pointer}: ${e.detail}` : e.detail);
-  return parts.join(' — ') || 'unknown error';
+  return formatProblem(problem) || 'unknown error';
 }

@@ -138,3 +138,14 @@ function categorise(error) {
   if (status) return `HTTP ${status}`;
   return error?.name ?? 'Error';
 }
+
+/**
+ * The same jobs through our client and through the SDK: at the same time (each on its own
+ * emulator), or one after the other with `sequential`. Returns [ours, sdk].
+ */
+export async function runBoth(options, sequential) {
+  const run = (client) => runJobs({ ...options, client });
+  if (!sequential) return Promise.all([run('ours'), run('sdk')]);
+  const ours = await run('ours');
+  return [ours, await run('sdk')];
+}

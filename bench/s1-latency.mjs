@@ -2,7 +2,7 @@
 // and how many GETs did each job cost. Same documents, same order, same processing times for
 // both clients; each client has its own emulator (own rate limits, own request log).
 import { makePdf } from '../dist/emulator/sample-documents.js';
-import { runJobs } from './jobs.mjs';
+import { runBoth } from './jobs.mjs';
 import { ms, num, ratio, rng, summary, writeDocs, tempDir } from './lib.mjs';
 
 export const VARIANTS = {
@@ -30,15 +30,7 @@ export async function scenario1(opts, report) {
         processingMs: Math.round(variant === 'pages' ? s.pages * 1000 * (0.9 + 0.2 * r()) : 1000 + 19000 * r()),
       }));
       report.progress(`scenario 1 (${variant}): ${total} jobs per client (${warmup} warm-up + ${n} measured), ${concurrency} at once, ${opts.sequential ? 'clients one after the other' : 'both clients at the same time, each on its own emulator'}…`);
-      const run = (client) => runJobs({ client, docs, concurrency, rateLimits: true, deadlineMs: 180_000 });
-      let ours;
-      let sdk;
-      if (opts.sequential) {
-        ours = await run('ours');
-        sdk = await run('sdk');
-      } else {
-        [ours, sdk] = await Promise.all([run('ours'), run('sdk')]);
-      }
+      const [ours, sdk] = await runBoth({ docs, concurrency, rateLimits: true, deadlineMs: 180_000 }, opts.sequential);
       const v = { model: VARIANTS[variant], ours: digest(ours, warmup), sdk: digest(sdk, warmup) };
       v.medianDelayRatio = ratio(v.ours.delay.median, v.sdk.delay.median);
       v.getsPerJobRatio = ratio(v.ours.getsPerJob, v.sdk.getsPerJob);

@@ -2,7 +2,7 @@
 // (200 POST and 1200 GET a minute per organisation → 429). Each client gets its own emulator,
 // i.e. its own organisation, so the two runs cannot eat each other's budget.
 import { makePdf } from '../dist/emulator/sample-documents.js';
-import { runJobs } from './jobs.mjs';
+import { runBoth } from './jobs.mjs';
 import { ms, rng, summary, writeDocs, tempDir } from './lib.mjs';
 
 export async function scenario2(opts, report) {
@@ -15,15 +15,7 @@ export async function scenario2(opts, report) {
     const docs = specs.map((s, i) => ({ ...s, path: paths[i], processingMs: Math.round(5000 + 25000 * r()) }));
     const deadlineMs = 600_000;
     report.progress(`scenario 2: ${n} documents at once per client, processing uniform 5–30 s, Mindee's rate limits on; ours with a ${deadlineMs / 1000} s deadline…`);
-    const run = (client) => runJobs({ client, docs, concurrency: n, rateLimits: true, deadlineMs });
-    let ours;
-    let sdk;
-    if (opts.sequential) {
-      ours = await run('ours');
-      sdk = await run('sdk');
-    } else {
-      [ours, sdk] = await Promise.all([run('ours'), run('sdk')]);
-    }
+    const [ours, sdk] = await runBoth({ docs, concurrency: n, rateLimits: true, deadlineMs }, opts.sequential);
     const res = { n, processing: 'uniform 5000–30000 ms per document (seeded), 1–5 pages', deadlineMs, ours: digest(ours), sdk: digest(sdk) };
     res.pass = res.ours.delivered === n && (res.ours.errors['HTTP 429'] ?? 0) === 0;
     report.row(`2 burst of ${n}`, 'delivered / failed', `${res.ours.delivered} / ${res.ours.failed}`, `${res.sdk.delivered} / ${res.sdk.failed}`, `ours ${n} / 0`, res.pass);

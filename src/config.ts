@@ -20,6 +20,13 @@ const seconds = (name: string, max: number) =>
     .number({ error: `${name} must be a number of seconds` })
     .refine((n) => Number.isFinite(n) && n > 0 && n <= max, { message: `${name} must be between 0 and ${max} seconds` });
 
+/** A whole number setting, at least `min`, whose messages name its variable. */
+const count = (name: string, min: number) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(min, min === 0 ? `${name} must be 0 or more` : `${name} must be at least ${min}`);
+
 export const configSchema = z.object({
   apiKey: z.string().trim().optional().transform((v) => (v ? v : undefined)),
   baseUrl: z
@@ -60,29 +67,14 @@ export const configSchema = z.object({
       }
       return out;
     }),
-  maxPostsPerMinute: z.coerce
-    .number({ error: 'MINDEE_MCP_MAX_POSTS_PER_MINUTE must be a number' })
-    .int()
-    .min(1, 'MINDEE_MCP_MAX_POSTS_PER_MINUTE must be at least 1')
-    .default(DEFAULT_RATE_LIMITS.postPerMinute),
-  maxGetsPerMinute: z.coerce
-    .number({ error: 'MINDEE_MCP_MAX_GETS_PER_MINUTE must be a number' })
-    .int()
-    .min(1, 'MINDEE_MCP_MAX_GETS_PER_MINUTE must be at least 1')
-    .default(DEFAULT_RATE_LIMITS.getPerMinute),
-  cacheResults: z.coerce
-    .number({ error: 'MINDEE_MCP_CACHE_RESULTS must be a number' })
-    .int()
-    .min(0, 'MINDEE_MCP_CACHE_RESULTS must be 0 or more')
-    .default(DEFAULT_RESULT_CACHE.maxEntries),
+  maxPostsPerMinute: count('MINDEE_MCP_MAX_POSTS_PER_MINUTE', 1).default(DEFAULT_RATE_LIMITS.postPerMinute),
+  maxGetsPerMinute: count('MINDEE_MCP_MAX_GETS_PER_MINUTE', 1).default(DEFAULT_RATE_LIMITS.getPerMinute),
+  cacheResults: count('MINDEE_MCP_CACHE_RESULTS', 0).default(DEFAULT_RESULT_CACHE.maxEntries),
   cacheMegabytes: z.coerce
     .number({ error: 'MINDEE_MCP_CACHE_MB must be a number' })
     .min(0, 'MINDEE_MCP_CACHE_MB must be 0 or more')
     .default(DEFAULT_RESULT_CACHE.maxBytes / 1024 / 1024),
-  maxResultChars: z.coerce
-    .number({ error: 'MINDEE_MCP_MAX_RESULT_CHARS must be a number' })
-    .int()
-    .min(MIN_MAX_CHARS, `MINDEE_MCP_MAX_RESULT_CHARS must be at least ${MIN_MAX_CHARS}`)
+  maxResultChars: count('MINDEE_MCP_MAX_RESULT_CHARS', MIN_MAX_CHARS)
     .max(MAX_MAX_CHARS, `MINDEE_MCP_MAX_RESULT_CHARS must be at most ${MAX_MAX_CHARS}`)
     .default(DEFAULT_MAX_CHARS),
 });

@@ -10,6 +10,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { MindeeInputError } from './errors.js';
 import {
+  DAMAGED_PDF,
   describeExecutable,
   describeUnsupported,
   KIND_LABEL,
@@ -228,7 +229,12 @@ function checkType(head: Uint8Array, tail: Uint8Array, filename: string | undefi
       { hint: `Check the file: send only real documents (${SUPPORTED_TYPES_TEXT}).` },
     );
   }
-  const found = describeUnsupported(head);
+  const found = describeUnsupported(head, tail);
+  if (found === DAMAGED_PDF) {
+    throw new MindeeInputError(`${subject} looks like ${DAMAGED_PDF}: it does not end as a PDF does (startxref and %%EOF in its last bytes).`, {
+      hint: 'It may be only partly downloaded or written: open it to check, then download or export it again and send the complete file.',
+    });
+  }
   const claim = claimed ? ` It is named like a ${KIND_LABEL[claimed]}, but its content is not one.` : '';
   throw new MindeeInputError(`${subject} looks like ${found}; Mindee accepts ${SUPPORTED_TYPES_TEXT} documents.${claim}`, {
     hint: claimed

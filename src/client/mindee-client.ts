@@ -3,7 +3,7 @@
  * configured origin, time-outs on every request, a shared rate budget, typed errors.
  * It speaks the API's words (job, inference, model_id) and knows nothing of MCP.
  */
-import type { Dispatcher, FormData } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import {
   MindeeAbortError,
@@ -17,6 +17,8 @@ import {
   MindeeResponseError,
   MindeeTimeoutError,
 } from './errors.js';
+import { enqueueFormBody, type MultipartBody } from './multipart.js';
+import type { ByteSource } from './pdf-encryption.js';
 import { DEFAULT_RESULT_CACHE, ResultCache, type ResultCacheOptions } from './result-cache.js';
 import { DEFAULT_POLLING, PollPlanner, RateBudget, abortError, parseApiTime, sleep, type PollingOptions } from './polling.js';
 import {
@@ -83,8 +85,10 @@ export interface MindeeClientOptions {
   missingKeyHint?: string;
 }
 
-/** What is uploaded: a file (streamed from its Blob) or a URL Mindee fetches itself. */
-export type UploadDocument = { kind: 'file'; blob: Blob; filename: string; pageCount?: number | null } | { kind: 'url'; url: string };
+/** What is uploaded: a file (streamed from its source, anew for each attempt) or a URL Mindee fetches itself. */
+export type UploadDocument =
+  | { kind: 'file'; source: ByteSource; filename: string; mimeType?: string; pageCount?: number | null }
+  | { kind: 'url'; url: string };
 
 export interface EnqueueParams {
   modelId: string;
@@ -250,8 +254,7 @@ export class MindeeClient {
     let response!: Awaited<ReturnType<MindeeClient['send']>>;
     for (let attempt = 0; ; attempt++) {
       try {
-        const { undici } = await this.loadHttp();
-        response = await this.send('POST', this.url(path), 'enqueue the document', { ...options, body: enqueueForm(undici.FormData, document, params) });
+        response = await this.send('POST', this.url(path), 'enqueue the document', { ...options, body: enqueueFormBody(document, params) });
         break;
       } catch (error) {
         const refused = error instanceof MindeeNetworkError && error.code === 'ECONNREFUSED';
@@ -458,7 +461,7 @@ export class MindeeClient {
     method: 'GET' | 'POST',
     url: URL,
     action: string,
-    options: CallOptions & { body?: FormData },
+    options: CallOptions & { body?: MultipartBody },
   ): Promise<{ status: number; json: unknown; bytes: number }> {
     if (!this.apiKey) {
       throw new MindeeConfigError('No Mindee API key is configured.', { hint: this.missingKeyHint });
@@ -479,7 +482,7 @@ export class MindeeClient {
     method: 'GET' | 'POST',
     url: URL,
     action: string,
-    options: CallOptions & { body?: FormData },
+    options: CallOptions & { body?: MultipartBody },
     settles: Array<() => void>,
   ): Promise<{ status: number; json: unknown; bytes: number }> {
     const { signal, deadline } = options;
@@ -501,8 +504,13 @@ export class MindeeClient {
       const response = await http.undici.request(url, {
         method,
         dispatcher: method === 'GET' ? http.retrying : http.dispatcher,
-        headers: { authorization: this.apiKey, 'user-agent': this.userAgent, accept: 'application/json' },
-        body: options.body,
+        headers: {
+          authorization: this.apiKey,
+          'user-agent': this.userAgent,
+          accept: 'application/json',
+          ...(options.body ? { 'content-type': options.body.contentType, 'content-length': String(options.body.contentLength) } : {}),
+        },
+        body: options.body?.stream(),
         signal: combined,
         headersTimeout: attemptMs,
         bodyTimeout: attemptMs,
@@ -513,6 +521,8 @@ export class MindeeClient {
       text = await response.body.text();
     } catch (error) {
       if (signal?.aborted) throw abortError(signal);
+      // The body's own failure (the document changed while it was read), not the network's.
+      if (error instanceof MindeeError) throw error;
       if (timeout.aborted || isTimeoutError(error)) {
         throw new MindeeTimeoutError(`Mindee did not answer in time (${Math.round(budgetMs / 100) / 10} s) when asked to ${action}.`, {
           cause: error,
@@ -650,30 +660,6 @@ const MAX_TRANSIENT_FAILURES = 3;
 function isTransient(error: MindeeError): boolean {
   if (error instanceof MindeeApiError) return error.status === 429 || error.status >= 500;
   return error instanceof MindeeNetworkError || error instanceof MindeeResponseError || error instanceof MindeeTimeoutError;
-}
-
-/** The multipart form of an enqueue; made anew for each attempt, as a sent body is consumed. */
-function enqueueForm(Form: typeof FormData, document: UploadDocument, params: EnqueueParams): FormData {
-  const form = new Form();
-  form.append('model_id', params.modelId);
-  if (document.kind === 'file') form.append('file', document.blob, document.filename);
-  else form.append('url', document.url);
-  if (params.alias !== undefined) form.append('alias', params.alias);
-  if (params.webhookIds && params.webhookIds.length > 0) form.append('webhook_ids', params.webhookIds.join(','));
-  for (const [key, name] of [
-    ['rag', 'rag'],
-    ['rawText', 'raw_text'],
-    ['polygon', 'polygon'],
-    ['confidence', 'confidence'],
-  ] as const) {
-    const value = params[key];
-    if (value !== undefined) form.append(name, value ? 'true' : 'false');
-  }
-  if (params.textContext !== undefined) form.append('text_context', params.textContext);
-  if (params.dataSchema !== undefined) {
-    form.append('data_schema', typeof params.dataSchema === 'string' ? params.dataSchema : JSON.stringify(params.dataSchema));
-  }
-  return form;
 }
 
 /** When a job this client did not enqueue started, by Mindee's clock, if that is plausible here. */

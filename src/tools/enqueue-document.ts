@@ -59,7 +59,7 @@ export const enqueueDocument = defineTool({
     let source: DocumentSource;
     if (args.file_path !== undefined) {
       const resolved = await deps.files.resolve(args.file_path);
-      source = { path: resolved.path, filename: args.filename };
+      source = { path: resolved.path, filename: args.filename, identity: resolved.identity };
     } else if (args.url !== undefined) {
       source = { url: args.url };
     } else {
@@ -67,11 +67,16 @@ export const enqueueDocument = defineTool({
     }
     const document = await prepareDocument(source);
     const enqueuedAt = Date.now();
-    const job = await deps.client.enqueue(
-      document,
-      enqueueParams(args, modelId, args.alias),
-      { signal: ctx.signal },
-    );
+    let job;
+    try {
+      job = await deps.client.enqueue(
+        document,
+        enqueueParams(args, modelId, args.alias),
+        { signal: ctx.signal },
+      );
+    } finally {
+      await document.close();
+    }
     const waitSeconds = args.max_wait_seconds ?? deps.settings.maxWaitSeconds;
     if (!args.wait) {
       const summary = jobSummary(job, args.product);

@@ -88,7 +88,7 @@ export const enqueueDocuments = defineTool({
       try {
         for (const entry of await deps.files.expand(input)) {
           if ('error' in entry) work.push({ source: entry.displayPath, error: entry.error });
-          else work.push({ source: entry.displayPath, document: { path: entry.path } });
+          else work.push({ source: entry.displayPath, document: { path: entry.path, identity: entry.identity } });
         }
       } catch (error) {
         if (!(error instanceof MindeeError)) throw error;
@@ -178,7 +178,11 @@ async function processOne(
       job = await deps.client.getJob(w.jobId, { signal: ctx.signal, deadline });
     } else {
       const document = await prepareDocument(w.document!);
-      job = await deps.client.enqueue(document, enqueueParams(args, modelId), { signal: ctx.signal, deadline });
+      try {
+        job = await deps.client.enqueue(document, enqueueParams(args, modelId), { signal: ctx.signal, deadline });
+      } finally {
+        await document.close();
+      }
     }
   } catch (error) {
     if (!(error instanceof MindeeError) || ctx.signal.aborted) throw error;

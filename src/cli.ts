@@ -72,7 +72,7 @@ async function serve(config: Config, env: NodeJS.ProcessEnv): Promise<void> {
   });
   const secrets = [config.apiKey, apiKey].filter((k): k is string => !!k);
   const log = createLogger({ level, redact: (s) => secrets.reduce((t, k) => t.split(k).join('[redacted]'), s) });
-  const files = new FileAccess({ allowedDirs: config.allowedDirs });
+  const files = new FileAccess({ allowedDirs: config.allowedDirs, allowHardLinks: config.allowHardLinks });
   for (const warning of files.warnings) log.warn(warning);
 
   const server = createServer({ client, files, log, settings: {

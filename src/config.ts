@@ -46,6 +46,7 @@ export const configSchema = z.object({
   maxWaitSeconds: seconds('MINDEE_MCP_MAX_WAIT', MAX_WAIT_SECONDS).default(DEFAULT_MAX_WAIT_SECONDS),
   allowedDirs: z.array(z.string().min(1)).default([]),
   emulator: z.boolean().default(false),
+  allowHardLinks: z.boolean().default(false),
   defaultModelId: z
     .string()
     .trim()
@@ -104,6 +105,7 @@ Options (each has an environment variable; the flag wins):
   --cache-results N        MINDEE_MCP_CACHE_RESULTS Results kept in memory (default ${DEFAULT_RESULT_CACHE.maxEntries})
   --cache-mb N             MINDEE_MCP_CACHE_MB      Memory for kept results (default ${DEFAULT_RESULT_CACHE.maxBytes / 1024 / 1024})
   [allowed-directory ...]  MINDEE_MCP_ALLOWED_DIRS  Directories file_path may read (${delimiter}-separated in the variable)
+  --allow-hard-links       MINDEE_MCP_ALLOW_HARD_LINKS  Also read files with several hard links (off: another link may be outside)
   -h, --help               This help
   -v, --version            The version
 
@@ -125,6 +127,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
       strict: true,
       options: {
         emulator: { type: 'boolean' },
+        'allow-hard-links': { type: 'boolean' },
         'base-url': { type: 'string' },
         'request-timeout': { type: 'string' },
         'max-wait': { type: 'string' },
@@ -154,6 +157,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     maxWaitSeconds: values['max-wait'] ?? (env.MINDEE_MCP_MAX_WAIT || undefined),
     allowedDirs: [...positionals, ...envDirs],
     emulator: values.emulator ?? truthy(env.MINDEE_MCP_EMULATOR),
+    allowHardLinks: values['allow-hard-links'] ?? truthy(env.MINDEE_MCP_ALLOW_HARD_LINKS),
     defaultModelId: values.model ?? env.MINDEE_MODEL_ID,
     modelAliases: values.models ?? env.MINDEE_MCP_MODELS,
     maxResultChars: values['max-result-chars'] ?? (env.MINDEE_MCP_MAX_RESULT_CHARS || undefined),

@@ -6,6 +6,7 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { RootsListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { MindeeError } from './client/errors.js';
+import { RootsFollower } from './files/roots.js';
 import type { ToolContext, ToolDefinition, ToolDeps } from './tools/define.js';
 import { tools as allTools } from './tools/index.js';
 import { resourceUri } from './results/inference.js';
@@ -141,16 +142,17 @@ function redactResult(result: CallToolResult, deps: ToolDeps): CallToolResult {
 /** Directories the client exposes as MCP roots may be read, and follow its changes. */
 function syncRoots(server: McpServer, deps: ToolDeps): void {
   const inner = server.server;
-  const refresh = async () => {
-    if (!inner.getClientCapabilities()?.roots) return;
-    try {
-      const { roots } = await inner.listRoots();
-      await deps.files.setRoots(roots);
-      deps.log.info(`allowed directories: ${deps.files.directories().join(', ') || '(none)'}`);
-    } catch (error) {
-      deps.log.warn(`could not read the client's roots: ${error instanceof Error ? error.message : String(error)}`);
-    }
+  const follower = new RootsFollower(
+    deps.files,
+    async () => (await inner.listRoots()).roots,
+    (error) => {
+      if (error === null) deps.log.info(`allowed directories: ${deps.files.directories().join(', ') || '(none)'}`);
+      else deps.log.warn(`could not read the client's roots: ${error instanceof Error ? error.message : String(error)}`);
+    },
+  );
+  const refresh = () => {
+    if (inner.getClientCapabilities()?.roots) follower.changed();
   };
-  inner.oninitialized = () => void refresh();
-  inner.setNotificationHandler(RootsListChangedNotificationSchema, () => refresh());
+  inner.oninitialized = refresh;
+  inner.setNotificationHandler(RootsListChangedNotificationSchema, refresh);
 }

@@ -3,12 +3,12 @@
  * argv + env → config → start: the stdio MCP server (against Mindee, or with --emulator against
  * an in-process emulator), or `emulator` alone. stdout belongs to JSON-RPC; all else to stderr.
  */
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { MindeeClient } from './client/mindee-client.js';
 import { ConfigError, USAGE, parseCommand, type Config } from './config.js';
 import { FileAccess } from './files/file-access.js';
 import { createLogger, type LogLevel } from './log.js';
 import { createServer } from './server.js';
+import { BoundedStdioServerTransport } from './stdio.js';
 import { VERSION } from './version.js';
 
 const MISSING_KEY_HINT =
@@ -82,7 +82,7 @@ async function serve(config: Config, env: NodeJS.ProcessEnv): Promise<void> {
       models: { defaultModelId: config.defaultModelId, aliases: { ...emulatorAliases, ...config.modelAliases } },
     },
   });
-  const transport = new StdioServerTransport();
+  const transport = new BoundedStdioServerTransport();
 
   let closing = false;
   const shutdown = async (why: string) => {
@@ -94,7 +94,7 @@ async function serve(config: Config, env: NodeJS.ProcessEnv): Promise<void> {
     await Promise.allSettled([server.close(), client.close(), closeEmulator?.()]);
     process.exit(0);
   };
-  // StdioServerTransport does not end the process when the host closes stdin: do it here.
+  // The transport does not end the process when the host closes stdin: do it here.
   process.stdin.on('end', () => void shutdown('stdin ended'));
   process.stdin.on('close', () => void shutdown('stdin closed'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

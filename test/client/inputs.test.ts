@@ -15,7 +15,16 @@ beforeEach(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'mindee-inputs-'));
 });
 
+/** Documents prepared by a test, closed after it (a file document holds an open handle). */
+const opened: PreparedDocument[] = [];
+async function prepared(...args: Parameters<typeof prepareDocument>): Promise<PreparedDocument> {
+  const doc = await prepareDocument(...args);
+  opened.push(doc);
+  return doc;
+}
+
 afterEach(async () => {
+  await Promise.all(opened.splice(0).map((doc) => doc.close()));
   vi.restoreAllMocks();
   await rm(tmp, { recursive: true, force: true });
 });
@@ -28,7 +37,7 @@ async function write(name: string, content: Uint8Array | string): Promise<string
 
 async function refusal(source: DocumentSource, limits?: Parameters<typeof prepareDocument>[1]): Promise<MindeeInputError> {
   try {
-    await prepareDocument(source, limits);
+    await prepared(source, limits);
   } catch (err) {
     expect(err).toBeInstanceOf(MindeeInputError);
     return err as MindeeInputError;
@@ -57,7 +66,7 @@ describe('prepareDocument: local files', () => {
   it('accepts a PDF and streams its bytes from the file it opened, with the sniffed type', async () => {
     const pdf = makePdf({ pages: [['one'], ['two']] });
     const file = await write('invoice.pdf', pdf);
-    const doc = asFile(await prepareDocument({ path: file }));
+    const doc = asFile(await prepared({ path: file }));
     try {
       expect(doc).toMatchObject({ kind: 'file', filename: 'invoice.pdf', mimeType: 'application/pdf', size: pdf.length });
       expect(doc.source.size).toBe(pdf.length);
@@ -80,7 +89,7 @@ describe('prepareDocument: local files', () => {
       ['no-extension', makePng(), 'image/png'],
     ];
     for (const [name, bytes, mime] of cases) {
-      const doc = asFile(await prepareDocument({ path: await write(name, bytes) }));
+      const doc = asFile(await prepared({ path: await write(name, bytes) }));
       expect(doc).toMatchObject({ filename: name, mimeType: mime, size: bytes.length });
       expect((await uploaded(doc)).equals(bytes)).toBe(true);
       await doc.close();
@@ -90,14 +99,14 @@ describe('prepareDocument: local files', () => {
   it('accepts a PDF written without a %PDF- header', async () => {
     const pdf = makePdf({ pages: [['x']] });
     const headerless = pdf.subarray(pdf.indexOf('1 0 obj'));
-    const doc = asFile(await prepareDocument({ path: await write('exported.pdf', headerless) }));
+    const doc = asFile(await prepared({ path: await write('exported.pdf', headerless) }));
     expect(doc.mimeType).toBe('application/pdf');
   });
 
   it('uses a given filename, stripped of directories and control characters', async () => {
     const file = await write('tmp-upload-1234', makePdf({ pages: [['x']] }));
-    expect(asFile(await prepareDocument({ path: file, filename: '../../Invoice\n March.pdf' })).filename).toBe('Invoice March.pdf');
-    expect(asFile(await prepareDocument({ path: file, filename: '  ' })).filename).toBe('tmp-upload-1234');
+    expect(asFile(await prepared({ path: file, filename: '../../Invoice\n March.pdf' })).filename).toBe('Invoice March.pdf');
+    expect(asFile(await prepared({ path: file, filename: '  ' })).filename).toBe('tmp-upload-1234');
   });
 
   it('refuses an unsupported type, naming what it looks like', async () => {
@@ -168,7 +177,7 @@ describe('prepareDocument: local files', () => {
 
   it('does not mistake the word /Encrypt in page text or /EncryptMetadata for encryption', async () => {
     const pdf = makePdf({ pages: [['/Encrypt 12 0 R', '<< /EncryptMetadata false >>']] });
-    expect(asFile(await prepareDocument({ path: await write('about-encryption.pdf', pdf) })).mimeType).toBe('application/pdf');
+    expect(asFile(await prepared({ path: await write('about-encryption.pdf', pdf) })).mimeType).toBe('application/pdf');
   });
 
   it('checks a ~100 MB PDF reading fixed-size chunks, never the whole file at once', async () => {
@@ -206,7 +215,7 @@ describe('prepareDocument: local files', () => {
 describe('prepareDocument: base64', () => {
   it('accepts plain base64, deriving the filename from the sniffed type', async () => {
     const png = makePng();
-    const doc = asFile(await prepareDocument({ base64: png.toString('base64') }));
+    const doc = asFile(await prepared({ base64: png.toString('base64') }));
     expect(doc).toMatchObject({ filename: 'document.png', mimeType: 'image/png', size: png.length });
     expect((await uploaded(doc)).equals(png)).toBe(true);
   });
@@ -214,12 +223,12 @@ describe('prepareDocument: base64', () => {
   it('accepts a data: URL and line-wrapped base64, keeping a given filename', async () => {
     const pdf = makePdf({ pages: [['x']] });
     const wrapped = pdf.toString('base64').replace(/.{76}/g, '$&\r\n');
-    const doc = asFile(await prepareDocument({ base64: `data:application/pdf;base64,${wrapped}`, filename: 'march.pdf' }));
+    const doc = asFile(await prepared({ base64: `data:application/pdf;base64,${wrapped}`, filename: 'march.pdf' }));
     expect(doc).toMatchObject({ filename: 'march.pdf', mimeType: 'application/pdf', size: pdf.length });
     expect((await uploaded(doc)).equals(pdf)).toBe(true);
     // The declared type is not trusted: the content decides.
     const jpeg = makeImageStub('jpeg');
-    expect(asFile(await prepareDocument({ base64: `data:application/pdf;base64,${jpeg.toString('base64')}` }))).toMatchObject({
+    expect(asFile(await prepared({ base64: `data:application/pdf;base64,${jpeg.toString('base64')}` }))).toMatchObject({
       filename: 'document.jpg',
       mimeType: 'image/jpeg',
     });
@@ -227,7 +236,7 @@ describe('prepareDocument: base64', () => {
 
   it('accepts URL-safe base64 and missing padding', async () => {
     const bytes = makeImageStub('webp', 301);
-    const doc = asFile(await prepareDocument({ base64: bytes.toString('base64url') }));
+    const doc = asFile(await prepared({ base64: bytes.toString('base64url') }));
     expect(doc.mimeType).toBe('image/webp');
     expect((await uploaded(doc)).equals(bytes)).toBe(true);
   });
@@ -288,8 +297,8 @@ describe('prepareDocument: URLs', () => {
   it('passes a https URL through without fetching it', async () => {
     const fetchSpy = vi.spyOn(globalThis, 'fetch');
     const url = 'https://files.example.com/invoices/2026/INV-42.pdf?X-Amz-Signature=abc&X-Amz-Expires=300';
-    expect(await prepareDocument({ url })).toMatchObject({ kind: 'url', url });
-    expect(await prepareDocument({ url: ' https://example.com/a b.pdf ' })).toMatchObject({ kind: 'url', url: 'https://example.com/a%20b.pdf' });
+    expect(await prepared({ url })).toMatchObject({ kind: 'url', url });
+    expect(await prepared({ url: ' https://example.com/a b.pdf ' })).toMatchObject({ kind: 'url', url: 'https://example.com/a%20b.pdf' });
     expect(fetchSpy).not.toHaveBeenCalled();
   });
 
@@ -318,7 +327,7 @@ describe('prepareDocument: URLs', () => {
     expect(url.length).toBe(2049);
     expect((await refusal({ url })).message).toBe('The document URL is 2049 characters long; Mindee accepts URLs of at most 2048.');
     const exact = url.slice(0, 2048);
-    expect(await prepareDocument({ url: exact })).toMatchObject({ kind: 'url', url: exact });
+    expect(await prepared({ url: exact })).toMatchObject({ kind: 'url', url: exact });
     expect((await refusal({ url: 'example.com/invoice.pdf' })).message).toBe('"example.com/invoice.pdf" is not a valid URL.');
     expect((await refusal({ url: '' })).message).toBe('The document URL is empty.');
   });
@@ -331,7 +340,7 @@ describe('prepareDocument: sources', () => {
       'Several documents were given at once (path, url).',
     );
     const url = 'https://example.com/x.pdf';
-    expect(await prepareDocument({ path: undefined, url } as unknown as DocumentSource)).toMatchObject({ kind: 'url', url });
+    expect(await prepared({ path: undefined, url } as unknown as DocumentSource)).toMatchObject({ kind: 'url', url });
   });
 
   it.skipIf(process.platform === 'win32')('refuses a FIFO or a directory given directly, without blocking on the open', async () => {
@@ -345,7 +354,7 @@ describe('prepareDocument: sources', () => {
     const file = await write('moving.pdf', makePdf({ pages: [['x']] }));
     const checked = await stat(file);
     const identity = { dev: checked.dev, ino: checked.ino, links: checked.nlink };
-    const doc = await prepareDocument({ path: file, identity });
+    const doc = await prepared({ path: file, identity });
     await doc.close();
     const changed = `${file} changed between its check and its upload (it was replaced, moved or linked meanwhile): refused.`;
     expect((await refusal({ path: file, identity: { ...identity, ino: identity.ino + 1 } })).message).toBe(changed);

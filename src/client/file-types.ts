@@ -107,12 +107,11 @@ export function describeUnsupported(head: Uint8Array, tail?: Uint8Array): string
   if (head.length === 0) return 'an empty file';
   const known = describeExecutable(head) ?? describeKnownFormat(head);
   if (known) return known;
-  if (looksLikeText(head)) {
-    const start = new TextDecoder('utf-8').decode(head.subarray(0, Math.min(head.length, 512))).replace(/^\ufeff/, '').trimStart().toLowerCase();
-    if (start.startsWith('<!doctype html') || start.startsWith('<html')) return 'an HTML page';
-    if (start.startsWith('<svg') || (start.startsWith('<?xml') && start.includes('<svg'))) return 'an SVG image';
-    if (start.startsWith('<?xml')) return 'an XML file';
-  }
+  // Markup is named as such even when binary bytes (a PDF, say) follow its first tags.
+  const start = new TextDecoder('utf-8').decode(head.subarray(0, Math.min(head.length, 512))).replace(/^\ufeff/, '').trimStart().toLowerCase();
+  if (start.startsWith('<!doctype html') || start.startsWith('<html')) return 'an HTML page';
+  if (start.startsWith('<svg') || (start.startsWith('<?xml') && start.includes('<svg'))) return 'an SVG image';
+  if (start.startsWith('<?xml')) return 'an XML file';
   if (pdfShape(head, tail) === 'damaged') return DAMAGED_PDF;
   return looksLikeText(head) ? 'a text file' : 'an unrecognised binary file';
 }

@@ -37,11 +37,6 @@ export class RootsFollower {
     });
   }
 
-  /** Resolves once no list request is in flight or pending. */
-  async settled(): Promise<void> {
-    while (this.#running) await this.#running;
-  }
-
   async #run(): Promise<void> {
     do {
       this.#pending = false;

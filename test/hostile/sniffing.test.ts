@@ -43,7 +43,8 @@ describe('a PDF header inside another file does not make it a PDF', () => {
   });
 
   it('refuses an HTML page and a ZIP archive that contain a whole PDF', async () => {
-    const html = Buffer.concat([Buffer.from('<!DOCTYPE html><html><body><pre>\n'), PDF]);
+    // Binary bytes between the tags and the PDF: not text, still a page of markup.
+    const html = Buffer.concat([Buffer.from('<!DOCTYPE html><html><body><pre>\n'), Buffer.alloc(300, 0xff), PDF]);
     expect(await refusalOf('invoice.pdf', html)).toMatch(/^"invoice\.pdf" looks like an HTML page;/);
     const zip = Buffer.concat([Buffer.from('PK\x03\x04\x14\x00\x00\x00', 'latin1'), PDF]);
     expect(await refusalOf('bundle.pdf', zip)).toMatch(/^"bundle\.pdf" looks like a ZIP archive/);

@@ -65,7 +65,7 @@ export async function runJobs(o) {
           const deadline = Date.now() + o.deadlineMs;
           const prepared = await prepareDocument({ path: doc.path });
           // The prepared document is passed whole (it carries pageCount for the client to use).
-          const job = await ours.enqueue(prepared, { modelId: MODEL_ID }, { deadline });
+          const job = await ours.enqueue(prepared, { modelId: MODEL_ID }, { deadline }).finally(() => prepared.close());
           rec.jobId = job.id;
           const outcome = await ours.waitForResult(job, { deadline });
           rec.deliveredAt = Date.now();

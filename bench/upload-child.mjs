@@ -15,7 +15,7 @@ if (which === 'ours') {
   close = () => client.close();
   upload = async () => {
     const doc = await prepareDocument({ path: file });
-    const job = await client.enqueue(doc, { modelId });
+    const job = await client.enqueue(doc, { modelId }).finally(() => doc.close());
     return job.id;
   };
 } else if (which === 'sdk') {

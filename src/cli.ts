@@ -3,13 +3,13 @@
  * argv + env → config → start: the stdio MCP server (against Mindee, or with --emulator against
  * an in-process emulator), or `emulator` alone. stdout belongs to JSON-RPC; all else to stderr.
  */
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { MindeeClient } from './client/mindee-client.js';
 import { ConfigError, HEARTBEAT_MS, USAGE, parseCommand, type Config } from './config.js';
 import { FileAccess } from './files/file-access.js';
 import { createLogger } from './log.js';
 import { createRedactor } from './redact.js';
 import { createServer } from './server.js';
+import { BoundedStdioServerTransport } from './stdio.js';
 import { VERSION } from './version.js';
 
 const MISSING_KEY_HINT =
@@ -71,7 +71,7 @@ async function serve(config: Config): Promise<void> {
     missingKeyHint: MISSING_KEY_HINT,
   });
   const log = createLogger({ level: config.logLevel, redact: createRedactor([config.apiKey, apiKey]) });
-  const files = new FileAccess({ allowedDirs: config.allowedDirs });
+  const files = new FileAccess({ allowedDirs: config.allowedDirs, allowHardLinks: config.allowHardLinks });
   for (const warning of files.warnings) log.warn(warning);
 
   const server = createServer({ client, files, log, settings: {
@@ -81,7 +81,7 @@ async function serve(config: Config): Promise<void> {
       models: { defaultModelId: config.defaultModelId, aliases: { ...emulatorAliases, ...config.modelAliases } },
     },
   });
-  const transport = new StdioServerTransport();
+  const transport = new BoundedStdioServerTransport();
 
   let closing = false;
   const shutdown = async (why: string) => {
@@ -93,7 +93,7 @@ async function serve(config: Config): Promise<void> {
     await Promise.allSettled([server.close(), client.close(), closeEmulator?.()]);
     process.exit(0);
   };
-  // StdioServerTransport does not end the process when the host closes stdin: do it here.
+  // The transport does not end the process when the host closes stdin: do it here.
   process.stdin.on('end', () => void shutdown('stdin ended'));
   process.stdin.on('close', () => void shutdown('stdin closed'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -17,6 +17,7 @@ describe('parseCommand', () => {
       maxWaitSeconds: 40,
       allowedDirs: [],
       emulator: false,
+      allowHardLinks: false,
       modelAliases: {},
       maxResultChars: 20_000,
       maxPostsPerMinute: 180,
@@ -36,6 +37,7 @@ describe('parseCommand', () => {
       MINDEE_MCP_MAX_RESULT_CHARS: '5000',
       MINDEE_MCP_MAX_GETS_PER_MINUTE: '600',
       MINDEE_MCP_EMULATOR: 'true',
+      MINDEE_MCP_ALLOW_HARD_LINKS: '1',
     };
     const c = serve(['/c', '--max-wait', '10'], env);
     expect(c).toMatchObject({
@@ -49,7 +51,9 @@ describe('parseCommand', () => {
       maxResultChars: 5000,
       maxGetsPerMinute: 600,
       emulator: true,
+      allowHardLinks: true,
     });
+    expect(serve(['--allow-hard-links']).allowHardLinks).toBe(true);
   });
 
   it.each([

@@ -53,7 +53,12 @@ export const enqueueDocument = (settings: ToolSettings) =>
       const deadline = enqueuedAt + waitSeconds * 1000;
       const modelId = resolveModelId(args.model_id, deps.settings.models);
       const document = await prepareDocument(await documentSource(args, deps));
-      const job = await deps.client.enqueue(document, enqueueParams(args, modelId, args.alias), { signal: ctx.signal, deadline });
+      let job;
+      try {
+        job = await deps.client.enqueue(document, enqueueParams(args, modelId, args.alias), { signal: ctx.signal, deadline });
+      } finally {
+        await document.close();
+      }
       if (!args.wait) {
         const summary = jobSummary(job, args.product, args.max_chars ?? deps.settings.maxResultChars);
         const next = continueWaitingStep(summary.job_id, waitSeconds, 'wait for the result');

@@ -20,6 +20,14 @@ describe('sniffFileType', () => {
     expect(sniff(headerless)?.kind).toBe('pdf');
   });
 
+  it('accepts a PDF with a few stray bytes before its header, and names one cut short', () => {
+    const pdf = makePdf({ pages: [['x']] });
+    expect(sniff(Buffer.concat([Buffer.from('\r\n\r\n'), pdf]))?.kind).toBe('pdf');
+    const cut = pdf.subarray(0, pdf.indexOf('trailer'));
+    expect(sniff(cut)).toBeNull();
+    expect(describeUnsupported(cut.subarray(0, 1024), cut.subarray(-1024))).toBe('a PDF but is cut short or damaged');
+  });
+
   it('refuses text, executables and archives, naming what they are', () => {
     const text = Buffer.from('%PDX not a pdf, just words\n'.repeat(10));
     expect(sniff(text)).toBeNull();

@@ -49,6 +49,14 @@ describe('scanPdfForEncryption', () => {
     expect((await scan(metadata)).encrypted).toBe(false);
   });
 
+  it('ignores escaped names that only look like /Encrypt, and escapes inside page text', async () => {
+    const locked = makePdf({ pages: [['x']], encrypted: true }).toString('latin1');
+    const rewritten = (name: string) => Buffer.from(locked.replace(/\/Encrypt (\d+ 0 R)/, (_, ref: string) => `${name} ${ref}`), 'latin1');
+    expect((await scan(rewritten('/Encr#79ptMetadata'))).encrypted).toBe(false);
+    expect((await scan(rewritten('/Encrypt#20'))).encrypted).toBe(false);
+    expect((await scan(makePdf({ pages: [['trailer << /Encr#79pt 5 0 R >>']] }))).encrypted).toBe(false);
+  });
+
   it('accepts a direct encryption dictionary as the value', () => {
     const text = Buffer.from('trailer\n<< /Size 3 /Encrypt << /Filter /Standard >> >>', 'latin1');
     expect(isEncryptEntry(text, text.indexOf('/Encrypt'))).toBe(true);

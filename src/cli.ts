@@ -34,8 +34,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       process.stdout.write(`${VERSION}\n`);
       return;
     case 'emulator': {
-      const { runEmulatorCli } = await import('./emulator/index.js');
-      await runEmulatorCli(command.argv);
+      const { runEmulatorCli } = await import('mindee-v2-emulator');
+      await runEmulatorCli(command.argv, { command: 'mindee-mcp emulator' });
       return;
     }
     case 'serve':
@@ -51,7 +51,7 @@ async function serve(config: Config, env: NodeJS.ProcessEnv): Promise<void> {
   let emulatorAliases: Record<string, string> = {};
 
   if (config.emulator) {
-    const { startEmulator, DEMO_MODELS } = await import('./emulator/index.js');
+    const { startEmulator, DEMO_MODELS } = await import('mindee-v2-emulator');
     const processingMs = env.MINDEE_MCP_EMULATOR_PROCESSING_MS ? Number(env.MINDEE_MCP_EMULATOR_PROCESSING_MS) : undefined;
     const emulator = await startEmulator(Number.isFinite(processingMs) ? { processingMs } : {});
     // The real key, if one is set, is never sent to the emulator.

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MindeeInputError } from '../../src/client/errors.js';
 import { DEFAULT_INPUT_LIMITS, formatBytes, prepareDocument, type DocumentSource, type PreparedDocument } from '../../src/client/inputs.js';
 import { PDF_SCAN_CHUNK_BYTES } from '../../src/client/pdf-encryption.js';
-import { makeImageStub, makePdf, makePng } from '../../src/emulator/sample-documents.js';
+import { makeImageStub, makePdf, makePng } from 'mindee-v2-emulator/samples';
 import { encryptedPdfWithMarkerAt } from './pdf-fixtures.js';
 
 let tmp: string;

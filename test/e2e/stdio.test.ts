@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { startEmulator, type Emulator } from 'mindee-v2-emulator';
+import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { TEST_API_KEY, recordOutput } from '../setup/secrets.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));

@@ -63,11 +63,27 @@ function extractionBody(
         polygon: options.polygon,
         confidence: options.confidence,
         rag: options.rag,
+        multipage_context: false,
         text_context: options.text_context !== null,
         data_schema: { replace: options.data_schema !== null },
       },
     },
   };
+}
+
+/** The name Mindee gives a sub-document: split parts are named after their page range, end exclusive. */
+type SubDocument = { of: 'classification' } | { of: 'crop' } | { of: 'split'; start: number; end: number };
+
+function subDocumentFile(file: InferenceFileJson, sub: SubDocument, pageCount: number): InferenceFileJson {
+  switch (sub.of) {
+    case 'classification':
+      return { ...file, page_count: pageCount };
+    case 'crop':
+      // A crop is cut out of the page as an image.
+      return { ...file, page_count: pageCount, mime_type: 'image/png' };
+    case 'split':
+      return { ...file, name: file.name === null ? null : `${file.name}_split_${sub.start}_${sub.end + 1}`, page_count: pageCount };
+  }
 }
 
 export function simulateInference(input: InferenceInput): InferenceBody {
@@ -79,12 +95,18 @@ export function simulateInference(input: InferenceInput): InferenceBody {
     inference: { id: input.inferenceId, job: { id: input.jobId }, model: { id: model.id }, file, result },
   });
 
-  const nested = (key: string, start: number, end: number): ExtractionInferenceBody | null => {
-    const target = model.extractionModelId ? input.findModel(model.extractionModelId) : undefined;
-    if (!target || target.modelType !== 'extraction') return null;
+  const target = model.extractionModelId ? input.findModel(model.extractionModelId) : undefined;
+  /**
+   * `{extraction_response}` for a part of the document, or nothing: real results leave the key
+   * out when the model nests no extraction. Nested results always carry a RAG block.
+   */
+  const nested = (key: string, sub: SubDocument, start: number, end: number): { extraction_response?: ExtractionInferenceBody } => {
+    if (!target || target.modelType !== 'extraction') return {};
     const id = uuidFrom(`${input.inferenceId}:${key}`);
-    const nestedFile = { ...file, page_count: end - start + 1 };
-    return extractionBody({ inferenceId: id, jobId: id }, target, nestedFile, viewOf(digest, pages, start, end), NO_OPTIONS);
+    const nestedFile = subDocumentFile(file, sub, end - start + 1);
+    const body = extractionBody({ inferenceId: id, jobId: id }, target, nestedFile, viewOf(digest, pages, start, end), NO_OPTIONS);
+    body.inference.result.rag = { retrieved_document_id: null };
+    return { extraction_response: body };
   };
 
   const typeFor = (found: string, rng: Rng): string => {
@@ -102,7 +124,7 @@ export function simulateInference(input: InferenceInput): InferenceBody {
       return wrap({
         classification: {
           document_type: typeFor(view.read.facts.documentType, Rng.derive(digest.sha256, 'classification')),
-          extraction_response: nested('classification', 0, last),
+          ...nested('classification', { of: 'classification' }, 0, last),
         },
       });
     }
@@ -115,7 +137,7 @@ export function simulateInference(input: InferenceInput): InferenceBody {
         return Array.from({ length: count }, (_, slot) => ({
           object_type: typeFor(slot === 0 ? documentType : rng.pick(['receipt', 'invoice']), rng),
           location: { polygon: count === 1 ? regionBox(rng, 0, 1) : regionBox(rng, slot, count), page },
-          extraction_response: nested(`crop:${page}:${slot}`, page, page),
+          ...nested(`crop:${page}:${slot}`, { of: 'crop' }, page, page),
         }));
       });
       return wrap({ crops });
@@ -138,7 +160,7 @@ export function simulateInference(input: InferenceInput): InferenceBody {
         splits: ranges.map(([start, end]) => ({
           page_range: [start, end],
           document_type: typeFor(titleType(pages[start] ?? '') ?? viewOf(digest, pages, start, end).read.facts.documentType, rng),
-          extraction_response: nested(`split:${start}-${end}`, start, end),
+          ...nested(`split:${start}-${end}`, { of: 'split', start, end }, start, end),
         })),
       });
     }

@@ -71,18 +71,20 @@ function extractionBody(
   };
 }
 
-/** The name Mindee gives a sub-document: split parts are named after their page range, end exclusive. */
-type SubDocument = { of: 'classification' } | { of: 'crop' } | { of: 'split'; start: number; end: number };
+type UtilityProduct = 'classification' | 'crop' | 'split';
 
-function subDocumentFile(file: InferenceFileJson, sub: SubDocument, pageCount: number): InferenceFileJson {
-  switch (sub.of) {
+/** The file of pages `start`–`end` (inclusive) as the real nested results describe it. */
+function subDocumentFile(file: InferenceFileJson, product: UtilityProduct, start: number, end: number): InferenceFileJson {
+  const part = { ...file, page_count: end - start + 1 };
+  switch (product) {
     case 'classification':
-      return { ...file, page_count: pageCount };
+      return part;
     case 'crop':
-      // A crop is cut out of the page as an image.
-      return { ...file, page_count: pageCount, mime_type: 'image/png' };
+      // A crop is cut out of its page as an image.
+      return { ...part, mime_type: 'image/png' };
     case 'split':
-      return { ...file, name: file.name === null ? null : `${file.name}_split_${sub.start}_${sub.end + 1}`, page_count: pageCount };
+      // Named after the page range, its end exclusive: pages 0–1 of a.pdf are a.pdf_split_0_2.
+      return { ...part, name: file.name === null ? null : `${file.name}_split_${start}_${end + 1}` };
   }
 }
 
@@ -100,10 +102,10 @@ export function simulateInference(input: InferenceInput): InferenceBody {
    * `{extraction_response}` for a part of the document, or nothing: real results leave the key
    * out when the model nests no extraction. Nested results always carry a RAG block.
    */
-  const nested = (key: string, sub: SubDocument, start: number, end: number): { extraction_response?: ExtractionInferenceBody } => {
+  const nested = (key: string, product: UtilityProduct, start: number, end: number): { extraction_response?: ExtractionInferenceBody } => {
     if (!target || target.modelType !== 'extraction') return {};
     const id = uuidFrom(`${input.inferenceId}:${key}`);
-    const nestedFile = subDocumentFile(file, sub, end - start + 1);
+    const nestedFile = subDocumentFile(file, product, start, end);
     const body = extractionBody({ inferenceId: id, jobId: id }, target, nestedFile, viewOf(digest, pages, start, end), NO_OPTIONS);
     body.inference.result.rag = { retrieved_document_id: null };
     return { extraction_response: body };
@@ -124,7 +126,7 @@ export function simulateInference(input: InferenceInput): InferenceBody {
       return wrap({
         classification: {
           document_type: typeFor(view.read.facts.documentType, Rng.derive(digest.sha256, 'classification')),
-          ...nested('classification', { of: 'classification' }, 0, last),
+          ...nested('classification', 'classification', 0, last),
         },
       });
     }
@@ -137,7 +139,7 @@ export function simulateInference(input: InferenceInput): InferenceBody {
         return Array.from({ length: count }, (_, slot) => ({
           object_type: typeFor(slot === 0 ? documentType : rng.pick(['receipt', 'invoice']), rng),
           location: { polygon: count === 1 ? regionBox(rng, 0, 1) : regionBox(rng, slot, count), page },
-          ...nested(`crop:${page}:${slot}`, { of: 'crop' }, page, page),
+          ...nested(`crop:${page}:${slot}`, 'crop', page, page),
         }));
       });
       return wrap({ crops });
@@ -160,7 +162,7 @@ export function simulateInference(input: InferenceInput): InferenceBody {
         splits: ranges.map(([start, end]) => ({
           page_range: [start, end],
           document_type: typeFor(titleType(pages[start] ?? '') ?? viewOf(digest, pages, start, end).read.facts.documentType, rng),
-          ...nested(`split:${start}-${end}`, { of: 'split', start, end }, start, end),
+          ...nested(`split:${start}-${end}`, 'split', start, end),
         })),
       });
     }

@@ -53,21 +53,24 @@ function simpleFields(fields: Record<string, Json>, path = ''): [string, Json][]
 
 const cents = (n: number) => Math.round(n * 100);
 
+/** `active_options` when no option was asked for. */
+const NOTHING_ACTIVE = {
+  raw_text: false,
+  polygon: false,
+  confidence: false,
+  rag: false,
+  multipage_context: false,
+  text_context: false,
+  data_schema: { replace: false },
+};
+
 /** What the real nested responses hold (the classification, crop and split fixtures of Mindee's SDKs). */
 function expectNestedLikeMindee(nested: Json): void {
   expect(Object.keys(nested)).toEqual(['id', 'job', 'model', 'file', 'result', 'active_options']);
   expect(Object.keys(nested.result)).toEqual(['fields', 'raw_text', 'rag']);
   expect(nested.result.raw_text).toBeNull();
   expect(nested.result.rag).toEqual({ retrieved_document_id: null });
-  expect(nested.active_options).toEqual({
-    raw_text: false,
-    polygon: false,
-    confidence: false,
-    rag: false,
-    multipage_context: false,
-    text_context: false,
-    data_schema: { replace: false },
-  });
+  expect(nested.active_options).toEqual(NOTHING_ACTIVE);
 }
 
 function pagesOf(count: number, title = 'INVOICE'): string[][] {
@@ -91,15 +94,7 @@ describe('extraction results', () => {
     expect(Object.keys(inf.result).sort()).toEqual(['fields', 'rag', 'raw_text']);
     expect(inf.result.raw_text).toBeNull();
     expect(inf.result.rag).toBeNull();
-    expect(inf.active_options).toEqual({
-      raw_text: false,
-      polygon: false,
-      confidence: false,
-      rag: false,
-      multipage_context: false,
-      text_context: false,
-      data_schema: { replace: false },
-    });
+    expect(inf.active_options).toEqual(NOTHING_ACTIVE);
     for (const [, field] of simpleFields(inf.result.fields)) {
       expect(Object.keys(field).sort()).toEqual(['confidence', 'locations', 'value']);
       expect(field.confidence).toBeNull();

@@ -40,11 +40,12 @@ export async function runJobs(o) {
   });
 
   let ours = null;
+  let retries = 0;
   let sdk = null;
   let closeClient;
   let rewritten = null;
   if (o.client === 'ours') {
-    ours = new MindeeClient({ apiKey: emulator.apiKey, baseUrl: emulator.url });
+    ours = new MindeeClient({ apiKey: emulator.apiKey, baseUrl: emulator.url, observe: (e) => void (e.retried && retries++) });
     closeClient = trackCloser(() => ours.close());
   } else {
     const d = sdkDispatcher(emulator.url);
@@ -126,7 +127,7 @@ export async function runJobs(o) {
     requestsLogged,
     timeline,
     unattributedGets,
-    retries: ours ? ours.retries : null,
+    retries: ours ? retries : null,
     pageMismatch,
     sdkRequestsRewritten: rewritten ? { ...rewritten } : null,
   };

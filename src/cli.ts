@@ -5,9 +5,10 @@
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { MindeeClient } from './client/mindee-client.js';
-import { ConfigError, USAGE, parseCommand, type Config } from './config.js';
+import { ConfigError, HEARTBEAT_MS, USAGE, parseCommand, type Config } from './config.js';
 import { FileAccess } from './files/file-access.js';
-import { createLogger, type LogLevel } from './log.js';
+import { createLogger } from './log.js';
+import { createRedactor } from './redact.js';
 import { createServer } from './server.js';
 import { VERSION } from './version.js';
 
@@ -39,12 +40,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       return;
     }
     case 'serve':
-      await serve(command.config, env);
+      await serve(command.config);
   }
 }
 
-async function serve(config: Config, env: NodeJS.ProcessEnv): Promise<void> {
-  const level = (['debug', 'info', 'warn', 'error'].includes(env.MINDEE_MCP_LOG_LEVEL ?? '') ? env.MINDEE_MCP_LOG_LEVEL : 'info') as LogLevel;
+async function serve(config: Config): Promise<void> {
   let apiKey = config.apiKey;
   let baseUrl = config.baseUrl;
   let closeEmulator: (() => Promise<void>) | undefined;
@@ -52,8 +52,7 @@ async function serve(config: Config, env: NodeJS.ProcessEnv): Promise<void> {
 
   if (config.emulator) {
     const { startEmulator, DEMO_MODELS } = await import('mindee-v2-emulator');
-    const processingMs = env.MINDEE_MCP_EMULATOR_PROCESSING_MS ? Number(env.MINDEE_MCP_EMULATOR_PROCESSING_MS) : undefined;
-    const emulator = await startEmulator(Number.isFinite(processingMs) ? { processingMs } : {});
+    const emulator = await startEmulator({ processingMs: config.emulatorProcessingMs });
     // The real key, if one is set, is never sent to the emulator.
     apiKey = emulator.apiKey;
     baseUrl = emulator.url;
@@ -67,17 +66,17 @@ async function serve(config: Config, env: NodeJS.ProcessEnv): Promise<void> {
     baseUrl,
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
     rateLimits: { postPerMinute: config.maxPostsPerMinute, getPerMinute: config.maxGetsPerMinute },
-    resultCache: { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024 },
+    resultCache: { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024, ttlMs: config.cacheTtlSeconds * 1000 },
+    maxResponseBytes: config.maxResponseMegabytes * 1024 * 1024,
     missingKeyHint: MISSING_KEY_HINT,
   });
-  const secrets = [config.apiKey, apiKey].filter((k): k is string => !!k);
-  const log = createLogger({ level, redact: (s) => secrets.reduce((t, k) => t.split(k).join('[redacted]'), s) });
+  const log = createLogger({ level: config.logLevel, redact: createRedactor([config.apiKey, apiKey]) });
   const files = new FileAccess({ allowedDirs: config.allowedDirs });
   for (const warning of files.warnings) log.warn(warning);
 
   const server = createServer({ client, files, log, settings: {
       maxWaitSeconds: config.maxWaitSeconds,
-      heartbeatMs: 2500,
+      heartbeatMs: HEARTBEAT_MS,
       maxResultChars: config.maxResultChars,
       models: { defaultModelId: config.defaultModelId, aliases: { ...emulatorAliases, ...config.modelAliases } },
     },

@@ -5,15 +5,25 @@
 import { delimiter } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { DEFAULT_BASE_URL, DEFAULT_RATE_LIMITS } from './client/mindee-client.js';
-import { DEFAULT_RESULT_CACHE } from './client/result-cache.js';
-import { DEFAULT_MAX_CHARS, MAX_MAX_CHARS, MIN_MAX_CHARS } from './results/budget.js';
+import { DEFAULT_BASE_URL } from './client/mindee-client.js';
 import { UUID_PATTERN } from './client/schemas.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from './client/transport.js';
+import type { LogLevel } from './log.js';
+import { createRedactor } from './redact.js';
+import { DEFAULT_MAX_CHARS, MAX_MAX_CHARS, MIN_MAX_CHARS } from './results/budget.js';
+import { DEFAULT_RATE_LIMITS } from './state/rate-budget.js';
+import { DEFAULT_RESULT_STORE } from './state/result-store.js';
+import { quote } from './text.js';
 
 /** Hosts cut a tool call off at about 60 s: a blocking wait stays well under by default. */
 export const DEFAULT_MAX_WAIT_SECONDS = 40;
 /** Mindee stops an inference after 590 s: no wait needs to be longer. */
 export const MAX_WAIT_SECONDS = 590;
+/** Gap between progress notifications while a call waits: hosts reset their time-outs on each. */
+export const HEARTBEAT_MS = 2500;
+/** How long a job of the in-process emulator takes by default. */
+export const DEFAULT_EMULATOR_PROCESSING_MS = 1500;
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const satisfies readonly LogLevel[];
 
 const seconds = (name: string, max: number) =>
   z.coerce
@@ -60,7 +70,7 @@ export const configSchema = z.object({
       for (const entry of (v ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
         const m = /^([A-Za-z0-9_.-]+)\s*=\s*(\S+)$/.exec(entry);
         if (!m || !UUID_PATTERN.test(m[2]!)) {
-          ctx.addIssue({ code: 'custom', message: `MINDEE_MCP_MODELS: ${JSON.stringify(entry)} is not of the form alias=<model UUID>` });
+          ctx.addIssue({ code: 'custom', message: `MINDEE_MCP_MODELS: ${quote(entry, 80)} is not of the form alias=<model UUID>` });
           continue;
         }
         out[m[1]!.toLowerCase()] = m[2]!;
@@ -69,11 +79,19 @@ export const configSchema = z.object({
     }),
   maxPostsPerMinute: count('MINDEE_MCP_MAX_POSTS_PER_MINUTE', 1).default(DEFAULT_RATE_LIMITS.postPerMinute),
   maxGetsPerMinute: count('MINDEE_MCP_MAX_GETS_PER_MINUTE', 1).default(DEFAULT_RATE_LIMITS.getPerMinute),
-  cacheResults: count('MINDEE_MCP_CACHE_RESULTS', 0).default(DEFAULT_RESULT_CACHE.maxEntries),
+  cacheResults: count('MINDEE_MCP_CACHE_RESULTS', 0).default(DEFAULT_RESULT_STORE.maxEntries),
   cacheMegabytes: z.coerce
     .number({ error: 'MINDEE_MCP_CACHE_MB must be a number' })
     .min(0, 'MINDEE_MCP_CACHE_MB must be 0 or more')
-    .default(DEFAULT_RESULT_CACHE.maxBytes / 1024 / 1024),
+    .default(DEFAULT_RESULT_STORE.maxBytes / 1024 / 1024),
+  cacheTtlSeconds: seconds('MINDEE_MCP_CACHE_TTL', 24 * 3600).default(DEFAULT_RESULT_STORE.ttlMs / 1000),
+  maxResponseMegabytes: z.coerce
+    .number({ error: 'MINDEE_MCP_MAX_RESPONSE_MB must be a number' })
+    .min(1, 'MINDEE_MCP_MAX_RESPONSE_MB must be at least 1')
+    .max(1024, 'MINDEE_MCP_MAX_RESPONSE_MB must be at most 1024')
+    .default(DEFAULT_MAX_RESPONSE_BYTES / 1024 / 1024),
+  logLevel: z.enum(LOG_LEVELS, { error: `MINDEE_MCP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  emulatorProcessingMs: count('MINDEE_MCP_EMULATOR_PROCESSING_MS', 0).default(DEFAULT_EMULATOR_PROCESSING_MS),
   maxResultChars: count('MINDEE_MCP_MAX_RESULT_CHARS', MIN_MAX_CHARS)
     .max(MAX_MAX_CHARS, `MINDEE_MCP_MAX_RESULT_CHARS must be at most ${MAX_MAX_CHARS}`)
     .default(DEFAULT_MAX_CHARS),
@@ -101,8 +119,12 @@ Options (each has an environment variable; the flag wins):
   --max-result-chars N     MINDEE_MCP_MAX_RESULT_CHARS  Size budget of one result (default ${DEFAULT_MAX_CHARS})
   --max-posts-per-minute N MINDEE_MCP_MAX_POSTS_PER_MINUTE  Enqueues per minute, whole process (default ${DEFAULT_RATE_LIMITS.postPerMinute})
   --max-gets-per-minute N  MINDEE_MCP_MAX_GETS_PER_MINUTE   Polls and reads per minute (default ${DEFAULT_RATE_LIMITS.getPerMinute})
-  --cache-results N        MINDEE_MCP_CACHE_RESULTS Results kept in memory (default ${DEFAULT_RESULT_CACHE.maxEntries})
-  --cache-mb N             MINDEE_MCP_CACHE_MB      Memory for kept results (default ${DEFAULT_RESULT_CACHE.maxBytes / 1024 / 1024})
+  --cache-results N        MINDEE_MCP_CACHE_RESULTS Results kept in memory (default ${DEFAULT_RESULT_STORE.maxEntries})
+  --cache-mb N             MINDEE_MCP_CACHE_MB      Memory for kept results (default ${DEFAULT_RESULT_STORE.maxBytes / 1024 / 1024})
+  --cache-ttl SECS         MINDEE_MCP_CACHE_TTL     How long a kept result stays (default ${DEFAULT_RESULT_STORE.ttlMs / 1000})
+  --max-response-mb N      MINDEE_MCP_MAX_RESPONSE_MB  Largest API answer read (default ${DEFAULT_MAX_RESPONSE_BYTES / 1024 / 1024})
+  --log-level LEVEL        MINDEE_MCP_LOG_LEVEL     debug, info (default), warn or error; logs go to stderr
+                           MINDEE_MCP_EMULATOR_PROCESSING_MS  With --emulator: how long each job takes (default ${DEFAULT_EMULATOR_PROCESSING_MS})
   [allowed-directory ...]  MINDEE_MCP_ALLOWED_DIRS  Directories file_path may read (${delimiter}-separated in the variable)
   -h, --help               This help
   -v, --version            The version
@@ -135,6 +157,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         'max-gets-per-minute': { type: 'string' },
         'cache-results': { type: 'string' },
         'cache-mb': { type: 'string' },
+        'cache-ttl': { type: 'string' },
+        'max-response-mb': { type: 'string' },
+        'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -161,10 +186,17 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     maxGetsPerMinute: values['max-gets-per-minute'] ?? (env.MINDEE_MCP_MAX_GETS_PER_MINUTE || undefined),
     cacheResults: values['cache-results'] ?? (env.MINDEE_MCP_CACHE_RESULTS || undefined),
     cacheMegabytes: values['cache-mb'] ?? (env.MINDEE_MCP_CACHE_MB || undefined),
+    cacheTtlSeconds: values['cache-ttl'] ?? (env.MINDEE_MCP_CACHE_TTL || undefined),
+    maxResponseMegabytes: values['max-response-mb'] ?? (env.MINDEE_MCP_MAX_RESPONSE_MB || undefined),
+    logLevel: values['log-level'] ?? (env.MINDEE_MCP_LOG_LEVEL?.trim().toLowerCase() || undefined),
+    emulatorProcessingMs: env.MINDEE_MCP_EMULATOR_PROCESSING_MS || undefined,
   };
   const result = configSchema.safeParse(raw);
   if (!result.success) {
-    throw new ConfigError(`Invalid configuration:\n${result.error.issues.map((i) => `  - ${i.message}`).join('\n')}`);
+    // A key pasted into the wrong variable must not be printed back.
+    const redact = createRedactor([env.MINDEE_V2_API_KEY]);
+    const message = `Invalid configuration:\n${result.error.issues.map((i) => `  - ${i.message}`).join('\n')}`;
+    throw new ConfigError(redact(message).replace(/md_[A-Za-z0-9_-]{4,}/g, 'md_[redacted]'));
   }
   return { kind: 'serve', config: result.data };
 }

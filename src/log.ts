@@ -33,6 +33,3 @@ export function createLogger(options: {
     },
   };
 }
-
-/** A logger that keeps nothing: for tests and library use. */
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

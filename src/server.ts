@@ -1,14 +1,27 @@
 /**
  * createServer(deps) → an McpServer with every tool registered. It turns tool outcomes into
  * MCP results (text + structured content, or an isError text), plumbs progress and
- * cancellation, and keeps the allowed directories in step with the client's roots.
+ * cancellation, serves kept results as resources, and keeps the allowed directories in step
+ * with the client's roots.
  */
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { RootsListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  McpError,
+  RootsListChangedNotificationSchema,
+  type CallToolResult,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
 import { MindeeError } from './client/errors.js';
-import type { ToolContext, ToolDefinition, ToolDeps } from './tools/define.js';
-import { tools as allTools } from './tools/index.js';
+import { checkId } from './client/mindee-client.js';
+import { redactDeep } from './redact.js';
 import { resourceUri } from './results/inference.js';
+import { clip } from './text.js';
+import type { ToolContext, ToolDefinition, ToolDeps } from './tools/define.js';
+import { errorText } from './tools/hints.js';
+import { createTools } from './tools/index.js';
 import { PACKAGE_NAME, VERSION } from './version.js';
 
 export const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, IDs…) with Mindee.
@@ -18,56 +31,56 @@ export const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, I
 Read only what you need with fields, pages and detail; a long result ends with the exact call for the next part. Full JSON: the mindee://inferences/{id} resource.
 Local files must be inside the directories the server may read; otherwise pass a public https url.`;
 
-type Extra = {
-  signal: AbortSignal;
-  _meta?: { progressToken?: string | number };
-  sendNotification: (n: { method: 'notifications/progress'; params: Record<string, unknown> }) => Promise<void>;
-};
+/** JSON-RPC error of resources/read for an unknown resource (MCP spec). */
+export const RESOURCE_NOT_FOUND = -32002;
 
-export function createServer(deps: ToolDeps, options: { tools?: ToolDefinition[] } = {}): McpServer {
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+export function createServer(deps: ToolDeps): McpServer {
   const server = new McpServer(
     { name: PACKAGE_NAME, title: 'Mindee document extraction', version: VERSION },
     { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },
   );
-
-  for (const tool of options.tools ?? allTools) {
-    server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: tool.inputSchema,
-        outputSchema: tool.outputSchema,
-        annotations: { title: tool.title, ...tool.annotations },
-        ...(tool._meta ? { _meta: tool._meta } : {}),
-      },
-      (async (args: unknown, extra: Extra): Promise<CallToolResult> => {
-        const ctx = toolContext(extra, deps);
-        try {
-          const out = await tool.run(args as never, deps, ctx);
-          return redactResult(
-            { content: [{ type: 'text', text: out.text }, ...(out.links ?? [])], structuredContent: out.structured as Record<string, unknown> },
-            deps,
-          );
-        } catch (error) {
-          return errorResult(error, tool.name, deps);
-        }
-      }) as never,
-    );
-  }
-
+  for (const tool of createTools(deps.settings)) registerTool(server, tool, deps);
   registerResults(server, deps);
   syncRoots(server, deps);
   return server;
 }
 
-/** mindee://inferences/{inference_id}: the full JSON of a result, from the cache or the API. */
+function registerTool(server: McpServer, tool: ToolDefinition<z.ZodRawShape, z.ZodRawShape>, deps: ToolDeps): void {
+  server.registerTool(
+    tool.name,
+    {
+      title: tool.title,
+      description: tool.description,
+      inputSchema: tool.inputSchema,
+      outputSchema: tool.outputSchema,
+      annotations: { title: tool.title, ...tool.annotations },
+      ...(tool._meta ? { _meta: tool._meta } : {}),
+    },
+    async (args, extra: Extra): Promise<CallToolResult> => {
+      try {
+        const out = await tool.run(args, deps, toolContext(extra, deps));
+        const result: CallToolResult = {
+          content: [{ type: 'text', text: out.text }, ...(out.links ?? [])],
+          structuredContent: out.structured as Record<string, unknown>,
+        };
+        // The API may echo anything back: the key must never reach the model.
+        return redactDeep(result, deps.client.redact);
+      } catch (error) {
+        return errorResult(error, tool.name, deps);
+      }
+    },
+  );
+}
+
+/** mindee://inferences/{inference_id}: the full JSON of a result, kept or from the API. */
 function registerResults(server: McpServer, deps: ToolDeps): void {
   const template = new ResourceTemplate('mindee://inferences/{inference_id}', {
     list: async () => ({
-      resources: deps.client.results.list().map((inference) => ({
-        uri: resourceUri(inference.id),
-        name: `Mindee result ${inference.id}${inference.file?.name ? ` (${inference.file.name})` : ''}`,
+      resources: (await deps.client.results.list()).map(({ inferenceId, meta }) => ({
+        uri: resourceUri(inferenceId),
+        name: deps.client.redact(`Mindee result ${clip(inferenceId, 80)}${meta.fileName ? ` (${clip(meta.fileName, 120)})` : ''}`),
         mimeType: 'application/json',
       })),
     }),
@@ -82,14 +95,21 @@ function registerResults(server: McpServer, deps: ToolDeps): void {
     },
     async (uri, variables) => {
       const raw = variables.inference_id;
-      const inferenceId = decodeURIComponent(Array.isArray(raw) ? (raw[0] ?? '') : (raw ?? ''));
+      let inferenceId: string;
       try {
-        const product = deps.client.knownProduct(inferenceId) ?? undefined;
+        inferenceId = decodeURIComponent(Array.isArray(raw) ? (raw[0] ?? '') : (raw ?? ''));
+        checkId(inferenceId, 'inference_id');
+      } catch {
+        throw new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${clip(uri.href, 200)} is not the URI of a Mindee result.`, { uri: uri.href });
+      }
+      try {
+        const product = (await deps.client.knownProduct(inferenceId)) ?? undefined;
         const inference = await deps.client.getResult({ inferenceId, product });
         return { contents: [{ uri: uri.href, mimeType: 'application/json', text: deps.client.redact(JSON.stringify({ inference }, null, 2)) }] };
       } catch (error) {
-        const message = error instanceof MindeeError ? [error.message, error.hint].filter(Boolean).join(' ') : String(error);
-        throw new Error(deps.client.redact(message));
+        if (!(error instanceof MindeeError)) throw error;
+        const notFound = error.code === 'api_error' && 'status' in error && error.status === 404;
+        throw new McpError(notFound ? RESOURCE_NOT_FOUND : -32603, deps.client.redact(errorText(error)), { uri: uri.href });
       }
     },
   );
@@ -101,12 +121,13 @@ function toolContext(extra: Extra, deps: ToolDeps): ToolContext {
   return {
     signal: extra.signal,
     progress(progress, total, message) {
-      if (token === undefined || extra.signal.aborted || progress <= last) return;
-      last = progress;
+      const value = total === undefined ? progress : Math.min(progress, total);
+      if (token === undefined || extra.signal.aborted || value <= last) return;
+      last = value;
       extra
         .sendNotification({
           method: 'notifications/progress',
-          params: { progressToken: token, progress, ...(total === undefined ? {} : { total }), message: deps.client.redact(message) },
+          params: { progressToken: token, progress: value, ...(total === undefined ? {} : { total }), message: deps.client.redact(message) },
         })
         .catch((error: unknown) => deps.log.debug(`progress notification not sent: ${String(error)}`));
     },
@@ -117,25 +138,14 @@ function toolContext(extra: Extra, deps: ToolDeps): ToolContext {
 export function errorResult(error: unknown, toolName: string, deps: ToolDeps): CallToolResult {
   let text: string;
   if (error instanceof MindeeError) {
-    text = error.hint ? `${error.message}\n${error.hint}` : error.message;
+    text = errorText(error);
     deps.log.debug(`${toolName}: ${error.name}: ${error.message}`);
   } else {
     deps.log.error(`unexpected error in ${toolName}`, error);
     const message = error instanceof Error ? error.message : String(error);
-    text = `mindee-mcp hit an unexpected internal error in ${toolName}: ${message}. The details are in the server's log (stderr); please report it.`;
+    text = `mindee-mcp hit an unexpected internal error in ${toolName}: ${clip(message, 300)}. The details are in the server's log (stderr); please report it.`;
   }
   return { isError: true, content: [{ type: 'text', text: deps.client.redact(text) }] };
-}
-
-/** The API may echo anything back; the key must never reach the model. */
-function redactResult(result: CallToolResult, deps: ToolDeps): CallToolResult {
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return deps.client.redact(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [deps.client.redact(k), walk(x)]));
-    return v;
-  };
-  return walk(result) as CallToolResult;
 }
 
 /** Directories the client exposes as MCP roots may be read, and follow its changes. */

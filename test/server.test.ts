@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_MAX_WAIT_SECONDS } from '../src/config.js';
 import { DEMO_MODELS } from 'mindee-v2-emulator';
+import { DEFAULT_MAX_CHARS } from '../src/results/budget.js';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { startHarness, textOf, type Harness } from './helpers/harness.js';
 
@@ -16,7 +18,8 @@ afterEach(async () => {
 
 describe('tools/list', () => {
   it('matches the reviewed snapshot: names, descriptions, schemas, annotations', async () => {
-    h = await startHarness();
+    // The defaults a user gets: descriptions state the configured values.
+    h = await startHarness({ settings: { maxWaitSeconds: DEFAULT_MAX_WAIT_SECONDS, maxResultChars: DEFAULT_MAX_CHARS } });
     const { tools } = await h.mcp.listTools();
     for (const tool of tools) {
       expect(Object.keys(tool.annotations ?? {}).sort()).toEqual(['destructiveHint', 'idempotentHint', 'openWorldHint', 'readOnlyHint', 'title']);
@@ -26,6 +29,15 @@ describe('tools/list', () => {
       }
     }
     await expect(JSON.stringify(tools, null, 2)).toMatchFileSnapshot('__snapshots__/tools-list.json');
+  });
+
+  it('states the configured defaults in the descriptions', async () => {
+    h = await startHarness({ settings: { maxWaitSeconds: 25, maxResultChars: 9_000 } });
+    const { tools } = await h.mcp.listTools();
+    const enqueue = tools.find((t) => t.name === 'enqueue_document')!;
+    const props = enqueue.inputSchema.properties as Record<string, { description: string }>;
+    expect(props.max_wait_seconds!.description).toContain('default 25');
+    expect(props.max_chars!.description).toContain('default 9000');
   });
 
   it('offers the workflow in its instructions', async () => {

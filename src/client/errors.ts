@@ -1,7 +1,34 @@
 /**
  * Typed errors of the Mindee client. Every message is written to be shown to a person or a
  * model as is: what failed, why, and what to do next. None of them ever carries the API key.
+ * Each has a stable `code`; hints here never name a tool or a tool argument — the tools phrase
+ * those from the code (`tools/hints.ts`).
  */
+
+/** Stable identifiers of what went wrong, for callers that react to a kind of error. */
+export type ErrorCode =
+  | 'no_api_key'
+  | 'api_error'
+  | 'timeout'
+  | 'not_sent'
+  | 'network'
+  | 'bad_response'
+  | 'response_too_large'
+  | 'foreign_origin'
+  | 'aborted'
+  | 'job_failed'
+  | 'no_result_url'
+  | 'invalid_input'
+  | 'invalid_id'
+  | 'extraction_only_option'
+  | 'unknown_fields'
+  | 'invalid_page_window'
+  | 'file_refused'
+  | 'file_not_allowed'
+  | 'base64_refused'
+  | 'url_refused'
+  | 'path_is_url'
+  | 'unknown_model';
 
 export interface ProblemDetail {
   pointer: string | null;
@@ -17,21 +44,39 @@ export function formatProblem(problem: { code: string | null; title: string | nu
 }
 
 /** Base class: everything the client throws on purpose is a MindeeError. */
+export interface MindeeErrorOptions {
+  cause?: unknown;
+  hint?: string;
+  code?: ErrorCode;
+  /** The enqueue may have reached Mindee: a job may exist for the document. */
+  mayHaveEnqueued?: boolean;
+}
+
 export class MindeeError extends Error {
   override name = 'MindeeError';
   /** What the caller can do about it, in one sentence; tools append it to their message. */
   readonly hint: string | undefined;
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.hint = options?.hint;
+  readonly code: ErrorCode;
+  readonly mayHaveEnqueued: boolean;
+  constructor(message: string, options: MindeeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.hint = options.hint;
+    this.code = options.code ?? (this.constructor as { defaultCode?: ErrorCode }).defaultCode ?? 'invalid_input';
+    this.mayHaveEnqueued = options.mayHaveEnqueued ?? false;
   }
+}
+
+/** The message and its hint, as one text. */
+export function describeError(error: MindeeError, hint = error.hint): string {
+  return hint ? `${error.message}\n${hint}` : error.message;
 }
 
 /** The API answered with an error status (RFC 9457 body when it sent one). */
 export class MindeeApiError extends MindeeError {
   override name = 'MindeeApiError';
   readonly status: number;
-  readonly code: string | null;
+  /** Mindee's own code of the problem, e.g. "422-001". */
+  readonly problemCode: string | null;
   readonly title: string | null;
   readonly detail: string | null;
   readonly errors: ProblemDetail[];
@@ -47,6 +92,7 @@ export class MindeeApiError extends MindeeError {
     action: string;
     /** Replaces the hint derived from the status. */
     hint?: string;
+    mayHaveEnqueued?: boolean;
   }) {
     const status = init.status;
     const title = init.title ?? null;
@@ -57,9 +103,9 @@ export class MindeeApiError extends MindeeError {
     const text = [title, detail].filter((s): s is string => !!s && s.length > 0);
     if (text.length) parts.push(text.join(' — '));
     for (const e of errors) parts.push(e.pointer ? `${e.pointer}: ${e.detail}` : e.detail);
-    super(parts.join('. ').replace(/\.\./g, '.'), { hint: init.hint ?? hintForStatus(status, init.code ?? null) });
+    super(parts.join('. ').replace(/\.\./g, '.'), { hint: init.hint ?? hintForStatus(status, init.code ?? null), code: 'api_error', mayHaveEnqueued: init.mayHaveEnqueued });
     this.status = status;
-    this.code = init.code ?? null;
+    this.problemCode = init.code ?? null;
     this.title = title;
     this.detail = detail;
     this.errors = errors;
@@ -93,47 +139,54 @@ function hintForStatus(status: number, code: string | null): string | undefined 
 /** A request or a wait ran out of time. */
 export class MindeeTimeoutError extends MindeeError {
   override name = 'MindeeTimeoutError';
+  static defaultCode: ErrorCode = 'timeout';
 }
 
 /** Time ran out before the request could be sent (no slot in the rate budget, or no time left): nothing reached Mindee. */
 export class MindeeNotSentError extends MindeeTimeoutError {
   override name = 'MindeeNotSentError';
+  static override defaultCode: ErrorCode = 'not_sent';
 }
 
 /** The connection failed: refused, reset, DNS, TLS… */
 export class MindeeNetworkError extends MindeeError {
   override name = 'MindeeNetworkError';
   /** The system's error code, e.g. ECONNREFUSED. */
-  readonly code: string | undefined;
-  constructor(message: string, options?: { cause?: unknown; hint?: string; code?: string }) {
-    super(message, options);
-    this.code = options?.code;
+  readonly systemCode: string | undefined;
+  constructor(message: string, options: MindeeErrorOptions & { systemCode?: string } = {}) {
+    super(message, { ...options, code: 'network' });
+    this.systemCode = options.systemCode;
   }
 }
 
 /** The caller (user or model) gave an input that cannot be sent: fix it and call again. */
 export class MindeeInputError extends MindeeError {
   override name = 'MindeeInputError';
+  static defaultCode: ErrorCode = 'invalid_input';
 }
 
 /** The API answered 2xx with a body that does not have the documented shape. */
 export class MindeeResponseError extends MindeeError {
   override name = 'MindeeResponseError';
+  static defaultCode: ErrorCode = 'bad_response';
 }
 
 /** A URL handed out by the API points at another origin: the key is not sent there. */
 export class MindeeOriginError extends MindeeError {
   override name = 'MindeeOriginError';
+  static defaultCode: ErrorCode = 'foreign_origin';
 }
 
 /** The caller's AbortSignal fired (a cancelled tool call). */
 export class MindeeAbortError extends MindeeError {
   override name = 'MindeeAbortError';
+  static defaultCode: ErrorCode = 'aborted';
 }
 
 /** No API key is configured. */
 export class MindeeConfigError extends MindeeError {
   override name = 'MindeeConfigError';
+  static defaultCode: ErrorCode = 'no_api_key';
 }
 
 /** A job ended in `Failed`: the document was accepted but could not be processed. */
@@ -144,6 +197,7 @@ export class MindeeJobFailedError extends MindeeError {
   constructor(jobId: string, problem: MindeeJobFailedError['problem']) {
     const reason = problem ? formatProblem(problem) : '';
     super(`Mindee could not process the document (job ${jobId} failed)${reason ? `: ${reason}` : '.'}`, {
+      code: 'job_failed',
       hint:
         problem?.status && problem.status < 500
           ? hintForStatus(problem.status, problem.code)

@@ -55,7 +55,7 @@ export const DEFAULT_INPUT_LIMITS: Readonly<InputLimits> = Object.freeze({
 /** Mindee's own limit on document URLs. */
 export const MAX_URL_LENGTH = 2048;
 
-/** What a caller needs to know about `url` inputs (for tool descriptions and messages). */
+/** What a caller needs to know about document URLs (for descriptions and messages). */
 export const URL_FETCH_NOTE =
   'Mindee fetches the URL itself, from its own servers, and does not follow redirects: give the final, publicly reachable https address of the document (a pre-signed link works).';
 
@@ -92,7 +92,7 @@ export async function prepareDocument(source: DocumentSource, limits: Partial<In
   if (given.length !== 1) {
     throw new MindeeInputError(
       given.length === 0 ? 'No document was given.' : `Several documents were given at once (${given.join(', ')}).`,
-      { hint: 'Give exactly one of `file_path` (a local file), `url` (a public https URL) or base64 content.' },
+      { hint: 'Give exactly one document: a local file, a public https URL or base64 content.' },
     );
   }
   const s = source as { path?: string; base64?: string; url?: string; filename?: string };
@@ -270,7 +270,8 @@ async function prepareBase64(input: string, filenameOverride: string | undefined
   if (dataUrl) {
     if (!/;base64$/i.test(dataUrl[1]!)) {
       throw new MindeeInputError('The data: URL is not base64-encoded (it has no ";base64" before the comma).', {
-        hint: 'Send the document as `data:<type>;base64,<content>` or as plain base64, or better pass `file_path` or a https `url`.',
+        code: 'base64_refused',
+        hint: 'Send the document as `data:<type>;base64,<content>` or as plain base64 — or better, the path of a local file or a public https URL.',
       });
     }
     text = text.trimStart().slice(dataUrl[0].length);
@@ -285,7 +286,8 @@ async function prepareBase64(input: string, filenameOverride: string | undefined
   if (estimated > max) {
     const [sizeText, maxText] = sizeAgainstLimit(estimated, max);
     throw new MindeeInputError(`The base64 document decodes to about ${sizeText}, over the ${maxText} limit for base64 content.`, {
-      hint: 'Base64 has to be written out by the model token by token: pass `file_path` (a file in an allowed directory) or a public https `url` instead.',
+      code: 'base64_refused',
+      hint: 'Base64 has to be written out by the model token by token: give the path of a file in an allowed directory or a public https URL instead.',
     });
   }
 
@@ -303,7 +305,8 @@ async function prepareBase64(input: string, filenameOverride: string | undefined
 
 function notBase64(why: string): MindeeInputError {
   return new MindeeInputError(`The document content is not valid base64: ${why}.`, {
-    hint: 'Send standard base64 (A–Z, a–z, 0–9, +, /, with = padding only at the end) or a `data:<type>;base64,` URL — or better, pass `file_path` or a https `url`.',
+    code: 'base64_refused',
+    hint: 'Send standard base64 (A–Z, a–z, 0–9, +, /, with = padding only at the end) or a `data:<type>;base64,` URL — or better, the path of a local file or a public https URL.',
   });
 }
 
@@ -333,43 +336,48 @@ function decodeBase64Strict(text: string): Buffer {
 // ---------------------------------------------------------------------------------------------
 // URLs
 
+/** A document URL Mindee would not fetch. */
+class UrlRefused extends MindeeInputError {
+  static override defaultCode = 'url_refused' as const;
+}
+
 function prepareUrl(input: string): PreparedDocument {
   const text = typeof input === 'string' ? input.trim() : '';
   if (text === '') {
-    throw new MindeeInputError('The document URL is empty.', { hint: `Give the https URL of the document. ${URL_FETCH_NOTE}` });
+    throw new UrlRefused('The document URL is empty.', { hint: `Give the https URL of the document. ${URL_FETCH_NOTE}` });
   }
   if (text.length > MAX_URL_LENGTH) {
-    throw new MindeeInputError(`The document URL is ${text.length} characters long; Mindee accepts URLs of at most ${MAX_URL_LENGTH}.`, {
-      hint: 'Use a shorter link to the document (for example a shorter pre-signed URL), or download it into an allowed directory and pass `file_path`.',
+    throw new UrlRefused(`The document URL is ${text.length} characters long; Mindee accepts URLs of at most ${MAX_URL_LENGTH}.`, {
+      hint: 'Use a shorter link to the document (for example a shorter pre-signed URL), or download it into an allowed directory and send it as a local file.',
     });
   }
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new MindeeInputError(`"${text.length > 200 ? `${text.slice(0, 200)}…` : text}" is not a valid URL.`, {
-      hint: `Give a complete https URL such as https://example.com/invoice.pdf; for a local file pass \`file_path\` instead.`,
+    throw new UrlRefused(`"${text.length > 200 ? `${text.slice(0, 200)}…` : text}" is not a valid URL.`, {
+      hint: 'Give a complete https URL such as https://example.com/invoice.pdf; for a local file, give its path instead.',
     });
   }
   if (url.protocol !== 'https:') {
     const scheme = url.protocol.replace(/:$/, '');
-    throw new MindeeInputError(`The document URL uses ${scheme}:, but Mindee only fetches https URLs.`, {
+    throw new UrlRefused(`The document URL uses ${scheme}:, but Mindee only fetches https URLs.`, {
       hint:
         scheme === 'file'
-          ? 'This is a local file: pass it as `file_path` instead.'
+          ? 'This is a local file: give its path instead of a URL.'
           : scheme === 'http'
-            ? `Use the https:// address of the document, or download it into an allowed directory and pass \`file_path\`. ${URL_FETCH_NOTE}`
-            : `Give a public https URL of the document, or download it into an allowed directory and pass \`file_path\`.`,
+            ? `Use the https:// address of the document, or download it into an allowed directory and send it as a local file. ${URL_FETCH_NOTE}`
+            : 'Give a public https URL of the document, or download it into an allowed directory and send it as a local file.',
     });
   }
   if (url.username !== '' || url.password !== '') {
-    throw new MindeeInputError(`The document URL contains credentials (user:password@ before ${url.host}): refused, as they would be sent to Mindee and end up in its fetcher's logs.`, {
-      hint: 'Use a link that needs no login (a public or pre-signed https URL), or download the file into an allowed directory and pass `file_path`.',
+    throw new UrlRefused(`The document URL contains credentials (user:password@ before ${url.host}): refused, as they would be sent to Mindee and end up in its fetcher's logs.`, {
+      hint: 'Use a link that needs no login (a public or pre-signed https URL), or download the file into an allowed directory and send it as a local file.',
     });
   }
   if (url.href.length > MAX_URL_LENGTH) {
-    throw new MindeeInputError(`The document URL is ${url.href.length} characters long once encoded; Mindee accepts URLs of at most ${MAX_URL_LENGTH}.`, {
-      hint: 'Use a shorter link to the document, or download it into an allowed directory and pass `file_path`.',
+    throw new UrlRefused(`The document URL is ${url.href.length} characters long once encoded; Mindee accepts URLs of at most ${MAX_URL_LENGTH}.`, {
+      hint: 'Use a shorter link to the document, or download it into an allowed directory and send it as a local file.',
     });
   }
   return { kind: 'url', url: url.href };

@@ -45,8 +45,6 @@ export const jobSchema = z.looseObject({
 export type Job = z.infer<typeof jobSchema>;
 export const jobResponseSchema = z.object({ job: jobSchema });
 
-export const JOB_STATUSES = ['Processing', 'Processed', 'Failed'] as const;
-
 export const inferenceFileSchema = z.looseObject({
   name: nullableString,
   alias: nullableString,
@@ -75,7 +73,6 @@ export const modelSchema = z.looseObject({
     .nullish()
     .transform((v) => v ?? []),
 });
-export type MindeeModel = z.infer<typeof modelSchema>;
 
 export const searchModelsResponseSchema = z.object({
   models: z.array(modelSchema),

@@ -212,7 +212,7 @@ export class FileAccess {
   async #resolveEntry(input: string): Promise<{ stats: Stats; chosen: string; real: string }> {
     if (typeof input !== 'string' || input.trim() === '') {
       throw new MindeeInputError('No file path was given (the path is empty).', {
-        hint: 'Pass the absolute path of a file in one of the allowed directories, or a https `url`.',
+        hint: 'Pass the absolute path of a file in one of the allowed directories, or a public https URL of the document.',
       });
     }
     if (input.includes('\0')) throw nulByteError();
@@ -225,7 +225,7 @@ export class FileAccess {
       const where = allowed.length ? `a folder the server can read (${this.#listDirs()})` : `a folder the server can read (none is allowed yet: ${HOW_TO_ALLOW})`;
       throw new MindeeInputError(
         `${truncate(raw)} is a path inside the AI client's own sandbox: the file lives on the client's side, not on the machine where the Mindee MCP server runs, so the server cannot open it.`,
-        { hint: `Save the file into ${where} and pass that path, or provide a https \`url\` of the document.` },
+        { code: 'file_not_allowed', hint: `Save the file into ${where} and pass that path.` },
       );
     }
     if (allowed.length === 0) throw this.#noDirectoriesError();
@@ -321,7 +321,8 @@ export class FileAccess {
   #outsideError(raw: string, resolved: string): MindeeInputError {
     const shown = raw === resolved ? resolved : `${truncate(raw)} (${resolved})`;
     return new MindeeInputError(`${shown} is outside the directories this server may read (${this.#listDirs()}).`, {
-      hint: `Copy the file into one of them, or ${HOW_TO_ALLOW}; or pass a https \`url\` instead.`,
+      code: 'file_not_allowed',
+      hint: `Copy the file into one of them, or ${HOW_TO_ALLOW}.`,
     });
   }
 
@@ -330,7 +331,8 @@ export class FileAccess {
       ? ` (configured but unusable: ${this.#missingConfigured.join(', ')} — see the server's log)`
       : '';
     return new MindeeInputError(`Reading local files is turned off: no allowed directory is set${missing}, and the MCP client shared no roots.`, {
-      hint: `To upload local files, ${HOW_TO_ALLOW} (several directories separated by "${path.delimiter}"); or pass a https \`url\` instead.`,
+      code: 'file_not_allowed',
+      hint: `To upload local files, ${HOW_TO_ALLOW} (several directories separated by "${path.delimiter}").`,
     });
   }
 }

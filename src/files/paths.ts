@@ -73,10 +73,11 @@ export function toLocalPath(input: string, options: ToLocalPathOptions): LocalPa
   } else if (/^[a-z][a-z0-9+.-]+:\/\//i.test(s)) {
     const scheme = s.slice(0, s.indexOf(':')).toLowerCase();
     throw new MindeeInputError(`"${truncate(input)}" is a ${scheme}:// URL, not a local file path.`, {
+      code: 'path_is_url',
       hint:
         scheme === 'https'
-          ? 'Pass it as `url` instead: Mindee fetches https URLs itself.'
-          : 'Mindee only fetches public https URLs: pass a https `url`, or download the file into an allowed directory and pass its path.',
+          ? 'Send it as a URL instead of a file path: Mindee fetches https URLs itself.'
+          : 'Mindee only fetches public https URLs: give a https URL, or download the file into an allowed directory and pass its path.',
     });
   }
   if (s === '~' || s.startsWith('~/') || (windows && s.startsWith('~\\'))) {
@@ -88,7 +89,7 @@ export function toLocalPath(input: string, options: ToLocalPathOptions): LocalPa
   }
   if (!windows && WINDOWS_DRIVE.test(s)) {
     throw new MindeeInputError(`"${truncate(input)}" is a Windows path, but this MCP server runs on ${platformName()}.`, {
-      hint: 'Give the path of the file as the machine running the server sees it (e.g. /home/me/docs/invoice.pdf), or pass a https `url` instead.',
+      hint: 'Give the path of the file as the machine running the server sees it (e.g. /home/me/docs/invoice.pdf), or a public https URL of it instead.',
     });
   }
   if (windows) {

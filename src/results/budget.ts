@@ -11,12 +11,29 @@ export const DEFAULT_MAX_CHARS = 20_000;
 export const MIN_MAX_CHARS = 2_000;
 export const MAX_MAX_CHARS = 100_000;
 
+/** How the next call differs from this one. */
+export interface ViewChange {
+  pages?: string;
+  fields?: string[];
+  detail?: 'values';
+  maxChars?: number;
+}
+
+export interface NextCall {
+  tool: string;
+  arguments: Record<string, unknown>;
+}
+
 export interface BudgetRequest {
   maxChars: number;
-  /** Arguments for get_inference_result that reproduce this view (inference_id, detail, fields…). */
-  callArgs: Record<string, unknown>;
+  /** The call that reads this result again with a change: the tools phrase it. */
+  nextCall: (change: ViewChange) => NextCall;
   /** The page window the caller asked for. */
   pages: PageWindow | null;
+  /** The fields the caller asked for, if any. */
+  fields?: string[];
+  /** The detail asked for (default values). */
+  detail?: 'values' | 'confidence' | 'full';
 }
 
 export interface Fitted {
@@ -42,13 +59,29 @@ function largest(lo: number, hi: number, fits: (n: number) => boolean): number {
   return best;
 }
 
-const NEXT_TOOL = 'get_inference_result';
+/**
+ * A call that returns less than this one, for when not even the smallest part fits: plain
+ * values instead of details, one field, one page, or the largest budget.
+ */
+function smallerCall(full: InferenceShape, request: BudgetRequest): NextCall | null {
+  const call = request.nextCall;
+  if ((request.detail ?? 'values') !== 'values') return call({ detail: 'values' });
+  const asked = request.fields && request.fields.length > 0 ? request.fields : null;
+  if (asked && asked.length > 1) return call({ fields: asked.slice(0, Math.ceil(asked.length / 2)) });
+  const names = full.fields ? Object.keys(full.fields) : [];
+  if (!asked && names.length > 1) return call({ fields: [names[0]!] });
+  const paged = full.ocr ?? full.raw_text;
+  if (paged && paged.length > 1) return call({ pages: String(paged[0]!.page) });
+  if (request.maxChars < MAX_MAX_CHARS) return call({ maxChars: MAX_MAX_CHARS });
+  return null;
+}
 
 export function fitToBudget(full: InferenceShape, request: BudgetRequest): Fitted {
   const first = size(full);
   if (first.chars <= request.maxChars) return { view: full, text: first.text };
   const budget = request.maxChars;
   const fits = (v: InferenceShape) => size(v).chars <= budget;
+  const smaller = () => smallerCall(full, request);
 
   // 1. Page-based text (raw text, OCR): keep the first pages of the window, point at the rest.
   const pagedKey = full.ocr ? 'ocr' : full.raw_text && full.raw_text.length > 0 ? 'raw_text' : null;
@@ -66,14 +99,14 @@ export function fitToBudget(full: InferenceShape, request: BudgetRequest): Fitte
         [pagedKey]: kept,
         continuation: {
           left_out: `${what} of pages ${nextFirst}-${rest[rest.length - 1]!.page} (this answer is limited to ${budget} characters).`,
-          next_call: { tool: NEXT_TOOL, arguments: { ...request.callArgs, pages: formatPageWindow(window) } },
+          next_call: request.nextCall({ pages: formatPageWindow(window) }),
         },
       };
     };
     const n = largest(1, pages.length, (k) => fits(withPages(k)));
     if (n >= 1) return finish(withPages(n));
     // Not even one page fits: keep one page, cut inside it.
-    return finish(cutInside(withPages(1), pagedKey, budget, fits));
+    return finish(cutInside(withPages(1), pagedKey, budget, fits, smaller));
   }
 
   // 2. Extraction fields: keep the first top-level fields, point at the others by name.
@@ -89,7 +122,7 @@ export function fitToBudget(full: InferenceShape, request: BudgetRequest): Fitte
           ? {
               continuation: {
                 left_out: `the fields ${rest.join(', ')} (this answer is limited to ${budget} characters).`,
-                next_call: { tool: NEXT_TOOL, arguments: { ...request.callArgs, fields: rest } },
+                next_call: request.nextCall({ fields: rest }),
               },
             }
           : {}),
@@ -97,11 +130,11 @@ export function fitToBudget(full: InferenceShape, request: BudgetRequest): Fitte
     };
     const n = largest(1, names.length - 1, (k) => fits(withFields(k)));
     if (n >= 1) return finish(withFields(n));
-    return finish(cutLists(withFields(1), budget, fits));
+    return finish(cutLists(withFields(1), budget, fits, smaller));
   }
 
   // 3. One huge field, or many crops/splits: shorten lists, and say where the whole JSON is.
-  return finish(cutLists(full, budget, fits));
+  return finish(cutLists(full, budget, fits, smaller));
 
   function finish(view: InferenceShape): Fitted {
     const s = size(view);
@@ -116,8 +149,8 @@ export function fitToBudget(full: InferenceShape, request: BudgetRequest): Fitte
       active_options: null,
       resource_uri: full.resource_uri,
       continuation: {
-        left_out: `the whole content, which does not fit in ${budget} characters; read the resource ${full.resource_uri} or use save_to.`,
-        next_call: null,
+        left_out: `the whole content, which does not fit in ${budget} characters; the call below returns less, and the resource ${full.resource_uri} has all of it.`,
+        next_call: smaller(),
       },
     };
     return { view: bare, text: renderInference(bare) };
@@ -125,12 +158,18 @@ export function fitToBudget(full: InferenceShape, request: BudgetRequest): Fitte
 }
 
 /** Drops the words of the kept page, then shortens its text. */
-function cutInside(view: InferenceShape, key: 'ocr' | 'raw_text', budget: number, fits: (v: InferenceShape) => boolean): InferenceShape {
+function cutInside(
+  view: InferenceShape,
+  key: 'ocr' | 'raw_text',
+  budget: number,
+  fits: (v: InferenceShape) => boolean,
+  smaller: () => NextCall | null,
+): InferenceShape {
   const page = (view[key] ?? [])[0] as { page: number; content: string; words?: unknown[] } | undefined;
   if (!page) return view;
   const note = (extra: string) => ({
     left_out: `${extra}${view.continuation ? ` Also left out: ${view.continuation.left_out}` : ` (this answer is limited to ${budget} characters).`}`,
-    next_call: view.continuation?.next_call ?? null,
+    next_call: view.continuation?.next_call ?? smaller(),
   });
   if (page.words) {
     const noWords = { ...view, [key]: [{ page: page.page, content: page.content }], continuation: note(`the word positions of page ${page.page};`) };
@@ -161,7 +200,7 @@ function capLists(value: Json, cap: number, cut: { count: number }): Json {
   return value;
 }
 
-function cutLists(view: InferenceShape, budget: number, fits: (v: InferenceShape) => boolean): InferenceShape {
+function cutLists(view: InferenceShape, budget: number, fits: (v: InferenceShape) => boolean, smaller: () => NextCall | null): InferenceShape {
   const { inference_id, job_id, model_id, product, file, active_options, resource_uri, continuation, notes, ...content } = view;
   const make = (cap: number): InferenceShape => {
     const cut = { count: 0 };
@@ -177,8 +216,8 @@ function cutLists(view: InferenceShape, budget: number, fits: (v: InferenceShape
       ...(notes ? { notes } : {}),
       resource_uri,
       continuation: {
-        left_out: `${cut.count} list item(s) beyond the first ${cap} of each list${continuation ? `, and ${continuation.left_out}` : ` (this answer is limited to ${budget} characters)`}; read ${resource_uri} or use save_to for the whole result.`,
-        next_call: continuation?.next_call ?? null,
+        left_out: `${cut.count} list item(s) beyond the first ${cap} of each list${continuation ? `, and ${continuation.left_out}` : ` (this answer is limited to ${budget} characters)`}; the resource ${resource_uri} has the whole result.`,
+        next_call: continuation?.next_call ?? smaller(),
       },
     };
   };

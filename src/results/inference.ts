@@ -14,6 +14,8 @@ export interface ViewOptions {
   fields?: string[];
   /** Pages of raw text and OCR to include; all when null. */
   pages?: PageWindow | null;
+  /** When none of `fields` exists: refuse with the fields there are (default), or show them all. */
+  unmatchedFields?: 'error' | 'all';
 }
 
 export const resourceUri = (inferenceId: string) => `mindee://inferences/${encodeURIComponent(inferenceId)}`;
@@ -94,7 +96,12 @@ export function inferenceView(inference: Inference, options: ViewOptions = {}): 
   switch (product) {
     case 'extraction': {
       view.fields = fields.plain(result.fields);
-      if (isRecord(result.raw_text) && Array.isArray(result.raw_text.pages)) {
+      if (options.unmatchedFields === 'all' && !fields.matched) view.fields = plainFields(isRecord(result.fields) ? result.fields : {}, detail);
+      // Asking for fields narrows the answer to them; the page text comes with a page window.
+      const narrowed = options.fields !== undefined && options.fields.length > 0 && !options.pages;
+      if (narrowed && isRecord(result.raw_text) && Array.isArray(result.raw_text.pages) && result.raw_text.pages.length > 0) {
+        (view.notes ??= []).push('The page text is left out because fields were asked for; ask for a page window (pages) to read it.');
+      } else if (isRecord(result.raw_text) && Array.isArray(result.raw_text.pages)) {
         const pages = result.raw_text.pages;
         view.raw_text = pagesIn(options.pages ?? null, pages.length).map((page) => {
           const p = pages[page - 1];
@@ -162,7 +169,7 @@ export function inferenceView(inference: Inference, options: ViewOptions = {}): 
     }
   }
 
-  if (options.fields && options.fields.length > 0) {
+  if (options.fields && options.fields.length > 0 && options.unmatchedFields !== 'all') {
     if (!fields.matched && fields.available.size > 0) {
       throw new MindeeInputError(`None of the requested fields exist in this result: ${options.fields.join(', ')}.`, {
         hint: `Available fields: ${[...fields.available].join(', ')}.`,

@@ -22,7 +22,7 @@ export type ProblemShape = z.infer<typeof problemShape>;
 
 export const jobShape = z
   .object({
-    job_id: z.string().describe('Id of the job; pass it to get_job_status.'),
+    job_id: z.string().describe('Id of the job.'),
     status: z.string().describe('Processing, Processed or Failed.'),
     model_id: z.string().nullable().describe('Model the document was sent to.'),
     product: z.enum(PRODUCTS).nullable().describe('Product of the result, once known.'),
@@ -30,7 +30,7 @@ export const jobShape = z
     alias: z.string().nullable().describe('Alias given at enqueue, if any.'),
     created_at: z.string().nullable().describe('When the job was created (as Mindee reports it, UTC).'),
     completed_at: z.string().nullable().describe('When processing ended, once it has.'),
-    inference_id: z.string().nullable().describe('Id of the result once processed; pass it to get_inference_result.'),
+    inference_id: z.string().nullable().describe('Id of the result, once processed.'),
     error: problemShape.nullable().describe('Why the job failed, when it did.'),
   })
   .describe('A Mindee job: one document being processed.');
@@ -130,7 +130,37 @@ export const inferenceShape = z
       .optional()
       .describe('Present only when the answer was cut to fit the size budget.'),
     resource_uri: z.string().describe('URI of the full result JSON (resources/read).'),
-    saved_to: z.string().optional().describe('Where the full result JSON was written, when save_to was given.'),
+    saved_to: z.string().optional().describe('Where the full result JSON was written, when asked.'),
   })
   .describe('The result of one processed document.');
 export type InferenceShape = z.infer<typeof inferenceShape>;
+
+export const BATCH_STATUSES = ['Processed', 'Processing', 'Failed', 'Refused', 'NotSent'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+export const batchRowShape = z.object({
+  source: z.string().describe('The file path, URL or job id this row is about.'),
+  status: z
+    .enum(BATCH_STATUSES)
+    .describe('Processed; Processing (still running: resume it); Failed (Mindee could not process it); Refused (not sent: see error); NotSent (no time was left to send it: resume it).'),
+  job_id: z.string().nullable().describe('Mindee job id, once enqueued.'),
+  inference_id: z.string().nullable().describe('Result id, once processed.'),
+  result: z
+    .record(z.string(), jsonValue)
+    .nullable()
+    .describe('The result: {fields} for extraction, {classification}, {crops}, {splits} or {ocr} for the others.'),
+  error: z.string().nullable().describe('Why it failed or was refused, or a remark about it.'),
+});
+export type BatchRow = z.infer<typeof batchRowShape>;
+
+export const batchCountsShape = z
+  .object({
+    total: z.number(),
+    processed: z.number(),
+    processing: z.number(),
+    failed: z.number(),
+    refused: z.number(),
+    not_sent: z.number(),
+  })
+  .describe('How many documents ended in each status.');
+export type BatchCounts = z.infer<typeof batchCountsShape>;

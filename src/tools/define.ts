@@ -1,7 +1,8 @@
 /**
  * What a tool is: a name, a description written for a model, zod input and output schemas,
  * all four annotations (required by the type, so no tool forgets one), and a `run` that
- * returns text plus structured content or throws. Tools know nothing of HTTP.
+ * returns text plus structured content or throws. A tool is made from the server's settings,
+ * so its description states the configured defaults. Tools know nothing of HTTP.
  */
 import type { z } from 'zod';
 import type { MindeeClient } from '../client/mindee-client.js';
@@ -16,25 +17,28 @@ export interface ToolAnnotationsRequired {
   openWorldHint: boolean;
 }
 
+/** The settings tools read, from config.ts. */
+export interface ToolSettings {
+  /** Default blocking wait, seconds. */
+  maxWaitSeconds: number;
+  /** Gap between progress notifications while waiting, ms. */
+  heartbeatMs: number;
+  /** Default size budget of a result, characters. */
+  maxResultChars: number;
+  models: ModelSettings;
+}
+
 /** Everything a tool may use, handed in by createServer so tests can pass fakes. */
 export interface ToolDeps {
   client: MindeeClient;
   files: FileAccess;
   log: Logger;
-  settings: {
-    /** Default blocking wait, seconds. */
-    maxWaitSeconds: number;
-    /** Gap between progress notifications while waiting, ms. */
-    heartbeatMs: number;
-    /** Default size budget of a result, characters. */
-    maxResultChars: number;
-    models: ModelSettings;
-  };
+  settings: ToolSettings;
 }
 
 export interface ToolContext {
   signal: AbortSignal;
-  /** Sends a progress notification when the caller asked for them; `progress` only grows. */
+  /** Sends a progress notification when the caller asked for them; `progress` only grows, never past `total`. */
   progress(progress: number, total: number | undefined, message: string): void;
 }
 
@@ -52,7 +56,7 @@ export interface ToolOutput<S> {
   links?: ResourceLink[];
 }
 
-export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O extends z.ZodRawShape = z.ZodRawShape> {
+export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape> {
   name: string;
   title: string;
   description: string;
@@ -60,7 +64,7 @@ export interface ToolDefinition<I extends z.ZodRawShape = z.ZodRawShape, O exten
   outputSchema: O;
   annotations: ToolAnnotationsRequired;
   _meta?: Record<string, unknown>;
-  run(args: z.infer<z.ZodObject<I>>, deps: ToolDeps, ctx: ToolContext): Promise<ToolOutput<z.infer<z.ZodObject<O>>>>;
+  run(args: z.output<z.ZodObject<I>>, deps: ToolDeps, ctx: ToolContext): Promise<ToolOutput<z.output<z.ZodObject<O>>>>;
 }
 
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(tool: ToolDefinition<I, O>): ToolDefinition<I, O> {

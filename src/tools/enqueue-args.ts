@@ -1,8 +1,11 @@
 /** Arguments shared by the tools that enqueue: which model, which options, how long to wait. */
 import { z } from 'zod';
+import { MindeeInputError } from '../client/errors.js';
+import type { DocumentSource } from '../client/inputs.js';
 import type { EnqueueParams } from '../client/mindee-client.js';
 import { PRODUCTS, type Product } from '../client/schemas.js';
 import { MAX_WAIT_SECONDS } from '../config.js';
+import type { ToolDeps, ToolSettings } from './define.js';
 
 const optionFlag = (what: string) => z.boolean().optional().describe(`${what} Omit to use the model's default.`);
 
@@ -30,15 +33,17 @@ export const optionArgs = {
     .describe('Replace the model\'s fields for this call: {"replace": {"fields": [{name, title, is_array, type, description, guidelines}]}} (extraction only).'),
 };
 
-export const waitArgs = {
-  wait: z.boolean().default(true).describe('Wait for the result (default true), or return the job at once.'),
-  max_wait_seconds: z
-    .number()
-    .positive()
-    .max(MAX_WAIT_SECONDS)
-    .optional()
-    .describe('How long to wait, in seconds (default 40; hosts often cut calls off near 60 s).'),
-};
+export function waitArgs(settings: ToolSettings) {
+  return {
+    wait: z.boolean().default(true).describe('Wait for the result (default true), or return the job at once.'),
+    max_wait_seconds: z
+      .number()
+      .positive()
+      .max(MAX_WAIT_SECONDS)
+      .optional()
+      .describe(`How long the whole call may take, in seconds (default ${settings.maxWaitSeconds}; hosts often cut calls off near 60 s).`),
+  };
+}
 
 type OptionArgs = {
   product: Product;
@@ -65,4 +70,20 @@ export function enqueueParams(args: OptionArgs, modelId: string, alias?: string)
     textContext: args.text_context,
     dataSchema: args.data_schema,
   };
+}
+
+/** Which document a call names: exactly one of file_path, url and file_base64. */
+export async function documentSource(
+  args: { file_path?: string; url?: string; file_base64?: string; filename?: string },
+  deps: ToolDeps,
+): Promise<DocumentSource> {
+  const given = (['file_path', 'url', 'file_base64'] as const).filter((k) => args[k] !== undefined && args[k] !== '');
+  if (given.length !== 1) {
+    throw new MindeeInputError(given.length === 0 ? 'No document was given.' : `Only one document source may be given, but got ${given.join(' and ')}.`, {
+      hint: 'Pass exactly one of file_path (a local file), url (public https) or file_base64 (small files).',
+    });
+  }
+  if (args.file_path !== undefined && args.file_path !== '') return { path: (await deps.files.resolve(args.file_path)).path, filename: args.filename };
+  if (args.url !== undefined && args.url !== '') return { url: args.url };
+  return { base64: args.file_base64!, filename: args.filename };
 }

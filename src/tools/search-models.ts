@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PRODUCTS } from '../client/schemas.js';
-import { defineTool } from './define.js';
+import { defineTool, type ToolSettings } from './define.js';
 import { aliasesOf } from './models.js';
 
 const modelShape = z.object({
@@ -11,7 +11,8 @@ const modelShape = z.object({
   webhooks: z.array(z.object({ id: z.string(), name: z.string().nullable() })).describe('Webhooks of the model (ids for webhook_ids).'),
 });
 
-export const searchModels = defineTool({
+export const searchModels = (_settings: ToolSettings) =>
+  defineTool({
   name: 'search_models',
   title: 'Find Mindee models',
   description:

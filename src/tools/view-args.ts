@@ -3,29 +3,34 @@ import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { MindeeInputError } from '../client/errors.js';
 import type { Inference } from '../client/schemas.js';
-import { MAX_MAX_CHARS, MIN_MAX_CHARS, fitToBudget, type Fitted } from '../results/budget.js';
+import { MAX_MAX_CHARS, MIN_MAX_CHARS, fitToBudget, type Fitted, type ViewChange } from '../results/budget.js';
 import { inferenceView } from '../results/inference.js';
 import { parsePageWindow } from '../results/pages.js';
-import type { ToolDeps } from './define.js';
+import type { ToolDeps, ToolSettings } from './define.js';
 
-export const viewArgs = {
-  detail: z
-    .enum(['values', 'confidence', 'full'])
-    .optional()
-    .describe('"values" (default): plain values; "confidence": each value with its confidence; "full": also locations, crop polygons and OCR words.'),
-  fields: z
-    .array(z.string())
-    .optional()
-    .describe('Only these fields, as dotted paths through objects and lists, e.g. ["total_amount", "supplier_address.city", "line_items.description"].'),
-  pages: z.string().optional().describe('Page window for raw text and OCR, from 1: "3", "1-5" or "6-" (to the end).'),
-  max_chars: z
-    .number()
-    .int()
-    .min(MIN_MAX_CHARS)
-    .max(MAX_MAX_CHARS)
-    .optional()
-    .describe('Size budget of the answer in characters (default 20000); past it, the answer says what it left out and the call for the rest.'),
-};
+/** The tool that reads a result: every "next part" call names it. */
+export const RESULT_TOOL = 'get_inference_result';
+
+export function viewArgs(settings: ToolSettings) {
+  return {
+    detail: z
+      .enum(['values', 'confidence', 'full'])
+      .optional()
+      .describe('"values" (default): plain values; "confidence": each value with its confidence; "full": also locations, crop polygons and OCR words.'),
+    fields: z
+      .array(z.string())
+      .optional()
+      .describe('Only these fields, as dotted paths through objects and lists, e.g. ["total_amount", "supplier_address.city", "line_items.description"].'),
+    pages: z.string().optional().describe('Page window for raw text and OCR, from 1: "3", "1-5" or "6-" (to the end).'),
+    max_chars: z
+      .number()
+      .int()
+      .min(MIN_MAX_CHARS)
+      .max(MAX_MAX_CHARS)
+      .optional()
+      .describe(`Size budget of the answer in characters (default ${settings.maxResultChars}); past it, the answer says what it left out and the call for the rest.`),
+  };
+}
 
 export const saveArg = {
   save_to: z
@@ -34,7 +39,7 @@ export const saveArg = {
     .describe('Also write the full result JSON to this new file, inside the allowed directories (relative: in the first one).'),
 };
 
-type ViewArgs = { detail?: 'values' | 'confidence' | 'full'; fields?: string[]; pages?: string; max_chars?: number };
+export type ViewArgs = { detail?: 'values' | 'confidence' | 'full'; fields?: string[]; pages?: string; max_chars?: number };
 
 /** Writes the whole result as JSON to a new file in the allowed directories; returns its path. */
 export async function saveInference(inference: Inference, target: string, deps: ToolDeps): Promise<string> {
@@ -58,10 +63,9 @@ export function presentInference(inference: Inference, args: ViewArgs, deps: Too
   const callArgs: Record<string, unknown> = { inference_id: inference.id };
   if (view.product !== 'extraction') callArgs.product = view.product;
   for (const key of ['detail', 'fields', 'pages', 'max_chars'] as const) if (args[key] !== undefined) callArgs[key] = args[key];
-  return fitToBudget(view, { maxChars: args.max_chars ?? deps.settings.maxResultChars, callArgs, pages });
-}
-
-/** Arguments that get_inference_result must not see (an enqueue's own). */
-export function pickViewArgs(args: ViewArgs): ViewArgs {
-  return { detail: args.detail, fields: args.fields, pages: args.pages, max_chars: args.max_chars };
+  const nextCall = (change: ViewChange) => {
+    const { maxChars, ...rest } = change;
+    return { tool: RESULT_TOOL, arguments: { ...callArgs, ...rest, ...(maxChars === undefined ? {} : { max_chars: maxChars }) } };
+  };
+  return fitToBudget(view, { maxChars: args.max_chars ?? deps.settings.maxResultChars, nextCall, pages, fields: args.fields, detail: args.detail ?? 'values' });
 }

@@ -1,29 +1,39 @@
 /**
- * A bounded wait on a job, shared by the tools that block: progress heartbeats while it runs
- * (hosts such as Claude Code reset their time-out on each), and what to say when it ends.
+ * Bounded waits shared by the tools that block: progress heartbeats while work runs (hosts such
+ * as Claude Code reset their time-out on each), one job's wait, and what to say when it ends.
  */
-import type { WaitOutcome } from '../client/mindee-client.js';
+import type { WaitOutcome } from '../client/waiter.js';
 import type { Job } from '../client/schemas.js';
 import type { ToolContext, ToolDeps } from './define.js';
 
-export async function waitForJob(
+/** Runs `work`, calling `beat` at once and then every heartbeatMs until it ends. */
+export async function withHeartbeat<T>(heartbeatMs: number, beat: () => void, work: () => Promise<T>): Promise<T> {
+  beat();
+  const heartbeat = setInterval(beat, heartbeatMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+/** Waits for one job until `deadline`, reporting its status and the time waited as progress. */
+export async function waitWithProgress(
   job: Job,
-  waitSeconds: number,
+  deadline: number,
   deps: ToolDeps,
   ctx: ToolContext,
   options: { fetchResult: boolean; startedAt?: number },
 ): Promise<WaitOutcome> {
   const started = Date.now();
-  const deadline = started + waitSeconds * 1000;
+  const total = Math.max(1, Math.round((deadline - started) / 1000));
   let status = job.status;
   const beat = () => {
     const elapsed = (Date.now() - started) / 1000;
-    ctx.progress(Math.round(elapsed * 10) / 10, waitSeconds, `${status}… ${Math.round(elapsed)} s (job ${job.id})`);
+    ctx.progress(Math.round(elapsed * 10) / 10, total, `${status}… ${Math.round(elapsed)} s (job ${job.id})`);
   };
-  beat();
-  const heartbeat = setInterval(beat, deps.settings.heartbeatMs);
-  try {
-    return await deps.client.waitForResult(job, {
+  return withHeartbeat(deps.settings.heartbeatMs, beat, () =>
+    deps.client.waitForResult(job, {
       signal: ctx.signal,
       deadline,
       startedAt: options.startedAt,
@@ -31,10 +41,8 @@ export async function waitForJob(
       onProgress: (p) => {
         status = p.status;
       },
-    });
-  } finally {
-    clearInterval(heartbeat);
-  }
+    }),
+  );
 }
 
 export function continueWaitingStep(jobId: string, waitSeconds: number, purpose = 'keep waiting'): string {

@@ -227,7 +227,8 @@ describe('prepareDocument: base64', () => {
   it('refuses invalid base64 characters and padding', async () => {
     const bad = await refusal({ base64: 'JVBERi0x$LjQK' });
     expect(bad.message).toBe('The document content is not valid base64: it contains "$" at position 9, which is not a base64 character.');
-    expect(bad.hint).toMatch(/`file_path` or a https `url`/);
+    expect(bad.hint).toMatch(/the path of a local file or a public https URL/);
+    expect(bad.code).toBe('base64_refused');
     expect((await refusal({ base64: 'QUJD=RA==' })).message).toBe(
       'The document content is not valid base64: "=" padding may only appear once or twice, at the very end.',
     );
@@ -250,7 +251,7 @@ describe('prepareDocument: base64', () => {
     expect(fromSpy).not.toHaveBeenCalled();
     expect(err.message).toBe('The base64 document decodes to about 6 MB, over the 5 MB limit for base64 content.');
     expect(err.hint).toBe(
-      'Base64 has to be written out by the model token by token: pass `file_path` (a file in an allowed directory) or a public https `url` instead.',
+      'Base64 has to be written out by the model token by token: give the path of a file in an allowed directory or a public https URL instead.',
     );
     expect((await refusal({ base64: makePng(32, 32).toString('base64') }, { maxBase64Bytes: 50 })).message).toMatch(
       /^The base64 document decodes to about \d+ bytes, over the 50 bytes limit for base64 content\.$/,
@@ -289,9 +290,9 @@ describe('prepareDocument: URLs', () => {
     const err = await refusal({ url: 'http://example.com/invoice.pdf' });
     expect(err.message).toBe('The document URL uses http:, but Mindee only fetches https URLs.');
     expect(err.hint).toBe(
-      'Use the https:// address of the document, or download it into an allowed directory and pass `file_path`. Mindee fetches the URL itself, from its own servers, and does not follow redirects: give the final, publicly reachable https address of the document (a pre-signed link works).',
+      'Use the https:// address of the document, or download it into an allowed directory and send it as a local file. Mindee fetches the URL itself, from its own servers, and does not follow redirects: give the final, publicly reachable https address of the document (a pre-signed link works).',
     );
-    expect((await refusal({ url: 'file:///home/me/invoice.pdf' })).hint).toBe('This is a local file: pass it as `file_path` instead.');
+    expect((await refusal({ url: 'file:///home/me/invoice.pdf' })).hint).toBe('This is a local file: give its path instead of a URL.');
     expect((await refusal({ url: 'ftp://example.com/a.pdf' })).message).toBe('The document URL uses ftp:, but Mindee only fetches https URLs.');
   });
 

@@ -111,7 +111,7 @@ describe('MindeeClient over a mocked dispatcher', () => {
       );
     const error = await client.enqueue({ kind: 'url', url: 'https://example.com/a.pdf' }, { modelId: 'abc' }).catch((e) => e);
     expect(error).toBeInstanceOf(MindeeApiError);
-    expect(error).toMatchObject({ status: 422, code: '422-001', title: 'Invalid fields in form' });
+    expect(error).toMatchObject({ status: 422, problemCode: '422-001', code: 'api_error', title: 'Invalid fields in form' });
     expect(error.errors).toEqual([{ pointer: '#/model_id', detail: 'model_id must be a valid UUID format' }]);
     expect(error.message).toContain('#/model_id: model_id must be a valid UUID format');
     expect(error.hint).toMatch(/correct the fields/);
@@ -145,12 +145,13 @@ describe('MindeeClient over a mocked dispatcher', () => {
     expect(error.message).toContain('text/html');
   });
 
-  it('says so when a 2xx body is not JSON or not the documented shape', async () => {
+  it('says so when a 2xx body is not JSON (after retrying: a GET may) or not the documented shape (at once)', async () => {
     const pool = agent.get(BASE);
-    pool.intercept({ path: '/v2/jobs/job-1', method: 'GET' }).reply(200, '{"job": {"id": ', { headers: json });
-    await expect(client.getJob('job-1')).rejects.toThrow(MindeeResponseError);
+    const quick = new MindeeClient({ apiKey: KEY, baseUrl: BASE, dispatcher: agent, retry: { baseDelayMs: 1, maxRetries: 2 } });
+    pool.intercept({ path: '/v2/jobs/job-1', method: 'GET' }).reply(200, '{"job": {"id": ', { headers: json }).times(3);
+    await expect(quick.getJob('job-1')).rejects.toThrow(MindeeResponseError);
     pool.intercept({ path: '/v2/jobs/job-1', method: 'GET' }).reply(200, { job: { id: 'job-1' } }, { headers: json });
-    await expect(client.getJob('job-1')).rejects.toThrow(/does not have the documented shape \(job.status/);
+    await expect(quick.getJob('job-1')).rejects.toThrow(/does not have the documented shape \("job.status/);
   });
 
   it('accepts lenient shapes: non-UUID ids, missing optional keys', async () => {
@@ -191,19 +192,21 @@ describe('MindeeClient over a mocked dispatcher', () => {
     pool.intercept({ path: '/v2/jobs/job-1', method: 'GET' }).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     pool.intercept({ path: '/v2/jobs/job-1', method: 'GET' }).reply(503, 'busy', { headers: { 'retry-after': '0' } });
     pool.intercept({ path: '/v2/jobs/job-1', method: 'GET' }).reply(200, job(), { headers: json });
-    const quick = new MindeeClient({ apiKey: KEY, baseUrl: BASE, dispatcher: agent, retry: { baseDelayMs: 1 } });
+    const retried: Array<number | null> = [];
+    const quick = new MindeeClient({ apiKey: KEY, baseUrl: BASE, dispatcher: agent, retry: { baseDelayMs: 1 }, observe: (e) => e.retried && retried.push(e.status) });
     expect((await quick.getJob('job-1')).status).toBe('Processing');
-    expect(quick.retries).toBe(2);
+    expect(retried).toEqual([null, 503]);
   });
 
   it('gives up on a lasting 503 with an API error that keeps the status', async () => {
     agent.get(BASE).intercept({ path: '/v2/jobs/job-1', method: 'GET' }).reply(503, 'busy', { headers: { 'retry-after': '0' } }).persist();
-    const quick = new MindeeClient({ apiKey: KEY, baseUrl: BASE, dispatcher: agent, retry: { baseDelayMs: 1, maxRetries: 2 } });
+    let retries = 0;
+    const quick = new MindeeClient({ apiKey: KEY, baseUrl: BASE, dispatcher: agent, retry: { baseDelayMs: 1, maxRetries: 2 }, observe: (e) => void (e.retried && retries++) });
     const error = await quick.getJob('job-1').catch((e) => e);
     expect(error).toBeInstanceOf(MindeeApiError);
     expect(error.status).toBe(503);
     expect(error.message).toContain('after 2 retries');
-    expect(quick.retries).toBe(2);
+    expect(retries).toBe(2);
   });
 
   it('wraps lasting connection failures in MindeeNetworkError and never shows the key', async () => {
@@ -212,12 +215,13 @@ describe('MindeeClient over a mocked dispatcher', () => {
       .intercept({ path: '/v2/jobs/job-1', method: 'GET' })
       .replyWithError(Object.assign(new Error(`connect ECONNREFUSED (key ${KEY})`), { code: 'ECONNREFUSED' }))
       .persist();
-    const quick = new MindeeClient({ apiKey: KEY, baseUrl: BASE, dispatcher: agent, retry: { baseDelayMs: 1, maxRetries: 2 } });
+    let retries = 0;
+    const quick = new MindeeClient({ apiKey: KEY, baseUrl: BASE, dispatcher: agent, retry: { baseDelayMs: 1, maxRetries: 2 }, observe: (e) => void (e.retried && retries++) });
     const error = await quick.getJob('job-1').catch((e) => e);
     expect(error).toBeInstanceOf(MindeeNetworkError);
     expect(error.message).toContain('ECONNREFUSED');
     expect(error.message).not.toContain(KEY);
-    expect(quick.retries).toBe(2);
+    expect(retries).toBe(2);
   });
 
   it('redacts a key the API echoes back in an error body', async () => {

@@ -158,7 +158,7 @@ describe('FileAccess.resolve: refusals', () => {
     const err = await refusal(access.resolve(path.join(outside, 'secret.pdf')));
     expect(err.message).toBe(`${path.join(outside, 'secret.pdf')} is outside the directories this server may read (${docs}, ${docs2}).`);
     expect(err.hint).toBe(
-      'Copy the file into one of them, or start the server with the directory as an argument (`mindee-mcp /path/to/docs`) or add it to MINDEE_MCP_ALLOWED_DIRS; or pass a https `url` instead.',
+      'Copy the file into one of them, or start the server with the directory as an argument (`mindee-mcp /path/to/docs`) or add it to MINDEE_MCP_ALLOWED_DIRS.',
     );
   });
 
@@ -199,13 +199,13 @@ describe('FileAccess.resolve: refusals', () => {
       expect(err.message).toMatch(
         /is a path inside the AI client's own sandbox: the file lives on the client's side, not on the machine where the Mindee MCP server runs, so the server cannot open it\.$/,
       );
-      expect(err.hint).toBe(`Save the file into a folder the server can read (${docs}) and pass that path, or provide a https \`url\` of the document.`);
+      expect(err.hint).toBe(`Save the file into a folder the server can read (${docs}) and pass that path.`);
     }
     // Said even when no directory is allowed: the file is not on this machine in any case.
     const closed = await refusal(new FileAccess({ allowedDirs: [] }).resolve('/mnt/user-data/uploads/invoice.pdf'));
     expect(closed.message).toMatch(/is a path inside the AI client's own sandbox/);
     expect(closed.hint).toBe(
-      'Save the file into a folder the server can read (none is allowed yet: start the server with the directory as an argument (`mindee-mcp /path/to/docs`) or add it to MINDEE_MCP_ALLOWED_DIRS) and pass that path, or provide a https `url` of the document.',
+      'Save the file into a folder the server can read (none is allowed yet: start the server with the directory as an argument (`mindee-mcp /path/to/docs`) or add it to MINDEE_MCP_ALLOWED_DIRS) and pass that path.',
     );
   });
 
@@ -260,7 +260,7 @@ describe('FileAccess.resolve: refusals', () => {
     const err = await refusal(access.resolve(path.join(docs, 'invoice.pdf')));
     expect(err.message).toBe('Reading local files is turned off: no allowed directory is set, and the MCP client shared no roots.');
     expect(err.hint).toBe(
-      'To upload local files, start the server with the directory as an argument (`mindee-mcp /path/to/docs`) or add it to MINDEE_MCP_ALLOWED_DIRS (several directories separated by ":"); or pass a https `url` instead.',
+      'To upload local files, start the server with the directory as an argument (`mindee-mcp /path/to/docs`) or add it to MINDEE_MCP_ALLOWED_DIRS (several directories separated by ":").',
     );
     expect(access.directories()).toEqual([]);
   });
@@ -281,7 +281,8 @@ describe('FileAccess.resolve: refusals', () => {
     const access = new FileAccess({ allowedDirs: [docs] });
     const https = await refusal(access.resolve('https://example.com/invoice.pdf'));
     expect(https.message).toBe('"https://example.com/invoice.pdf" is a https:// URL, not a local file path.');
-    expect(https.hint).toBe('Pass it as `url` instead: Mindee fetches https URLs itself.');
+    expect(https.hint).toBe('Send it as a URL instead of a file path: Mindee fetches https URLs itself.');
+    expect(https.code).toBe('path_is_url');
     if (process.platform !== 'win32') {
       const win = await refusal(access.resolve('C:\\Users\\me\\invoice.pdf'));
       expect(win.message).toMatch(/^"C:\\Users\\me\\invoice\.pdf" is a Windows path, but this MCP server runs on /);

@@ -40,7 +40,11 @@ describe('enqueue_document', () => {
     expect(Object.keys(sc.result.fields)).toEqual(['invoice_number']);
     expect(sc.result.fields.invoice_number).toEqual({ value: 'INV-2026-0042', confidence: expect.any(String) });
     expect(sc.result.active_options).toMatchObject({ raw_text: true, confidence: true });
-    expect(sc.result.raw_text[0].content).toContain('Invoice number: INV-2026-0042');
+    // Asking for fields narrows the answer: the page text is left out, and the note says how to read it.
+    expect(sc.result.raw_text).toBeUndefined();
+    expect(sc.result.notes.join(' ')).toMatch(/page text is left out.*pages/);
+    const withText = await h.call('get_inference_result', { inference_id: sc.result.inference_id, fields: ['invoice_number'], pages: '1' });
+    expect((withText.structuredContent as any).raw_text[0].content).toContain('Invoice number: INV-2026-0042');
   });
 
   it('sends base64 input as a file', async () => {

@@ -71,10 +71,42 @@ describe('enqueue_documents', () => {
     expect(first.counts.processing).toBe(3);
     const jobIds = first.documents.map((d: any) => d.job_id);
     expect(first.next_step).toContain(JSON.stringify(jobIds));
+    // Only what resumes them: the jobs say their model.
+    expect(first.next_step).not.toContain('model_id');
     for (const id of jobIds) h.emulator.completeJob(id);
-    const resumed = (await h.call('enqueue_documents', { model_id: DEMO_MODELS.invoice, job_ids: jobIds })).structuredContent as any;
+    const resumed = (await h.call('enqueue_documents', { job_ids: jobIds })).structuredContent as any;
     expect(resumed.counts).toMatchObject({ total: 3, processed: 3 });
     expect(resumed.documents[2].result.fields.invoice_number).toBe('INV-2026-0042');
+    expect(resumed.documents.every((d: any) => d.error === null)).toBe(true);
+  });
+
+  it('says so when a resumed job belongs to another model than the one given', async () => {
+    h = await startHarness();
+    const dir = await folder('one', 1);
+    const first = (await h.call('enqueue_documents', { model_id: DEMO_MODELS.invoice, file_paths: [dir], wait: false })).structuredContent as any;
+    const resumed = (await h.call('enqueue_documents', { model_id: DEMO_MODELS.receipt, job_ids: [first.documents[0].job_id] })).structuredContent as any;
+    expect(resumed.documents[0].status).toBe('Processed');
+    expect(resumed.documents[0].error).toContain(`belongs to model ${DEMO_MODELS.invoice}`);
+  });
+
+  it('reports progress that matches the answer and never passes its total', async () => {
+    h = await startHarness({ emulator: { processingMs: Infinity }, settings: { heartbeatMs: 20 } });
+    let created = 0;
+    h.emulator.on('job-created', (job: { id: string }) => {
+      // Two of four finish; two outlive the wait.
+      if (created++ < 2) setImmediate(() => h.emulator.completeJob(job.id));
+    });
+    const dir = await folder('half', 4);
+    const progress: Array<{ progress: number; total?: number; message?: string }> = [];
+    const sc = (await h.call('enqueue_documents', { model_id: DEMO_MODELS.invoice, file_paths: [dir], max_wait_seconds: 0.6 }, { onprogress: (p) => progress.push(p) }))
+      .structuredContent as any;
+    expect(sc.counts).toMatchObject({ processed: 2, processing: 2 });
+    expect(progress.length).toBeGreaterThan(1);
+    for (const p of progress) {
+      expect(p.total).toBe(4);
+      expect(p.progress).toBeLessThan(3);
+    }
+    expect(progress.at(-1)!.message).toMatch(/^2\/4 documents finished/);
   });
 
   it('leaves documents it had no time to send as not sent, in the resume call', async () => {

@@ -91,6 +91,12 @@ describe('get_inference_result', () => {
     expect(listed.resources.map((res) => res.uri)).toContain(`mindee://inferences/${id}`);
   });
 
+  it('answers an unknown result resource with the spec\'s "resource not found" (-32002)', async () => {
+    h = await startHarness();
+    await expect(h.mcp.readResource({ uri: 'mindee://inferences/no-such-result' })).rejects.toMatchObject({ code: -32002 });
+    await expect(h.mcp.readResource({ uri: 'mindee://inferences/..%2Fsearch' })).rejects.toMatchObject({ code: -32002 });
+  });
+
   it('routes a utility product result it has not seen the job of, given the product', async () => {
     h = await startHarness();
     const r = (await enqueue('split', DEMO_MODELS.split, pages(3))).structuredContent as any;

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MindeeAbortError, MindeeTimeoutError } from '../../src/client/errors.js';
-import { DEFAULT_POLLING, PollPlanner, RateBudget, parseApiTime } from '../../src/client/polling.js';
+import { DEFAULT_POLLING, PollPlanner, parseApiTime } from '../../src/client/planner.js';
 
 /** The official SDKs' schedule: first check at 2 s, then every 1.5 s. */
 function sdkPolls(duration: number): { polls: number; delay: number } {
@@ -92,70 +91,5 @@ describe('parseApiTime', () => {
     expect(parseApiTime('2025-07-03T14:27:58+02:00')).toBe(Date.UTC(2025, 6, 3, 12, 27, 58));
     expect(parseApiTime(null)).toBeNull();
     expect(parseApiTime('soon')).toBeNull();
-  });
-});
-
-describe('RateBudget', () => {
-  it('grants up to its limit per window, then the next caller waits for a slot, in order', async () => {
-    const budget = new RateBudget(3, Date.now, 100, 3);
-    for (let i = 0; i < 3; i++) (await budget.take())();
-    expect(budget.inWindow()).toBe(3);
-    const order: number[] = [];
-    const started = Date.now();
-    await Promise.all([budget.take().then(() => order.push(1)), budget.take().then(() => order.push(2))]);
-    expect(order).toEqual([1, 2]);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
-  });
-
-  it('paces grants: a crowd gets a small burst, then slots at the steady rate', async () => {
-    // 600 a minute is 10 a second: a burst of 30, then one every 100 ms.
-    const budget = new RateBudget(600, Date.now, 60_000);
-    expect(budget.burst).toBe(30);
-    const started = Date.now();
-    const granted: number[] = [];
-    await Promise.all(Array.from({ length: 33 }, () => budget.take().then((settle) => (settle(), granted.push(Date.now() - started)))));
-    expect(granted.slice(0, 30).every((t) => t < 50)).toBe(true);
-    expect(granted[32]).toBeGreaterThanOrEqual(250);
-  });
-
-  it('serves waiting callers by priority, then in arrival order', async () => {
-    const budget = new RateBudget(600, Date.now, 60_000, 1);
-    (await budget.take())();
-    const order: string[] = [];
-    await Promise.all([
-      budget.take(undefined, undefined, 2).then(() => order.push('poll')),
-      budget.take(undefined, undefined, 1.5).then(() => order.push('likely-done poll')),
-      budget.take(undefined, undefined, 0).then(() => order.push('result')),
-    ]);
-    expect(order).toEqual(['result', 'likely-done poll', 'poll']);
-  });
-
-  it('holds a slot while its request is in flight, and a full window after it ends', async () => {
-    const budget = new RateBudget(1, Date.now, 50, 1);
-    const settle = await budget.take();
-    let granted = false;
-    const next = budget.take().then((s) => {
-      granted = true;
-      return s;
-    });
-    // However long the request runs, the slot stays taken…
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(granted).toBe(false);
-    const ended = Date.now();
-    settle();
-    // …and frees a window after it ended.
-    (await next)();
-    expect(Date.now() - ended).toBeGreaterThanOrEqual(45);
-  });
-
-  it('gives up at the deadline or on abort instead of waiting past them', async () => {
-    const budget = new RateBudget(1, Date.now, 60_000);
-    (await budget.take())();
-    await expect(budget.take(undefined, Date.now() + 20)).rejects.toThrow(MindeeTimeoutError);
-    const controller = new AbortController();
-    const waiting = budget.take(controller.signal);
-    controller.abort(new Error('stop'));
-    await expect(waiting).rejects.toThrow(MindeeAbortError);
-    expect(budget.inWindow()).toBe(1);
   });
 });

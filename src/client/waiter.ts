@@ -1,0 +1,143 @@
+/**
+ * Waits for a job to end: polls it when the planner says it is most likely done, ends at once
+ * when a completion arrives from elsewhere (a webhook, another wait, another process), fetches
+ * the result, and never runs past the deadline — when time runs out it hands the job back,
+ * still processing, so the caller can return a job to poll later.
+ */
+import { sleep } from '../state/clock.js';
+import type { JobEvent } from '../state/job-events.js';
+import { MindeeAbortError, MindeeError, MindeeTimeoutError } from './errors.js';
+import type { CallOptions, MindeeClient } from './mindee-client.js';
+import { parseApiTime } from './planner.js';
+import { backoffMs, isPassing } from './retry.js';
+import { jobResponseSchema, type Inference, type Job } from './schemas.js';
+import { abortError } from './transport.js';
+
+export interface WaitProgress {
+  jobId: string;
+  status: string;
+  polls: number;
+  elapsedMs: number;
+}
+
+export interface WaitOptions extends CallOptions {
+  onProgress?: (progress: WaitProgress) => void;
+  /** When the job was enqueued (ms since epoch), if known: it places the polls. */
+  startedAt?: number;
+  /** Fetch the result once processed (default true). */
+  fetchResult?: boolean;
+}
+
+export type WaitOutcome =
+  | { state: 'processed'; job: Job; inference: Inference | null; resultError: MindeeError | null; polls: number }
+  | { state: 'failed'; job: Job; polls: number }
+  | { state: 'processing'; job: Job; polls: number };
+
+/** Polls in a row that may fail for a passing reason before the wait gives up. */
+const MAX_PASSING_FAILURES = 3;
+
+export async function waitForResult(client: MindeeClient, job: Job, options: WaitOptions = {}): Promise<WaitOutcome> {
+  const { signal, deadline = Number.POSITIVE_INFINITY, onProgress } = options;
+  const { clock, planner, polling, state } = client.connection;
+  const waitStarted = clock.now();
+  const known = client.trackedJob(job.id);
+  const startedAt = options.startedAt ?? known?.at ?? sinceCreated(job, waitStarted);
+  const modelId = known?.modelId ?? job.model_id;
+  const pages = known?.pages ?? null;
+  // Room left for one more poll before the deadline.
+  const margin = Math.min(1000, polling.minIntervalMs);
+
+  // A completion seen elsewhere wakes the wait at once.
+  let pushed: JobEvent | null = null;
+  let wake: (() => void) | null = null;
+  const unsubscribe = state.jobEvents.subscribe(job.id, (event) => {
+    pushed = event;
+    wake?.();
+  });
+
+  let current = job;
+  let polls = 0;
+  let failures = 0;
+  try {
+    for (;;) {
+      if (signal?.aborted) throw abortError(signal);
+      if (current.status === 'Failed') return { state: 'failed', job: current, polls };
+      if (current.status === 'Processed') {
+        learn(client, current, modelId, pages);
+        if (options.fetchResult === false) return { state: 'processed', job: current, inference: null, resultError: null, polls };
+        try {
+          // A finished job's result goes before any poll: it is what the caller waits for.
+          const inference = await client.resultOfJob(current, { signal, deadline, priority: 0 });
+          return { state: 'processed', job: current, inference, resultError: null, polls };
+        } catch (error) {
+          if (error instanceof MindeeAbortError || !(error instanceof MindeeError)) throw error;
+          return { state: 'processed', job: current, inference: null, resultError: error, polls };
+        }
+      }
+
+      const now = clock.now();
+      const delay = failures > 0 ? backoffMs(failures, client.connection.retry) : planner.nextDelay({ modelId, pages, elapsedMs: now - startedAt, polls });
+      const wakeAt = Math.min(now + delay, deadline - margin);
+      if (wakeAt <= now && polls > 0) return { state: 'processing', job: current, polls };
+      if (!pushed) {
+        const woken = new AbortController();
+        wake = () => woken.abort();
+        try {
+          await sleep(clock, wakeAt - now, signal ? AbortSignal.any([signal, woken.signal]) : woken.signal);
+        } catch (error) {
+          if (!woken.signal.aborted || signal?.aborted) throw error;
+        } finally {
+          wake = null;
+        }
+      }
+      const event: JobEvent | null = pushed;
+      pushed = null;
+      const fromEvent = event ? jobOf(event) : null;
+      if (fromEvent) {
+        current = fromEvent;
+      } else {
+        try {
+          // When GETs are short, the jobs most likely done are checked first.
+          const likely = planner.doneLikelihood({ modelId, pages, elapsedMs: clock.now() - startedAt, polls });
+          current = await client.getJob(current.id, { signal, deadline, priority: 2 - likely });
+          failures = 0;
+        } catch (error) {
+          if (error instanceof MindeeTimeoutError && clock.now() >= deadline - 50) return { state: 'processing', job: current, polls };
+          if (!(error instanceof MindeeError) || error instanceof MindeeAbortError || !isPassing(error)) throw error;
+          if (++failures > MAX_PASSING_FAILURES) throw error;
+          if (deadline - clock.now() <= margin) return { state: 'processing', job: current, polls };
+          continue;
+        }
+        polls++;
+        if (current.status !== 'Processing') {
+          state.jobEvents.publish({ jobId: current.id, status: current.status === 'Failed' ? 'Failed' : 'Processed', source: 'poll', job: { job: current } });
+        }
+      }
+      onProgress?.({ jobId: current.id, status: current.status, polls, elapsedMs: clock.now() - waitStarted });
+    }
+  } catch (error) {
+    if (signal?.aborted && !(error instanceof MindeeAbortError)) throw abortError(signal);
+    throw error;
+  } finally {
+    unsubscribe();
+  }
+}
+
+/** The job an event carries, when it carries a valid one for the right id. */
+function jobOf(event: JobEvent): Job | null {
+  const parsed = jobResponseSchema.safeParse(event.job);
+  return parsed.success && parsed.data.job.id === event.jobId ? parsed.data.job : null;
+}
+
+/** Feeds the planner the job's real processing time, as Mindee measured it. */
+function learn(client: MindeeClient, job: Job, modelId: string | null, pages: number | null): void {
+  const created = parseApiTime(job.created_at);
+  const completed = parseApiTime(job.completed_at);
+  if (created !== null && completed !== null) client.connection.planner.observe(modelId, pages, completed - created);
+}
+
+/** When a job this process did not enqueue started, by Mindee's clock, if that is plausible here. */
+function sinceCreated(job: Job, now: number): number {
+  const created = parseApiTime(job.created_at);
+  return created !== null && created <= now && now - created < 24 * 3600_000 ? created : now;
+}

@@ -1,0 +1,29 @@
+/**
+ * Small text helpers for everything shown to a person or a model: outside text is quoted
+ * with a bound, and sizes are written the way the limits are.
+ */
+
+/** At most `max` characters of `text`, with an ellipsis and the full length when cut. */
+export function clip(text: string, max = 300): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}… (${text.length.toLocaleString('en-US')} characters in all)`;
+}
+
+/** `text` as a quoted JSON string of at most about `max` characters. */
+export function quote(text: string, max = 200): string {
+  return text.length <= max ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, max))}… (${text.length.toLocaleString('en-US')} characters)`;
+}
+
+/** "512 bytes", "12.3 KB", "104.9 MB" (binary units, as the 100 MB limit is). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} byte${bytes === 1 ? '' : 's'}`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const text = value >= 100 || Number.isInteger(value) ? String(Math.floor(value)) : (Math.floor(value * 10) / 10).toFixed(1);
+  return `${text} ${units[unit]}`;
+}

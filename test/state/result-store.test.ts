@@ -1,0 +1,55 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MemoryResultStores } from '../../src/state/result-store.js';
+
+const result = (bytes: number, fileName: string | null = null) => ({ json: 'x'.repeat(bytes), meta: { fileName, product: 'extraction' } });
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('MemoryResultStores', () => {
+  it('evicts the least recently used result past the count bound', async () => {
+    const stores = new MemoryResultStores({ maxEntries: 2, maxBytes: 1_000, ttlMs: 60_000 });
+    const store = stores.partition('k1');
+    await store.put('a', result(10));
+    await store.put('b', result(10));
+    expect(await store.get('a')).toBeDefined(); // a is now the most recent
+    await store.put('c', result(10));
+    expect(await store.get('b')).toBeUndefined();
+    expect(await store.get('a')).toBeDefined();
+    expect(stores.size).toEqual({ entries: 2, bytes: 20 });
+  });
+
+  it('evicts past the byte bound and never keeps a result bigger than the whole store', async () => {
+    const stores = new MemoryResultStores({ maxEntries: 10, maxBytes: 100, ttlMs: 60_000 });
+    const store = stores.partition('k1');
+    await store.put('a', result(60));
+    await store.put('b', result(60));
+    expect(await store.get('a')).toBeUndefined();
+    await store.put('huge', result(101));
+    expect(await store.get('huge')).toBeUndefined();
+    await store.put('b', result(30));
+    expect(stores.size).toEqual({ entries: 1, bytes: 30 });
+  });
+
+  it('forgets a result once its time to live is over', async () => {
+    const store = new MemoryResultStores({ ttlMs: 1_000 }).partition('k1');
+    await store.put('a', result(5, 'a.pdf'));
+    vi.advanceTimersByTime(999);
+    expect(await store.list()).toEqual([{ inferenceId: 'a', meta: { fileName: 'a.pdf', product: 'extraction' } }]);
+    vi.advanceTimersByTime(1);
+    expect(await store.get('a')).toBeUndefined();
+    expect(await store.list()).toEqual([]);
+  });
+
+  it('never serves one partition\'s result to another', async () => {
+    const stores = new MemoryResultStores();
+    await stores.partition('key-a').put('inf-1', result(5, 'a.pdf'));
+    expect(await stores.partition('key-b').get('inf-1')).toBeUndefined();
+    expect(await stores.partition('key-b').list()).toEqual([]);
+    expect((await stores.partition('key-a').list()).map((r) => r.inferenceId)).toEqual(['inf-1']);
+  });
+});

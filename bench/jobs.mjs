@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import * as mindee from 'mindee';
 import { MindeeClient } from '../dist/client/mindee-client.js';
 import { prepareDocument } from '../dist/client/inputs.js';
-import { DEMO_MODELS, startEmulator } from '../dist/emulator/index.js';
+import { DEMO_MODELS, startEmulator } from 'mindee-v2-emulator';
 import { MINDEE_ORIGIN, pool, sdkDispatcher, trackCloser } from './lib.mjs';
 
 export const MODEL_ID = DEMO_MODELS.invoice;

@@ -35,8 +35,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       process.stdout.write(`${VERSION}\n`);
       return;
     case 'emulator': {
-      const { runEmulatorCli } = await import('./emulator/index.js');
-      await runEmulatorCli(command.argv);
+      const { runEmulatorCli } = await import('mindee-v2-emulator');
+      await runEmulatorCli(command.argv, { command: 'mindee-mcp emulator' });
       return;
     }
     case 'serve':
@@ -51,7 +51,7 @@ async function serve(config: Config): Promise<void> {
   let emulatorAliases: Record<string, string> = {};
 
   if (config.emulator) {
-    const { startEmulator, DEMO_MODELS } = await import('./emulator/index.js');
+    const { startEmulator, DEMO_MODELS } = await import('mindee-v2-emulator');
     const emulator = await startEmulator({ processingMs: config.emulatorProcessingMs });
     // The real key, if one is set, is never sent to the emulator.
     apiKey = emulator.apiKey;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeUnsupported, kindFromFilename, sniffFileType } from '../../src/client/file-types.js';
-import { makeImageStub, makePdf, makePng, makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { makeImageStub, makePdf, makePng, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 
 const sniff = (b: Buffer) => sniffFileType(b.subarray(0, 1024), b.subarray(-1024));
 

@@ -7,7 +7,7 @@ import { MindeeInputError } from '../../src/client/errors.js';
 import { formatBytes } from '../../src/text.js';
 import { DEFAULT_INPUT_LIMITS, prepareDocument, type DocumentSource, type PreparedDocument } from '../../src/client/inputs.js';
 import { PDF_SCAN_CHUNK_BYTES } from '../../src/client/pdf-encryption.js';
-import { makeImageStub, makePdf, makePng } from '../../src/emulator/sample-documents.js';
+import { makeImageStub, makePdf, makePng } from 'mindee-v2-emulator/samples';
 import { encryptedPdfWithMarkerAt } from './pdf-fixtures.js';
 
 let tmp: string;

@@ -4,8 +4,8 @@ import { MindeeInputError } from '../../src/client/errors.js';
 import { MindeeClient } from '../../src/client/mindee-client.js';
 import { multipartBody, UPLOAD_CHUNK_BYTES } from '../../src/client/multipart.js';
 import { bufferSource, type ByteSource } from '../../src/client/pdf-encryption.js';
-import { DEMO_MODELS, startEmulator } from '../../src/emulator/index.js';
-import { makePdf } from '../../src/emulator/sample-documents.js';
+import { DEMO_MODELS, startEmulator } from 'mindee-v2-emulator';
+import { makePdf } from 'mindee-v2-emulator/samples';
 import { TEST_API_KEY } from '../setup/secrets.js';
 
 async function collect(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bufferSource, isEncryptEntry, PDF_SCAN_CHUNK_BYTES, scanPdfForEncryption } from '../../src/client/pdf-encryption.js';
-import { makePdf, makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { makePdf, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { encryptedPdfWithMarkerAt, xrefStreamPdf } from './pdf-fixtures.js';
 
 const scan = (bytes: Uint8Array, chunkBytes?: number) => scanPdfForEncryption(bufferSource(bytes), chunkBytes ? { chunkBytes } : {});
@@ -67,7 +67,7 @@ describe('scanPdfForEncryption', () => {
 
 describe('page count', () => {
   it('counts page objects across chunk boundaries, once each, and not the page tree', async () => {
-    const { makePdf } = await import('../../src/emulator/sample-documents.js');
+    const { makePdf } = await import('mindee-v2-emulator/samples');
     const pdf = makePdf({ pages: Array.from({ length: 37 }, (_, i) => [`page ${i + 1}`]) });
     for (const chunkBytes of [9, 17, 64, 1000, 1 << 20]) {
       const scan = await scanPdfForEncryption(bufferSource(pdf), { chunkBytes });

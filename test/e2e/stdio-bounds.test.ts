@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makePdf } from '../../src/emulator/sample-documents.js';
+import { makePdf } from 'mindee-v2-emulator/samples';
 import { MAX_STDIO_MESSAGE_BYTES } from '../../src/stdio.js';
 import { recordOutput } from '../setup/secrets.js';
 

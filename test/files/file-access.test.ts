@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MindeeInputError } from '../../src/client/errors.js';
-import { makePdf } from '../../src/emulator/sample-documents.js';
+import { makePdf } from 'mindee-v2-emulator/samples';
 import { FileAccess } from '../../src/files/index.js';
 
 let tmp: string;

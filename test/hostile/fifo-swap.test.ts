@@ -14,7 +14,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { recordOutput } from '../setup/secrets.js';
 import { startFlipping, type Racer } from './helpers/racer.js';
 

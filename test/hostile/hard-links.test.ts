@@ -6,8 +6,8 @@ import { link, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_MODELS } from '../../src/emulator/index.js';
-import { makePdf } from '../../src/emulator/sample-documents.js';
+import { DEMO_MODELS } from 'mindee-v2-emulator';
+import { makePdf } from 'mindee-v2-emulator/samples';
 import { FileAccess } from '../../src/files/index.js';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
 

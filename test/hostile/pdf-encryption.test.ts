@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bufferSource, MAX_ENCRYPT_CANDIDATES, scanPdfForEncryption } from '../../src/client/pdf-encryption.js';
-import { makePdf } from '../../src/emulator/sample-documents.js';
+import { makePdf } from 'mindee-v2-emulator/samples';
 
 const locked = makePdf({ pages: [['x']], encrypted: true }).toString('latin1');
 /** The encrypted PDF with its trailer's `/Encrypt n 0 R` rewritten (the xref, before it, is unchanged). */

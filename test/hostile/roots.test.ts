@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_MODELS } from '../../src/emulator/index.js';
-import { makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { DEMO_MODELS } from 'mindee-v2-emulator';
+import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
 
 let h: Harness | undefined;

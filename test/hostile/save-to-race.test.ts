@@ -7,8 +7,8 @@ import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_MODELS } from '../../src/emulator/index.js';
-import { makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { DEMO_MODELS } from 'mindee-v2-emulator';
+import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
 import { startFlipping, type Racer } from './helpers/racer.js';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MindeeInputError } from '../../src/client/errors.js';
 import { prepareDocument } from '../../src/client/inputs.js';
-import { makePdf } from '../../src/emulator/sample-documents.js';
+import { makePdf } from 'mindee-v2-emulator/samples';
 
 let dir: string;
 beforeAll(async () => {

@@ -5,13 +5,12 @@
  */
 import { createHmac } from 'node:crypto';
 import { Agent, request } from 'undici';
-import { problem } from './problems.js';
-import type { Problem } from './types.js';
+import type { WebhookErrorJson } from './types.js';
 
 export interface DeliveryOutcome {
   status: 'Processed' | 'Failed';
   httpStatus: number | null;
-  error: Problem | null;
+  error: WebhookErrorJson | null;
 }
 
 export function signWebhookBody(secret: string, body: string): string {
@@ -31,7 +30,7 @@ export class WebhookSender {
   }
 
   async deliver(url: string, body: string): Promise<DeliveryOutcome> {
-    if (this.closed) return failed(null, 'The emulator was closing.');
+    if (this.closed) return failed(null, 503, 'The emulator was closing.');
     const abort = new AbortController();
     this.inFlight.add(abort);
     const timer = setTimeout(() => abort.abort(), this.timeoutMs);
@@ -43,17 +42,18 @@ export class WebhookSender {
         signal: abort.signal,
         headers: {
           'content-type': 'application/json',
-          'user-agent': 'mindee-mcp-emulator-webhooks',
+          'user-agent': 'mindee-v2-emulator',
           'x-signature': signWebhookBody(this.secret, body),
         },
         body,
       });
       await res.body.dump().catch(() => undefined);
       if (res.statusCode >= 200 && res.statusCode < 300) return { status: 'Processed', httpStatus: res.statusCode, error: null };
-      return failed(res.statusCode, `The receiver answered HTTP ${res.statusCode}.`);
+      return failed(res.statusCode, res.statusCode, `The receiver answered HTTP ${res.statusCode}.`);
     } catch (err) {
-      const reason = abort.signal.aborted ? 'no answer in time' : err instanceof Error ? err.message : String(err);
-      return failed(null, `The receiver could not be reached: ${reason}.`);
+      if (abort.signal.aborted && this.closed) return failed(null, 503, 'The emulator closed during the delivery.');
+      if (abort.signal.aborted) return failed(null, 504, `The receiver gave no answer within ${this.timeoutMs} ms.`);
+      return failed(null, 502, `The receiver could not be reached: ${err instanceof Error ? err.message : String(err)}.`);
     } finally {
       clearTimeout(timer);
       this.inFlight.delete(abort);
@@ -67,6 +67,7 @@ export class WebhookSender {
   }
 }
 
-function failed(httpStatus: number | null, detail: string): DeliveryOutcome {
-  return { status: 'Failed', httpStatus, error: problem(502, '502-001', 'Webhook delivery failed', detail) };
+/** `status` is the receiver's own HTTP status when it answered, else a gateway status (502, 504). */
+function failed(httpStatus: number | null, status: number, detail: string): DeliveryOutcome {
+  return { status: 'Failed', httpStatus, error: { status, detail } };
 }

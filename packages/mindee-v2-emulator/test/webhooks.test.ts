@@ -4,9 +4,9 @@ import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator } from '../../src/emulator/index.js';
-import type { Emulator, EmulatorModel, WebhookEvent } from '../../src/emulator/index.js';
-import { makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { DEMO_MODELS, DEMO_WEBHOOKS, startEmulator } from '../src/index.js';
+import type { Emulator, EmulatorModel, WebhookEvent } from '../src/index.js';
+import { makeSampleInvoicePdf } from '../src/sample-documents.js';
 import { call, enqueue, finished } from './helpers.js';
 
 interface Received {
@@ -86,6 +86,8 @@ describe('webhooks', () => {
     const events = webhookEvents(1);
     const created = await enqueue(emu, { modelId: MODEL, doc: makeSampleInvoicePdf(), fields: { webhook_ids: HOOK_OK, alias: 'hooked' } });
     expect(created.status).toBe(202);
+    const enqueuedAt = created.json.job.created_at;
+    expect(created.json.job.webhooks).toEqual([{ id: HOOK_OK, created_at: enqueuedAt, status: 'Processing', error: null }]);
     const [event] = await events;
     expect(event).toMatchObject({ jobId: created.json.job.id, webhookId: HOOK_OK, status: 'Processed', httpStatus: 204, error: null });
 
@@ -98,7 +100,7 @@ describe('webhooks', () => {
     expect(hit.body).toBe(event?.body);
 
     const job = await call(emu, 'GET', `/v2/jobs/${created.json.job.id}?redirect=false`);
-    expect(job.json.job.webhooks).toEqual([{ id: HOOK_OK, created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/), status: 'Processed', error: null }]);
+    expect(job.json.job.webhooks).toEqual([{ id: HOOK_OK, created_at: enqueuedAt, status: 'Processed', error: null }]);
     const result = await call(emu, 'GET', job.json.job.result_url);
     expect(JSON.parse(hit.body)).toEqual(result.json);
     expect(result.json.inference.file.alias).toBe('hooked');
@@ -113,8 +115,15 @@ describe('webhooks', () => {
     expect(byId.get(HOOK_500)?.error?.detail).toContain('HTTP 500');
     expect(byId.get(HOOK_DOWN)).toMatchObject({ status: 'Failed', httpStatus: null });
     const job = emu.job(created.json.job.id)?.job;
-    expect(job?.webhooks.map((w) => w.status).sort()).toEqual(['Failed', 'Failed', 'Processed']);
-    expect(job?.webhooks.find((w) => w.id === HOOK_DOWN)?.error).toMatchObject({ status: 502, title: 'Webhook delivery failed' });
+    // Listed in the order the form named them; each error is {status, detail} as Mindee's.
+    expect(job?.webhooks.map((w) => [w.id, w.status])).toEqual([
+      [HOOK_DOWN, 'Failed'],
+      [HOOK_500, 'Failed'],
+      [HOOK_OK, 'Processed'],
+    ]);
+    expect(job?.webhooks[0]?.error).toEqual({ status: 502, detail: expect.stringMatching(/^The receiver could not be reached: /) });
+    expect(job?.webhooks[1]?.error).toEqual({ status: 500, detail: 'The receiver answered HTTP 500.' });
+    expect(job?.webhooks[2]?.error).toBeNull();
     expect((await call(emu, 'GET', '/v2/search/models')).status).toBe(200);
   });
 
@@ -130,6 +139,49 @@ describe('webhooks', () => {
     expect(Object.keys(payload).sort()).toEqual(['created_at', 'error', 'file_alias', 'file_name', 'inference_id', 'model_id']);
     expect(payload).toMatchObject({ model_id: FAILING, file_name: 'f.pdf', file_alias: 'al', error: { status: 500, code: '500-012', detail: 'boom' } });
     expect(payload.inference_id).not.toBe(job.id);
+  });
+
+  it('lists each requested webhook as Processing from enqueue until its delivery ends', async () => {
+    const slow = await startEmulator({ processingMs: Infinity, webhookSecret: SECRET, models: emu.models.slice() });
+    try {
+      const created = await enqueue(slow, { modelId: MODEL, doc: makeSampleInvoicePdf(), fields: { webhook_ids: `${HOOK_OK},${HOOK_500}` } });
+      const processing = (id: string) => ({ id, created_at: created.json.job.created_at, status: 'Processing', error: null });
+      expect(created.json.job.webhooks).toEqual([processing(HOOK_OK), processing(HOOK_500)]);
+      const polled = await call(slow, 'GET', `/v2/jobs/${created.json.job.id}`);
+      expect(polled.json.job.webhooks).toEqual([processing(HOOK_OK), processing(HOOK_500)]);
+      const delivered = new Promise<void>((resolve) => {
+        let seen = 0;
+        slow.on('webhook', () => {
+          seen += 1;
+          if (seen === 2) resolve();
+        });
+      });
+      slow.completeJob(created.json.job.id);
+      // Finished, but the deliveries are still under way.
+      expect(slow.job(created.json.job.id)?.job.webhooks.map((w) => w.status)).toEqual(['Processing', 'Processing']);
+      await delivered;
+      expect(slow.job(created.json.job.id)?.job.webhooks.map((w) => w.status)).toEqual(['Processed', 'Failed']);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('webhookUrl points the demo models\' webhooks at a receiver', async () => {
+    const demo = await startEmulator({ processingMs: 0, webhookSecret: SECRET, webhookUrl: `${receiverUrl}/demo` });
+    try {
+      const models = await call(demo, 'GET', '/v2/search/models?name=invoice&model_type=extraction');
+      const invoice = models.json.models.find((m: { id: string }) => m.id === DEMO_MODELS.invoice);
+      expect(invoice.webhooks.map((w: { url: string }) => w.url)).toEqual([`${receiverUrl}/demo`, `${receiverUrl}/demo`]);
+      const delivered = once(demo, 'webhook') as Promise<[WebhookEvent]>;
+      await enqueue(demo, { modelId: DEMO_MODELS.invoice, doc: makeSampleInvoicePdf(), fields: { webhook_ids: DEMO_WEBHOOKS.invoiceSuccess } });
+      const [event] = await delivered;
+      expect(event).toMatchObject({ webhookId: DEMO_WEBHOOKS.invoiceSuccess, url: `${receiverUrl}/demo`, status: 'Processed' });
+      expect(received.map((r) => r.path)).toEqual(['/demo']);
+      expect(received[0]?.headers['x-signature']).toBe(sign(received[0]?.body ?? ''));
+    } finally {
+      await demo.close();
+    }
+    await expect(startEmulator({ webhookUrl: 'ftp://receiver.example/' })).rejects.toThrow(/webhookUrl must be an http\(s\) URL/);
   });
 
   it('sends nothing when no webhook_ids are given', async () => {

@@ -2,11 +2,11 @@
  * Turns an upload into the few facts the simulation needs (hash, type, pages, page text), so a
  * job never keeps the file itself: memory stays flat however many documents go through.
  */
-import { SNIFF_HEAD_BYTES, SNIFF_TAIL_BYTES, describeUnsupported, sniffFileType, SUPPORTED_TYPES_TEXT } from '../client/file-types.js';
-import type { DocumentKind } from '../client/file-types.js';
 import { analysePdf } from './pdf-text.js';
 import { invalidFile } from './problems.js';
 import { Rng, sha256Hex } from './rng.js';
+import { ACCEPTED_TYPES_TEXT, MIME_TYPES, sniffDocument } from './sniff.js';
+import type { DocumentKind } from './sniff.js';
 import type { Problem } from './types.js';
 
 export interface DocumentDigest {
@@ -23,15 +23,11 @@ export type DigestOutcome = { ok: true; digest: DocumentDigest } | { ok: false; 
 
 export function digestUpload(bytes: Buffer, pointer: string): DigestOutcome {
   if (bytes.length === 0) return { ok: false, problem: invalidFile(pointer, 'The document is empty (0 bytes).') };
-  const head = bytes.subarray(0, SNIFF_HEAD_BYTES);
-  const sniffed = sniffFileType(head, bytes.subarray(Math.max(0, bytes.length - SNIFF_TAIL_BYTES)));
-  if (!sniffed) {
+  const sniffed = sniffDocument(bytes);
+  if (!sniffed.accepted) {
     return {
       ok: false,
-      problem: invalidFile(
-        pointer,
-        `Unsupported file type: the content looks like ${describeUnsupported(head)}; send a ${SUPPORTED_TYPES_TEXT} document.`,
-      ),
+      problem: invalidFile(pointer, `Unsupported file type: the content looks like ${sniffed.looksLike}; send a ${ACCEPTED_TYPES_TEXT} document.`),
     };
   }
   let pageCount = 1;
@@ -60,17 +56,18 @@ export function digestUpload(bytes: Buffer, pointer: string): DigestOutcome {
   };
 }
 
-const EXTENSION_KINDS: Record<string, [DocumentKind, string]> = {
-  pdf: ['pdf', 'application/pdf'],
-  jpg: ['jpeg', 'image/jpeg'],
-  jpeg: ['jpeg', 'image/jpeg'],
-  png: ['png', 'image/png'],
-  webp: ['webp', 'image/webp'],
-  tif: ['tiff', 'image/tiff'],
-  tiff: ['tiff', 'image/tiff'],
-  heic: ['heic', 'image/heic'],
-  heif: ['heic', 'image/heic'],
-};
+/** A Map, so that a URL ending in ".constructor" finds nothing on Object.prototype. */
+const EXTENSION_KINDS: ReadonlyMap<string, DocumentKind> = new Map([
+  ['pdf', 'pdf'],
+  ['jpg', 'jpeg'],
+  ['jpeg', 'jpeg'],
+  ['png', 'png'],
+  ['webp', 'webp'],
+  ['tif', 'tiff'],
+  ['tiff', 'tiff'],
+  ['heic', 'heic'],
+  ['heif', 'heic'],
+]);
 
 /**
  * The emulator never fetches URLs: it simulates the document the URL names, from the URL
@@ -78,13 +75,13 @@ const EXTENSION_KINDS: Record<string, [DocumentKind, string]> = {
  */
 export function digestUrl(url: URL): DocumentDigest {
   const ext = /\.([A-Za-z0-9]+)$/.exec(url.pathname)?.[1]?.toLowerCase() ?? '';
-  const [kind, mimeType] = EXTENSION_KINDS[ext] ?? (['pdf', 'application/pdf'] as [DocumentKind, string]);
+  const kind = EXTENSION_KINDS.get(ext) ?? 'pdf';
   const sha256 = sha256Hex(url.href);
   return {
     sha256,
     byteLength: 0,
     kind,
-    mimeType,
+    mimeType: MIME_TYPES[kind],
     pageCount: kind === 'pdf' ? new Rng(sha256).int(1, 3) : 1,
     pageTexts: null,
   };

@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { DEMO_MODELS, EMULATOR_API_KEY, startEmulator } from '../../src/emulator/index.js';
-import type { Emulator, EmulatorOptions, RequestRecord } from '../../src/emulator/index.js';
-import { makePng } from '../../src/emulator/sample-documents.js';
+import { DEMO_MODELS, EMULATOR_API_KEY, startEmulator } from '../src/index.js';
+import type { Emulator, EmulatorOptions, RequestRecord } from '../src/index.js';
+import { makePng } from '../src/sample-documents.js';
 import { call, enqueue, finished } from './helpers.js';
 
 let emu: Emulator | undefined;
@@ -182,10 +182,9 @@ describe('injected faults', () => {
     e.injectFault({ route: 'job', kind: 'hang' });
     const hung = request(`${e.url}/v2/jobs/${created.json.job.id}`, { headers: { authorization: EMULATOR_API_KEY } });
     await once(e, 'fault');
-    const started = Date.now();
+    // Were the 60 s job timer or the hung request waited for, this would outlive the test's time-out.
     await e.close();
     await expect(hung).rejects.toThrow();
-    expect(Date.now() - started).toBeLessThan(2_000);
     await e.close(); // idempotent
   });
 

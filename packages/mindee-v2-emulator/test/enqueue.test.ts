@@ -1,8 +1,9 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormData } from 'undici';
-import { DEMO_MODELS, DEMO_WEBHOOKS, EMULATOR_API_KEY, startEmulator } from '../../src/emulator/index.js';
-import type { Emulator } from '../../src/emulator/index.js';
-import { makeImageStub, makePdf, makePng, makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { DEMO_MODELS, DEMO_WEBHOOKS, EMULATOR_API_KEY, startEmulator } from '../src/index.js';
+import type { Emulator } from '../src/index.js';
+import { makeImageStub, makePdf, makePng, makeSampleInvoicePdf } from '../src/sample-documents.js';
 import { call, enqueue, form } from './helpers.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -13,6 +14,52 @@ beforeAll(async () => {
   emu = await startEmulator({ processingMs: Infinity, maxUploadBytes: 64 * 1024 });
 });
 afterAll(() => emu.close());
+
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  json: any;
+  /** Resolves when the emulator has closed the connection. */
+  closed: Promise<void>;
+}
+
+/**
+ * One POST over a bare socket, for bodies an HTTP client would not send: 'stop' sends the headers
+ * only, 'endless' sends chunks until the answer arrives. Resolves with the first whole answer.
+ */
+function rawRequest(emu: Emulator, path: string, headers: string[], body: 'stop' | 'endless'): Promise<RawAnswer> {
+  const { hostname, port } = new URL(emu.url);
+  const socket = connect(Number(port), hostname);
+  socket.on('error', () => undefined); // writes after the emulator closed: expected
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  let answered = false;
+  socket.write(`POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\n${headers.join('\r\n')}\r\n\r\n`);
+  if (body === 'endless') {
+    const chunk = Buffer.concat([Buffer.from('10000\r\n'), Buffer.alloc(0x10000, 0x41), Buffer.from('\r\n')]);
+    const pump = () => {
+      while (!answered && !socket.destroyed && socket.write(chunk));
+    };
+    socket.on('drain', pump);
+    pump();
+  }
+  return new Promise((resolve, reject) => {
+    let received = Buffer.alloc(0);
+    socket.on('data', (data: Buffer) => {
+      answered = true;
+      received = Buffer.concat([received, data]);
+      const text = received.toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const [statusLine = '', ...lines] = text.slice(0, end).split('\r\n');
+      const headerMap = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      const length = Number(headerMap['content-length']);
+      if (received.length < end + 4 + length) return;
+      const json = JSON.parse(received.subarray(end + 4, end + 4 + length).toString('utf8'));
+      resolve({ status: Number(statusLine.split(' ')[1]), headers: headerMap, json, closed });
+    });
+    socket.once('close', () => reject(new Error(`closed without a whole answer: ${received.toString('latin1').slice(0, 200)}`)));
+  });
+}
 
 describe('enqueue', () => {
   it('answers 202 with a job carrying every key, on the original and the per-product route', async () => {
@@ -193,6 +240,28 @@ describe('form validation', () => {
     const encrypted = await enqueue(emu, { modelId: DEMO_MODELS.invoice, doc: makePdf({ pages: [['secret']], encrypted: true }) });
     expect(encrypted.status).toBe(422);
     expect(encrypted.json.detail).toContain('password-protected PDF');
+  });
+
+  it('413 at once for a body whose Content-Length is over the limit, before reading any of it, key or not', async () => {
+    for (const key of [EMULATOR_API_KEY, null]) {
+      const headers = [`Content-Length: ${1024 ** 4}`, 'Content-Type: multipart/form-data; boundary=x', ...(key ? [`Authorization: ${key}`] : [])];
+      const answer = await rawRequest(emu, '/v2/products/extraction/enqueue', headers, 'stop');
+      expect(answer.status).toBe(413);
+      expect(answer.headers.connection).toBe('close');
+      expect(answer.json).toMatchObject({ status: 413, code: '413-001', title: 'File too large', errors: [{ pointer: '#/file' }] });
+      expect(answer.json.detail).toMatch(/declares a body of 1 TB \(Content-Length\), over the 1\.1 MB .* limited to 64 KB/);
+      await answer.closed;
+    }
+  });
+
+  it('413 for an endless chunked upload once past the limit, closing the connection instead of reading on', async () => {
+    const headers = ['Transfer-Encoding: chunked', 'Content-Type: multipart/form-data; boundary=x', `Authorization: ${EMULATOR_API_KEY}`];
+    const answer = await rawRequest(emu, '/v2/products/extraction/enqueue', headers, 'endless');
+    expect(answer.status).toBe(413);
+    expect(answer.headers.connection).toBe('close');
+    expect(answer.json.code).toBe('413-001');
+    await answer.closed;
+    expect((await call(emu, 'GET', '/v2/search/models')).status).toBe(200);
   });
 
   it('413 for a document over the size limit, read to the end so the client gets the answer', async () => {

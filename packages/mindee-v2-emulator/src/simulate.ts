@@ -63,11 +63,29 @@ function extractionBody(
         polygon: options.polygon,
         confidence: options.confidence,
         rag: options.rag,
+        multipage_context: false,
         text_context: options.text_context !== null,
         data_schema: { replace: options.data_schema !== null },
       },
     },
   };
+}
+
+type UtilityProduct = 'classification' | 'crop' | 'split';
+
+/** The file of pages `start`–`end` (inclusive) as the real nested results describe it. */
+function subDocumentFile(file: InferenceFileJson, product: UtilityProduct, start: number, end: number): InferenceFileJson {
+  const part = { ...file, page_count: end - start + 1 };
+  switch (product) {
+    case 'classification':
+      return part;
+    case 'crop':
+      // A crop is cut out of its page as an image.
+      return { ...part, mime_type: 'image/png' };
+    case 'split':
+      // Named after the page range, its end exclusive: pages 0–1 of a.pdf are a.pdf_split_0_2.
+      return { ...part, name: file.name === null ? null : `${file.name}_split_${start}_${end + 1}` };
+  }
 }
 
 export function simulateInference(input: InferenceInput): InferenceBody {
@@ -79,12 +97,18 @@ export function simulateInference(input: InferenceInput): InferenceBody {
     inference: { id: input.inferenceId, job: { id: input.jobId }, model: { id: model.id }, file, result },
   });
 
-  const nested = (key: string, start: number, end: number): ExtractionInferenceBody | null => {
-    const target = model.extractionModelId ? input.findModel(model.extractionModelId) : undefined;
-    if (!target || target.modelType !== 'extraction') return null;
+  const target = model.extractionModelId ? input.findModel(model.extractionModelId) : undefined;
+  /**
+   * `{extraction_response}` for a part of the document, or nothing: real results leave the key
+   * out when the model nests no extraction. Nested results always carry a RAG block.
+   */
+  const nested = (key: string, product: UtilityProduct, start: number, end: number): { extraction_response?: ExtractionInferenceBody } => {
+    if (!target || target.modelType !== 'extraction') return {};
     const id = uuidFrom(`${input.inferenceId}:${key}`);
-    const nestedFile = { ...file, page_count: end - start + 1 };
-    return extractionBody({ inferenceId: id, jobId: id }, target, nestedFile, viewOf(digest, pages, start, end), NO_OPTIONS);
+    const nestedFile = subDocumentFile(file, product, start, end);
+    const body = extractionBody({ inferenceId: id, jobId: id }, target, nestedFile, viewOf(digest, pages, start, end), NO_OPTIONS);
+    body.inference.result.rag = { retrieved_document_id: null };
+    return { extraction_response: body };
   };
 
   const typeFor = (found: string, rng: Rng): string => {
@@ -102,7 +126,7 @@ export function simulateInference(input: InferenceInput): InferenceBody {
       return wrap({
         classification: {
           document_type: typeFor(view.read.facts.documentType, Rng.derive(digest.sha256, 'classification')),
-          extraction_response: nested('classification', 0, last),
+          ...nested('classification', 'classification', 0, last),
         },
       });
     }
@@ -115,7 +139,7 @@ export function simulateInference(input: InferenceInput): InferenceBody {
         return Array.from({ length: count }, (_, slot) => ({
           object_type: typeFor(slot === 0 ? documentType : rng.pick(['receipt', 'invoice']), rng),
           location: { polygon: count === 1 ? regionBox(rng, 0, 1) : regionBox(rng, slot, count), page },
-          extraction_response: nested(`crop:${page}:${slot}`, page, page),
+          ...nested(`crop:${page}:${slot}`, 'crop', page, page),
         }));
       });
       return wrap({ crops });
@@ -138,7 +162,7 @@ export function simulateInference(input: InferenceInput): InferenceBody {
         splits: ranges.map(([start, end]) => ({
           page_range: [start, end],
           document_type: typeFor(titleType(pages[start] ?? '') ?? viewOf(digest, pages, start, end).read.facts.documentType, rng),
-          extraction_response: nested(`split:${start}-${end}`, start, end),
+          ...nested(`split:${start}-${end}`, 'split', start, end),
         })),
       });
     }

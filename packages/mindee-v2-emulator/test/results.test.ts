@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_MODELS, SIMULATED_MARKER, demoModels, startEmulator } from '../../src/emulator/index.js';
-import type { Emulator } from '../../src/emulator/index.js';
-import { makePdf, makePng, makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { DEMO_MODELS, SIMULATED_MARKER, demoModels, startEmulator } from '../src/index.js';
+import type { Emulator } from '../src/index.js';
+import { makePdf, makePng, makeSampleInvoicePdf } from '../src/sample-documents.js';
 import { call, run } from './helpers.js';
 
 const CUSTOM_MODEL = '7a9d3c1e-5b2f-4e6a-9c8d-0f1e2d3c4b5a';
+const CROP_WITH_EXTRACTION = '8b0e4d2f-6c3a-4f7b-8d9e-1a2b3c4d5e6f';
+const BARE_CLASSIFIER = '9c1f5e3a-7d4b-4a8c-9e0f-2b3c4d5e6f7a';
+const BARE_SPLITTER = 'ad206f4b-8e5c-4b9d-8f1a-3c4d5e6f7a8b';
 const CONFIDENCES = ['Certain', 'High', 'Medium', 'Low'];
 
 let emu: Emulator;
@@ -21,6 +24,9 @@ beforeAll(async () => {
         fields: [{ name: 'reference', type: 'string' }],
         defaultOptions: { raw_text: true },
       },
+      { id: CROP_WITH_EXTRACTION, name: 'Cropper with extraction (simulated)', modelType: 'crop', extractionModelId: DEMO_MODELS.receipt },
+      { id: BARE_CLASSIFIER, name: 'Classifier alone (simulated)', modelType: 'classification' },
+      { id: BARE_SPLITTER, name: 'Splitter alone (simulated)', modelType: 'split' },
     ],
   });
 });
@@ -47,6 +53,26 @@ function simpleFields(fields: Record<string, Json>, path = ''): [string, Json][]
 
 const cents = (n: number) => Math.round(n * 100);
 
+/** `active_options` when no option was asked for. */
+const NOTHING_ACTIVE = {
+  raw_text: false,
+  polygon: false,
+  confidence: false,
+  rag: false,
+  multipage_context: false,
+  text_context: false,
+  data_schema: { replace: false },
+};
+
+/** What the real nested responses hold (the classification, crop and split fixtures of Mindee's SDKs). */
+function expectNestedLikeMindee(nested: Json): void {
+  expect(Object.keys(nested)).toEqual(['id', 'job', 'model', 'file', 'result', 'active_options']);
+  expect(Object.keys(nested.result)).toEqual(['fields', 'raw_text', 'rag']);
+  expect(nested.result.raw_text).toBeNull();
+  expect(nested.result.rag).toEqual({ retrieved_document_id: null });
+  expect(nested.active_options).toEqual(NOTHING_ACTIVE);
+}
+
 function pagesOf(count: number, title = 'INVOICE'): string[][] {
   return Array.from({ length: count }, (_, p) => [
     p === 0 ? title : `Continued - page ${p + 1} of ${count}`,
@@ -68,14 +94,7 @@ describe('extraction results', () => {
     expect(Object.keys(inf.result).sort()).toEqual(['fields', 'rag', 'raw_text']);
     expect(inf.result.raw_text).toBeNull();
     expect(inf.result.rag).toBeNull();
-    expect(inf.active_options).toEqual({
-      raw_text: false,
-      polygon: false,
-      confidence: false,
-      rag: false,
-      text_context: false,
-      data_schema: { replace: false },
-    });
+    expect(inf.active_options).toEqual(NOTHING_ACTIVE);
     for (const [, field] of simpleFields(inf.result.fields)) {
       expect(Object.keys(field).sort()).toEqual(['confidence', 'locations', 'value']);
       expect(field.confidence).toBeNull();
@@ -145,6 +164,7 @@ describe('extraction results', () => {
       polygon: true,
       confidence: true,
       rag: true,
+      multipage_context: false,
       text_context: true,
       data_schema: { replace: false },
     });
@@ -230,23 +250,43 @@ describe('utility results', () => {
     expect(inf.result.classification.document_type).toBe('invoice');
     const nested = inf.result.classification.extraction_response.inference;
     expect(nested.model.id).toBe(DEMO_MODELS.invoice);
+    expect(nested.id).toBe(nested.job.id);
+    expect(nested.file).toEqual(inf.file);
     expect(nested.result.fields.invoice_number.value).toBe('INV-2026-0042');
-    expect(Object.keys(nested.active_options).sort()).toEqual(['confidence', 'data_schema', 'polygon', 'rag', 'raw_text', 'text_context']);
+    expectNestedLikeMindee(nested);
     const again = await call(emu, 'GET', job.result_url as string);
     expect(again.json).toEqual(result.json);
   });
 
-  it('crop: at least one crop per page, with a location and a null extraction response', async () => {
+  it('crop: at least one crop per page, with a location, and no extraction_response key without an extraction model', async () => {
     const { result } = await run(emu, { route: '/v2/products/crop/enqueue', modelId: DEMO_MODELS.crop, doc: makePdf({ pages: pagesOf(5) }) });
     const crops = result.json.inference.result.crops;
     expect(result.json.inference.file.page_count).toBe(5);
     expect(new Set(crops.map((c: Json) => c.location.page))).toEqual(new Set([0, 1, 2, 3, 4]));
     for (const crop of crops) {
-      expect(Object.keys(crop).sort()).toEqual(['extraction_response', 'location', 'object_type']);
+      expect(Object.keys(crop).sort()).toEqual(['location', 'object_type']);
       expect(['invoice', 'receipt']).toContain(crop.object_type);
       expect(crop.location.polygon).toHaveLength(4);
-      expect(crop.extraction_response).toBeNull();
     }
+  });
+
+  it('crop with an extraction model: each crop nests the extraction of a PNG cut from its page', async () => {
+    const doc = makePdf({ pages: pagesOf(2) });
+    const { result } = await run(emu, { route: '/v2/products/crop/enqueue', modelId: CROP_WITH_EXTRACTION, doc, filename: 'scans.pdf' });
+    const crops = result.json.inference.result.crops;
+    expect(crops.length).toBeGreaterThanOrEqual(2);
+    for (const crop of crops) {
+      const nested = crop.extraction_response.inference;
+      expect(nested.file).toEqual({ name: 'scans.pdf', alias: null, page_count: 1, mime_type: 'image/png' });
+      expectNestedLikeMindee(nested);
+    }
+  });
+
+  it('classification and split without an extraction model leave extraction_response out', async () => {
+    const classified = await run(emu, { route: '/v2/products/classification/enqueue', modelId: BARE_CLASSIFIER, doc: makePng() });
+    expect(classified.result.json.inference.result).toEqual({ classification: { document_type: expect.any(String) } });
+    const split = await run(emu, { route: '/v2/products/split/enqueue', modelId: BARE_SPLITTER, doc: makePdf({ pages: pagesOf(2) }) });
+    for (const part of split.result.json.inference.result.splits) expect(Object.keys(part).sort()).toEqual(['document_type', 'page_range']);
   });
 
   it('ocr: one page per PDF page with its real text and positioned words, a few KB each', async () => {
@@ -283,13 +323,16 @@ describe('utility results', () => {
         ['INVOICE', 'Invoice number: B-2', 'Total amount: 99.00 EUR'],
       ],
     });
-    const { result } = await run(emu, { route: '/v2/products/split/enqueue', modelId: DEMO_MODELS.split, doc });
+    const { result } = await run(emu, { route: '/v2/products/split/enqueue', modelId: DEMO_MODELS.split, doc, filename: 'batch.pdf' });
     const splits = result.json.inference.result.splits;
     expect(splits.map((s: Json) => [s.page_range, s.document_type])).toEqual([
       [[0, 1], 'invoice'],
       [[2, 2], 'receipt'],
       [[3, 3], 'invoice'],
     ]);
+    // Mindee names each part after its page range, the end exclusive.
+    expect(splits.map((s: Json) => s.extraction_response.inference.file.name)).toEqual(['batch.pdf_split_0_2', 'batch.pdf_split_2_3', 'batch.pdf_split_3_4']);
+    for (const s of splits) expectNestedLikeMindee(s.extraction_response.inference);
     expect(splits[0].extraction_response.inference.file.page_count).toBe(2);
     expect(splits[0].extraction_response.inference.result.fields.invoice_number.value).toBe('A-1');
     expect(splits[2].extraction_response.inference.result.fields.total_amount.value).toBe(99);

@@ -4,14 +4,13 @@
  * of another product), then the document itself (413, 422).
  */
 import type { FormData } from 'undici';
+import { UUID_RE } from './checks.js';
 import { parseDataSchema } from './data-schema.js';
 import { digestUpload, digestUrl, filenameFromUrl } from './document.js';
 import type { DocumentDigest } from './document.js';
 import { fileTooLarge, invalidFields, missingInput, modelNotFound } from './problems.js';
 import type { AppliedOptions } from './simulate-extraction.js';
-import type { EmulatorModel, Problem, ProblemItem, Product, SchemaField } from './types.js';
-
-export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import type { EmulatorModel, Problem, ProblemItem, Product, SchemaField, WebhookEndpoint } from './types.js';
 
 const BOOLEAN_OPTIONS = ['rag', 'raw_text', 'polygon', 'confidence'] as const;
 const EXTRACTION_ONLY = [...BOOLEAN_OPTIONS, 'text_context', 'data_schema'] as const;
@@ -21,7 +20,8 @@ export interface EnqueueRequest {
   model: EmulatorModel;
   filename: string | null;
   alias: string | null;
-  webhookIds: string[];
+  /** The model's webhooks the form picked, in the order it named them. */
+  webhooks: WebhookEndpoint[];
   options: AppliedOptions;
   digest: DocumentDigest;
 }
@@ -152,13 +152,14 @@ export async function parseEnqueueForm(form: FormData, ctx: EnqueueContext): Pro
       ]),
     );
   }
-  const known = new Set((model.webhooks ?? []).map((w) => w.id.toLowerCase()));
+  const known = new Map((model.webhooks ?? []).map((w) => [w.id.toLowerCase(), w]));
   const unknown = webhookIds.filter((id) => !known.has(id));
   if (unknown.length) {
     return fail(
       invalidFields(unknown.map((id) => ({ pointer: '#/webhook_ids', detail: `webhook ${id} is not configured on model ${model.id}` }))),
     );
   }
+  const webhooks = webhookIds.flatMap((id) => known.get(id) ?? []);
 
   const declaredName = text(form, 'filename')?.trim() || null;
   let digest: DocumentDigest;
@@ -195,5 +196,5 @@ export async function parseEnqueueForm(form: FormData, ctx: EnqueueContext): Pro
     data_schema: dataSchema,
   };
   const alias = text(form, 'alias')?.trim() || null;
-  return { ok: true, request: { model, filename, alias, webhookIds, options, digest } };
+  return { ok: true, request: { model, filename, alias, webhooks, options, digest } };
 }

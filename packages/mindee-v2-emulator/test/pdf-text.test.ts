@@ -1,9 +1,9 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { digestUpload, digestUrl } from '../../src/emulator/document.js';
-import { readFacts } from '../../src/emulator/facts.js';
-import { analysePdf, textOfContentStream } from '../../src/emulator/pdf-text.js';
-import { makePdf, makePng, makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { digestUpload, digestUrl } from '../src/document.js';
+import { readFacts } from '../src/facts.js';
+import { analysePdf, textOfContentStream } from '../src/pdf-text.js';
+import { makePdf, makePng, makeSampleInvoicePdf } from '../src/sample-documents.js';
 
 describe('analysePdf', () => {
   it('counts /Type /Page objects, not the /Pages tree, and reads each page text in order', () => {
@@ -67,12 +67,10 @@ describe('readFacts', () => {
 });
 
 describe('robustness', () => {
-  it('reads pathological text quickly', () => {
-    const started = Date.now();
-    const line = `a${' '.repeat(20_000)}1 ${' '.repeat(20_000)}x`;
-    const { facts } = readFacts('seed', [`${line}\n${'9 '.repeat(10_000)}`]);
+  it('reads pathological text (a backtracking pattern would outlive the test time-out)', () => {
+    const line = `a${' '.repeat(200_000)}1 ${' '.repeat(200_000)}x`;
+    const { facts } = readFacts('seed', [`${line}\n${'9 '.repeat(100_000)}`]);
     expect(facts.invoiceNumber).toEqual(expect.any(String));
-    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it('does not choke on garbage that claims to be a PDF', () => {

@@ -38,6 +38,17 @@ export const fileTooLarge = (limitBytes: number): Problem =>
     { pointer: '#/file', detail: `maximum size is ${formatBytes(limitBytes)}` },
   ]);
 
+/** A request whose Content-Length alone is over the limit: refused before any of it is read. */
+export const bodyTooLarge = (declaredBytes: number, limitBytes: number, maxFileBytes: number): Problem =>
+  problem(
+    413,
+    '413-001',
+    'File too large',
+    `The request declares a body of ${formatBytes(declaredBytes)} (Content-Length), over the ${formatBytes(limitBytes)} a request may carry ` +
+      `(documents are limited to ${formatBytes(maxFileBytes)}); send a smaller document.`,
+    [{ pointer: '#/file', detail: `maximum size is ${formatBytes(maxFileBytes)}` }],
+  );
+
 export const modelNotFound = (modelId: string): Problem =>
   problem(404, '404-002', 'Model not found', `No model with id ${modelId} exists in this organisation.`, [
     { pointer: '#/model_id', detail: `unknown model ${modelId}` },
@@ -104,8 +115,17 @@ export function statusProblem(status: number, overrides?: { code?: string; title
   );
 }
 
+const UNITS: [number, string][] = [
+  [1024 ** 4, 'TB'],
+  [1024 ** 3, 'GB'],
+  [1024 ** 2, 'MB'],
+  [1024, 'KB'],
+];
+
+/** "100 MB", "135.3 MB", "512 bytes": whole units without decimals, others to one decimal. */
 function formatBytes(n: number): string {
-  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MB`;
-  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KB`;
+  for (const [size, unit] of UNITS) {
+    if (n >= size) return `${Number.isInteger(n / size) ? n / size : (n / size).toFixed(1)} ${unit}`;
+  }
   return `${n} bytes`;
 }

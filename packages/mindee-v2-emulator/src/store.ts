@@ -8,7 +8,7 @@ import type { DocumentDigest } from './document.js';
 import type { EnqueueRequest } from './enqueue-form.js';
 import { fromJobError, inferenceFailed } from './problems.js';
 import type { AppliedOptions } from './simulate-extraction.js';
-import type { EmulatorModel, JobErrorInit, JobJson, JobStatus, JobWebhookJson, Problem, Product } from './types.js';
+import type { EmulatorModel, JobErrorInit, JobJson, JobStatus, JobWebhookJson, Problem, Product, WebhookEndpoint } from './types.js';
 
 export interface JobRecord {
   id: string;
@@ -23,7 +23,8 @@ export interface JobRecord {
   expiresAt: number | null;
   status: JobStatus;
   error: Problem | null;
-  webhookIds: string[];
+  /** The webhooks to deliver to, and their state as the job shows it (same order). */
+  webhookTargets: WebhookEndpoint[];
   webhooks: JobWebhookJson[];
   options: AppliedOptions;
   digest: DocumentDigest;
@@ -90,8 +91,8 @@ export class JobStore {
       expiresAt: null,
       status: 'Processing',
       error: null,
-      webhookIds: request.webhookIds,
-      webhooks: [],
+      webhookTargets: request.webhooks,
+      webhooks: request.webhooks.map((w) => ({ id: w.id, created_at: mindeeTimestamp(now), status: 'Processing', error: null })),
       options: request.options,
       digest: request.digest,
       timer: null,

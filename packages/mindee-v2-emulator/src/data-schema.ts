@@ -25,7 +25,12 @@ export function parseDataSchema(text: string): DataSchemaOutcome {
   if (!Array.isArray(fields) || fields.length === 0) {
     return fail('#/data_schema/replace/fields', 'replace.fields must be a non-empty array of fields');
   }
-  const parsed = parseFields(fields, '#/data_schema/replace/fields', 0);
+  return parseSchemaFields(fields, '#/data_schema/replace/fields');
+}
+
+/** A list of fields in the data schema's format (also the models file's `fields`), checked as above. */
+export function parseSchemaFields(list: unknown[], pointer: string): DataSchemaOutcome {
+  const parsed = parseFields(list, pointer, 0);
   return 'error' in parsed ? { ok: false, error: parsed.error } : { ok: true, fields: parsed.fields };
 }
 

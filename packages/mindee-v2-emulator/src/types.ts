@@ -118,11 +118,18 @@ export type FaultKind = Fault['kind'];
 
 export type JobStatus = 'Processing' | 'Processed' | 'Failed';
 
+/** Why a webhook delivery failed, as `job.webhooks[].error` carries it. */
+export interface WebhookErrorJson {
+  status: number;
+  detail: string;
+}
+
+/** One requested webhook of a job: listed from enqueue on, Processing until delivered or failed. */
 export interface JobWebhookJson {
   id: string;
   created_at: string;
-  status: 'Processed' | 'Failed';
-  error: Problem | null;
+  status: JobStatus;
+  error: WebhookErrorJson | null;
 }
 
 export interface JobJson {
@@ -174,6 +181,7 @@ export interface ActiveOptionsJson {
   polygon: boolean;
   confidence: boolean;
   rag: boolean;
+  multipage_context: boolean;
   text_context: boolean;
   data_schema: { replace: boolean };
 }

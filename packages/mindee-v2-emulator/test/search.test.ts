@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_MODELS, DEMO_WEBHOOKS, startEmulator } from '../../src/emulator/index.js';
-import type { Emulator } from '../../src/emulator/index.js';
+import { DEMO_MODELS, DEMO_WEBHOOKS, startEmulator } from '../src/index.js';
+import type { Emulator } from '../src/index.js';
 import { call } from './helpers.js';
 
 let emu: Emulator;

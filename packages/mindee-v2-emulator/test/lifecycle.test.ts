@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetch } from 'undici';
-import { DEMO_MODELS, EMULATOR_API_KEY, FAILURES, startEmulator } from '../../src/emulator/index.js';
-import type { Emulator, EmulatorOptions, JobJson } from '../../src/emulator/index.js';
-import { makePng, makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { DEMO_MODELS, EMULATOR_API_KEY, FAILURES, startEmulator } from '../src/index.js';
+import type { Emulator, EmulatorOptions, JobJson } from '../src/index.js';
+import { makePng, makeSampleInvoicePdf } from '../src/sample-documents.js';
 import { call, enqueue, finished, run } from './helpers.js';
 
 let emu: Emulator | undefined;
@@ -42,6 +42,19 @@ describe('job lifecycle', () => {
     const result = await call(e, 'GET', done.headers.location as string);
     expect(result.status).toBe(200);
     expect(result.json.inference.job.id).toBe(id);
+  });
+
+  it('reads the usual false values of ?redirect= in any case, and redirects otherwise', async () => {
+    const e = await start({ processingMs: 0 });
+    const created = await enqueue(e, { modelId: DEMO_MODELS.invoice, doc: makePng() });
+    await finished(e, created.json.job.id);
+    const statusWith = async (query: string) => (await call(e, 'GET', `/v2/jobs/${created.json.job.id}${query}`)).status;
+    for (const value of ['false', 'False', 'FALSE', '0', 'no', 'NO', 'off', 'Off', 'f', 'n']) {
+      expect(await statusWith(`?redirect=${value}`), value).toBe(200);
+    }
+    for (const query of ['', '?redirect=true', '?redirect=1', '?redirect=yes', '?redirect=on']) {
+      expect(await statusWith(query), query).toBe(302);
+    }
   });
 
   it('serves the result to a client that follows the redirect', async () => {

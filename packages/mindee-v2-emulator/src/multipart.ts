@@ -21,18 +21,13 @@ export function bodyLimitFor(maxFileBytes: number): number {
 export async function readForm(req: IncomingMessage, maxFileBytes: number): Promise<FormOutcome> {
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   if (!type.startsWith('multipart/form-data') && !type.startsWith('application/x-www-form-urlencoded')) {
-    await drain(req);
     return {
       ok: false,
       problem: malformedBody(`The body must be multipart/form-data (got ${type ? `"${type.split(';')[0]}"` : 'no Content-Type'}).`),
     };
   }
+  // A declared length over the limit was refused before reading; this bounds chunked bodies.
   const limit = bodyLimitFor(maxFileBytes);
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    await drain(req);
-    return { ok: false, problem: fileTooLarge(maxFileBytes) };
-  }
   async function* limited(): AsyncGenerator<Uint8Array> {
     let seen = 0;
     // destroyOnReturn: false keeps the request readable after a refusal, so it can be drained.
@@ -47,7 +42,6 @@ export async function readForm(req: IncomingMessage, maxFileBytes: number): Prom
     const request = new Request('http://emulator.invalid/', { method: 'POST', headers, body: limited(), duplex: 'half' });
     return { ok: true, form: await request.formData() };
   } catch (err) {
-    await drain(req);
     if (err instanceof BodyTooLarge || (err instanceof Error && err.cause instanceof BodyTooLarge)) {
       return { ok: false, problem: fileTooLarge(maxFileBytes) };
     }
@@ -57,14 +51,34 @@ export async function readForm(req: IncomingMessage, maxFileBytes: number): Prom
 
 /**
  * Reads and discards what is left of a refused body, so the client gets the answer instead of a
- * reset connection while it is still uploading.
+ * reset connection while it is still uploading. Stops past `maxBytes`: true when the body was
+ * read to its end, false when the connection must be closed after the answer instead.
  */
-export function drain(req: IncomingMessage): Promise<void> {
-  if (req.readableEnded || req.destroyed) return Promise.resolve();
+export function drain(req: IncomingMessage, maxBytes: number): Promise<boolean> {
+  if (req.readableEnded) return Promise.resolve(true);
+  if (req.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {
-    req.on('end', resolve);
-    req.on('close', resolve);
-    req.on('error', () => resolve());
-    req.resume();
+    let seen = 0;
+    const settle = (ended: boolean) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      req.off('error', onError);
+      resolve(ended);
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxBytes) {
+        req.pause();
+        settle(false);
+      }
+    };
+    const onEnd = () => settle(true);
+    const onClose = () => settle(req.readableEnded);
+    const onError = () => settle(false);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+    req.on('error', onError);
   });
 }

@@ -1,7 +1,7 @@
 /** Shared helpers of the emulator tests: real HTTP against a real emulator on a loopback port. */
 import { FormData, request } from 'undici';
-import type { Emulator, JobBody, JobJson } from '../../src/emulator/index.js';
-import { EMULATOR_API_KEY } from '../../src/emulator/index.js';
+import type { Emulator, JobBody, JobJson } from '../src/index.js';
+import { EMULATOR_API_KEY } from '../src/index.js';
 
 export interface Answer<T = unknown> {
   status: number;

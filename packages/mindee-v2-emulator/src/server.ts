@@ -7,12 +7,14 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { parseEnqueueForm, UUID_RE } from './enqueue-form.js';
+import { isHttpUrl, UUID_RE } from './checks.js';
+import { parseEnqueueForm } from './enqueue-form.js';
 import { FaultQueue } from './faults.js';
 import type { RouteKind } from './faults.js';
 import { demoModels, searchModels } from './models.js';
-import { drain, readForm } from './multipart.js';
+import { bodyLimitFor, drain, readForm } from './multipart.js';
 import {
+  bodyTooLarge,
   internalError,
   invalidApiKey,
   invalidQuery,
@@ -27,7 +29,18 @@ import { simulateInference } from './simulate.js';
 import { JobStore, mindeeTimestamp, toJobJson } from './store.js';
 import type { JobRecord, JobUrls, ProcessingInfo } from './store.js';
 import { isProduct } from './types.js';
-import type { EmulatorModel, Fault, InferenceBody, JobBody, JobErrorInit, JobJson, Problem, ProblemItem, Product } from './types.js';
+import type {
+  EmulatorModel,
+  Fault,
+  InferenceBody,
+  JobBody,
+  JobErrorInit,
+  JobJson,
+  Problem,
+  ProblemItem,
+  Product,
+  WebhookErrorJson,
+} from './types.js';
 import { signWebhookBody, WebhookSender } from './webhooks.js';
 
 export const EMULATOR_API_KEY = 'md_emulator_local_key';
@@ -50,10 +63,14 @@ export interface EmulatorOptions {
   processingMs?: number | ((job: ProcessingInfo) => number);
   /** How long finished jobs and results are kept; default 12 h. */
   resultTtlMs?: number;
-  /** The account's models; default the demo models. */
+  /** The account's models; default the demo models (see `loadModelsFile` to read them from JSON). */
   models?: EmulatorModel[];
-  /** Default Mindee's 200 POST and 1200 GET a minute; false turns them off. */
-  /** Mindee's are 200 POST and 1200 GET a minute; `windowMs` (default 60 000) scales time for tests. */
+  /**
+   * Where every webhook of the account's models delivers instead of its own URL: point the demo
+   * models' webhooks at a local receiver. Any http(s) URL (Mindee itself requires https).
+   */
+  webhookUrl?: string;
+  /** Default Mindee's 200 POST and 1200 GET a minute; false turns them off; `windowMs` (default 60 000) scales time for tests. */
   rateLimits?: { postPerMinute: number; getPerMinute: number; windowMs?: number } | false;
   /** HMAC key of the X-Signature header of webhooks; default EMULATOR_WEBHOOK_SECRET. */
   webhookSecret?: string;
@@ -81,8 +98,9 @@ export interface WebhookEvent {
   webhookId: string;
   url: string;
   status: 'Processed' | 'Failed';
+  /** The receiver's HTTP status, or null when it could not be reached or did not answer. */
   httpStatus: number | null;
-  error: Problem | null;
+  error: WebhookErrorJson | null;
   /** The exact body posted, and its signature. */
   body: string;
   signature: string;
@@ -94,8 +112,20 @@ export interface FaultEvent {
   path: string;
 }
 
+/** The events of a running emulator, with their arguments. */
+export interface EmulatorEvents {
+  /** A request was answered (or dropped: status 0). */
+  request: [record: RequestRecord];
+  'job-created': [job: JobJson];
+  'job-finished': [job: JobJson];
+  /** A webhook delivery ended, delivered or failed. */
+  webhook: [event: WebhookEvent];
+  /** An injected fault hit a request (emitted before its effect). */
+  fault: [event: FaultEvent];
+}
+
 /** The running emulator: an EventEmitter, so tests can await its events instead of sleeping. */
-export interface Emulator extends EventEmitter {
+export interface Emulator extends EventEmitter<EmulatorEvents> {
   readonly url: string;
   readonly apiKey: string;
   readonly requests: ReadonlyArray<RequestRecord>;
@@ -110,21 +140,6 @@ export interface Emulator extends EventEmitter {
   failJob(id: string, error?: JobErrorInit): void;
   injectFault(fault: Fault): void;
   clearFaults(): void;
-  on(event: 'request', listener: (record: RequestRecord) => void): this;
-  on(event: 'job-created', listener: (job: JobJson) => void): this;
-  on(event: 'job-finished', listener: (job: JobJson) => void): this;
-  on(event: 'webhook', listener: (event: WebhookEvent) => void): this;
-  /** An injected fault hit a request (emitted before its effect). */
-  on(event: 'fault', listener: (event: FaultEvent) => void): this;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  on(event: string | symbol, listener: (...args: any[]) => void): this;
-  once(event: 'request', listener: (record: RequestRecord) => void): this;
-  once(event: 'job-created', listener: (job: JobJson) => void): this;
-  once(event: 'job-finished', listener: (job: JobJson) => void): this;
-  once(event: 'webhook', listener: (event: WebhookEvent) => void): this;
-  once(event: 'fault', listener: (event: FaultEvent) => void): this;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  once(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
 type Route =
@@ -170,15 +185,10 @@ function validateOptions(o: EmulatorOptions): void {
       throw new TypeError('rateLimits must give positive integer postPerMinute and getPerMinute');
     }
   }
-  if (o.publicBaseUrl !== undefined) {
-    let u: URL;
-    try {
-      u = new URL(o.publicBaseUrl);
-    } catch {
-      throw new TypeError(`publicBaseUrl is not a URL: "${o.publicBaseUrl}"`);
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TypeError('publicBaseUrl must be http(s)');
+  if (o.publicBaseUrl !== undefined && !isHttpUrl(o.publicBaseUrl)) {
+    throw new TypeError(`publicBaseUrl must be an http(s) URL, got "${o.publicBaseUrl}"`);
   }
+  if (o.webhookUrl !== undefined && !isHttpUrl(o.webhookUrl)) throw new TypeError(`webhookUrl must be an http(s) URL, got "${o.webhookUrl}"`);
   const ids = new Set<string>();
   for (const m of o.models ?? []) {
     if (!UUID_RE.test(m.id)) throw new TypeError(`model id must be a UUID, got "${m.id}" (${m.name})`);
@@ -187,9 +197,13 @@ function validateOptions(o: EmulatorOptions): void {
     ids.add(m.id.toLowerCase());
     for (const w of m.webhooks ?? []) {
       if (!UUID_RE.test(w.id)) throw new TypeError(`webhook id must be a UUID, got "${w.id}" (model ${m.id})`);
+      if (!isHttpUrl(w.url)) throw new TypeError(`webhook ${w.id} of model ${m.id} needs an http(s) URL, got "${w.url}"`);
     }
   }
 }
+
+/** The values of `?redirect=` that turn the 302 off, as the API's boolean query parameters read them. */
+const FALSE_QUERY_VALUES = new Set(['false', '0', 'no', 'off', 'f', 'n']);
 
 const MALFORMED: Record<RouteKind, (id: string) => string> = {
   enqueue: (id) => `{"job":{"id":"${id}","model_id":"`,
@@ -204,7 +218,7 @@ function htmlPage(status: number): string {
   return `<!DOCTYPE html>\n<html><head><title>${text}</title></head><body><center><h1>${text}</h1></center><hr><center>nginx</center></body></html>\n`;
 }
 
-class EmulatorServer extends EventEmitter implements Emulator {
+class EmulatorServer extends EventEmitter<EmulatorEvents> implements Emulator {
   readonly apiKey: string;
   readonly models: ReadonlyArray<EmulatorModel>;
   url = '';
@@ -219,6 +233,7 @@ class EmulatorServer extends EventEmitter implements Emulator {
   private readonly modelsById: Map<string, EmulatorModel>;
   private readonly now: () => number;
   private readonly maxUploadBytes: number;
+  private readonly bodyLimit: number;
   private closing: Promise<void> | null = null;
 
   constructor(private readonly options: EmulatorOptions) {
@@ -226,7 +241,13 @@ class EmulatorServer extends EventEmitter implements Emulator {
     this.apiKey = options.apiKey ?? EMULATOR_API_KEY;
     this.now = options.clock ?? Date.now;
     this.maxUploadBytes = options.maxUploadBytes ?? 100 * MB;
-    this.models = (options.models ?? demoModels()).map((m) => ({ ...m, id: m.id.toLowerCase() }));
+    this.bodyLimit = bodyLimitFor(this.maxUploadBytes);
+    const webhookUrl = options.webhookUrl;
+    this.models = (options.models ?? demoModels()).map((m) => ({
+      ...m,
+      id: m.id.toLowerCase(),
+      webhooks: webhookUrl === undefined ? m.webhooks : m.webhooks?.map((w) => ({ ...w, url: webhookUrl })),
+    }));
     this.modelsById = new Map(this.models.map((m) => [m.id, m]));
     const limits = options.rateLimits === undefined ? { postPerMinute: 200, getPerMinute: 1200 } : options.rateLimits;
     this.limits = limits
@@ -327,10 +348,19 @@ class EmulatorServer extends EventEmitter implements Emulator {
     res.end(text);
   }
 
-  /** Answers after the rest of the request body has been read, so the client sees the answer. */
-  private async reply(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>) {
-    await drain(req);
-    if (!res.destroyed) this.send(res, status, body, headers);
+  /**
+   * Answers after the rest of the request body has been read, so that a client still uploading
+   * sees the answer rather than a reset; past the body limit it stops reading and closes the
+   * connection after the answer instead.
+   */
+  private async reply(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+    const close = await this.discardBody(req);
+    if (!res.destroyed) this.send(res, status, body, { ...headers, ...close });
+  }
+
+  /** Reads what is left of the request body, up to the body limit; the headers the answer then needs. */
+  private async discardBody(req: IncomingMessage): Promise<Record<string, string>> {
+    return (await drain(req, this.bodyLimit)) ? {} : { connection: 'close' };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -341,6 +371,12 @@ class EmulatorServer extends EventEmitter implements Emulator {
     let authorized = false;
     res.on('close', () => this.record({ method, path: url.pathname, status: res.headersSent ? res.statusCode : 0, authorized, at }));
     res.setHeader('X-Mindee-Emulator', '1');
+
+    // Refused from its headers alone: a body declared over the limit is never read.
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.bodyLimit) {
+      return this.send(res, 413, bodyTooLarge(declared, this.bodyLimit, this.maxUploadBytes), { connection: 'close' });
+    }
 
     const route = matchRoute(method, path);
     const fault = this.faults.take(route.kind);
@@ -404,17 +440,17 @@ class EmulatorServer extends EventEmitter implements Emulator {
         return this.reply(req, res, 429, rateLimited('injected', 0, wait), { 'retry-after': String(wait) });
       }
       case 'malformed-json': {
-        await drain(req);
+        const close = await this.discardBody(req);
         const body = MALFORMED[kind](randomUUID());
-        res.writeHead(kind === 'enqueue' ? 202 : 200, { 'content-type': 'application/json', 'content-length': String(body.length) });
+        res.writeHead(kind === 'enqueue' ? 202 : 200, { 'content-type': 'application/json', 'content-length': String(body.length), ...close });
         res.end(body);
         return;
       }
       case 'html': {
-        await drain(req);
+        const close = await this.discardBody(req);
         const status = fault.status ?? 502;
         const body = htmlPage(status);
-        res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) });
+        res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...close });
         res.end(body);
         return;
       }
@@ -455,7 +491,8 @@ class EmulatorServer extends EventEmitter implements Emulator {
       }
     }
     const body: JobBody = { job: toJobJson(job, urls) };
-    if (body.job.result_url && redirect?.toLowerCase() !== 'false') {
+    const follow = redirect === null || !FALSE_QUERY_VALUES.has(redirect.trim().toLowerCase());
+    if (body.job.result_url && follow) {
       return this.send(res, 302, body, { location: body.job.result_url });
     }
     this.send(res, 200, body);
@@ -505,32 +542,29 @@ class EmulatorServer extends EventEmitter implements Emulator {
   }
 
   private onFinish(job: JobRecord): void {
-    const jobJson = toJobJson(job, { base: this.publicBase });
-    this.emit('job-finished', jobJson);
-    if (job.webhookIds.length === 0 || this.closing) return;
+    this.emit('job-finished', toJobJson(job, { base: this.publicBase }));
+    if (job.webhookTargets.length === 0 || this.closing) return;
     let body: string;
     try {
-      body =
-        job.status === 'Processed'
-          ? JSON.stringify(this.inferenceBody(job))
-          : JSON.stringify({
-              inference_id: job.inferenceId,
-              model_id: job.model.id,
-              file_name: job.filename,
-              file_alias: job.alias,
-              error: job.error,
-              created_at: mindeeTimestamp(job.createdAt),
-            });
+      body = JSON.stringify(job.status === 'Processed' ? this.inferenceBody(job) : this.failurePayload(job));
     } catch (err) {
-      this.options.log?.(`webhook payload failed: ${String(err)}`);
+      const detail = `The emulator could not build the webhook payload: ${err instanceof Error ? err.message : String(err)}`;
+      this.options.log?.(detail);
+      for (const entry of job.webhooks) {
+        entry.status = 'Failed';
+        entry.error = { status: 500, detail };
+      }
       return;
     }
-    for (const webhookId of job.webhookIds) {
-      const endpoint = job.model.webhooks?.find((w) => w.id.toLowerCase() === webhookId);
-      if (!endpoint) continue;
+    job.webhookTargets.forEach((endpoint, index) => {
       void this.webhooks.deliver(endpoint.url, body).then((outcome) => {
-        job.webhooks.push({ id: endpoint.id, created_at: mindeeTimestamp(this.now()), status: outcome.status, error: outcome.error });
-        const event: WebhookEvent = {
+        const entry = job.webhooks[index];
+        if (entry) {
+          entry.status = outcome.status;
+          entry.error = outcome.error;
+        }
+        this.options.log?.(`webhook ${endpoint.url} -> ${outcome.status}${outcome.httpStatus ? ` (HTTP ${outcome.httpStatus})` : ''}`);
+        this.emit('webhook', {
           jobId: job.id,
           webhookId: endpoint.id,
           url: endpoint.url,
@@ -539,11 +573,21 @@ class EmulatorServer extends EventEmitter implements Emulator {
           error: outcome.error,
           body,
           signature: this.webhookSignature(body),
-        };
-        this.options.log?.(`webhook ${endpoint.url} -> ${outcome.status}${outcome.httpStatus ? ` (HTTP ${outcome.httpStatus})` : ''}`);
-        this.emit('webhook', event);
+        });
       });
-    }
+    });
+  }
+
+  /** What Mindee posts to webhooks when a job fails. */
+  private failurePayload(job: JobRecord) {
+    return {
+      inference_id: job.inferenceId,
+      model_id: job.model.id,
+      file_name: job.filename,
+      file_alias: job.alias,
+      error: job.error,
+      created_at: mindeeTimestamp(job.createdAt),
+    };
   }
 
   private webhookSignature(body: string): string {

@@ -1,22 +1,28 @@
 /**
- * `mindee-mcp emulator`: runs the emulator in the foreground until SIGINT/SIGTERM. The only
- * part of the emulator that writes to stdout, and only its one "listening" line.
+ * The command line (`mindee-v2-emulator`, and `mindee-mcp emulator`, which delegates here): runs
+ * the emulator in the foreground until SIGINT/SIGTERM. The only part of the emulator that writes
+ * to stdout, and only its one "listening" line.
  */
 import { parseArgs } from 'node:util';
+import { isHttpUrl } from './checks.js';
 import { DEMO_MODELS } from './models.js';
+import { loadModelsFile, ModelsFileError } from './models-file.js';
 import { startEmulator } from './server.js';
 import type { EmulatorOptions } from './server.js';
 
-export interface CliIo {
+export interface EmulatorCliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   /** Called with the exit code on bad usage or a failed start; default sets process.exitCode. */
   exit: (code: number) => void;
   /** Stops the server like SIGINT does (for tests and embedding). */
   signal?: AbortSignal;
+  /** How usage and errors name the command; default "mindee-v2-emulator". */
+  command?: string;
 }
 
-export const EMULATOR_USAGE = `Usage: mindee-mcp emulator [options]
+export function emulatorUsage(command = 'mindee-v2-emulator'): string {
+  return `Usage: ${command} [options]
 
 Runs a local emulator of the Mindee v2 API (simulated results, no account, no network).
 
@@ -28,6 +34,9 @@ Options:
   --processing-ms N      how long each job stays Processing, in ms, or "Infinity" (default 1500)
   --result-ttl-ms N      how long results are kept, in ms (default 43200000 = 12 h)
   --webhook-secret S     HMAC key of webhook X-Signature headers
+  --webhook-url U        deliver every model's webhooks to this http(s) URL (e.g. a local receiver)
+  --models-file F        the account's models, from JSON (the shape of GET /v2/search/models;
+                         see the README), instead of the demo models
   --no-rate-limit        do not enforce Mindee's 200 POST / 1200 GET per minute
   --verbose              log each request to stderr
   -h, --help             show this help
@@ -37,6 +46,7 @@ ${Object.entries(DEMO_MODELS)
   .map(([name, id]) => `  ${name.padEnd(16)} ${id}`)
   .join('\n')}
 `;
+}
 
 class UsageError extends Error {}
 
@@ -52,8 +62,10 @@ function parseNumber(flag: string, raw: string | undefined, opts: { integer?: bo
   return value;
 }
 
-/** Options from the command line; throws UsageError with a message for the user. */
-export function parseEmulatorArgs(argv: string[]): { help: true } | { help: false; options: EmulatorOptions; verbose: boolean } {
+export type ParsedEmulatorArgs = { help: true } | { help: false; options: EmulatorOptions; verbose: boolean; modelsFile?: string };
+
+/** Options from the command line; throws with a message for the user. The models file is read by runEmulatorCli. */
+export function parseEmulatorArgs(argv: string[]): ParsedEmulatorArgs {
   const args = argv[0] === 'emulator' ? argv.slice(1) : argv;
   let parsed;
   try {
@@ -69,6 +81,8 @@ export function parseEmulatorArgs(argv: string[]): { help: true } | { help: fals
         'processing-ms': { type: 'string' },
         'result-ttl-ms': { type: 'string' },
         'webhook-secret': { type: 'string' },
+        'webhook-url': { type: 'string' },
+        'models-file': { type: 'string' },
         'no-rate-limit': { type: 'boolean' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -90,28 +104,26 @@ export function parseEmulatorArgs(argv: string[]): { help: true } | { help: fals
     if (!v['api-key'].trim() || /\s/.test(v['api-key'])) throw new UsageError('--api-key must be a non-empty key without spaces');
     options.apiKey = v['api-key'];
   }
-  if (v['public-base-url'] !== undefined) {
-    let u: URL | null = null;
-    try {
-      u = new URL(v['public-base-url']);
-    } catch {
-      u = null;
-    }
-    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:')) {
-      throw new UsageError(`--public-base-url must be an http(s) URL, got "${v['public-base-url']}"`);
-    }
-    options.publicBaseUrl = v['public-base-url'];
-  }
+  if (v['public-base-url'] !== undefined) options.publicBaseUrl = httpUrl('public-base-url', v['public-base-url']);
+  if (v['webhook-url'] !== undefined) options.webhookUrl = httpUrl('webhook-url', v['webhook-url']);
   const processing = parseNumber('processing-ms', v['processing-ms'], { min: 0, infinity: true });
   if (processing !== undefined) options.processingMs = processing;
   const ttl = parseNumber('result-ttl-ms', v['result-ttl-ms'], { min: 1 });
   if (ttl !== undefined) options.resultTtlMs = ttl;
   if (v['webhook-secret'] !== undefined) options.webhookSecret = v['webhook-secret'];
   if (v['no-rate-limit']) options.rateLimits = false;
-  return { help: false, options, verbose: v.verbose === true };
+  const modelsFile = v['models-file'];
+  if (modelsFile !== undefined && !modelsFile.trim()) throw new UsageError('--models-file must name a file');
+  return { help: false, options, verbose: v.verbose === true, ...(modelsFile === undefined ? {} : { modelsFile }) };
 }
 
-export async function runEmulatorCli(argv: string[], io: Partial<CliIo> = {}): Promise<void> {
+function httpUrl(flag: string, raw: string): string {
+  if (!isHttpUrl(raw)) throw new UsageError(`--${flag} must be an http(s) URL, got "${raw}"`);
+  return raw;
+}
+
+export async function runEmulatorCli(argv: string[], io: Partial<EmulatorCliIo> = {}): Promise<void> {
+  const command = io.command ?? 'mindee-v2-emulator';
   const stdout = io.stdout ?? ((t: string) => process.stdout.write(t));
   const stderr = io.stderr ?? ((t: string) => process.stderr.write(t));
   const exit =
@@ -119,25 +131,35 @@ export async function runEmulatorCli(argv: string[], io: Partial<CliIo> = {}): P
     ((code: number) => {
       process.exitCode = code;
     });
-  let parsed: ReturnType<typeof parseEmulatorArgs>;
+  let parsed: ParsedEmulatorArgs;
   try {
     parsed = parseEmulatorArgs(argv);
   } catch (err) {
-    stderr(`mindee-mcp emulator: ${err instanceof Error ? err.message : String(err)}\nRun "mindee-mcp emulator --help" for usage.\n`);
+    stderr(`${command}: ${err instanceof Error ? err.message : String(err)}\nRun "${command} --help" for usage.\n`);
     exit(2);
     return;
   }
   if (parsed.help) {
-    stdout(EMULATOR_USAGE);
+    stdout(emulatorUsage(command));
     return;
   }
   const options = parsed.options;
+  if (parsed.modelsFile !== undefined) {
+    try {
+      options.models = await loadModelsFile(parsed.modelsFile);
+    } catch (err) {
+      if (!(err instanceof ModelsFileError)) throw err;
+      stderr(`${command}: ${err.message}\n`);
+      exit(2);
+      return;
+    }
+  }
   if (parsed.verbose) options.log = (line) => stderr(`${line}\n`);
   let emulator;
   try {
     emulator = await startEmulator(options);
   } catch (err) {
-    stderr(`mindee-mcp emulator: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+    stderr(`${command}: could not start: ${err instanceof Error ? err.message : String(err)}\n`);
     exit(1);
     return;
   }

@@ -19,7 +19,7 @@ import { checkId } from './client/mindee-client.js';
 import { redactDeep } from './redact.js';
 import { RootsFollower } from './files/roots.js';
 import { resourceUri } from './results/inference.js';
-import { clip } from './text.js';
+import { clip, stripControl } from './text.js';
 import type { ToolContext, ToolDefinition, ToolDeps } from './tools/define.js';
 import { errorText } from './tools/hints.js';
 import { createTools } from './tools/index.js';
@@ -66,8 +66,8 @@ function registerTool(server: McpServer, tool: ToolDefinition<z.ZodRawShape, z.Z
           content: [{ type: 'text', text: out.text }, ...(out.links ?? [])],
           structuredContent: out.structured as Record<string, unknown>,
         };
-        // The API may echo anything back: the key must never reach the model.
-        return redactDeep(result, deps.client.redact);
+        // The API may echo anything back: the key must never reach the model, nor a terminal escape.
+        return redactDeep(result, (text) => stripControl(deps.client.redact(text)));
       } catch (error) {
         return errorResult(error, tool.name, deps);
       }
@@ -128,7 +128,7 @@ function toolContext(extra: Extra, deps: ToolDeps): ToolContext {
       extra
         .sendNotification({
           method: 'notifications/progress',
-          params: { progressToken: token, progress: value, ...(total === undefined ? {} : { total }), message: deps.client.redact(message) },
+          params: { progressToken: token, progress: value, ...(total === undefined ? {} : { total }), message: stripControl(deps.client.redact(clip(message, 500))) },
         })
         .catch((error: unknown) => deps.log.debug(`progress notification not sent: ${String(error)}`));
     },
@@ -146,7 +146,8 @@ export function errorResult(error: unknown, toolName: string, deps: ToolDeps): C
     const message = error instanceof Error ? error.message : String(error);
     text = `mindee-mcp hit an unexpected internal error in ${toolName}: ${clip(message, 300)}. The details are in the server's log (stderr); please report it.`;
   }
-  return { isError: true, content: [{ type: 'text', text: deps.client.redact(text) }] };
+  // Redacted before it is cut, so no piece of a key survives the cut; bounded like any answer.
+  return { isError: true, content: [{ type: 'text', text: clip(stripControl(deps.client.redact(text)), deps.settings.maxResultChars - 100) }] };
 }
 
 /** Directories the client exposes as MCP roots may be read, and follow its changes. */

@@ -3,11 +3,9 @@
 // `tools/list` answer is measured as a host forwards it to a model: each tool's name,
 // description and input schema as compact JSON. Output schemas are counted apart: few hosts
 // show them to the model, but every client receives and validates them.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
-import { CLI, trackCloser, trackPid, untrackPid } from './lib.mjs';
+import { connectServer } from './lib.mjs';
 
 const MODEL_VIEW_TARGET = 1200;
 const OUTPUT_SCHEMAS_TARGET = 2500;
@@ -37,26 +35,12 @@ export async function scenario6(_opts, report) {
 }
 
 async function listTools() {
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI],
-    // The defaults a user gets: descriptions state the configured values. Nothing listens on port 9.
-    env: { MINDEE_V2_API_KEY: 'md_bench_dummy_key', MINDEE_V2_BASE_URL: 'http://127.0.0.1:9', MINDEE_MCP_LOG_LEVEL: 'error' },
-    stderr: 'pipe',
-  });
-  const client = new Client({ name: 'mindee-mcp-bench', version: '1.0.0' });
-  let serverPid = null;
-  const close = trackCloser(async () => {
-    await client.close();
-    untrackPid(serverPid);
-  });
+  // The defaults a user gets: descriptions state the configured values. Nothing listens on port 9.
+  const server = await connectServer({ MINDEE_V2_API_KEY: 'md_bench_dummy_key', MINDEE_V2_BASE_URL: 'http://127.0.0.1:9', MINDEE_MCP_LOG_LEVEL: 'error' });
   try {
-    await client.connect(transport);
-    serverPid = transport.pid;
-    trackPid(serverPid);
-    const { tools } = await client.listTools();
-    return { tools, instructions: client.getInstructions() };
+    const { tools } = await server.client.listTools();
+    return { tools, instructions: server.client.getInstructions() };
   } finally {
-    await close();
+    await server.close();
   }
 }

@@ -28,13 +28,10 @@ interface Work {
 function inputSchema(settings: ToolSettings) {
   const view = viewArgs(settings);
   return {
-    ...modelArgs,
-    file_paths: z
-      .array(z.string())
-      .optional()
-      .describe('Local files or folders inside the allowed directories; a folder means every document directly in it.'),
-    urls: z.array(z.string()).optional().describe('Public https URLs of documents.'),
-    job_ids: z.array(z.string()).optional().describe('Jobs of an earlier call to keep waiting for: the job ids alone are enough.'),
+    ...modelArgs(settings),
+    file_paths: z.array(z.string()).optional().describe('Files or folders'),
+    urls: z.array(z.string()).optional().describe('Public https'),
+    job_ids: z.array(z.string()).optional().describe('To resume'),
     ...optionArgs,
     ...waitArgs(settings),
     detail: view.detail,
@@ -49,16 +46,14 @@ export const enqueueDocuments = (settings: ToolSettings) =>
     name: TOOL,
     title: 'Extract data from many documents with Mindee',
     description:
-      'Send many documents at once — local files, whole folders (every document directly inside), or https URLs — ' +
-      'to one Mindee model with shared options, and wait (bounded) for all of them, within Mindee\'s rate limits. ' +
-      'Returns one row per document: job id, status, and its result or its error; a failure never hides the ' +
-      'others. Documents still processing when the wait ends are resumed by calling again with the job_ids it gives.',
+      'Send many documents to one Mindee model and wait for all, within rate limits. ' +
+      'A row per document: status, result or error; next_step resumes the rest.',
     inputSchema: inputSchema(settings),
     outputSchema: {
       counts: batchCountsShape,
-      documents: z.array(batchRowShape).describe('One row per document, in the order given (folders in name order).'),
-      next_step: z.string().nullable().describe('The call that resumes what is not finished, if anything.'),
-      left_out: z.string().nullable().describe('Results left out to stay within the size budget, and how to read them.'),
+      documents: z.array(batchRowShape),
+      next_step: z.string().nullable(),
+      left_out: z.string().nullable().describe('Results cut by the size budget'),
     },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     _meta: { 'anthropic/maxResultSizeChars': 100_000 },

@@ -106,7 +106,7 @@ export function fitBatch(counts: BatchCounts, rows: BatchRow[], budget: number, 
     const note =
       hidden.length === 0
         ? leftOut
-        : `${hidden.length} row(s) after the first ${n} are left out to stay within ${budget} characters (${kept} processed: their results are kept and listed as resources; the call below resumes what still runs). Send fewer documents per call, or raise max_chars, to see every row.`;
+        : `${hidden.length} row(s) after the first ${n} are left out to stay within ${budget} characters (${kept} processed: their results are kept and listed as resources; the call below resumes what still runs). Send fewer documents per call, or allow a larger answer, to see every row.`;
     return { documents: shown, leftOut: note, next: resumed, fitted: measure(shown, note, resumed) };
   };
   let n = short.length;

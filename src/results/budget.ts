@@ -163,6 +163,7 @@ export function fitToBudget(full: InferenceShape, request: BudgetRequest): Fitte
       file: full.file,
       active_options: null,
       resource_uri: full.resource_uri,
+      ...(full.notes ? { notes: full.notes.map((n) => (n.length > 300 ? `${n.slice(0, 300)}…` : n)) } : {}),
       continuation: {
         left_out: `the whole content, which does not fit in ${budget} characters; the call below returns less, and the resource ${full.resource_uri} has all of it.`,
         next_call: smaller(),

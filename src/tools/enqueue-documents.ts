@@ -135,7 +135,7 @@ async function processOne(
   if (w.error) return { row: { ...row, error: errorText(w.error) }, inference: null };
   let job: Job;
   try {
-    if (w.jobId) {
+    if (w.jobId !== undefined) {
       job = await deps.client.getJob(w.jobId, { signal: ctx.signal, deadline });
     } else {
       const document = await prepareDocument(w.document!);
@@ -148,10 +148,12 @@ async function processOne(
   } catch (error) {
     if (!(error instanceof MindeeError) || ctx.signal.aborted) throw error;
     // Out of time before the request could go: nothing was sent, it can simply be sent later.
-    if (error.code === 'not_sent' && !w.jobId) {
+    if (error.code === 'not_sent' && w.jobId === undefined) {
       return { row: { ...row, status: 'NotSent', error: 'No time was left in this call to send it.' }, inference: null };
     }
-    return { row: { ...row, job_id: w.jobId ?? null, status: w.jobId ? 'Processing' : 'Refused', error: errorText(error) }, inference: null };
+    // A job that could not be read is still running, unless its id was not a job id at all.
+    const resumable = w.jobId !== undefined && error.code !== 'invalid_id';
+    return { row: { ...row, job_id: resumable ? w.jobId! : null, status: resumable ? 'Processing' : 'Refused', error: errorText(error) }, inference: null };
   }
   row.job_id = job.id;
   if (w.jobId && models.checkModel && job.model_id && job.model_id.toLowerCase() !== models.checkModel.toLowerCase()) {

@@ -7,7 +7,7 @@ const [which, file, url, apiKey] = process.argv.slice(2);
 const modelId = DEMO_MODELS.invoice;
 
 let upload;
-let close = async () => {};
+let close;
 if (which === 'ours') {
   const { MindeeClient } = await import('../dist/client/mindee-client.js');
   const { prepareDocument } = await import('../dist/client/inputs.js');

@@ -28,7 +28,7 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const satisfies readonl
 const seconds = (name: string, max: number) =>
   z.coerce
     .number({ error: `${name} must be a number of seconds` })
-    .refine((n) => Number.isFinite(n) && n > 0 && n <= max, { message: `${name} must be between 0 and ${max} seconds` });
+    .refine((n) => Number.isFinite(n) && n > 0 && n <= max, { error: `${name} must be between 0 and ${max} seconds` });
 
 /** A whole number setting, at least `min`, whose messages name its variable. */
 const count = (name: string, min: number) =>

@@ -2,7 +2,7 @@
  * Logging for a stdio server: stdout carries JSON-RPC only, so every line goes to stderr,
  * and every line passes through the redactor so the API key never reaches a log.
  */
-import { stripControl } from './text.js';
+import { errorMessage, stripControl } from './text.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -30,7 +30,7 @@ export function createLogger(options: {
     info: (m) => emit('info', m),
     warn: (m) => emit('warn', m),
     error: (m, error) => {
-      const detail = error instanceof Error ? `\n${error.stack ?? error.message}` : error === undefined ? '' : `\n${String(error)}`;
+      const detail = error instanceof Error ? `\n${error.stack ?? error.message}` : error === undefined ? '' : `\n${errorMessage(error)}`;
       emit('error', `${m}${detail}`);
     },
   };

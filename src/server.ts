@@ -19,7 +19,7 @@ import { checkId } from './client/mindee-client.js';
 import { redactDeep } from './redact.js';
 import { RootsFollower } from './files/roots.js';
 import { resourceUri } from './results/inference.js';
-import { clip, stripControl } from './text.js';
+import { clip, errorMessage, stripControl } from './text.js';
 import { advertisedSchema, type ToolContext, type ToolDefinition, type ToolDeps } from './tools/define.js';
 import { errorText } from './tools/hints.js';
 import { createTools } from './tools/index.js';
@@ -65,7 +65,7 @@ function registerTool(server: McpServer, tool: ToolDefinition<z.ZodRawShape, z.Z
         const out = await tool.run(args, deps, toolContext(extra, deps));
         const result: CallToolResult = {
           content: [{ type: 'text', text: out.text }, ...(out.links ?? [])],
-          structuredContent: out.structured as Record<string, unknown>,
+          structuredContent: out.structured,
         };
         // The API may echo anything back: the key must never reach the model, nor a terminal escape.
         return redactDeep(result, (text) => stripControl(deps.client.redact(text)));
@@ -144,8 +144,7 @@ export function errorResult(error: unknown, toolName: string, deps: ToolDeps): C
     deps.log.debug(`${toolName}: ${error.name}: ${error.message}`);
   } else {
     deps.log.error(`unexpected error in ${toolName}`, error);
-    const message = error instanceof Error ? error.message : String(error);
-    text = `mindee-mcp hit an unexpected internal error in ${toolName}: ${clip(message, 300)}. The details are in the server's log (stderr); please report it.`;
+    text = `mindee-mcp hit an unexpected internal error in ${toolName}: ${clip(errorMessage(error), 300)}. The details are in the server's log (stderr); please report it.`;
   }
   // Redacted before it is cut, so no piece of a key survives the cut; bounded like any answer.
   return { isError: true, content: [{ type: 'text', text: clip(stripControl(deps.client.redact(text)), deps.settings.maxResultChars - 100) }] };
@@ -159,7 +158,7 @@ function syncRoots(server: McpServer, deps: ToolDeps): void {
     async () => (await inner.listRoots()).roots,
     (error) => {
       if (error === null) deps.log.info(`allowed directories: ${deps.files.directories().join(', ') || '(none)'}`);
-      else deps.log.warn(`could not read the client's roots: ${error instanceof Error ? error.message : String(error)}`);
+      else deps.log.warn(`could not read the client's roots: ${errorMessage(error)}`);
     },
   );
   const refresh = () => {

@@ -2,6 +2,7 @@
  * Small text helpers for everything shown to a person or a model: outside text is quoted
  * with a bound, and sizes are written the way the limits are.
  */
+import { inspect } from 'node:util';
 
 /** At most `max` characters of `text`, with an ellipsis and the full length when cut. */
 export function clip(text: string, max = 300): string {
@@ -12,6 +13,12 @@ export function clip(text: string, max = 300): string {
 /** `text` as a quoted JSON string of at most about `max` characters. */
 export function quote(text: string, max = 200): string {
   return text.length <= max ? JSON.stringify(text) : `${JSON.stringify(text.slice(0, max))}… (${text.length.toLocaleString('en-US')} characters)`;
+}
+
+/** What went wrong, for a message: an Error's message, or what was thrown shown as it is (not "[object Object]"). */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : inspect(error, { depth: 2, breakLength: Infinity });
 }
 
 /** "512 bytes", "12.3 KB", "104.9 MB" (binary units, as the 100 MB limit is). */

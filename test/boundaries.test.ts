@@ -2,9 +2,14 @@
  * Tool and argument names belong to src/tools/: the client, the results, the files and the
  * state speak the API's words, raise errors with a stable code, and the tools phrase what to
  * call next. This test fails as soon as one of those names leaks below the tools again.
+ *
+ * The layer graph itself (who may import whom) is held by `npm run lint`; the second part
+ * checks that its rule still fires on an import that points the wrong way.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', 'src');
@@ -44,5 +49,62 @@ describe('layer words', () => {
         });
     }
     expect(found).toEqual([]);
+  });
+});
+
+describe('layer imports (the lint rule)', () => {
+  // The project's eslint.config.js, without type information: only the import rule is read here.
+  const eslint = new ESLint({ cwd: join(import.meta.dirname, '..'), overrideConfig: tseslint.configs.disableTypeChecked });
+  async function refused(file: string, from: string): Promise<boolean> {
+    const [result] = await eslint.lintText(`import { x } from '${from}';\nexport type { x as y } from '${from}';\n`, { filePath: file });
+    return (result?.messages ?? []).some((m) => m.ruleId === 'no-restricted-imports');
+  }
+
+  it.each([
+    ['src/state/probe.ts', '../client/errors.js'],
+    ['src/state/probe.ts', '../config.js'],
+    ['src/client/probe.ts', '../tools/index.js'],
+    ['src/client/probe.ts', '../results/shapes.js'],
+    ['src/client/probe.ts', '../files/paths.js'],
+    ['src/client/probe.ts', '../config.js'],
+    ['src/client/probe.ts', '@modelcontextprotocol/sdk/types.js'],
+    ['src/results/probe.ts', '../files/paths.js'],
+    ['src/results/probe.ts', '../tools/hints.js'],
+    ['src/files/probe.ts', '../results/fields.js'],
+    ['src/files/probe.ts', '../server.js'],
+    ['src/tools/probe.ts', '../server.js'],
+    ['src/tools/probe.ts', '../http/app.js'],
+    ['src/tools/probe.ts', 'mindee-v2-emulator'],
+    ['src/http/probe.ts', '../cli.js'],
+    ['src/server.ts', './http/app.js'],
+    ['src/server.ts', './cli.js'],
+    ['src/config.ts', './tools/index.js'],
+    ['src/text.ts', './state/clock.js'],
+    ['src/log.ts', './client/errors.js'],
+    ['packages/mindee-v2-emulator/src/probe.ts', 'mindee-mcp'],
+    ['packages/mindee-v2-emulator/src/probe.ts', '../../../src/text.js'],
+    ['packages/mindee-v2-emulator/test/probe.test.ts', '../../../src/client/file-types.js'],
+    ['test/probe.test.ts', '../packages/mindee-v2-emulator/src/store.js'],
+  ])('%s may not import %s', async (file, from) => {
+    expect(await refused(file, from)).toBe(true);
+  });
+
+  it.each([
+    ['src/client/probe.ts', '../state/clock.js'],
+    ['src/client/probe.ts', '../text.js'],
+    ['src/results/probe.ts', '../client/schemas.js'],
+    ['src/files/probe.ts', '../client/errors.js'],
+    ['src/tools/probe.ts', '../client/waiter.js'],
+    ['src/tools/probe.ts', '../config.js'],
+    ['src/http/probe.ts', '../server.js'],
+    ['src/http/probe.ts', '../state/index.js'],
+    ['src/server.ts', './tools/index.js'],
+    ['src/cli.ts', 'mindee-v2-emulator'],
+    ['src/cli.ts', './http/app.js'],
+    ['packages/mindee-v2-emulator/test/probe.test.ts', '../src/sniff.js'],
+    ['test/probe.test.ts', '../src/tools/index.js'],
+    ['test/probe.test.ts', 'mindee-v2-emulator/samples'],
+  ])('%s may import %s', async (file, from) => {
+    expect(await refused(file, from)).toBe(false);
   });
 });

@@ -79,6 +79,14 @@ describe('errors', () => {
     expect(h.logs.some((l) => l.includes('TypeError: boom') && l.includes('at '))).toBe(true);
   });
 
+  it('shows what was thrown when it is not an Error, in the answer and the log', async () => {
+    h = await startHarness();
+    vi.spyOn(h.client, 'getJob').mockRejectedValueOnce({ reason: 'socket gone' });
+    const result = await h.call('get_job_status', { job_id: 'abc' });
+    expect(textOf(result)).toContain("unexpected internal error in get_job_status: { reason: 'socket gone' }");
+    expect(h.logs.some((l) => l.includes("{ reason: 'socket gone' }"))).toBe(true);
+  });
+
   it('turns invalid arguments into a readable error', async () => {
     h = await startHarness();
     const result = await h.call('get_job_status', { job_id: 'abc', wait_seconds: 'soon' });

@@ -98,8 +98,7 @@ export class MindeeApiError extends MindeeError {
     const title = init.title ?? null;
     const detail = init.detail ?? null;
     const errors = init.errors ?? [];
-    const parts = [`Mindee API refused to ${init.action}: HTTP ${status}`];
-    if (init.code) parts[0] += ` (${init.code})`;
+    const parts = [`Mindee API refused to ${init.action}: HTTP ${status}${init.code ? ` (${init.code})` : ''}`];
     const text = [title, detail].filter((s): s is string => !!s && s.length > 0);
     if (text.length) parts.push(text.join(' — '));
     for (const e of errors) parts.push(e.pointer ? `${e.pointer}: ${e.detail}` : e.detail);

@@ -14,7 +14,7 @@ import { createMemoryState, type RateBudget, type RateLimits, type ResultStore, 
 import { clip, quote } from '../text.js';
 import { USER_AGENT } from '../version.js';
 import { MindeeConfigError, MindeeInputError, MindeeOriginError, MindeeResponseError } from './errors.js';
-import { enqueueFormBody, type MultipartBody } from './multipart.js';
+import { enqueueFormBody, EXTRACTION_OPTIONS, type MultipartBody } from './multipart.js';
 import type { ByteSource } from './pdf-encryption.js';
 import { DEFAULT_POLLING, PollPlanner, type PollingOptions } from './planner.js';
 import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
@@ -92,19 +92,11 @@ export interface TrackedJob {
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-const EXTRACTION_ONLY = [
-  ['rag', 'rag'],
-  ['rawText', 'raw_text'],
-  ['polygon', 'polygon'],
-  ['confidence', 'confidence'],
-  ['textContext', 'text_context'],
-  ['dataSchema', 'data_schema'],
-] as const;
 /** Jobs and result URLs remembered per process. */
 const REMEMBERED = 10_000;
 
 /** Checks an id that goes into a URL path: letters, digits, `-` and `_` only. */
-export function checkId(id: string, what: string): string {
+export function checkId(id: unknown, what: string): string {
   if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
     throw new MindeeInputError(`Invalid ${what} ${quote(String(id), 80)}: ids contain only letters, digits, "-" and "_".`, {
       code: 'invalid_id',
@@ -241,7 +233,7 @@ export class MindeeClient {
   async enqueue(document: UploadDocument, params: EnqueueParams, options: CallOptions = {}): Promise<Job> {
     const product = params.product ?? 'extraction';
     if (product !== 'extraction') {
-      const extra = EXTRACTION_ONLY.filter(([key]) => params[key] !== undefined).map(([, name]) => name);
+      const extra = EXTRACTION_OPTIONS.filter(([key]) => params[key] !== undefined).map(([, name]) => name);
       if (extra.length > 0) {
         throw new MindeeInputError(`The option(s) ${extra.join(', ')} apply only to the extraction product, not to ${product}.`, {
           code: 'extraction_only_option',

@@ -85,6 +85,16 @@ function normalizeLineBreaks(text: string): string {
   return text.replace(/\r?\n|\r/g, '\r\n');
 }
 
+/** The options that only the extraction product takes, with their form field names. */
+export const EXTRACTION_OPTIONS = [
+  ['rag', 'rag'],
+  ['rawText', 'raw_text'],
+  ['polygon', 'polygon'],
+  ['confidence', 'confidence'],
+  ['textContext', 'text_context'],
+  ['dataSchema', 'data_schema'],
+] as const;
+
 /** The form of an enqueue: the model, the document (a file part or its URL) and the options given. */
 export function enqueueFormBody(document: UploadDocument, params: EnqueueParams): MultipartBody {
   const parts: FormPart[] = [{ name: 'model_id', value: params.modelId }];
@@ -95,18 +105,11 @@ export function enqueueFormBody(document: UploadDocument, params: EnqueueParams)
   }
   if (params.alias !== undefined) parts.push({ name: 'alias', value: params.alias });
   if (params.webhookIds && params.webhookIds.length > 0) parts.push({ name: 'webhook_ids', value: params.webhookIds.join(',') });
-  for (const [key, name] of [
-    ['rag', 'rag'],
-    ['rawText', 'raw_text'],
-    ['polygon', 'polygon'],
-    ['confidence', 'confidence'],
-  ] as const) {
+  for (const [key, name] of EXTRACTION_OPTIONS) {
     const value = params[key];
-    if (value !== undefined) parts.push({ name, value: value ? 'true' : 'false' });
-  }
-  if (params.textContext !== undefined) parts.push({ name: 'text_context', value: params.textContext });
-  if (params.dataSchema !== undefined) {
-    parts.push({ name: 'data_schema', value: typeof params.dataSchema === 'string' ? params.dataSchema : JSON.stringify(params.dataSchema) });
+    if (value === undefined) continue;
+    // Booleans as the API spells them; a data schema as JSON unless given as text.
+    parts.push({ name, value: typeof value === 'boolean' || typeof value === 'string' ? String(value) : JSON.stringify(value) });
   }
   return multipartBody(parts);
 }

@@ -3,6 +3,8 @@
  * created_at and completed_at, so polling lag does not blur it — and how that time grows with
  * the page count. The waiter (`waiter.ts`) asks it before every poll.
  */
+import { BoundedMap } from '../state/bounded-map.js';
+
 export interface PollingOptions {
   /** Delay before the first status check of a job when nothing is known of its model yet. */
   firstPollMs: number;
@@ -51,7 +53,7 @@ const MODELS_REMEMBERED = 256;
  * history it checks early and backs off, as the official SDKs cannot.
  */
 export class PollPlanner {
-  private readonly history = new Map<string, Array<{ pages: number | null; ms: number }>>();
+  private readonly history = new BoundedMap<string, Array<{ pages: number | null; ms: number }>>(MODELS_REMEMBERED);
 
   constructor(readonly options: PollingOptions = DEFAULT_POLLING) {}
 
@@ -60,7 +62,6 @@ export class PollPlanner {
     if (!modelId || !Number.isFinite(durationMs) || durationMs < 0) return;
     let samples = this.history.get(modelId);
     if (!samples) {
-      if (this.history.size >= MODELS_REMEMBERED) this.history.delete(this.history.keys().next().value!);
       samples = [];
       this.history.set(modelId, samples);
     }

@@ -5,11 +5,12 @@
  * carry the key.
  */
 import { Readable } from 'node:stream';
+import type * as Undici from 'undici';
 import type { Dispatcher } from 'undici';
 import { redactJsonInPlace, type Redactor } from '../redact.js';
 import { sleep, type Clock } from '../state/clock.js';
 import { RateBudgetDeadlineError, type RateBudget } from '../state/rate-budget.js';
-import { clip, formatBytes } from '../text.js';
+import { clip, errorMessage, formatBytes } from '../text.js';
 import {
   MindeeAbortError,
   MindeeApiError,
@@ -85,7 +86,7 @@ type Headers = Record<string, string | string[] | undefined>;
 
 export class Transport {
   /** undici, loaded on the first request (a tenth of the server's start-up otherwise). */
-  #http: Promise<{ undici: typeof import('undici'); dispatcher: Dispatcher }> | undefined;
+  #http: Promise<{ undici: typeof Undici; dispatcher: Dispatcher }> | undefined;
   readonly #owns: boolean;
 
   constructor(readonly options: TransportOptions) {
@@ -122,7 +123,7 @@ export class Transport {
       const settle = await this.#slot(req, endsAt, attempt);
       const attemptStarted = clock.now();
       let failure: MindeeError;
-      let status: number | null = null;
+      let status: number | null;
       try {
         const response = await this.#attempt(req, endsAt);
         this.options.observe?.({ method: req.method, route: req.route, status: response.status, durationMs: clock.now() - attemptStarted, retried: false });
@@ -349,10 +350,6 @@ function systemCode(error: unknown): string | undefined {
   }
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function isTimeoutError(error: unknown): boolean {

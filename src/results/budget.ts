@@ -181,7 +181,7 @@ function cutInside(
   fits: (v: InferenceShape) => boolean,
   smaller: () => NextCall | null,
 ): InferenceShape {
-  const page = (view[key] ?? [])[0] as { page: number; content: string; words?: unknown[] } | undefined;
+  const page: { page: number; content: string; words?: unknown[] } | undefined = (view[key] ?? [])[0];
   if (!page) return view;
   const note = (extra: string) => ({
     left_out: `${extra}${view.continuation ? ` Also left out: ${view.continuation.left_out}` : ` (this answer is limited to ${budget} characters).`}`,

@@ -96,7 +96,7 @@ export function plainFields(fields: Record<string, unknown>, detail: Detail = 'v
   const out = dict<PlainValue>();
   for (const name of Object.keys(fields)) {
     if (!budget.take()) break;
-    out[name] = plainField(fields[name] as RawField, detail, budget);
+    out[name] = plainField(fields[name], detail, budget);
   }
   return out;
 }
@@ -123,7 +123,7 @@ function pathTree(paths: string[]): PathTree {
       }
       const next = node.get(part);
       if (next === true) break;
-      const child: PathTree = next ?? new Map();
+      const child: PathTree = next ?? new Map<string, PathTree | true>();
       node.set(part, child);
       node = child;
     }

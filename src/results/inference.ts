@@ -121,7 +121,7 @@ export function inferenceView(inference: Inference, options: ViewOptions = {}): 
       } else if (isRecord(result.raw_text) && Array.isArray(result.raw_text.pages)) {
         const pages = result.raw_text.pages;
         view.raw_text = pagesIn(options.pages ?? null, pages.length).map((page) => {
-          const p = pages[page - 1];
+          const p: unknown = pages[page - 1];
           return { page, content: isRecord(p) && typeof p.content === 'string' ? p.content : '' };
         });
       }

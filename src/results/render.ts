@@ -9,14 +9,17 @@ export function append<T>(target: T[], items: readonly T[]): void {
   for (const item of items) target.push(item);
 }
 
-function formatScalar(v: PlainValue): string {
+type Scalar = Exclude<PlainValue, PlainValue[] | { [key: string]: PlainValue }>;
+
+function formatScalar(v: Scalar): string {
   if (v === null) return '—';
   if (typeof v === 'string') return v.includes('\n') ? JSON.stringify(v) : v;
   return String(v);
 }
 
-function isSimpleWithDetail(v: PlainValue): v is { value: PlainValue; confidence: PlainValue } {
-  return isRecord(v) && 'value' in v && 'confidence' in v && !Array.isArray(v.value) && !isRecord(v.value);
+/** A value with its confidence, as `detail=confidence` gives it (not a field that has sub-fields of those names). */
+function isSimpleWithDetail(v: PlainValue): v is { value: Scalar; confidence: string | null } {
+  return isRecord(v) && 'value' in v && (typeof v.confidence === 'string' || v.confidence === null) && !Array.isArray(v.value) && !isRecord(v.value);
 }
 
 /** Field lines: `name: value`, nested objects indented, list items numbered. */
@@ -28,7 +31,7 @@ export function renderFields(fields: { [key: string]: PlainValue }, indent = '')
 
 function renderEntry(name: string, value: PlainValue, indent: string): string[] {
   if (isSimpleWithDetail(value)) {
-    const conf = value.confidence ? ` (${String(value.confidence)})` : '';
+    const conf = value.confidence ? ` (${value.confidence})` : '';
     return [`${indent}${name}: ${formatScalar(value.value)}${conf}`];
   }
   if (Array.isArray(value)) {

@@ -72,7 +72,7 @@ export class PacedWindow {
   readonly #waiters: Waiter[] = [];
   #tokens: number;
   #refilledAt: number;
-  #timer: TimerHandle | undefined;
+  #timer: TimerHandle;
 
   constructor(
     perMinute: number,
@@ -101,7 +101,7 @@ export class PacedWindow {
       if (settle) return Promise.resolve(settle);
     }
     return new Promise<Settle>((resolve, reject) => {
-      let deadlineTimer: TimerHandle | undefined;
+      let deadlineTimer: TimerHandle;
       const cleanup = () => {
         signal?.removeEventListener('abort', onAbort);
         if (deadlineTimer !== undefined) this.clock.clearTimeout(deadlineTimer);

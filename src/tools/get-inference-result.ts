@@ -29,7 +29,9 @@ export const getInferenceResult = (settings: ToolSettings) =>
       const product = args.product ?? (await deps.client.knownProduct(args.inference_id)) ?? undefined;
       const inference = await deps.client
         .getResult({ inferenceId: args.inference_id, product }, { signal: ctx.signal })
-        .catch((error: unknown) => Promise.reject(product === undefined ? withProductHint(error) : error));
+        .catch((error: unknown) => {
+          throw product === undefined ? withProductHint(error) : error;
+        });
       const saved = args.save_to === undefined ? undefined : await saveInference(inference, args.save_to, deps);
       const { view, text } = presentInference(inference, args, deps, saved);
       return { text, structured: view, links: [resultLink(view.inference_id, view.resource_uri)] };

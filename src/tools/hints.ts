@@ -3,7 +3,7 @@
  * results module raise errors with a stable code and a hint that names no tool; here the codes
  * that have a better next step get one.
  */
-import { MindeeApiError, MindeeError, describeError } from '../client/errors.js';
+import { MindeeApiError, describeError, type MindeeError } from '../client/errors.js';
 
 /** Per code: the next step, naming the tools and arguments that take it. */
 function toolHint(error: MindeeError): string | undefined {

@@ -201,7 +201,7 @@ describe('MindeeClient over a mocked dispatcher', () => {
   it('gives up on a lasting 503 with an API error that keeps the status', async () => {
     agent.get(BASE).intercept({ path: '/v2/jobs/job-1', method: 'GET' }).reply(503, 'busy', { headers: { 'retry-after': '0' } }).persist();
     let retries = 0;
-    const quick = new MindeeClient({ apiKey: KEY, baseUrl: BASE, dispatcher: agent, retry: { baseDelayMs: 1, maxRetries: 2 }, observe: (e) => void (e.retried && retries++) });
+    const quick = new MindeeClient({ apiKey: KEY, baseUrl: BASE, dispatcher: agent, retry: { baseDelayMs: 1, maxRetries: 2 }, observe: (e) => { if (e.retried) retries++; } });
     const error = await quick.getJob('job-1').catch((e) => e);
     expect(error).toBeInstanceOf(MindeeApiError);
     expect(error.status).toBe(503);
@@ -216,7 +216,7 @@ describe('MindeeClient over a mocked dispatcher', () => {
       .replyWithError(Object.assign(new Error(`connect ECONNREFUSED (key ${KEY})`), { code: 'ECONNREFUSED' }))
       .persist();
     let retries = 0;
-    const quick = new MindeeClient({ apiKey: KEY, baseUrl: BASE, dispatcher: agent, retry: { baseDelayMs: 1, maxRetries: 2 }, observe: (e) => void (e.retried && retries++) });
+    const quick = new MindeeClient({ apiKey: KEY, baseUrl: BASE, dispatcher: agent, retry: { baseDelayMs: 1, maxRetries: 2 }, observe: (e) => { if (e.retried) retries++; } });
     const error = await quick.getJob('job-1').catch((e) => e);
     expect(error).toBeInstanceOf(MindeeNetworkError);
     expect(error.message).toContain('ECONNREFUSED');

@@ -28,7 +28,9 @@ beforeEach(() => {
     baseUrl: BASE,
     dispatcher: agent,
     retry: { baseDelayMs: 1, maxRetries: 3 },
-    observe: (e) => void (e.method === 'POST' && posts++),
+    observe: (e) => {
+      if (e.method === 'POST') posts++;
+    },
   });
 });
 afterEach(async () => {

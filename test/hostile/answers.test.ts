@@ -111,7 +111,7 @@ describe('2. the key never leaves, whole or in pieces', () => {
     api.on('result', (x) =>
       sendJson(x.res, 200, inference({ note: { value: `key ${x.key}` } }, { id: x.id === 'job-2' ? `inf-${x.key}` : 'inf-1', file: { name: `${x.key}.pdf`, alias: x.key, page_count: 1, mime_type: 'application/pdf' } })),
     );
-    api.on('enqueue', (x) => sendJson(x.res, 202, job(x, { id: api!.hits.enqueue === 1 ? 'job-1' : 'job-2' })));
+    api.on('enqueue', (x) => sendJson(x.res, 202, job(x, { id: api.hits.enqueue === 1 ? 'job-1' : 'job-2' })));
     const r = await h.call('enqueue_document', { model_id: MODEL, url: URL_DOC });
     const r2 = await h.call('enqueue_document', { model_id: MODEL, url: URL_DOC });
     expect(r.isError, textOf(r)).toBeFalsy();

@@ -114,6 +114,11 @@ describe('summaries', () => {
     expect(renderFields(plainFields(fields, 'confidence'))[0]).toBe('invoice_number: INV-7 (Certain)');
   });
 
+  it('render a field whose sub-fields are named value and confidence as a field, not as a confidence', () => {
+    const text = renderFields({ reading: { value: 3, confidence: { score: 0.9 } } }).join('\n');
+    expect(text).toBe(['reading:', '  value: 3', '  confidence:', '    score: 0.9'].join('\n'));
+  });
+
   it('render a result with its file header and raw text', () => {
     const text = renderInference(inferenceView(inference));
     expect(text.split('\n')[0]).toBe('Result inf-1 (extraction, model model-1) — invoice.pdf (alias march), 2 pages, application/pdf');

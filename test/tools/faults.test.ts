@@ -30,7 +30,7 @@ function fault(route: 'enqueue' | 'job' | 'result', kind: Kind): Fault {
     case 'html':
       return { route, kind: 'html', status: 502 };
     default:
-      return { route, kind } as Fault;
+      return { route, kind };
   }
 }
 

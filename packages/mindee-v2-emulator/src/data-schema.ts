@@ -68,7 +68,7 @@ function parseFields(list: unknown[], pointer: string, depth: number): { fields:
       if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string')) {
         return { error: { pointer: `${at}/classification_values`, detail: 'a classification field needs a non-empty list of string values' } };
       }
-      field.classification_values = values as string[];
+      field.classification_values = values;
     }
     if (f.type === 'nested_object') {
       if (depth + 1 >= MAX_DEPTH) return { error: { pointer: at, detail: `fields cannot be nested more than ${MAX_DEPTH} levels deep` } };
@@ -87,7 +87,7 @@ function parseFields(list: unknown[], pointer: string, depth: number): { fields:
 
 /** nested_fields as a list, or as an object keyed by field name (both shapes are seen). */
 function normaliseNested(value: unknown): unknown[] | null {
-  if (Array.isArray(value)) return value;
+  if (Array.isArray(value)) return value as unknown[];
   if (isRecord(value)) return Object.entries(value).map(([name, spec]) => (isRecord(spec) ? { name, ...spec } : spec));
   return null;
 }

@@ -460,7 +460,7 @@ function parseText(pages: string[], sources: Map<string, Source>): PartialFacts 
   const currencyFrom = (rest: string | undefined, raw: string) => {
     if (out.currency) return;
     const code = rest?.trim().match(/^[A-Z]{3}\b/)?.[0];
-    const symbol = [...raw].find((c) => CURRENCY_SYMBOLS[c]);
+    const symbol = Object.keys(CURRENCY_SYMBOLS).find((s) => raw.includes(s));
     out.currency = code ?? (symbol ? CURRENCY_SYMBOLS[symbol] : undefined);
   };
   let english = 0;

@@ -56,7 +56,7 @@ export class FaultQueue {
 const ROUTES: readonly FaultRoute[] = ['enqueue', 'job', 'result', 'search', '*'];
 
 function validateFault(fault: Fault): void {
-  if (!ROUTES.includes(fault.route)) throw new TypeError(`Unknown fault route "${String(fault.route)}"`);
+  if (!ROUTES.includes(fault.route)) throw new TypeError(`Unknown fault route "${fault.route}"`);
   if (fault.times !== undefined && !(fault.times >= 1)) throw new TypeError('Fault times must be at least 1');
   if (fault.probability !== undefined && !(fault.probability >= 0 && fault.probability <= 1)) {
     throw new TypeError('Fault probability must be between 0 and 1');

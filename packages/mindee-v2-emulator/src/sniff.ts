@@ -140,7 +140,7 @@ function markupKind(bytes: Uint8Array): string | null {
 }
 
 /** 'pdf', a name for a PDF that is not whole, or null when nothing says PDF. */
-function pdfVerdict(bytes: Uint8Array): 'pdf' | string | null {
+function pdfVerdict(bytes: Uint8Array): string | null {
   const header = /%PDF-\d\.\d/.exec(latin1(bytes, 0, PDF_WINDOW));
   if (!header) return null;
   const tail = latin1(bytes, bytes.length - PDF_WINDOW, bytes.length);

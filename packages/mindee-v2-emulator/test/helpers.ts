@@ -22,7 +22,7 @@ export async function call<T = any>(
   const url = path.startsWith('http') ? path : `${emu.url}${path}`;
   const res = await request(url, { method, headers, body: options.body });
   const text = await res.body.text();
-  let json: any = undefined;
+  let json: any;
   try {
     json = JSON.parse(text);
   } catch {

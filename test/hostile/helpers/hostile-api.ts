@@ -53,7 +53,7 @@ export async function startHostileApi(): Promise<HostileApi> {
     hits[route]++;
     // Read (and drop) whatever is uploaded, so the client is not blocked sending it.
     req.resume();
-    void Promise.resolve(behaviour({ req, res, key: String(req.headers.authorization ?? ''), id, origin })).catch(() => res.destroy());
+    void Promise.resolve(behaviour({ req, res, key: req.headers.authorization ?? '', id, origin })).catch(() => res.destroy());
   });
   server.on('connection', (s: Socket) => {
     sockets.add(s);

@@ -1,0 +1,144 @@
+// `npm run lint`: typescript-eslint's strict type-checked rules, tuned to catch bugs (promises
+// left floating or passed where a callback returns void, `any`, unsafe values, thrown
+// non-errors, deprecated APIs) rather than to restyle code, plus the import boundaries of the
+// layer graph in DESIGN.md. No formatting rules: the code's layout is not the linter's business.
+import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+// ---- the layer graph ------------------------------------------------------------------------
+// cli → server, stdio, http → tools → config → (client, results, files, state), where the client
+// uses state, and results and files use the client's types, schemas and errors. The leaves
+// (redact, text, version, log) serve every layer. Each entry lists what a layer must NOT import:
+// whatever sits above it, and the siblings the design keeps apart.
+const GRAPH = 'cli → server/http → tools → config → (client, results, files, state); only the client uses state; results and files use the client';
+const ABOVE = {
+  // The seams every process shares know nothing of the rest.
+  state: ['client', 'results', 'files', 'tools', 'config', 'server', 'stdio', 'http', 'cli'],
+  client: ['results', 'files', 'tools', 'config', 'server', 'stdio', 'http', 'cli'],
+  results: ['files', 'state', 'tools', 'config', 'server', 'stdio', 'http', 'cli'],
+  files: ['results', 'state', 'tools', 'config', 'server', 'stdio', 'http', 'cli'],
+  tools: ['server', 'stdio', 'http', 'cli'],
+  // The transports sit side by side under cli; server.ts serves any of them.
+  http: ['stdio', 'cli'],
+};
+const EVERY_LAYER = ['client', 'results', 'files', 'state', 'tools', 'config', 'server', 'stdio', 'http', 'cli'];
+const TOP_LEVEL = {
+  config: ['tools', 'server', 'stdio', 'http', 'cli'],
+  server: ['stdio', 'http', 'cli'],
+  stdio: ['server', 'tools', 'http', 'cli'],
+  ...Object.fromEntries(['redact', 'text', 'version', 'log'].map((leaf) => [leaf, EVERY_LAYER])),
+};
+/** The layers below the tools know nothing of MCP. */
+const NO_MCP = ['state', 'client', 'results', 'files'];
+
+const EMULATOR = { regex: '^mindee-v2-emulator(/|$)', message: 'only cli.ts starts the emulator: product code does not depend on its test double.' };
+const MCP = { regex: '^@modelcontextprotocol/', message: 'the client, results, files and state know nothing of MCP: the tools and the server speak it.' };
+const INTO_PACKAGE = { regex: '(^|/)packages/', message: 'import the emulator by its name (mindee-v2-emulator), which resolves to its built dist/.' };
+
+/** Patterns for imports of `targets` (folders or top-level modules of src/) written from `from` with relative prefix `prefix`. */
+function above(targets, prefix, from) {
+  return targets.map((target) => ({
+    regex: `^${prefix}${target}(/|\\.js$)`,
+    message: `${from} must not import src/${target} (${GRAPH}; see DESIGN.md).`,
+  }));
+}
+/** One option set per file: a later config object that names this rule replaces an earlier one. */
+const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns: [...patterns, INTO_PACKAGE] }] });
+
+const boundaries = [
+  { files: ['src/cli.ts', 'test/**', 'bench/**', 'scripts/**'], rules: restrict() },
+  ...Object.entries(ABOVE).map(([layer, targets]) => ({
+    files: [`src/${layer}/**`],
+    rules: restrict(...above(targets, '(\\.\\./)+', `src/${layer}/`), EMULATOR, ...(NO_MCP.includes(layer) ? [MCP] : [])),
+  })),
+  ...Object.entries(TOP_LEVEL).map(([file, targets]) => ({
+    files: [`src/${file}.ts`],
+    rules: restrict(...above(targets, '\\./', `src/${file}.ts`), EMULATOR),
+  })),
+  {
+    // The emulator stands alone (its test/standalone.test.ts checks the same from its sources).
+    // Its folders are one level deep, so two `../` leave the package.
+    files: ['packages/mindee-v2-emulator/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^mindee-mcp(/|$)', message: 'the emulator package never imports the MCP server.' },
+            { regex: '^(\\.\\./){2,}', message: 'the emulator package imports nothing from outside its folder.' },
+          ],
+        },
+      ],
+    },
+  },
+];
+
+export default defineConfig(
+  { ignores: ['**/dist/', 'coverage/', 'bench-results/'] },
+  js.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    extends: [tseslint.configs.strictTypeChecked],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      // A switch over a union names every case or says `default:`.
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      // `const { a, ...rest } = x` leaves `a` out on purpose; `_name` marks a parameter kept for its position.
+      '@typescript-eslint/no-unused-vars': ['error', { ignoreRestSiblings: true, argsIgnorePattern: '^_' }],
+      // Numbers and booleans read well in messages; objects, unknown, any and nullish do not.
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      // undici deprecates Body.formData() for servers because it buffers the whole body: the
+      // emulator (and the test that mirrors it) bound the body before parsing.
+      '@typescript-eslint/no-deprecated': [
+        'error',
+        { allow: ['undici', 'undici-types'].map((pkg) => ({ from: 'package', package: pkg, name: 'formData' })) },
+      ],
+
+      // Turned off, each for a reason:
+      // - an async method without await is how an in-memory implementation keeps an async
+      //   interface (the Redis one awaits): a throw still becomes a rejection, as callers expect;
+      '@typescript-eslint/require-await': 'off',
+      // - it takes a field or variable changed across an `await` or by a callback for a constant
+      //   (TypeScript#9998: a pushed job event, `#pending`, `closed`) and would have correct code cast;
+      '@typescript-eslint/no-unnecessary-condition': 'off',
+      // - with noUncheckedIndexedAccess, `xs[i]!` after a bounds check is the honest spelling;
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      // - style: an arrow such as `() => resolve()` that returns void hides no bug;
+      '@typescript-eslint/no-confusing-void-expression': 'off',
+      // - redaction renames keys of parsed JSON in place (redact.ts), where a Map is no option;
+      '@typescript-eslint/no-dynamic-delete': 'off',
+      // - the code has no enums (its enums are zod string unions), and the rule costs an eighth of the run;
+      '@typescript-eslint/no-unsafe-enum-assignment': 'off',
+      // - control characters are stripped from outside text on purpose (text.ts, inputs.ts).
+      'no-control-regex': 'off',
+    },
+  },
+  {
+    // Tests read answers as they come (`as any`) and assert on them: the assertion is the check.
+    // Promises stay checked: an un-awaited `expect(…).rejects` passes whatever happens.
+    files: ['test/**/*.ts', 'packages/*/test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/restrict-plus-operands': 'off',
+      // `.catch((e) => e)` hands the error to the assertion that follows.
+      '@typescript-eslint/use-unknown-in-catch-callback-variable': 'off',
+    },
+  },
+  {
+    // bench/ and scripts/ are plain Node modules, outside the type-checked projects.
+    files: ['**/*.{js,mjs}'],
+    languageOptions: { globals: globals.node },
+    rules: { 'no-unused-vars': ['error', { ignoreRestSiblings: true, argsIgnorePattern: '^_' }] },
+  },
+  ...boundaries,
+);

@@ -2,10 +2,17 @@
 // left floating or passed where a callback returns void, `any`, unsafe values, thrown
 // non-errors, deprecated APIs) rather than to restyle code, plus the import boundaries of the
 // layer graph in DESIGN.md. No formatting rules: the code's layout is not the linter's business.
+import { existsSync } from 'node:fs';
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+
+// The server and its tests see the emulator through its built types: without them every use
+// would read as `any` and fail the unsafe-value rules for a reason no message would tell.
+if (!existsSync(new URL('packages/mindee-v2-emulator/dist/index.d.ts', import.meta.url))) {
+  throw new Error('the lint reads the emulator package from its build: run `npm run build` first (npm test does).');
+}
 
 // ---- the layer graph ------------------------------------------------------------------------
 // cli → server, stdio, http → tools → config → (client, results, files, state), where the client
@@ -30,6 +37,8 @@ const TOP_LEVEL = {
   stdio: ['server', 'tools', 'http', 'cli'],
   ...Object.fromEntries(['redact', 'text', 'version', 'log'].map((leaf) => [leaf, EVERY_LAYER])),
 };
+/** Every folder and top-level module of src/ has a place above (test/boundaries.test.ts checks it). */
+export const PLACED = new Set(['cli', ...Object.keys(ABOVE), ...Object.keys(TOP_LEVEL)]);
 /** The layers below the tools know nothing of MCP. */
 const NO_MCP = ['state', 'client', 'results', 'files'];
 

@@ -8,6 +8,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ESLint } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +54,14 @@ describe('layer words', () => {
 });
 
 describe('layer imports (the lint rule)', () => {
+  it('places every folder and module of src/ in the layer graph of eslint.config.js', async () => {
+    const { PLACED } = (await import(pathToFileURL(join(ROOT, '..', 'eslint.config.js')).href)) as { PLACED: Set<string> };
+    const unplaced = readdirSync(ROOT)
+      .map((name) => name.replace(/\.ts$/, ''))
+      .filter((name) => !PLACED.has(name));
+    expect(unplaced).toEqual([]);
+  });
+
   // The project's eslint.config.js, without type information: only the import rule is read here.
   const eslint = new ESLint({ cwd: join(import.meta.dirname, '..'), overrideConfig: tseslint.configs.disableTypeChecked });
   async function refused(file: string, from: string): Promise<boolean> {

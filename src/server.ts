@@ -44,7 +44,8 @@ export function createServer(deps: ToolDeps): McpServer {
   );
   for (const tool of createTools(deps.settings)) registerTool(server, tool, deps);
   registerResults(server, deps);
-  syncRoots(server, deps);
+  // A remote caller's roots name directories of its own machine, not of the server's.
+  if (!deps.remote) syncRoots(server, deps);
   return server;
 }
 

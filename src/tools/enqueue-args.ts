@@ -1,11 +1,11 @@
 /** Arguments shared by the tools that enqueue: which model, which options, how long to wait. */
 import { z } from 'zod';
 import { MindeeInputError } from '../client/errors.js';
-import type { DocumentSource } from '../client/inputs.js';
 import type { EnqueueParams } from '../client/mindee-client.js';
 import { PRODUCTS, type Product } from '../client/schemas.js';
 import { MAX_WAIT_SECONDS } from '../config.js';
 import type { ToolDeps, ToolSettings } from './define.js';
+import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote.js';
 
 const optionFlag = (what: string) => z.boolean().optional().describe(`${what} Omit to use the model's default.`);
 
@@ -72,18 +72,24 @@ export function enqueueParams(args: OptionArgs, modelId: string, alias?: string)
   };
 }
 
-/** Which document a call names: exactly one of file_path, url and file_base64. */
+export const uploadIdArg = {
+  upload_id: z.string().optional().describe('Id of a document uploaded to this server (POST /uploads; remote servers only).'),
+};
+
+/** Which document a call names: exactly one of file_path, url, file_base64 and upload_id. */
 export async function documentSource(
-  args: { file_path?: string; url?: string; file_base64?: string; filename?: string },
+  args: { file_path?: string; url?: string; file_base64?: string; upload_id?: string; filename?: string },
   deps: ToolDeps,
-): Promise<DocumentSource> {
-  const given = (['file_path', 'url', 'file_base64'] as const).filter((k) => args[k] !== undefined && args[k] !== '');
+): Promise<ReleasableSource> {
+  const given = (['file_path', 'url', 'file_base64', 'upload_id'] as const).filter((k) => args[k] !== undefined && args[k] !== '');
   if (given.length !== 1) {
     throw new MindeeInputError(given.length === 0 ? 'No document was given.' : `Only one document source may be given, but got ${given.join(' and ')}.`, {
-      hint: 'Pass exactly one of file_path (a local file), url (public https) or file_base64 (small files).',
+      hint: `Pass exactly one of file_path (a local file), url (public https), file_base64 (small files)${deps.remote ? ' or upload_id (POST /uploads)' : ''}.`,
     });
   }
+  if (args.upload_id !== undefined && args.upload_id !== '') return uploadSource(args.upload_id, args.filename, deps);
   if (args.file_path !== undefined && args.file_path !== '') {
+    refuseLocalFiles(deps, 'file_path');
     const resolved = await deps.files.resolve(args.file_path);
     return { path: resolved.path, filename: args.filename, identity: resolved.identity };
   }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { MindeeError, MindeeInputError, MindeeJobFailedError } from '../client/errors.js';
-import { prepareDocument, type DocumentSource } from '../client/inputs.js';
+import { prepareDocument } from '../client/inputs.js';
 import type { Inference, Job } from '../client/schemas.js';
 import { countRows, fitBatch, isFinished, rowResult } from '../results/batch.js';
 import { jobSummary } from '../results/jobs.js';
@@ -8,6 +8,7 @@ import { batchCountsShape, batchRowShape, type BatchRow } from '../results/shape
 import { defineTool, type ToolContext, type ToolDeps, type ToolSettings } from './define.js';
 import { enqueueParams, modelArgs, optionArgs, waitArgs } from './enqueue-args.js';
 import { errorText } from './hints.js';
+import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote.js';
 import { resolveModelId } from './models.js';
 import { RESULT_TOOL, viewArgs } from './view-args.js';
 import { withHeartbeat } from './waiting.js';
@@ -19,7 +20,9 @@ const TOOL = 'enqueue_documents';
 
 interface Work {
   source: string;
-  document?: DocumentSource;
+  document?: ReleasableSource;
+  /** From an upload: used once, so never in a call that resumes. */
+  uploaded?: boolean;
   jobId?: string;
   error?: MindeeError;
 }
@@ -33,6 +36,7 @@ function inputSchema(settings: ToolSettings) {
       .optional()
       .describe('Local files or folders inside the allowed directories; a folder means every document directly in it.'),
     urls: z.array(z.string()).optional().describe('Public https URLs of documents.'),
+    upload_ids: z.array(z.string()).optional().describe('Ids of documents uploaded to this server (POST /uploads; remote servers only).'),
     job_ids: z.array(z.string()).optional().describe('Jobs of an earlier call to keep waiting for: the job ids alone are enough.'),
     ...optionArgs,
     ...waitArgs(settings),
@@ -101,6 +105,7 @@ export const enqueueDocuments = (settings: ToolSettings) =>
 /** The documents of a call, in order: files (folders expanded), URLs, then jobs to resume. */
 async function collectWork(args: BatchArgs, deps: ToolDeps): Promise<Work[]> {
   const work: Work[] = [];
+  if (args.file_paths?.length) refuseLocalFiles(deps, 'file_paths');
   for (const input of args.file_paths ?? []) {
     try {
       for (const entry of await deps.files.expand(input)) {
@@ -114,13 +119,22 @@ async function collectWork(args: BatchArgs, deps: ToolDeps): Promise<Work[]> {
   }
   for (const url of args.urls ?? []) work.push({ source: url, document: { url } });
   for (const jobId of args.job_ids ?? []) work.push({ source: jobId, jobId });
-  if (work.length === 0) {
+  if (work.length === 0 && !args.upload_ids?.length) {
     throw new MindeeInputError('No documents were given.', { hint: 'Pass file_paths (files or folders), urls, or the job_ids of an earlier call.' });
   }
-  if (work.length > MAX_BATCH) {
+  if (work.length + (args.upload_ids?.length ?? 0) > MAX_BATCH) {
     throw new MindeeInputError(`${work.length} documents is more than one call takes (${MAX_BATCH}).`, {
       hint: `Split them into calls of at most ${MAX_BATCH} (for example one folder at a time).`,
     });
+  }
+  // Claimed last, once the call is known to go ahead: a claim uses the upload up.
+  for (const uploadId of args.upload_ids ?? []) {
+    try {
+      work.push({ source: uploadId, document: await uploadSource(uploadId, undefined, deps), uploaded: true });
+    } catch (error) {
+      if (!(error instanceof MindeeError)) throw error;
+      work.push({ source: uploadId, error });
+    }
   }
   return work;
 }
@@ -140,11 +154,15 @@ async function processOne(
     if (w.jobId) {
       job = await deps.client.getJob(w.jobId, { signal: ctx.signal, deadline });
     } else {
-      const document = await prepareDocument(w.document!);
       try {
-        job = await deps.client.enqueue(document, enqueueParams(args, models.modelId!), { signal: ctx.signal, deadline });
+        const document = await prepareDocument(w.document!);
+        try {
+          job = await deps.client.enqueue(document, enqueueParams(args, models.modelId!), { signal: ctx.signal, deadline });
+        } finally {
+          await document.close();
+        }
       } finally {
-        await document.close();
+        await w.document!.release?.();
       }
     }
   } catch (error) {
@@ -178,7 +196,7 @@ async function processOne(
 function resumeStep(rows: BatchRow[], work: Work[], args: BatchArgs, waitSeconds: number): string | null {
   const jobIds = rows.filter((r) => r.status === 'Processing' && r.job_id).map((r) => r.job_id!);
   const notSent = rows.map((r, i) => ({ r, w: work[i]! })).filter(({ r }) => r.status === 'NotSent');
-  const paths = notSent.flatMap(({ w }) => (w.document && 'path' in w.document ? [w.source] : []));
+  const paths = notSent.flatMap(({ w }) => (w.document && 'path' in w.document && !w.uploaded ? [w.source] : []));
   const urls = notSent.flatMap(({ w }) => (w.document && 'url' in w.document ? [w.document.url] : []));
   if (jobIds.length + paths.length + urls.length === 0) return null;
   const { file_paths: _f, urls: _u, job_ids: _j, wait: _w, max_wait_seconds: _m, detail, fields, max_chars, ...sending } = args;

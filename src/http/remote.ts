@@ -72,9 +72,10 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
     metrics?.watchBudget(connection.rateScope ?? keyId(key ?? ''), client.budget);
     return client;
   };
-  const shared = clientOf(options.serverKey);
+  // In mindee-key mode every call has the caller's key: the server's own is never used.
+  const shared = config.auth === 'mindee-key' ? undefined : clientOf(options.serverKey);
   const depsFor = (principal: Principal): ToolDeps => ({
-    client: principal.mindeeKey ? clientOf(principal.mindeeKey) : shared,
+    client: principal.mindeeKey || !shared ? clientOf(principal.mindeeKey) : shared,
     files: options.files,
     log: options.makeLogger(principal.secrets),
     settings: options.settings,

@@ -29,6 +29,8 @@ export interface RemoteOptions {
   makeLogger(secrets: ReadonlyArray<string | undefined>): Logger;
   metrics?: Metrics;
   clock?: Clock;
+  /** Largest upload: Mindee's limit for one document unless lowered (tests). */
+  maxUploadBytes?: number;
 }
 
 export interface RemoteServer extends HttpApp {
@@ -64,7 +66,7 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
       config.auth === 'oauth' ? { issuer: config.oauthIssuer!, jwksUrl: config.oauthJwksUrl!, publicUrl: config.publicUrl! } : undefined,
   });
   const requestLog = options.makeLogger([]);
-  const uploads = await Uploads.create({ store: connection.state.uploads, clock: options.clock, metrics, log: requestLog });
+  const uploads = await Uploads.create({ store: connection.state.uploads, clock: options.clock, metrics, log: requestLog, maxFileBytes: options.maxUploadBytes });
   const localFiles = config.allowedDirs.length > 0;
 
   const clientOf = (key: string | undefined): MindeeClient => {

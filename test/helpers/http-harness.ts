@@ -67,6 +67,7 @@ export interface HttpHarnessOptions {
   clock?: Clock;
   /** The emulator's webhooks deliver to this server's /webhooks/mindee. */
   webhooksToServer?: boolean;
+  maxUploadBytes?: number;
 }
 
 export const WEBHOOK_SECRET = 'whsec_test_5a8d1c3e9f7b2a4d6c8e0f1a3b5c7d9e';
@@ -129,6 +130,7 @@ export async function startHttpHarness(options: HttpHarnessOptions = {}): Promis
     makeLogger,
     metrics,
     clock: options.clock,
+    maxUploadBytes: options.maxUploadBytes,
   });
   listener.serve(remote.app, remote);
   const url = listener.url;

@@ -35,7 +35,8 @@ describe('mindee-key: each caller sends its own Mindee key', () => {
 
   it('uses the key of Authorization: Bearer, or of X-Mindee-Api-Key, raw (without "Bearer") towards Mindee', async () => {
     h = await startHttpHarness({ argv: ['--auth', 'mindee-key'] });
-    for (const headers of [{ authorization: `Bearer ${TEST_API_KEY}` }, { 'x-mindee-api-key': TEST_API_KEY }, { 'x-mindee-api-key': `Bearer ${TEST_API_KEY}` }]) {
+    const variants: Array<Record<string, string>> = [{ authorization: `Bearer ${TEST_API_KEY}` }, { 'x-mindee-api-key': TEST_API_KEY }, { 'x-mindee-api-key': `Bearer ${TEST_API_KEY}` }];
+    for (const headers of variants) {
       const res = await h.fetch('/mcp', { method: 'POST', headers: { ...JSON_HEADERS, ...headers }, body: callBody('search_models', { name: 'invoice' }) });
       expect(res.status).toBe(200);
       expect(res.text).toContain('invoice');

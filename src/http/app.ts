@@ -40,7 +40,7 @@ export interface HttpAppOptions {
 export interface HttpApp {
   app: Express;
   inFlight: InFlight;
-  /** From now on, every request but /healthz is answered 503 (the server is shutting down). */
+  /** From now on, every request but webhooks is answered 503 (/healthz says it is shutting down). */
   drain(): void;
 }
 
@@ -58,8 +58,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.get('/healthz', (_req, res) => {
     res.status(draining ? 503 : 200).json({ status: draining ? 'shutting_down' : 'ok', version: options.version });
   });
-  app.use((_req, res, next) => {
-    if (!draining) return next();
+  app.use((req, res, next) => {
+    // A webhook may be what ends a call in flight: it is still taken while draining.
+    if (!draining || req.path === '/webhooks/mindee') return next();
     res.set('Connection', 'close');
     jsonRpcError(res, 503, 'The server is shutting down: send the request again (another replica, or this one once restarted).');
   });

@@ -1,8 +1,8 @@
 /**
  * The listening socket of the remote server, opened before the app exists (so its URL is known
  * to whatever needs it first, such as an in-process emulator's webhooks), with the time-outs of
- * a request's arrival, and a graceful shutdown: stop accepting, let the calls in flight end for
- * a grace period, then close what is left.
+ * a request's arrival, and a graceful shutdown: refuse new calls, let those in flight end for a
+ * grace period (webhooks still come in), then close what is left.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -59,13 +59,12 @@ export class HttpListener {
   }
 
   /**
-   * Stops accepting, waits up to `graceMs` for the calls in flight, then ends them. Resolves
-   * with whether everything ended within the grace period.
+   * Stops accepting calls (503), waits up to `graceMs` for the calls in flight, then ends them
+   * and closes. The socket stays open meanwhile: the webhooks that end those calls still come in.
+   * Resolves with whether everything ended within the grace period.
    */
   async shutdown(graceMs: number): Promise<boolean> {
     this.#app?.drain();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
     const inTime = await Promise.race([
       (this.#app?.inFlight.idle() ?? Promise.resolve()).then(() => true),
@@ -75,6 +74,7 @@ export class HttpListener {
     ]);
     clearTimeout(timer);
     this.#app?.inFlight.closeAll('The server shut down before this call ended: call again (a job already enqueued keeps running at Mindee).');
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Responses just ended may still be flushing: give sockets a moment, then cut them.
     this.server.closeIdleConnections();
     const cut = setTimeout(() => this.server.closeAllConnections(), 1000);

@@ -184,15 +184,18 @@ describe('request logs', () => {
 });
 
 describe('graceful shutdown', () => {
-  it('stops accepting, lets the call in flight finish, then closes', async () => {
+  it('refuses new calls, lets the call in flight finish, then closes', async () => {
     h = await startHttpHarness({ emulator: { processingMs: Infinity } });
     const client = await h.client();
     const created = new Promise<{ id: string }>((resolve) => h!.emulator.once('job-created', resolve));
     const call = callTool(client, 'enqueue_document', { model_id: 'invoice', url: 'https://example.com/a.pdf', max_wait_seconds: 30 });
     const job = await created;
     const shutdown = h.listener.shutdown(30_000);
-    // No new connection is accepted; the call in flight goes on.
-    await expect(h.fetch('/healthz')).rejects.toThrow();
+    // New calls are refused, health says so (load balancers stop sending); the call in flight goes on.
+    const refused = await h.fetch('/mcp', { method: 'POST', headers: JSON_HEADERS, body: rpc('tools/list') });
+    expect(refused.status).toBe(503);
+    expect(refused.json().error.message).toMatch(/shutting down/);
+    expect((await h.fetch('/healthz')).json().status).toBe('shutting_down');
     h.emulator.completeJob(job.id);
     const result = await call;
     expect(result.isError).toBeFalsy();

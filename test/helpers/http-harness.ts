@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { request } from 'undici';
 import { DEMO_MODELS, startEmulator, type Emulator, type EmulatorOptions } from 'mindee-v2-emulator';
 import { MindeeConnection, type ConnectionOptions } from '../../src/client/mindee-client.js';
@@ -182,24 +181,7 @@ export async function startHttpHarness(options: HttpHarnessOptions = {}): Promis
   };
 }
 
-/** Calls a tool and records the result for the secret scan. */
-export async function callTool(
-  client: Client,
-  name: string,
-  args: Record<string, unknown>,
-  options: { onprogress?: (p: Progress) => void; signal?: AbortSignal } = {},
-): Promise<CallToolResult> {
-  const result = (await client.callTool({ name, arguments: args }, undefined, {
-    onprogress: (p) => {
-      recordOutput('progress', p);
-      options.onprogress?.(p);
-    },
-    signal: options.signal,
-    timeout: 15_000,
-  })) as CallToolResult;
-  recordOutput(`${name} result`, result);
-  return result;
-}
+export { callTool } from './harness.js';
 
 /** A raw JSON-RPC POST to /mcp. */
 export function rpc(method: string, params: Record<string, unknown> = {}, id: number | null = 1): string {

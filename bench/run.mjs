@@ -2,7 +2,7 @@
 // on the project's local Mindee v2 emulator. A benchmark, not a test: it prints what it
 // measured, with the targets, and writes everything to bench-results/.
 //
-//   npm run bench                       all five scenarios
+//   npm run bench                       every scenario
 //   npm run bench -- --only 3           one scenario (or --only 1,4; --only tokens is 6)
 //   npm run bench -- --sequential       scenarios 1–2: run the two clients one after the other
 //   npm run bench -- --quick            small sizes, to check the bench itself works
@@ -26,11 +26,13 @@ const { values } = parseArgs({
     mb3: { type: 'string' },
     n4: { type: 'string' },
     n5: { type: 'string' },
+    n8: { type: 'string' },
+    n7: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('Usage: npm run bench -- [--only 1,2,3,4,5,6|tokens] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform] [--n2 200] [--mb3 95] [--n4 300] [--n5 10]');
+  console.log('Usage: npm run bench -- [--only 1,2,3,4,5,6,7,8|tokens] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform] [--n2 200] [--mb3 95] [--n4 300] [--n5 10] [--n7 40] [--n8 300]');
   process.exit(0);
 }
 const int = (v, d) => (v === undefined ? d : Number.parseInt(v, 10));
@@ -45,12 +47,14 @@ const opts = {
   mb3: int(values.mb3, quick ? 20 : 95),
   n4: int(values.n4, quick ? 50 : 300),
   n5: int(values.n5, quick ? 3 : 10),
+  n7: int(values.n7, quick ? 10 : 40),
+  n8: int(values.n8, quick ? 50 : 300),
 };
-const SCENARIOS = [1, 2, 3, 4, 5, 6];
-const SCENARIO_NAMES = { tokens: 6 };
+const SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8];
+const SCENARIO_NAMES = { tokens: 6, push: 7, http: 8 };
 const scenarioOf = (s) => SCENARIO_NAMES[s] ?? Number(s);
 const only = values.only ? new Set(values.only.split(',').map((s) => scenarioOf(s.trim()))) : new Set(SCENARIOS);
-for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`--only: no scenario ${s} (1–6 or tokens)`);
+for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`--only: no scenario ${s} (1–8, tokens, push or http)`);
 for (const v of opts.variants1) if (!['pages', 'uniform'].includes(v)) throw new Error(`--variants1: no variant ${v}`);
 
 // Every child and server is cleaned up however the run ends.
@@ -107,6 +111,8 @@ const scenarios = {
   4: async () => (await import('./s4-overhead.mjs')).scenario4(opts, report),
   5: async () => (await import('./s5-coldstart.mjs')).scenario5(opts, report),
   6: async () => (await import('./s6-tokens.mjs')).scenario6(opts, report),
+  7: async () => (await import('./s7-push.mjs')).scenario7(opts, report),
+  8: async () => (await import('./s8-http.mjs')).scenario8(opts, report),
 };
 const began = Date.now();
 for (const s of SCENARIOS) {
@@ -135,6 +141,8 @@ if (only.has(3)) line(`Scenario 3: one ${opts.mb3} MiB PDF, emulator in its own 
 if (only.has(4)) line(`Scenario 4: ${opts.n4} calls of each kind, alternating, on one processed job; emulator in the bench process, rate limits off.`);
 if (only.has(5)) line(`Scenario 5: median of ${opts.n5} spawns of node dist/cli.js (dummy key, base URL with nothing listening).`);
 if (only.has(6)) line('Scenario 6: tools/list of node dist/cli.js with its default settings, in cl100k tokens (js-tiktoken); each tool as compact JSON.');
+if (only.has(7)) line(`Scenario 7: ${opts.n7} jobs, processing 1–5 s, 5 at once, the same jobs pushed by the emulator's signed webhooks to a loopback receiver, then polled; rate limits off.`);
+if (only.has(8)) line(`Scenario 8: ${opts.n8} get_job_status calls over each transport, alternating, on one processed job; both servers are children, the emulator is in the bench process.`);
 line('');
 line('| scenario | metric | ours | official SDK | target | pass/fail |');
 line('|---|---|---|---|---|---|');

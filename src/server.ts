@@ -20,7 +20,7 @@ import { redactDeep } from './redact.js';
 import { RootsFollower } from './files/roots.js';
 import { resourceUri } from './results/inference.js';
 import { clip, stripControl } from './text.js';
-import { advertisedSchema, type ToolContext, type ToolDefinition, type ToolDeps } from './tools/define.js';
+import { advertisedSchema, type ToolContext, type ToolDefinition, type ToolDeps, type ToolSettings } from './tools/define.js';
 import { errorText } from './tools/hints.js';
 import { createTools } from './tools/index.js';
 import { PACKAGE_NAME, VERSION } from './version.js';
@@ -38,14 +38,23 @@ export const RESOURCE_NOT_FOUND = -32002;
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
+/** The tools of one set of settings, made once: a stateless HTTP server makes a server per request. */
+const madeTools = new WeakMap<ToolSettings, ReturnType<typeof createTools>>();
+function toolsOf(settings: ToolSettings): ReturnType<typeof createTools> {
+  let tools = madeTools.get(settings);
+  if (!tools) madeTools.set(settings, (tools = createTools(settings)));
+  return tools;
+}
+
 export function createServer(deps: ToolDeps): McpServer {
   const server = new McpServer(
     { name: PACKAGE_NAME, title: 'Mindee document extraction', version: VERSION },
     { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },
   );
-  for (const tool of createTools(deps.settings)) registerTool(server, tool, deps);
+  for (const tool of toolsOf(deps.settings)) registerTool(server, tool, deps);
   registerResults(server, deps);
-  syncRoots(server, deps);
+  // A remote caller's roots name directories of its own machine, not of the server's.
+  if (!deps.remote) syncRoots(server, deps);
   return server;
 }
 

@@ -79,3 +79,52 @@ describe('parseCommand', () => {
     expect(parseCommand(['emulator', '--port', '9'], {})).toEqual({ kind: 'emulator', argv: ['--port', '9'] });
   });
 });
+
+describe('remote server settings', () => {
+  const KEY = { MINDEE_V2_API_KEY: 'md_server_key_0123456789' };
+  const TOKEN = 'tok_0123456789abcdef0123';
+
+  it('defaults to stdio; over HTTP the auth mode follows from what the server has', () => {
+    expect(serve([])).toMatchObject({ transport: 'stdio', host: '127.0.0.1', port: 8080, logFormat: 'text', shutdownSeconds: 30 });
+    expect(serve(['--transport', 'http']).auth).toBe('mindee-key');
+    expect(serve(['--transport', 'http'], KEY).auth).toBe('none');
+    expect(serve(['--transport', 'http'], { ...KEY, MINDEE_MCP_HTTP_TOKENS: TOKEN }).auth).toBe('token');
+    expect(serve([], { MINDEE_MCP_TRANSPORT: 'HTTP', MINDEE_MCP_PORT: '9000', MINDEE_MCP_LOG_FORMAT: 'json' })).toMatchObject({ transport: 'http', port: 9000, logFormat: 'json' });
+  });
+
+  it.each([
+    [['--transport', 'http', '--host', '0.0.0.0', '--auth', 'none', '--allowed-hosts', 'x'], KEY, /MINDEE_MCP_AUTH=none serves anyone .* loopback only/],
+    [['--transport', 'http', '--host', '0.0.0.0'], KEY, /MINDEE_MCP_AUTH=none/],
+    [['--transport', 'http', '--auth', 'token'], KEY, /needs MINDEE_MCP_HTTP_TOKENS/],
+    [['--transport', 'http', '--auth', 'token'], { ...KEY, MINDEE_MCP_HTTP_TOKENS: 'short' }, /at least 16 characters/],
+    [['--transport', 'http', '--auth', 'token'], { MINDEE_MCP_HTTP_TOKENS: TOKEN }, /makes calls with the server's own Mindee key: set MINDEE_V2_API_KEY/],
+    [['--transport', 'http', '--auth', 'oauth'], KEY, /needs MINDEE_MCP_OAUTH_ISSUER[\s\S]*needs MINDEE_MCP_OAUTH_JWKS_URL[\s\S]*needs MINDEE_MCP_PUBLIC_URL/],
+    [['--transport', 'http', '--host', '0.0.0.0', '--auth', 'mindee-key'], {}, /set MINDEE_MCP_ALLOWED_HOSTS/],
+    [['--transport', 'http', '--webhook-port', '9'], KEY, /MINDEE_MCP_WEBHOOK_PORT is for stdio mode/],
+    [['--webhook-port', '9'], KEY, /MINDEE_MCP_WEBHOOK_PORT needs MINDEE_WEBHOOK_SECRET/],
+    [['--transport', 'ws'], {}, /MINDEE_MCP_TRANSPORT must be stdio or http/],
+    [[], { MINDEE_MCP_WEBHOOK_IDS: 'abc' }, /MINDEE_MCP_WEBHOOK_IDS must list webhook UUIDs/],
+    [[], { MINDEE_MCP_PUBLIC_URL: 'https://x.test/?q=1' }, /MINDEE_MCP_PUBLIC_URL must be an http\(s\) URL/],
+  ])('explains what a remote setup lacks: %j', (argv, env, message) => {
+    expect(() => serve(argv, env)).toThrow(ConfigError);
+    expect(() => serve(argv, env)).toThrow(message);
+  });
+
+  it('never prints a token or a webhook secret back', () => {
+    const env = { MINDEE_MCP_HTTP_TOKENS: 'tok_secret_value_abcdefgh', MINDEE_WEBHOOK_SECRET: 'whsec_secret_value_1234', MINDEE_MCP_PORT: 'tok_secret_value_abcdefgh' };
+    expect(() => serve(['--transport', 'http'], env)).toThrow(ConfigError);
+    try {
+      serve(['--transport', 'http'], env);
+    } catch (error) {
+      expect(String(error)).not.toContain('tok_secret_value');
+    }
+  });
+
+  it('takes a public URL as the allowed host on another interface, and several webhook secrets', () => {
+    const config = serve(['--transport', 'http', '--host', '0.0.0.0', '--auth', 'mindee-key', '--public-url', 'https://mcp.example.com/'], {
+      MINDEE_WEBHOOK_SECRET: 'a, b',
+      MINDEE_MCP_WEBHOOK_IDS: 'F48FF885-61FB-4A90-AAF3-B5350CA2D76A',
+    });
+    expect(config).toMatchObject({ publicUrl: 'https://mcp.example.com', webhookSecrets: ['a', 'b'], webhookIds: ['F48FF885-61FB-4A90-AAF3-B5350CA2D76A'] });
+  });
+});

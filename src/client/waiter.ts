@@ -44,6 +44,8 @@ export async function waitForResult(client: MindeeClient, job: Job, options: Wai
   const startedAt = options.startedAt ?? known?.at ?? sinceCreated(job, waitStarted);
   const modelId = known?.modelId ?? job.model_id;
   const pages = known?.pages ?? null;
+  // A webhook will end this wait: polls are only a slow safety net, should it be lost.
+  const pushFallbackMs = known?.pushExpected ? client.connection.webhooks?.fallbackMs : undefined;
   // Room left for one more poll before the deadline.
   const margin = Math.min(1000, polling.minIntervalMs);
 
@@ -54,6 +56,8 @@ export async function waitForResult(client: MindeeClient, job: Job, options: Wai
     pushed = event;
     wake?.();
   });
+  // Pushed before this wait began.
+  pushed = client.connection.pushed.peek(job.id) ?? null;
 
   let current = job;
   let polls = 0;
@@ -76,7 +80,8 @@ export async function waitForResult(client: MindeeClient, job: Job, options: Wai
       }
 
       const now = clock.now();
-      const delay = failures > 0 ? backoffMs(failures, client.connection.retry) : planner.nextDelay({ modelId, pages, elapsedMs: now - startedAt, polls });
+      let delay = failures > 0 ? backoffMs(failures, client.connection.retry) : planner.nextDelay({ modelId, pages, elapsedMs: now - startedAt, polls });
+      if (pushFallbackMs !== undefined && failures === 0) delay = Math.max(delay, polls === 0 ? startedAt + pushFallbackMs - now : pushFallbackMs / 3);
       const wakeAt = Math.min(now + delay, deadline - margin);
       if (wakeAt <= now && polls > 0) return { state: 'processing', job: current, polls };
       if (!pushed) {

@@ -1,6 +1,6 @@
 /**
  * The state every process of a deployment shares: rate budgets (per organisation scope), kept
- * results (per API key), and job completions. In memory by default; a shared backend (Redis)
+ * results (per API key), job completions, and uploads waiting for their one use. In memory by default; a shared backend (Redis)
  * implements the same interfaces.
  */
 import { BoundedMap } from './bounded-map.js';
@@ -8,11 +8,13 @@ import { systemClock, type Clock } from './clock.js';
 import { MemoryJobEvents, type JobEvents } from './job-events.js';
 import { DEFAULT_RATE_LIMITS, MemoryRateBudget, type RateBudget, type RateLimits } from './rate-budget.js';
 import { MemoryResultStores, type ResultStore, type ResultStoreLimits } from './result-store.js';
+import { MemoryUploadStore, type UploadStore } from './uploads.js';
 
 export type { Clock } from './clock.js';
 export type { JobEvent, JobEvents } from './job-events.js';
 export type { BudgetUsage, RateBudget, RateLimits, RequestKind, Settle, TakeOptions } from './rate-budget.js';
 export type { ResultMeta, ResultStore, ResultStoreLimits, StoredResult } from './result-store.js';
+export type { ClaimResult, UploadRecord, UploadStore } from './uploads.js';
 
 export interface SharedState {
   /** The budget of one scope: every key of one organisation should share one. */
@@ -20,6 +22,8 @@ export interface SharedState {
   /** The kept results of one partition (one per API key). */
   results(partition: string): ResultStore;
   readonly jobEvents: JobEvents;
+  /** Documents uploaded to a remote server, waiting for their one use. */
+  readonly uploads: UploadStore;
   close(): Promise<void>;
 }
 
@@ -45,6 +49,7 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
     },
     results: (partition) => results.partition(partition),
     jobEvents: new MemoryJobEvents(),
+    uploads: new MemoryUploadStore(clock),
     close: async () => {},
   };
 }

@@ -27,6 +27,8 @@ export interface ToolSettings {
   /** Default size budget of a result, characters. */
   maxResultChars: number;
   models: ModelSettings;
+  /** The server serves remote callers (HTTP): the tools take uploads. */
+  remote?: boolean;
 }
 
 /** Everything a tool may use, handed in by createServer so tests can pass fakes. */
@@ -35,6 +37,23 @@ export interface ToolDeps {
   files: FileAccess;
   log: Logger;
   settings: ToolSettings;
+  /** Set when the server is remote (HTTP), per request: the caller's disk is not the server's. */
+  remote?: RemoteAccess;
+}
+
+/** An upload claimed for one enqueue: the file to send, removed by `release` once sent. */
+export interface ClaimedUpload {
+  path: string;
+  filename: string;
+  release(): Promise<void>;
+}
+
+/** What a remote server lets the tools of one request do. */
+export interface RemoteAccess {
+  /** Local files may be read: allowed directories were configured explicitly (a mounted volume). */
+  localFiles: boolean;
+  /** Claims an upload of this caller (once; throws MindeeInputError when it cannot be used). */
+  claimUpload(uploadId: string): Promise<ClaimedUpload>;
 }
 
 export interface ToolContext {

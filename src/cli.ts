@@ -10,6 +10,7 @@ import { FileAccess } from './files/file-access.js';
 import { createLogger } from './log.js';
 import { createRedactor } from './redact.js';
 import { createServer } from './server.js';
+import { FileTimingStore } from './state/timings.js';
 import { VERSION } from './version.js';
 
 const MISSING_KEY_HINT =
@@ -61,6 +62,8 @@ async function serve(config: Config): Promise<void> {
     emulatorAliases = Object.fromEntries(Object.entries(DEMO_MODELS).map(([name, id]) => [name.toLowerCase(), id]));
   }
 
+  const log = createLogger({ level: config.logLevel, redact: createRedactor([config.apiKey, apiKey]) });
+  const timings = config.stateDir ? new FileTimingStore({ dir: config.stateDir, warn: (message) => log.warn(message) }) : undefined;
   const client = new MindeeClient({
     apiKey,
     baseUrl,
@@ -69,8 +72,8 @@ async function serve(config: Config): Promise<void> {
     resultCache: { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024, ttlMs: config.cacheTtlSeconds * 1000 },
     maxResponseBytes: config.maxResponseMegabytes * 1024 * 1024,
     missingKeyHint: MISSING_KEY_HINT,
+    timings,
   });
-  const log = createLogger({ level: config.logLevel, redact: createRedactor([config.apiKey, apiKey]) });
   const files = new FileAccess({ allowedDirs: config.allowedDirs });
   for (const warning of files.warnings) log.warn(warning);
 
@@ -102,6 +105,7 @@ async function serve(config: Config): Promise<void> {
   await server.connect(transport);
   const where = config.emulator ? `the local emulator at ${baseUrl}` : baseUrl;
   log.info(`mindee-mcp ${VERSION} serving on stdio, Mindee API: ${where}${apiKey ? '' : ' (no API key set: tool calls will explain how to set one)'}`);
+  log.debug(`learned poll timings: ${timings ? timings.path : 'not kept (MINDEE_MCP_STATE_DIR=off)'}`);
   log.info(`allowed directories: ${files.directories().join(', ') || '(none: file_path is refused until one is configured or the client shares roots)'}`);
 }
 

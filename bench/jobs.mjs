@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import * as mindee from 'mindee';
 import { MindeeClient } from '../dist/client/mindee-client.js';
 import { prepareDocument } from '../dist/client/inputs.js';
-import { DEMO_MODELS, startEmulator } from '../dist/emulator/index.js';
+import { DEMO_MODELS, startEmulator } from 'mindee-v2-emulator';
 import { MINDEE_ORIGIN, pool, sdkDispatcher, trackCloser } from './lib.mjs';
 
 export const MODEL_ID = DEMO_MODELS.invoice;
@@ -65,7 +65,7 @@ export async function runJobs(o) {
           const deadline = Date.now() + o.deadlineMs;
           const prepared = await prepareDocument({ path: doc.path });
           // The prepared document is passed whole (it carries pageCount for the client to use).
-          const job = await ours.enqueue(prepared, { modelId: MODEL_ID }, { deadline });
+          const job = await ours.enqueue(prepared, { modelId: MODEL_ID }, { deadline }).finally(() => prepared.close());
           rec.jobId = job.id;
           const outcome = await ours.waitForResult(job, { deadline });
           rec.deliveredAt = Date.now();

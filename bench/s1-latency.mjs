@@ -1,7 +1,7 @@
 // Scenario 1: how long after the emulator marks a job finished does the caller hold the result,
 // and how many GETs did each job cost. Same documents, same order, same processing times for
 // both clients; each client has its own emulator (own rate limits, own request log).
-import { makePdf } from '../dist/emulator/sample-documents.js';
+import { makePdf } from 'mindee-v2-emulator/samples';
 import { runBoth } from './jobs.mjs';
 import { ms, num, ratio, rng, summary, writeDocs, tempDir } from './lib.mjs';
 

@@ -1,7 +1,7 @@
 // Scenario 2: 200 documents at once against an emulator that enforces Mindee's limits
 // (200 POST and 1200 GET a minute per organisation → 429). Each client gets its own emulator,
 // i.e. its own organisation, so the two runs cannot eat each other's budget.
-import { makePdf } from '../dist/emulator/sample-documents.js';
+import { makePdf } from 'mindee-v2-emulator/samples';
 import { runBoth } from './jobs.mjs';
 import { ms, rng, summary, writeDocs, tempDir } from './lib.mjs';
 

@@ -5,8 +5,8 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { MindeeClient } from '../dist/client/mindee-client.js';
-import { makeSampleInvoicePdf } from '../dist/emulator/sample-documents.js';
-import { startEmulator } from '../dist/emulator/index.js';
+import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
+import { startEmulator } from 'mindee-v2-emulator';
 import { MODEL_ID } from './jobs.mjs';
 import { CLI, ms, summary, trackCloser, trackPid, untrackPid } from './lib.mjs';
 

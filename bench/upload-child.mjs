@@ -1,6 +1,6 @@
 // Scenario 3's child: a fresh process that uploads one file once, with one client, and prints
 // its memory figures as one JSON line. Usage: node upload-child.mjs ours|sdk <file> <emulator url> <key>
-import { DEMO_MODELS } from '../dist/emulator/models.js';
+import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { sdkDispatcher } from './lib.mjs';
 
 const [which, file, url, apiKey] = process.argv.slice(2);
@@ -15,7 +15,7 @@ if (which === 'ours') {
   close = () => client.close();
   upload = async () => {
     const doc = await prepareDocument({ path: file });
-    const job = await client.enqueue(doc, { modelId });
+    const job = await client.enqueue(doc, { modelId }).finally(() => doc.close());
     return job.id;
   };
 } else if (which === 'sdk') {

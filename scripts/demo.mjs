@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { makeSampleInvoicePdf } from '../dist/emulator/sample-documents.js';
+import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const dir = await mkdtemp(join(tmpdir(), 'mindee-mcp-demo-'));

@@ -3,7 +3,6 @@
  * argv + env → config → start: the stdio MCP server (against Mindee, or with --emulator against
  * an in-process emulator), or `emulator` alone. stdout belongs to JSON-RPC; all else to stderr.
  */
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { MindeeClient } from './client/mindee-client.js';
 import { ConfigError, HEARTBEAT_MS, USAGE, parseCommand, type Config } from './config.js';
 import { FileAccess } from './files/file-access.js';
@@ -11,6 +10,7 @@ import { createLogger } from './log.js';
 import { createRedactor } from './redact.js';
 import { createServer } from './server.js';
 import { FileTimingStore } from './state/timings.js';
+import { BoundedStdioServerTransport } from './stdio.js';
 import { VERSION } from './version.js';
 
 const MISSING_KEY_HINT =
@@ -36,8 +36,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
       process.stdout.write(`${VERSION}\n`);
       return;
     case 'emulator': {
-      const { runEmulatorCli } = await import('./emulator/index.js');
-      await runEmulatorCli(command.argv);
+      const { runEmulatorCli } = await import('mindee-v2-emulator');
+      await runEmulatorCli(command.argv, { command: 'mindee-mcp emulator' });
       return;
     }
     case 'serve':
@@ -52,7 +52,7 @@ async function serve(config: Config): Promise<void> {
   let emulatorAliases: Record<string, string> = {};
 
   if (config.emulator) {
-    const { startEmulator, DEMO_MODELS } = await import('./emulator/index.js');
+    const { startEmulator, DEMO_MODELS } = await import('mindee-v2-emulator');
     const emulator = await startEmulator({ processingMs: config.emulatorProcessingMs });
     // The real key, if one is set, is never sent to the emulator.
     apiKey = emulator.apiKey;
@@ -74,7 +74,7 @@ async function serve(config: Config): Promise<void> {
     missingKeyHint: MISSING_KEY_HINT,
     timings,
   });
-  const files = new FileAccess({ allowedDirs: config.allowedDirs });
+  const files = new FileAccess({ allowedDirs: config.allowedDirs, allowHardLinks: config.allowHardLinks });
   for (const warning of files.warnings) log.warn(warning);
 
   const server = createServer({ client, files, log, settings: {
@@ -84,7 +84,7 @@ async function serve(config: Config): Promise<void> {
       models: { defaultModelId: config.defaultModelId, aliases: { ...emulatorAliases, ...config.modelAliases } },
     },
   });
-  const transport = new StdioServerTransport();
+  const transport = new BoundedStdioServerTransport();
 
   let closing = false;
   const shutdown = async (why: string) => {
@@ -96,7 +96,7 @@ async function serve(config: Config): Promise<void> {
     await Promise.allSettled([server.close(), client.close(), closeEmulator?.()]);
     process.exit(0);
   };
-  // StdioServerTransport does not end the process when the host closes stdin: do it here.
+  // The transport does not end the process when the host closes stdin: do it here.
   process.stdin.on('end', () => void shutdown('stdin ended'));
   process.stdin.on('close', () => void shutdown('stdin closed'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -69,6 +69,7 @@ export const configSchema = z.object({
   maxWaitSeconds: seconds('MINDEE_MCP_MAX_WAIT', MAX_WAIT_SECONDS).default(DEFAULT_MAX_WAIT_SECONDS),
   allowedDirs: z.array(z.string().min(1)).default([]),
   emulator: z.boolean().default(false),
+  allowHardLinks: z.boolean().default(false),
   defaultModelId: z
     .string()
     .trim()
@@ -150,6 +151,7 @@ Options (each has an environment variable; the flag wins):
                                                     with --emulator: off); off keeps nothing
                            MINDEE_MCP_EMULATOR_PROCESSING_MS  With --emulator: how long each job takes (default ${DEFAULT_EMULATOR_PROCESSING_MS})
   [allowed-directory ...]  MINDEE_MCP_ALLOWED_DIRS  Directories file_path may read (${delimiter}-separated in the variable)
+  --allow-hard-links       MINDEE_MCP_ALLOW_HARD_LINKS  Also read files with several hard links (off: another link may be outside)
   -h, --help               This help
   -v, --version            The version
 
@@ -171,6 +173,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
       strict: true,
       options: {
         emulator: { type: 'boolean' },
+        'allow-hard-links': { type: 'boolean' },
         'base-url': { type: 'string' },
         'request-timeout': { type: 'string' },
         'max-wait': { type: 'string' },
@@ -205,6 +208,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     maxWaitSeconds: values['max-wait'] ?? (env.MINDEE_MCP_MAX_WAIT || undefined),
     allowedDirs: [...positionals, ...envDirs],
     emulator,
+    allowHardLinks: values['allow-hard-links'] ?? truthy(env.MINDEE_MCP_ALLOW_HARD_LINKS),
     defaultModelId: values.model ?? env.MINDEE_MODEL_ID,
     modelAliases: values.models ?? env.MINDEE_MCP_MODELS,
     maxResultChars: values['max-result-chars'] ?? (env.MINDEE_MCP_MAX_RESULT_CHARS || undefined),

@@ -17,6 +17,7 @@ import type { z } from 'zod';
 import { MindeeError } from './client/errors.js';
 import { checkId } from './client/mindee-client.js';
 import { redactDeep } from './redact.js';
+import { RootsFollower } from './files/roots.js';
 import { resourceUri } from './results/inference.js';
 import { clip } from './text.js';
 import type { ToolContext, ToolDefinition, ToolDeps } from './tools/define.js';
@@ -151,16 +152,17 @@ export function errorResult(error: unknown, toolName: string, deps: ToolDeps): C
 /** Directories the client exposes as MCP roots may be read, and follow its changes. */
 function syncRoots(server: McpServer, deps: ToolDeps): void {
   const inner = server.server;
-  const refresh = async () => {
-    if (!inner.getClientCapabilities()?.roots) return;
-    try {
-      const { roots } = await inner.listRoots();
-      await deps.files.setRoots(roots);
-      deps.log.info(`allowed directories: ${deps.files.directories().join(', ') || '(none)'}`);
-    } catch (error) {
-      deps.log.warn(`could not read the client's roots: ${error instanceof Error ? error.message : String(error)}`);
-    }
+  const follower = new RootsFollower(
+    deps.files,
+    async () => (await inner.listRoots()).roots,
+    (error) => {
+      if (error === null) deps.log.info(`allowed directories: ${deps.files.directories().join(', ') || '(none)'}`);
+      else deps.log.warn(`could not read the client's roots: ${error instanceof Error ? error.message : String(error)}`);
+    },
+  );
+  const refresh = () => {
+    if (inner.getClientCapabilities()?.roots) follower.changed();
   };
-  inner.oninitialized = () => void refresh();
-  inner.setNotificationHandler(RootsListChangedNotificationSchema, () => refresh());
+  inner.oninitialized = refresh;
+  inner.setNotificationHandler(RootsListChangedNotificationSchema, refresh);
 }

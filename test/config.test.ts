@@ -18,6 +18,7 @@ describe('parseCommand', () => {
       maxWaitSeconds: 40,
       allowedDirs: [],
       emulator: false,
+      allowHardLinks: false,
       modelAliases: {},
       maxResultChars: 20_000,
       maxPostsPerMinute: 180,
@@ -37,6 +38,7 @@ describe('parseCommand', () => {
       MINDEE_MCP_MAX_RESULT_CHARS: '5000',
       MINDEE_MCP_MAX_GETS_PER_MINUTE: '600',
       MINDEE_MCP_EMULATOR: 'true',
+      MINDEE_MCP_ALLOW_HARD_LINKS: '1',
     };
     const c = serve(['/c', '--max-wait', '10'], env);
     expect(c).toMatchObject({
@@ -50,7 +52,9 @@ describe('parseCommand', () => {
       maxResultChars: 5000,
       maxGetsPerMinute: 600,
       emulator: true,
+      allowHardLinks: true,
     });
+    expect(serve(['--allow-hard-links']).allowHardLinks).toBe(true);
   });
 
   it.each([

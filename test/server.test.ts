@@ -6,9 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_MAX_WAIT_SECONDS } from '../src/config.js';
-import { DEMO_MODELS } from '../src/emulator/index.js';
+import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { DEFAULT_MAX_CHARS } from '../src/results/budget.js';
-import { makeSampleInvoicePdf } from '../src/emulator/sample-documents.js';
+import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { startHarness, textOf, type Harness } from './helpers/harness.js';
 
 let h: Harness;

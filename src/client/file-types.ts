@@ -21,7 +21,7 @@ const MIME: Record<DocumentKind, string> = {
 
 /** How many leading bytes `sniffFileType` needs to decide. */
 export const SNIFF_HEAD_BYTES = 1024;
-/** How many trailing bytes it uses for PDFs that lack a header. */
+/** How many trailing bytes it needs to see that a PDF ends as one. */
 export const SNIFF_TAIL_BYTES = 1024;
 
 const HEIF_BRANDS = new Set(['heic', 'heix', 'hevc', 'hevx', 'heim', 'heis', 'mif1', 'msf1', 'heif', 'avci']);
@@ -32,8 +32,9 @@ function ascii(bytes: Uint8Array, start: number, length: number): string {
 
 /**
  * Sniffs the type of a document from its first bytes (`head`, at least SNIFF_HEAD_BYTES when the
- * file is that long) and, for PDFs written without a `%PDF-` header, its last bytes (`tail`).
- * Returns null for anything Mindee does not accept.
+ * file is that long) and its last bytes (`tail`, at least SNIFF_TAIL_BYTES; the same bytes when the
+ * file is short). Returns null for anything Mindee does not accept: `describeUnsupported` then
+ * says what it is.
  */
 export function sniffFileType(head: Uint8Array, tail?: Uint8Array): SniffedType | null {
   const kind = sniffKind(head, tail);
@@ -41,6 +42,8 @@ export function sniffFileType(head: Uint8Array, tail?: Uint8Array): SniffedType 
 }
 
 function sniffKind(head: Uint8Array, tail?: Uint8Array): DocumentKind | null {
+  // A program is refused whatever bytes follow its magic number, a PDF header included.
+  if (describeExecutable(head)) return null;
   if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return 'jpeg';
   if (head.length >= 8 && ascii(head, 0, 8) === '\x89PNG\r\n\x1a\n') return 'png';
   if (head.length >= 12 && ascii(head, 0, 4) === 'RIFF' && ascii(head, 8, 4) === 'WEBP') return 'webp';
@@ -49,16 +52,35 @@ function sniffKind(head: Uint8Array, tail?: Uint8Array): DocumentKind | null {
     if (sig === 'II*\x00' || sig === 'MM\x00*') return 'tiff';
   }
   if (head.length >= 12 && ascii(head, 4, 4) === 'ftyp' && HEIF_BRANDS.has(ascii(head, 8, 4))) return 'heic';
-  // Readers accept a PDF header anywhere in the first KiB, and some exporters omit it entirely:
-  // such a file still ends with a cross-reference section and %%EOF.
-  if (ascii(head, 0, SNIFF_HEAD_BYTES).includes('%PDF-')) return 'pdf';
-  if (tail && tail.length > 0) {
-    const end = ascii(tail, 0, tail.length);
-    const start = ascii(head, 0, 64);
-    if (/%%EOF\s*$/.test(end) && end.includes('startxref') && /^(%[^\n]*\n)?\s*\d+ \d+ obj/.test(start)) return 'pdf';
-  }
-  return null;
+  return pdfShape(head, tail) === 'pdf' ? 'pdf' : null;
 }
+
+/**
+ * Whether the bytes are a PDF: 'pdf' when it starts as one and ends as one, 'damaged' when it
+ * starts as one but its end is missing (cut short, or another file with a PDF header inside),
+ * null when it does not start as one.
+ */
+function pdfShape(head: Uint8Array, tail: Uint8Array | undefined): 'pdf' | 'damaged' | null {
+  const start = ascii(head, 0, SNIFF_HEAD_BYTES);
+  const headerAt = start.indexOf('%PDF-');
+  let starts: boolean;
+  if (headerAt === 0) starts = true;
+  else if (headerAt > 0) {
+    // Readers accept a header anywhere in the first KiB, after stray bytes — but not inside a
+    // file that is plainly something else (an archive, a page of markup).
+    starts = describeKnownFormat(head) === null && !MARKUP.test(start.slice(0, headerAt));
+  } else {
+    // Some exporters omit the header; such a file still starts with its first object.
+    starts = /^(%[^\n]*\n)?\s*\d+ \d+ obj/.test(ascii(head, 0, 64));
+  }
+  if (!starts) return null;
+  const end = tail && tail.length > 0 ? ascii(tail, 0, tail.length) : start;
+  // Every PDF ends with `startxref <offset> %%EOF` (some writers add a few bytes after it).
+  return /startxref\s*\d+\s*%%EOF/.test(end) ? 'pdf' : 'damaged';
+}
+
+/** The start of a tag (`<html`, `<!doctype`, `<?xml`, `</div`): the bytes are markup, not a PDF. */
+const MARKUP = /<[!?/]?[A-Za-z]/;
 
 /** What an executable's first bytes look like, or null: a "document" that is a program is refused outright. */
 export function describeExecutable(head: Uint8Array): string | null {
@@ -74,11 +96,28 @@ export function describeExecutable(head: Uint8Array): string | null {
   return null;
 }
 
-/** A short name for whatever the bytes look like, for refusal messages ("a text file"). */
-export function describeUnsupported(head: Uint8Array): string {
+/** What a file that starts as a PDF but does not end as one is called in messages. */
+export const DAMAGED_PDF = 'a PDF but is cut short or damaged';
+
+/**
+ * A short name for whatever the bytes look like, for refusal messages ("a text file"); `tail`
+ * (the last bytes) tells a PDF cut short from other files.
+ */
+export function describeUnsupported(head: Uint8Array, tail?: Uint8Array): string {
   if (head.length === 0) return 'an empty file';
-  const executable = describeExecutable(head);
-  if (executable) return executable;
+  const known = describeExecutable(head) ?? describeKnownFormat(head);
+  if (known) return known;
+  // Markup is named as such even when binary bytes (a PDF, say) follow its first tags.
+  const start = new TextDecoder('utf-8').decode(head.subarray(0, Math.min(head.length, 512))).replace(/^\ufeff/, '').trimStart().toLowerCase();
+  if (start.startsWith('<!doctype html') || start.startsWith('<html')) return 'an HTML page';
+  if (start.startsWith('<svg') || (start.startsWith('<?xml') && start.includes('<svg'))) return 'an SVG image';
+  if (start.startsWith('<?xml')) return 'an XML file';
+  if (pdfShape(head, tail) === 'damaged') return DAMAGED_PDF;
+  return looksLikeText(head) ? 'a text file' : 'an unrecognised binary file';
+}
+
+/** Formats told by their first bytes that are neither documents nor programs. */
+function describeKnownFormat(head: Uint8Array): string | null {
   if (ascii(head, 0, 4) === 'PK\x03\x04') return 'a ZIP archive (or an Office document)';
   if (ascii(head, 0, 8) === '\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1') return 'a legacy Microsoft Office document (.doc, .xls or .msg)';
   if (ascii(head, 0, 5) === '{\\rtf') return 'an RTF document';
@@ -89,14 +128,7 @@ export function describeUnsupported(head: Uint8Array): string {
   if (ascii(head, 0, 6) === 'GIF87a' || ascii(head, 0, 6) === 'GIF89a') return 'a GIF image';
   if (ascii(head, 0, 2) === 'BM') return 'a BMP image';
   if (head.length >= 12 && ascii(head, 4, 4) === 'ftyp') return `an ISO media file (brand "${ascii(head, 8, 4).trim()}")`;
-  if (looksLikeText(head)) {
-    const start = new TextDecoder('utf-8').decode(head.subarray(0, Math.min(head.length, 512))).replace(/^\ufeff/, '').trimStart().toLowerCase();
-    if (start.startsWith('<!doctype html') || start.startsWith('<html')) return 'an HTML page';
-    if (start.startsWith('<svg') || (start.startsWith('<?xml') && start.includes('<svg'))) return 'an SVG image';
-    if (start.startsWith('<?xml')) return 'an XML file';
-    return 'a text file';
-  }
-  return 'an unrecognised binary file';
+  return null;
 }
 
 function looksLikeText(head: Uint8Array): boolean {

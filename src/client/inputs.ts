@@ -4,12 +4,17 @@
  * unsupported or empty file, one over the size limit, a password-protected PDF, a URL it cannot
  * fetch — is refused here first, with a message that says what to do. Knows nothing of MCP; a
  * path must already have been checked by FileAccess.
+ *
+ * A local file is opened once, checked through that handle, and uploaded — every attempt of it —
+ * from the same handle: what a path names after the check never reaches the API.
  */
-import { constants, openAsBlob, type Stats } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open, readlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { formatBytes } from '../text.js';
 import { MindeeInputError } from './errors.js';
 import {
+  DAMAGED_PDF,
   describeExecutable,
   describeUnsupported,
   KIND_LABEL,
@@ -23,22 +28,41 @@ import {
 } from './file-types.js';
 import { bufferSource, fileHandleSource, scanPdfForEncryption, type ByteSource } from './pdf-encryption.js';
 
+/** Which file a checked path named when it was checked: the file opened must be that one. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  /** Its link count then: a link made or removed since is a change. */
+  links: number;
+}
+
 export type DocumentSource =
-  | { path: string; filename?: string }
+  | {
+      /** The real path (no symbolic links in it) that was checked. */
+      path: string;
+      filename?: string;
+      /** From the check; without it, any regular file at the path is taken. */
+      identity?: FileIdentity;
+    }
   | { base64: string; filename?: string }
   | { url: string };
 
-export type PreparedDocument =
+export type PreparedDocument = (
   | {
       kind: 'file';
-      blob: Blob;
+      /** The checked bytes: an opened file handle or memory, read anew for each attempt. */
+      source: ByteSource;
       filename: string;
       mimeType: string;
       size: number;
       /** Pages, when the bytes tell (images: 1); Mindee's processing time grows with it. */
       pageCount: number | null;
     }
-  | { kind: 'url'; url: string };
+  | { kind: 'url'; url: string }
+) & {
+  /** Releases the file handle once the upload is over (retries included); safe to call twice. */
+  close(): Promise<void>;
+};
 
 export interface InputLimits {
   /** Largest file Mindee accepts. */
@@ -68,19 +92,6 @@ const DEFAULT_EXTENSION: Record<DocumentKind, string> = {
   heic: 'heic',
 };
 
-/** "512 bytes", "12.3 KB", "104.9 MB" (binary units, as the 100 MB limit is). */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} byte${bytes === 1 ? '' : 's'}`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const text = value >= 100 || Number.isInteger(value) ? String(Math.floor(value)) : (Math.floor(value * 10) / 10).toFixed(1);
-  return `${text} ${units[unit]}`;
-}
 
 /**
  * Checks a document and makes it ready to upload. Throws MindeeInputError for anything Mindee
@@ -88,17 +99,10 @@ export function formatBytes(bytes: number): string {
  */
 export async function prepareDocument(source: DocumentSource, limits: Partial<InputLimits> = {}): Promise<PreparedDocument> {
   const lim: InputLimits = { ...DEFAULT_INPUT_LIMITS, ...definedOnly(limits) };
-  const given = (['path', 'base64', 'url'] as const).filter((k) => k in source && (source as Record<string, unknown>)[k] !== undefined);
-  if (given.length !== 1) {
-    throw new MindeeInputError(
-      given.length === 0 ? 'No document was given.' : `Several documents were given at once (${given.join(', ')}).`,
-      { hint: 'Give exactly one document: a local file, a public https URL or base64 content.' },
-    );
-  }
-  const s = source as { path?: string; base64?: string; url?: string; filename?: string };
-  if (given[0] === 'path') return prepareFile(s.path!, s.filename, lim);
-  if (given[0] === 'base64') return prepareBase64(s.base64!, s.filename, lim);
-  return prepareUrl(s.url!);
+  // The type names exactly one source; the tools check what callers gave.
+  if ('path' in source) return prepareFile(source.path, source.filename, source.identity, lim);
+  if ('base64' in source) return prepareBase64(source.base64, source.filename, lim);
+  return prepareUrl(source.url);
 }
 
 function definedOnly(limits: Partial<InputLimits>): Partial<InputLimits> {
@@ -111,47 +115,75 @@ function definedOnly(limits: Partial<InputLimits>): Partial<InputLimits> {
 // ---------------------------------------------------------------------------------------------
 // Local files
 
-async function prepareFile(filePath: string, filenameOverride: string | undefined, lim: InputLimits): Promise<PreparedDocument> {
+async function prepareFile(filePath: string, filenameOverride: string | undefined, identity: FileIdentity | undefined, lim: InputLimits): Promise<PreparedDocument> {
   const filename = cleanFilename(filenameOverride) ?? path.basename(filePath);
   let handle: FileHandle;
   try {
-    // Non-blocking, so that a FIFO swapped in for the file cannot hang the server on open; every
-    // check below is made on what was opened, not on the path again.
-    handle = await open(filePath, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    // Non-blocking, so that a FIFO or device swapped in for the file cannot hold a thread on
+    // open; not following a link, as the checked path had none. Every check below is made on
+    // what was opened, and the upload reads from it too.
+    handle = await open(filePath, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0));
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (identity && (code === 'ELOOP' || code === 'EMLINK')) throw changedError(filePath);
     throw openError(filePath, err);
   }
-  let opened: Stats;
-  let sniffed: SniffedType;
-  let pageCount: number | null = 1;
   try {
-    opened = await handle.stat();
+    const opened = await handle.stat();
     if (!opened.isFile()) {
-      throw new MindeeInputError(`${filePath} is not a regular file.`, { hint: 'Pass the path of a document file (a PDF or an image).' });
+      throw new MindeeInputError(`${filePath} is ${describeSpecialFile(opened)}, not a regular file: only regular files are uploaded.`, {
+        hint: 'Pass the path of a document file (a PDF or an image).',
+      });
+    }
+    if (identity && (opened.dev !== identity.dev || opened.ino !== identity.ino || opened.nlink !== identity.links || !(await opensAt(handle, filePath)))) {
+      throw changedError(filePath);
     }
     const size = opened.size;
     if (size === 0) throw emptyError(subjectOf(filename));
     if (size > lim.maxFileBytes) throw tooLargeError(filename, size, lim.maxFileBytes);
+    const source = fileHandleSource(handle, size);
     const head = await readAt(handle, 0, Math.min(SNIFF_HEAD_BYTES, size));
     const tailLength = Math.min(SNIFF_TAIL_BYTES, size);
     const tail = await readAt(handle, size - tailLength, tailLength);
-    sniffed = checkType(head, tail, filename);
-    if (sniffed.kind === 'pdf') pageCount = await refuseEncrypted(fileHandleSource(handle, size), subjectOf(filename));
-  } finally {
+    const sniffed = checkType(head, tail, filename);
+    const pageCount = sniffed.kind === 'pdf' ? await refuseEncrypted(source, subjectOf(filename)) : 1;
+    let closed: Promise<void> | undefined;
+    return { kind: 'file', source, filename, mimeType: sniffed.mimeType, size, pageCount, close: () => (closed ??= handle.close()) };
+  } catch (err) {
     await handle.close();
+    throw err;
   }
+}
 
-  // The upload streams from the path; make sure it still names the file that was checked.
-  const blob = await openAsBlob(filePath, { type: sniffed.mimeType });
-  const now = await stat(filePath).catch((err: unknown) => {
-    throw openError(filePath, err);
-  });
-  if (now.dev !== opened.dev || now.ino !== opened.ino || now.size !== opened.size || now.mtimeMs !== opened.mtimeMs || blob.size !== opened.size) {
-    throw new MindeeInputError(`${filePath} changed while it was being checked.`, {
-      hint: 'Wait until the file is completely written, then send it again.',
-    });
+/**
+ * Whether the opened file is still reached by the checked path, as the kernel sees it (Linux's
+ * /proc/self/fd): a directory swapped for a link between the check and the open shows here. Where
+ * there is no /proc, the device and inode comparison stands alone.
+ */
+async function opensAt(handle: FileHandle, filePath: string): Promise<boolean> {
+  let where: string;
+  try {
+    where = await readlink(`/proc/self/fd/${handle.fd}`);
+  } catch {
+    return true;
   }
-  return { kind: 'file', blob, filename, mimeType: sniffed.mimeType, size: blob.size, pageCount };
+  return where === filePath;
+}
+
+function changedError(filePath: string): MindeeInputError {
+  return new MindeeInputError(`${filePath} changed between its check and its upload (it was replaced, moved or linked meanwhile): refused.`, {
+    hint: 'Send it again once nothing else is writing, moving or linking it.',
+  });
+}
+
+/** What a file that is not a regular one is, in words ("a named pipe (FIFO)"). */
+export function describeSpecialFile(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a named pipe (FIFO)';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  return 'a special file';
 }
 
 async function readAt(handle: FileHandle, position: number, length: number): Promise<Uint8Array> {
@@ -228,7 +260,12 @@ function checkType(head: Uint8Array, tail: Uint8Array, filename: string | undefi
       { hint: `Check the file: send only real documents (${SUPPORTED_TYPES_TEXT}).` },
     );
   }
-  const found = describeUnsupported(head);
+  const found = describeUnsupported(head, tail);
+  if (found === DAMAGED_PDF) {
+    throw new MindeeInputError(`${subject} looks like ${DAMAGED_PDF}: it does not end as a PDF does (startxref and %%EOF in its last bytes).`, {
+      hint: 'It may be only partly downloaded or written: open it to check, then download or export it again and send the complete file.',
+    });
+  }
   const claim = claimed ? ` It is named like a ${KIND_LABEL[claimed]}, but its content is not one.` : '';
   throw new MindeeInputError(`${subject} looks like ${found}; Mindee accepts ${SUPPORTED_TYPES_TEXT} documents.${claim}`, {
     hint: claimed
@@ -257,6 +294,8 @@ function cleanFilename(name: string | undefined): string | undefined {
   const ext = path.extname(base).slice(0, 16);
   return base.slice(0, 200 - ext.length) + ext;
 }
+
+async function nothingToClose(): Promise<void> {}
 
 // ---------------------------------------------------------------------------------------------
 // base64
@@ -298,9 +337,9 @@ async function prepareBase64(input: string, filenameOverride: string | undefined
   const tail = bytes.subarray(Math.max(0, bytes.length - SNIFF_TAIL_BYTES));
   const sniffed = checkType(head, tail, filenameGiven);
   const filename = filenameGiven ?? `document.${DEFAULT_EXTENSION[sniffed.kind]}`;
-  const pageCount = sniffed.kind === 'pdf' ? await refuseEncrypted(bufferSource(bytes), subjectOf(filenameGiven)) : 1;
-  const blob = new Blob([bytes], { type: sniffed.mimeType });
-  return { kind: 'file', blob, filename, mimeType: sniffed.mimeType, size: bytes.length, pageCount };
+  const source = bufferSource(bytes);
+  const pageCount = sniffed.kind === 'pdf' ? await refuseEncrypted(source, subjectOf(filenameGiven)) : 1;
+  return { kind: 'file', source, filename, mimeType: sniffed.mimeType, size: bytes.length, pageCount, close: nothingToClose };
 }
 
 function notBase64(why: string): MindeeInputError {
@@ -380,5 +419,5 @@ function prepareUrl(input: string): PreparedDocument {
       hint: 'Use a shorter link to the document, or download it into an allowed directory and send it as a local file.',
     });
   }
-  return { kind: 'url', url: url.href };
+  return { kind: 'url', url: url.href, close: nothingToClose };
 }

@@ -14,7 +14,8 @@ import { createMemoryState, type RateBudget, type RateLimits, type ResultStore, 
 import { quote } from '../text.js';
 import { USER_AGENT } from '../version.js';
 import { MindeeConfigError, MindeeInputError, MindeeOriginError, MindeeResponseError } from './errors.js';
-import { enqueueForm } from './form.js';
+import { enqueueFormBody, type MultipartBody } from './multipart.js';
+import type { ByteSource } from './pdf-encryption.js';
 import { DEFAULT_POLLING, PollPlanner, type PollingOptions } from './planner.js';
 import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
 import {
@@ -65,8 +66,10 @@ export interface CallOptions {
   priority?: number;
 }
 
-/** What is uploaded: a file (streamed from its Blob) or a URL Mindee fetches itself. */
-export type UploadDocument = { kind: 'file'; blob: Blob; filename: string; pageCount?: number | null } | { kind: 'url'; url: string };
+/** What is uploaded: a file (streamed from its source, anew for each attempt) or a URL Mindee fetches itself. */
+export type UploadDocument =
+  | { kind: 'file'; source: ByteSource; filename: string; mimeType?: string; pageCount?: number | null }
+  | { kind: 'url'; url: string };
 
 export interface EnqueueParams {
   modelId: string;
@@ -251,8 +254,7 @@ export class MindeeClient {
     checkId(params.modelId, 'model_id');
     if (params.webhookIds) for (const id of params.webhookIds) checkId(id, 'webhook id');
     const path = product === 'extraction' ? 'v2/inferences/enqueue' : `v2/products/${product}/enqueue`;
-    const { undici } = await this.connection.transport.http();
-    const response = await this.#send('POST', this.#url(path), 'enqueue the document', 'enqueue', options, () => enqueueForm(undici.FormData, document, params));
+    const response = await this.#send('POST', this.#url(path), 'enqueue the document', 'enqueue', options, () => enqueueFormBody(document, params));
     const job = this.#parse(jobResponseSchema, response, 'enqueue the document').job;
     this.connection.tracked.set(`${this.#partition}:${job.id}`, {
       at: this.connection.clock.now(),
@@ -381,7 +383,7 @@ export class MindeeClient {
     return url;
   }
 
-  #send(method: 'GET' | 'POST', url: URL, action: string, route: string, options: CallOptions, body?: () => ReturnType<typeof enqueueForm>) {
+  #send(method: 'GET' | 'POST', url: URL, action: string, route: string, options: CallOptions, body?: () => MultipartBody) {
     if (!this.#apiKey) throw new MindeeConfigError('No Mindee API key is configured.', { hint: this.connection.missingKeyHint });
     return this.connection.transport.request({
       method,

@@ -41,6 +41,15 @@ const CONTEXT_BEFORE = 16 * 1024;
 const CONTEXT_AFTER = 1024;
 
 const MARKER = Buffer.from('/Encrypt', 'latin1');
+const HASH = 0x23;
+/** `/Encrypt` with every letter escaped: no longer name can decode to it. */
+const MAX_ESCAPED_NAME = 1 + 'Encrypt'.length * 3;
+/**
+ * Candidates whose surroundings are read, at most: a file made of `/Encrypt` words would otherwise
+ * cost a context read each. Past it the scan gives up and says "not encrypted": Mindee then
+ * refuses the file itself if it is.
+ */
+export const MAX_ENCRYPT_CANDIDATES = 256;
 /** A page object's type entry is `/Type /Page`; `/Pages` (the page tree) is not one. */
 const TYPE = Buffer.from('/Type', 'latin1');
 const PAGE = Buffer.from('/Page', 'latin1');
@@ -90,8 +99,10 @@ export async function scanPdfForEncryption(source: ByteSource, options: PdfScanO
   const buf = Buffer.alloc(chunkBytes + CARRY);
   // Absolute offsets already handled: the carried bytes are seen twice, their markers once.
   let lastMarker = -1;
+  let lastEscaped = -1;
   let lastPage = -1;
-  let context: Buffer | undefined;
+  let examined = 0;
+  const context = Buffer.alloc(CONTEXT_BEFORE + MAX_ESCAPED_NAME + CONTEXT_AFTER);
   let carry = 0;
   let position = 0;
   while (position < source.size) {
@@ -117,20 +128,35 @@ export async function scanPdfForEncryption(source: ByteSource, options: PdfScanO
       lastPage = base + i;
       scan.pageObjects++;
     }
+    const candidates: Array<{ at: number; length: number }> = [];
     for (let i = window.indexOf(MARKER); i !== -1; i = window.indexOf(MARKER, i + 1)) {
       // The byte after the name decides whether it is /Encrypt or, say, /EncryptMetadata; when it
       // is not read yet, the marker is carried into the next round.
       if (i + MARKER.length >= total) break;
       if (base + i <= lastMarker) continue;
       lastMarker = base + i;
-      if (!isDelimiter(window[i + MARKER.length]!)) continue;
-      context ??= Buffer.alloc(CONTEXT_BEFORE + MARKER.length + CONTEXT_AFTER);
-      const offset = base + i;
+      if (isDelimiter(window[i + MARKER.length]!)) candidates.push({ at: i, length: MARKER.length });
+    }
+    // The same name written with #xx escapes (`/Encr#79pt`), which a reader decodes.
+    for (let h = window.indexOf(HASH); h !== -1; h = window.indexOf(HASH, h + 1)) {
+      const name = escapedNameAround(window, h, last);
+      if (name === null) continue;
+      h = name.at + name.length - 1;
+      if (base + name.at <= lastEscaped) continue;
+      lastEscaped = base + name.at;
+      if (name.decoded === 'Encrypt') candidates.push(name);
+    }
+    for (const candidate of candidates) {
+      if (++examined > MAX_ENCRYPT_CANDIDATES) {
+        scan.pageObjects = 0; // counted in part only
+        return scan;
+      }
+      const offset = base + candidate.at;
       const start = Math.max(0, offset - CONTEXT_BEFORE);
-      const length = Math.min(source.size, offset + MARKER.length + CONTEXT_AFTER) - start;
+      const length = Math.min(source.size, offset + candidate.length + CONTEXT_AFTER) - start;
       const got = await source.read(context.subarray(0, length), start);
       scan.reads++;
-      if (isEncryptEntry(context.subarray(0, got), offset - start)) {
+      if (isEncryptEntry(context.subarray(0, got), offset - start, candidate.length)) {
         scan.encrypted = true;
         scan.offset = offset;
         return scan;
@@ -140,6 +166,63 @@ export async function scanPdfForEncryption(source: ByteSource, options: PdfScanO
     buf.copyWithin(0, total - carry, total);
   }
   return scan;
+}
+
+/**
+ * The name holding the `#` at `hash`, decoded, when it is short enough to be `/Encrypt`; null when
+ * it is not a name, is longer, or runs past the window (the carried bytes bring it back whole).
+ */
+function escapedNameAround(window: Buffer, hash: number, last: boolean): { at: number; length: number; decoded: string } | null {
+  let at = hash;
+  while (at > 0 && hash - at < MAX_ESCAPED_NAME && window[at] !== 0x2f && !isDelimiter(window[at]!)) at--;
+  if (window[at] !== 0x2f) return null;
+  let end = at + 1;
+  while (end < window.length && end - at <= MAX_ESCAPED_NAME && !isDelimiter(window[end]!)) end++;
+  if (end - at > MAX_ESCAPED_NAME) return null;
+  if (end === window.length && !last) return null;
+  return { at, length: end - at, decoded: decodeName(window.toString('latin1', at + 1, end)) };
+}
+
+/** A PDF name's characters with its `#xx` escapes decoded, as a reader sees them. */
+function decodeName(raw: string): string {
+  return raw.replace(/#([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/**
+ * The text as a reader's tokens see it: comments (`%` to the end of the line, outside strings)
+ * become a space, and names are decoded. Offsets change; keywords and their order do not.
+ */
+function readerView(text: string): string {
+  let out = '';
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (depth > 0) {
+      if (c === '\\') {
+        out += text.slice(i, i + 2);
+        i++;
+        continue;
+      }
+      if (c === '(') depth++;
+      else if (c === ')') depth--;
+      out += c;
+    } else if (c === '(') {
+      depth = 1;
+      out += c;
+    } else if (c === '%') {
+      const eol = text.slice(i).search(/[\r\n]/);
+      i = eol === -1 ? text.length : i + eol - 1;
+      out += ' ';
+    } else if (c === '/') {
+      let end = i + 1;
+      while (end < text.length && !isDelimiter(text.charCodeAt(end))) end++;
+      out += `/${decodeName(text.slice(i + 1, end))}`;
+      i = end - 1;
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 function isDelimiter(byte: number): boolean {
@@ -153,11 +236,11 @@ function isDelimiter(byte: number): boolean {
  * stream's data. When the context cannot tell, says no: a false "password-protected" would
  * block a good document, a miss only lets Mindee refuse it.
  */
-export function isEncryptEntry(window: Uint8Array, at: number): boolean {
+export function isEncryptEntry(window: Uint8Array, at: number, nameLength = MARKER.length): boolean {
   const text = Buffer.from(window.buffer, window.byteOffset, window.length).toString('latin1');
-  const after = text.slice(at + MARKER.length);
+  const after = readerView(text.slice(at + nameLength));
   if (!/^\s*(\d+\s+\d+\s+R\b|<<)/.test(after)) return false;
-  const before = text.slice(0, at);
+  const before = readerView(text.slice(0, at));
   // Inside a stream's data (page text, an embedded file…) nothing is a dictionary entry.
   let streamOpen = -1;
   for (const m of before.matchAll(/(?<!end)stream\b/g)) streamOpen = m.index;
@@ -171,7 +254,7 @@ export function isEncryptEntry(window: Uint8Array, at: number): boolean {
   if (nearest === trailerAt) return true;
   if (nearest === endAt) return false;
   // Inside an object: only a cross-reference stream's dictionary carries the trailer's entries.
-  const dictEnd = text.indexOf('stream', at);
-  const dictionary = text.slice(objAt, dictEnd === -1 ? text.length : dictEnd);
+  const dictEnd = after.indexOf('stream');
+  const dictionary = before.slice(objAt) + (dictEnd === -1 ? after : after.slice(0, dictEnd));
   return /\/Type\s*\/XRef\b/.test(dictionary);
 }

@@ -4,7 +4,8 @@
  * and on the whole, the one retry policy, bounded response bodies, and typed errors that never
  * carry the key.
  */
-import type { Dispatcher, FormData } from 'undici';
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import { redactDeep, type Redactor } from '../redact.js';
 import { sleep, type Clock } from '../state/clock.js';
 import { RateBudgetDeadlineError, type RateBudget } from '../state/rate-budget.js';
@@ -19,6 +20,7 @@ import {
   MindeeTimeoutError,
 } from './errors.js';
 import { backoffMs, isRetryable, parseRetryAfter, type RetryOptions } from './retry.js';
+import type { MultipartBody } from './multipart.js';
 import { problemSchema } from './schemas.js';
 
 /** The largest answer read by default: a result is at most tens of MB. */
@@ -62,8 +64,8 @@ export interface ApiRequest {
   /** A short name of the route, for metrics: enqueue, job, result, search. */
   route: string;
   redact: Redactor;
-  /** The body of one attempt, made anew for each (a sent stream is consumed). */
-  body?: () => FormData;
+  /** The body, streamed anew for each attempt (a sent stream is consumed). */
+  body?: () => MultipartBody;
   signal?: AbortSignal;
   /** Absolute time no attempt may run past. */
   deadline?: number;
@@ -98,7 +100,7 @@ export class Transport {
     if (this.#owns && this.#http) await (await this.#http).dispatcher.close();
   }
 
-  /** Loads undici and its pool; the FormData class of enqueues comes from here too. */
+  /** Loads undici and its pool. */
   http() {
     this.#http ??= import('undici').then((undici) => ({
       undici,
@@ -181,11 +183,17 @@ export class Transport {
     let text: string;
     try {
       const http = await this.http();
+      const body = req.body?.();
       const response = await http.undici.request(req.url, {
         method: req.method,
         dispatcher: http.dispatcher,
-        headers: { authorization: req.apiKey, 'user-agent': this.options.userAgent, accept: 'application/json' },
-        body: req.body?.(),
+        headers: {
+          authorization: req.apiKey,
+          'user-agent': this.options.userAgent,
+          accept: 'application/json',
+          ...(body ? { 'content-type': body.contentType, 'content-length': String(body.contentLength) } : {}),
+        },
+        body: body ? Readable.from(body.stream(), { objectMode: false }) : undefined,
         signal,
         headersTimeout: attemptMs,
         bodyTimeout: attemptMs,

@@ -4,12 +4,13 @@
  * shared as roots. Every check is made twice — on the path as given and on its real path — so
  * neither `..` nor a symbolic link can lead outside. Knows nothing of MCP or HTTP.
  */
-import { realpathSync, statSync, type Stats } from 'node:fs';
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { constants, realpathSync, statSync, type Stats } from 'node:fs';
+import { lstat, open, readdir, readlink, realpath, stat, unlink, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MindeeInputError } from '../client/errors.js';
+import { describeSpecialFile, type FileIdentity } from '../client/inputs.js';
 import { configuredDirToPath, hasDotDotSegment, isSandboxLikePath, isWithin, nulByteError, toLocalPath, truncate } from './paths.js';
 
 /** The environment variable that lists allowed directories (path-delimiter separated). */
@@ -18,10 +19,18 @@ export const ALLOWED_DIRS_ENV = 'MINDEE_MCP_ALLOWED_DIRS';
 /** The one-sentence "how to allow a directory", shared by every refusal that needs it. */
 export const HOW_TO_ALLOW = `start the server with the directory as an argument (\`mindee-mcp /path/to/docs\`) or add it to ${ALLOWED_DIRS_ENV}`;
 
+/** The setting that lets files with several hard links be read. */
+export const ALLOW_HARD_LINKS_SETTING = '--allow-hard-links (MINDEE_MCP_ALLOW_HARD_LINKS=1)';
+
 export interface FileAccessOptions {
   allowedDirs: string[];
   /** Where `~` points; default os.homedir(). */
   homeDir?: string;
+  /**
+   * Read files that have several hard links. Off by default: another name of the same file may
+   * lie outside the allowed directories, and nothing tells which name is the original.
+   */
+  allowHardLinks?: boolean;
 }
 
 export interface ResolvedFile {
@@ -30,6 +39,8 @@ export interface ResolvedFile {
   /** The absolute path as the agent gave it, for messages. */
   displayPath: string;
   size: number;
+  /** The file that was checked: the one opened later must be this one. */
+  identity: FileIdentity;
 }
 
 interface AllowedDir {
@@ -43,6 +54,7 @@ const MAX_LISTED_DIRS = 10;
 
 export class FileAccess {
   readonly #homeDir: string;
+  readonly #allowHardLinks: boolean;
   readonly #configured: AllowedDir[] = [];
   readonly #configWarnings: string[] = [];
   /** Configured directories that could not be used, for the fail-closed message. */
@@ -53,6 +65,7 @@ export class FileAccess {
 
   constructor(options: FileAccessOptions) {
     this.#homeDir = options.homeDir ?? os.homedir();
+    this.#allowHardLinks = options.allowHardLinks ?? false;
     for (const dir of options.allowedDirs) {
       if (dir.trim() === '') continue;
       if (dir.includes('\0')) {
@@ -129,6 +142,16 @@ export class FileAccess {
     this.#rootWarnings = warnings;
   }
 
+  /**
+   * Stops using the roots at once (the client announced a change: some may be revoked) until the
+   * next `setRoots`; configured directories stay. A `setRoots` already under way does not bring
+   * the old list back.
+   */
+  suspendRoots(): void {
+    this.#rootsGeneration++;
+    this.#roots = [];
+  }
+
   /** Configured directories then roots, as real paths, deduplicated. */
   directories(): string[] {
     return [...new Set(this.#allowed().map((d) => d.real))];
@@ -151,7 +174,15 @@ export class FileAccess {
         hint: 'Pass the path of a regular document file (a PDF or an image).',
       });
     }
-    return { path: real, displayPath: chosen, size: stats.size };
+    if (stats.nlink > 1 && !this.#allowHardLinks) {
+      throw new MindeeInputError(
+        `${truncate(chosen)} has ${stats.nlink} hard links: another name of the same file may lie outside the allowed directories, so files with several links are not read.`,
+        {
+          hint: `Copy the file (a copy has a single link) and send the copy; or, if every link to it is trusted, start the server with ${ALLOW_HARD_LINKS_SETTING}.`,
+        },
+      );
+    }
+    return { path: real, displayPath: chosen, size: stats.size, identity: { dev: stats.dev, ino: stats.ino, links: stats.nlink } };
   }
 
   /**
@@ -180,12 +211,43 @@ export class FileAccess {
   }
 
   /**
-   * Where a new file may be written: inside an allowed directory (the parent is checked as
-   * `resolve` checks a path), not over an existing file. Relative paths go into the first
-   * allowed directory. The caller creates the file exclusively (flag "wx"), so a file or link
-   * that appears meanwhile is not written through.
+   * Writes `content` to a new file inside an allowed directory (relative paths go into the first
+   * one) and returns its real path. Never writes over an existing file or through a link, and
+   * never outside the allowed directories, even when a directory on the way is swapped for a link
+   * meanwhile: the file is created exclusively, then checked through its handle before any byte
+   * is written, and removed again if it landed elsewhere.
    */
-  async resolveForWrite(input: string): Promise<string> {
+  async writeNewFile(input: string, content: string | Uint8Array): Promise<string> {
+    const { destination, shown, parent } = await this.#writeTarget(input);
+    let handle: FileHandle;
+    try {
+      handle = await open(destination, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw existsError(shown);
+      throw writeError(shown, err);
+    }
+    try {
+      const landed = await landedAt(handle);
+      const parentNow = await lstat(path.dirname(destination)).catch(() => null);
+      const moved = parentNow === null || parentNow.dev !== parent.dev || parentNow.ino !== parent.ino;
+      if (moved || (landed !== null && landed !== destination)) {
+        await removeIfOurs(handle, landed ?? destination);
+        throw new MindeeInputError(`${truncate(shown)}: a directory on the way changed while the file was being created, so nothing was written.`, {
+          hint: 'Save it again once nothing else is moving or linking directories there.',
+        });
+      }
+      await handle.writeFile(content);
+    } catch (err) {
+      if (err instanceof MindeeInputError) throw err;
+      throw writeError(shown, err);
+    } finally {
+      await handle.close();
+    }
+    return destination;
+  }
+
+  /** Where a new file goes: its real path, how to name it in messages, and its directory as checked. */
+  async #writeTarget(input: string): Promise<{ destination: string; shown: string; parent: Stats }> {
     if (typeof input !== 'string' || input.trim() === '') {
       throw new MindeeInputError('No path to save to was given.', { hint: 'Pass a file path inside one of the allowed directories, e.g. result.json.' });
     }
@@ -201,11 +263,7 @@ export class FileAccess {
     if (!stats.isDirectory()) {
       throw new MindeeInputError(`${truncate(path.dirname(target))} is not a directory.`, { hint: 'Save into an existing directory inside the allowed ones.' });
     }
-    const destination = path.join(real, name);
-    if (await lexists(destination)) {
-      throw new MindeeInputError(`${truncate(target)} already exists; it was not overwritten.`, { hint: 'Choose a new file name.' });
-    }
-    return destination;
+    return { destination: path.join(real, name), shown: target, parent: stats };
   }
 
   /** The checks common to files and directories: inside the allowed ones, as given and for real. */
@@ -294,11 +352,17 @@ export class FileAccess {
 
     let stats: Stats;
     try {
-      stats = await stat(real);
+      // Not following links: the real path has none, unless one was swapped in since.
+      stats = await lstat(real);
     } catch (err) {
       throw new MindeeInputError(`${truncate(chosen)} ${describeFsError(err)}.`, {
         hint: 'Check the file exists and the user running the MCP server may read it.',
         cause: err,
+      });
+    }
+    if (stats.isSymbolicLink()) {
+      throw new MindeeInputError(`${truncate(chosen)} changed while it was being checked (it became a symbolic link).`, {
+        hint: 'Send it again once nothing else is moving or linking it.',
       });
     }
     return { stats, chosen, real };
@@ -370,12 +434,39 @@ async function findSymlink(p: string): Promise<string | null> {
   }
 }
 
-function describeSpecialFile(stats: Stats): string {
-  if (stats.isFIFO()) return 'a named pipe (FIFO)';
-  if (stats.isSocket()) return 'a socket';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  return 'a special file';
+/**
+ * Where an opened file is, as the kernel sees it (Linux's /proc/self/fd), or null where that
+ * cannot be told.
+ */
+async function landedAt(handle: FileHandle): Promise<string | null> {
+  try {
+    return await readlink(`/proc/self/fd/${handle.fd}`);
+  } catch {
+    return null;
+  }
+}
+
+/** Removes the file just created at `where`, only if that name still is the file we opened. */
+async function removeIfOurs(handle: FileHandle, where: string): Promise<void> {
+  try {
+    const [ours, there] = await Promise.all([handle.stat(), lstat(where)]);
+    if (ours.dev === there.dev && ours.ino === there.ino && there.size === 0) await unlink(where);
+  } catch {
+    // Gone already, or not ours any more: leave it.
+  }
+}
+
+function existsError(shown: string): MindeeInputError {
+  return new MindeeInputError(`${truncate(shown)} already exists; it was not overwritten.`, { hint: 'Choose a new file name.' });
+}
+
+function writeError(shown: string, err: unknown): MindeeInputError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const why = code === 'ELOOP' ? 'it is a symbolic link' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? String(err));
+  return new MindeeInputError(`Could not write ${truncate(shown)} (${why}).`, {
+    hint: 'Choose a new file name in a directory the server may write to.',
+    cause: err,
+  });
 }
 
 export function describeFsError(err: unknown): string {

@@ -5,7 +5,7 @@
 import type { Inference } from '../client/schemas.js';
 import type { Detail, PlainValue } from './fields.js';
 import { inferenceView } from './inference.js';
-import { renderFields } from './render.js';
+import { append, renderFields } from './render.js';
 import type { BatchCounts, BatchRow, BatchStatus } from './shapes.js';
 
 /** The product part of a result: what a row shows. A field filter that names nothing in this document shows it whole. */
@@ -47,7 +47,7 @@ export function renderBatch(counts: BatchCounts, rows: BatchRow[], next: string 
         if (k === 'fields') Object.assign(flat, v as object);
         else flat[k] = v as PlainValue;
       }
-      parts.push(...renderFields(flat, '   '));
+      append(parts, renderFields(flat, '   '));
     }
   });
   if (leftOut) parts.push(leftOut);

@@ -4,7 +4,8 @@
  */
 import { MindeeInputError } from '../client/errors.js';
 import type { Inference, Product } from '../client/schemas.js';
-import { availablePaths, plainFields, selectFields, type Detail, type PlainValue } from './fields.js';
+import { FieldBudget, availablePaths, isRecord, numberPolygon, plainFields, selectFields, type Detail, type PlainValue } from './fields.js';
+import { clip } from '../text.js';
 import { pagesIn, type PageWindow } from './pages.js';
 import type { InferenceShape } from './shapes.js';
 
@@ -20,10 +21,6 @@ export interface ViewOptions {
 
 export const resourceUri = (inferenceId: string) => `mindee://inferences/${encodeURIComponent(inferenceId)}`;
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /** Which product produced a result, told from its keys. */
 export function productOf(result: Record<string, unknown>): Product {
   if ('classification' in result) return 'classification';
@@ -33,20 +30,38 @@ export function productOf(result: Record<string, unknown>): Product {
   return 'extraction';
 }
 
-function numberPolygon(v: unknown): number[][] {
-  return Array.isArray(v) ? v.filter(Array.isArray).map((p) => (p as unknown[]).map((n) => (typeof n === 'number' ? n : 0))) : [];
+/** The options Mindee reports, bounded: a few keys of short values (they are flags and a schema summary). */
+function boundedOptions(options: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (!options) return null;
+  const small = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return clip(v, 100);
+    if (v === null || typeof v !== 'object') return v;
+    if (depth >= 2) return Array.isArray(v) ? `[${v.length} items]` : '{…}';
+    if (Array.isArray(v)) return v.slice(0, 10).map((x) => small(x, depth + 1));
+    return Object.fromEntries(Object.entries(v).slice(0, 10).map(([k, x]) => [clip(k, 60), small(x, depth + 1)]));
+  };
+  return Object.fromEntries(Object.entries(options).slice(0, 20).map(([k, v]) => [clip(k, 60), small(v, 0)]));
 }
 
+/** [x_min, y_min, x_max, y_max] of a polygon, in one pass (a spread of a huge polygon overflows the stack). */
 function boundingBox(poly: number[][]): number[] {
   if (poly.length === 0) return [];
-  const xs = poly.map((p) => p[0] ?? 0);
-  const ys = poly.map((p) => p[1] ?? 0);
-  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (const p of poly) {
+    const x = p[0] ?? 0;
+    const y = p[1] ?? 0;
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x);
+    y1 = Math.max(y1, y);
+  }
+  return [x0, y0, x1, y1];
 }
 
 class FieldView {
   readonly missing = new Set<string>();
   readonly available = new Set<string>();
+  readonly budget = new FieldBudget();
   matched = false;
   constructor(private readonly options: ViewOptions) {}
 
@@ -63,7 +78,7 @@ class FieldView {
     } else {
       this.matched = true;
     }
-    return plainFields(fields, this.options.detail ?? 'values');
+    return plainFields(fields, this.options.detail ?? 'values', this.budget);
   }
 
   /** Fields of a nested `extraction_response`, or null when there is none. */
@@ -78,25 +93,27 @@ export function inferenceView(inference: Inference, options: ViewOptions = {}): 
   const product = productOf(result);
   const detail = options.detail ?? 'values';
   const fields = new FieldView(options);
+  // What the API says of the document is quoted with a bound: the size budget is for the content.
+  const q = (s: string | null | undefined, max = 300) => (s === null || s === undefined ? null : clip(s, max));
   const view: InferenceShape = {
-    inference_id: inference.id,
-    job_id: inference.job?.id ?? null,
-    model_id: inference.model?.id ?? null,
+    inference_id: clip(inference.id, 200),
+    job_id: q(inference.job?.id, 200),
+    model_id: q(inference.model?.id, 200),
     product,
     file: {
-      name: inference.file?.name ?? null,
-      alias: inference.file?.alias ?? null,
+      name: q(inference.file?.name),
+      alias: q(inference.file?.alias),
       page_count: inference.file?.page_count ?? null,
-      mime_type: inference.file?.mime_type ?? null,
+      mime_type: q(inference.file?.mime_type, 100),
     },
-    active_options: inference.active_options,
-    resource_uri: resourceUri(inference.id),
+    active_options: boundedOptions(inference.active_options),
+    resource_uri: resourceUri(clip(inference.id, 200)),
   };
 
   switch (product) {
     case 'extraction': {
       view.fields = fields.plain(result.fields);
-      if (options.unmatchedFields === 'all' && !fields.matched) view.fields = plainFields(isRecord(result.fields) ? result.fields : {}, detail);
+      if (options.unmatchedFields === 'all' && !fields.matched) view.fields = plainFields(isRecord(result.fields) ? result.fields : {}, detail, fields.budget);
       // Asking for fields narrows the answer to them; the page text comes with a page window.
       const narrowed = options.fields !== undefined && options.fields.length > 0 && !options.pages;
       if (narrowed && isRecord(result.raw_text) && Array.isArray(result.raw_text.pages) && result.raw_text.pages.length > 0) {
@@ -178,6 +195,9 @@ export function inferenceView(inference: Inference, options: ViewOptions = {}): 
     if (fields.missing.size > 0) {
       view.notes = [`Requested fields not in this result: ${[...fields.missing].join(', ')}.`];
     }
+  }
+  if (fields.budget.exhausted) {
+    (view.notes ??= []).push(`This result has more than ${fields.budget.max} fields and list items; only the first ${fields.budget.max} are shown. The full JSON is ${view.resource_uri}.`);
   }
   if (options.pages && (view.raw_text?.length === 0 || view.ocr?.length === 0)) {
     (view.notes ??= []).push(`The page window is past the last page (the document has ${view.file.page_count ?? 'fewer'} pages).`);

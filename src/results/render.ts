@@ -1,9 +1,12 @@
 /** Compact text of a result: `field: value` lines, nested indented, lists numbered. */
-import type { PlainValue } from './fields.js';
+import { isRecord as isObject, type PlainValue } from './fields.js';
 import type { InferenceShape } from './shapes.js';
 
-function isRecord(v: unknown): v is Record<string, PlainValue> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, PlainValue> => isObject(v);
+
+/** Appends in a loop: a spread of a very long array overflows the call stack. */
+export function append<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
 }
 
 function formatScalar(v: PlainValue): string {
@@ -19,7 +22,7 @@ function isSimpleWithDetail(v: PlainValue): v is { value: PlainValue; confidence
 /** Field lines: `name: value`, nested objects indented, list items numbered. */
 export function renderFields(fields: { [key: string]: PlainValue }, indent = ''): string[] {
   const lines: string[] = [];
-  for (const [name, value] of Object.entries(fields)) lines.push(...renderEntry(name, value, indent));
+  for (const [name, value] of Object.entries(fields)) append(lines, renderEntry(name, value, indent));
   return lines;
 }
 
@@ -38,7 +41,7 @@ function renderEntry(name: string, value: PlainValue, indent: string): string[] 
         if (inner.length === 0) lines.push(`${marker}(empty)`);
         else lines.push(marker + inner[0]!.trimStart(), ...inner.slice(1));
       } else {
-        lines.push(...renderEntry('', item, '').map((l, j) => (j === 0 ? marker + l.replace(/^: /, '') : l)));
+        append(lines, renderEntry('', item, '').map((l, j) => (j === 0 ? marker + l.replace(/^: /, '') : l)));
       }
     });
     return lines;
@@ -63,25 +66,25 @@ export function renderInference(view: InferenceShape): string {
   const fields = (v: { [key: string]: unknown } | null | undefined, indent = '') => renderFields((v ?? {}) as { [key: string]: PlainValue }, indent);
   if (view.fields) {
     const fl = fields(view.fields);
-    lines.push(...(fl.length ? fl : ['(no fields)']));
+    append(lines, (fl.length ? fl : ['(no fields)']));
   }
   if (view.rag !== undefined) lines.push(`rag: retrieved_document_id ${view.rag?.retrieved_document_id ?? '— (no match)'}`);
   if (view.classification) {
     lines.push(`document_type: ${view.classification.document_type ?? '—'}`);
-    if (view.classification.fields) lines.push(...fields(view.classification.fields));
+    if (view.classification.fields) append(lines, fields(view.classification.fields));
   }
   if (view.crops) {
     lines.push(view.crops.length ? `${view.crops.length} object(s) found:` : 'No objects found.');
     view.crops.forEach((c, i) => {
       lines.push(`  ${i + 1}. ${c.object_type ?? 'object'} on page ${c.page}, box [${c.box.map((n) => Number(n.toFixed(4))).join(', ')}]`);
-      if (c.fields) lines.push(...fields(c.fields, '     '));
+      if (c.fields) append(lines, fields(c.fields, '     '));
     });
   }
   if (view.splits) {
     lines.push(view.splits.length ? `${view.splits.length} document(s):` : 'No documents found.');
     view.splits.forEach((s, i) => {
       lines.push(`  ${i + 1}. ${s.document_type ?? 'document'}, ${pageList(s.first_page, s.last_page)}`);
-      if (s.fields) lines.push(...fields(s.fields, '     '));
+      if (s.fields) append(lines, fields(s.fields, '     '));
     });
   }
   for (const p of view.raw_text ?? []) lines.push(`--- raw text, page ${p.page} ---`, p.content);

@@ -83,7 +83,10 @@ export async function documentSource(
       hint: 'Pass exactly one of file_path (a local file), url (public https) or file_base64 (small files).',
     });
   }
-  if (args.file_path !== undefined && args.file_path !== '') return { path: (await deps.files.resolve(args.file_path)).path, filename: args.filename };
+  if (args.file_path !== undefined && args.file_path !== '') {
+    const resolved = await deps.files.resolve(args.file_path);
+    return { path: resolved.path, filename: args.filename, identity: resolved.identity };
+  }
   if (args.url !== undefined && args.url !== '') return { url: args.url };
   return { base64: args.file_base64!, filename: args.filename };
 }

@@ -53,26 +53,31 @@ export const enqueueDocument = (settings: ToolSettings) =>
       const deadline = enqueuedAt + waitSeconds * 1000;
       const modelId = resolveModelId(args.model_id, deps.settings.models);
       const document = await prepareDocument(await documentSource(args, deps));
-      const job = await deps.client.enqueue(document, enqueueParams(args, modelId, args.alias), { signal: ctx.signal, deadline });
+      let job;
+      try {
+        job = await deps.client.enqueue(document, enqueueParams(args, modelId, args.alias), { signal: ctx.signal, deadline });
+      } finally {
+        await document.close();
+      }
       if (!args.wait) {
-        const summary = jobSummary(job, args.product);
-        const next = continueWaitingStep(job.id, waitSeconds, 'wait for the result');
+        const summary = jobSummary(job, args.product, args.max_chars ?? deps.settings.maxResultChars);
+        const next = continueWaitingStep(summary.job_id, waitSeconds, 'wait for the result');
         return { text: `${renderJob(summary)}\n${next}`, structured: { job: summary, result: null, next_step: next } };
       }
 
       const outcome = await waitWithProgress(job, deadline, deps, ctx, { fetchResult: true, startedAt: enqueuedAt });
-      const summary = jobSummary(outcome.job, args.product);
-      if (outcome.state === 'failed') throw new MindeeJobFailedError(job.id, summary.error);
+      const summary = jobSummary(outcome.job, args.product, args.max_chars ?? deps.settings.maxResultChars);
+      if (outcome.state === 'failed') throw new MindeeJobFailedError(summary.job_id, summary.error);
       const unsaved = args.save_to === undefined ? '' : ' save_to was not applied yet: pass it to get_inference_result once the job is processed.';
       if (outcome.state === 'processing') {
-        const next = continueWaitingStep(job.id, waitSeconds) + unsaved;
+        const next = continueWaitingStep(summary.job_id, waitSeconds) + unsaved;
         return {
           text: `${renderJob(summary)}\nStill processing after ${waitSeconds} s.\n${next}`,
           structured: { job: summary, result: null, next_step: next },
         };
       }
       if (!outcome.inference) {
-        const next = fetchResultStep(summary.inference_id, job.id, summary.product) + unsaved;
+        const next = fetchResultStep(summary.inference_id, summary.job_id, summary.product) + unsaved;
         const why = outcome.resultError ? `The result could not be fetched: ${outcome.resultError.message}` : '';
         return { text: [renderJob(summary), why, next].filter(Boolean).join('\n'), structured: { job: summary, result: null, next_step: next } };
       }

@@ -105,7 +105,7 @@ async function collectWork(args: BatchArgs, deps: ToolDeps): Promise<Work[]> {
     try {
       for (const entry of await deps.files.expand(input)) {
         if ('error' in entry) work.push({ source: entry.displayPath, error: entry.error });
-        else work.push({ source: entry.displayPath, document: { path: entry.path } });
+        else work.push({ source: entry.displayPath, document: { path: entry.path, identity: entry.identity } });
       }
     } catch (error) {
       if (!(error instanceof MindeeError)) throw error;
@@ -141,7 +141,11 @@ async function processOne(
       job = await deps.client.getJob(w.jobId, { signal: ctx.signal, deadline });
     } else {
       const document = await prepareDocument(w.document!);
-      job = await deps.client.enqueue(document, enqueueParams(args, models.modelId!), { signal: ctx.signal, deadline });
+      try {
+        job = await deps.client.enqueue(document, enqueueParams(args, models.modelId!), { signal: ctx.signal, deadline });
+      } finally {
+        await document.close();
+      }
     }
   } catch (error) {
     if (!(error instanceof MindeeError) || ctx.signal.aborted) throw error;

@@ -35,7 +35,7 @@ export const getJobStatus = (settings: ToolSettings) =>
       if (args.wait_seconds > 0 && job.status === 'Processing') {
         job = (await waitWithProgress(job, deadline, deps, ctx, { fetchResult: false })).job;
       }
-      const summary = jobSummary(job, deps.client.productOfJob(job.id));
+      const summary = jobSummary(job, deps.client.productOfJob(job.id), deps.settings.maxResultChars);
       let next: string | null = null;
       if (summary.status === 'Processed') next = fetchResultStep(summary.inference_id, summary.job_id, summary.product);
       else if (summary.status === 'Processing') next = continueWaitingStep(summary.job_id, Math.max(args.wait_seconds, deps.settings.maxWaitSeconds));

@@ -1,7 +1,5 @@
 /** The arguments that shape a result (detail, fields, pages, size), shared by the tools that return one. */
-import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { MindeeInputError } from '../client/errors.js';
 import type { Inference } from '../client/schemas.js';
 import { MAX_MAX_CHARS, MIN_MAX_CHARS, fitToBudget, type Fitted, type ViewChange } from '../results/budget.js';
 import { inferenceView } from '../results/inference.js';
@@ -43,16 +41,7 @@ export type ViewArgs = { detail?: 'values' | 'confidence' | 'full'; fields?: str
 
 /** Writes the whole result as JSON to a new file in the allowed directories; returns its path. */
 export async function saveInference(inference: Inference, target: string, deps: ToolDeps): Promise<string> {
-  const destination = await deps.files.resolveForWrite(target);
-  try {
-    await writeFile(destination, deps.client.redact(JSON.stringify({ inference }, null, 2)), { flag: 'wx', mode: 0o600 });
-  } catch (error) {
-    throw new MindeeInputError(`Could not write ${destination}: ${(error as NodeJS.ErrnoException).code ?? String(error)}.`, {
-      hint: 'Choose a new file name in a directory the server may write to.',
-      cause: error,
-    });
-  }
-  return destination;
+  return deps.files.writeNewFile(target, deps.client.redact(JSON.stringify({ inference }, null, 2)));
 }
 
 /** The view of a result that the arguments ask for, within the size budget. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeUnsupported, kindFromFilename, sniffFileType } from '../../src/client/file-types.js';
-import { makeImageStub, makePdf, makePng, makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { makeImageStub, makePdf, makePng, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 
 const sniff = (b: Buffer) => sniffFileType(b.subarray(0, 1024), b.subarray(-1024));
 
@@ -18,6 +18,14 @@ describe('sniffFileType', () => {
     const pdf = makePdf({ pages: [['x']] });
     const headerless = pdf.subarray(pdf.indexOf('1 0 obj'));
     expect(sniff(headerless)?.kind).toBe('pdf');
+  });
+
+  it('accepts a PDF with a few stray bytes before its header, and names one cut short', () => {
+    const pdf = makePdf({ pages: [['x']] });
+    expect(sniff(Buffer.concat([Buffer.from('\r\n\r\n'), pdf]))?.kind).toBe('pdf');
+    const cut = pdf.subarray(0, pdf.indexOf('trailer'));
+    expect(sniff(cut)).toBeNull();
+    expect(describeUnsupported(cut.subarray(0, 1024), cut.subarray(-1024))).toBe('a PDF but is cut short or damaged');
   });
 
   it('refuses text, executables and archives, naming what they are', () => {

@@ -1,12 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
+import { link, mkdtemp, open, rename, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MindeeInputError } from '../../src/client/errors.js';
-import { DEFAULT_INPUT_LIMITS, formatBytes, prepareDocument, type DocumentSource, type PreparedDocument } from '../../src/client/inputs.js';
+import { formatBytes } from '../../src/text.js';
+import { DEFAULT_INPUT_LIMITS, prepareDocument, type DocumentSource, type PreparedDocument } from '../../src/client/inputs.js';
 import { PDF_SCAN_CHUNK_BYTES } from '../../src/client/pdf-encryption.js';
-import { makeImageStub, makePdf, makePng } from '../../src/emulator/sample-documents.js';
+import { makeImageStub, makePdf, makePng } from 'mindee-v2-emulator/samples';
 import { encryptedPdfWithMarkerAt } from './pdf-fixtures.js';
 
 let tmp: string;
@@ -15,7 +16,16 @@ beforeEach(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'mindee-inputs-'));
 });
 
+/** Documents prepared by a test, closed after it (a file document holds an open handle). */
+const opened: PreparedDocument[] = [];
+async function prepared(...args: Parameters<typeof prepareDocument>): Promise<PreparedDocument> {
+  const doc = await prepareDocument(...args);
+  opened.push(doc);
+  return doc;
+}
+
 afterEach(async () => {
+  await Promise.all(opened.splice(0).map((doc) => doc.close()));
   vi.restoreAllMocks();
   await rm(tmp, { recursive: true, force: true });
 });
@@ -28,7 +38,7 @@ async function write(name: string, content: Uint8Array | string): Promise<string
 
 async function refusal(source: DocumentSource, limits?: Parameters<typeof prepareDocument>[1]): Promise<MindeeInputError> {
   try {
-    await prepareDocument(source, limits);
+    await prepared(source, limits);
   } catch (err) {
     expect(err).toBeInstanceOf(MindeeInputError);
     return err as MindeeInputError;
@@ -41,24 +51,33 @@ function asFile(doc: PreparedDocument): Extract<PreparedDocument, { kind: 'file'
   return doc;
 }
 
-async function streamed(blob: Blob): Promise<Buffer> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of blob.stream()) parts.push(chunk);
-  return Buffer.concat(parts);
+/** Every byte the document would upload, read from its source as an upload reads it. */
+async function uploaded(doc: Extract<PreparedDocument, { kind: 'file' }>): Promise<Buffer> {
+  const bytes = Buffer.alloc(doc.source.size);
+  let filled = 0;
+  while (filled < bytes.length) {
+    const n = await doc.source.read(bytes.subarray(filled), filled);
+    if (n <= 0) break;
+    filled += n;
+  }
+  return bytes.subarray(0, filled);
 }
 
 describe('prepareDocument: local files', () => {
-  it('accepts a PDF and streams its bytes from disk with the sniffed type', async () => {
+  it('accepts a PDF and streams its bytes from the file it opened, with the sniffed type', async () => {
     const pdf = makePdf({ pages: [['one'], ['two']] });
     const file = await write('invoice.pdf', pdf);
-    const doc = asFile(await prepareDocument({ path: file }));
-    expect(doc).toMatchObject({ kind: 'file', filename: 'invoice.pdf', mimeType: 'application/pdf', size: pdf.length });
-    expect(doc.blob.type).toBe('application/pdf');
-    expect(doc.blob.size).toBe(pdf.length);
-    expect((await streamed(doc.blob)).equals(pdf)).toBe(true);
-    // The blob is backed by the file, not a copy in memory: once the file changes it can no longer be read.
-    await writeFile(file, 'replaced after the check');
-    await expect(doc.blob.arrayBuffer()).rejects.toThrow();
+    const doc = asFile(await prepared({ path: file }));
+    try {
+      expect(doc).toMatchObject({ kind: 'file', filename: 'invoice.pdf', mimeType: 'application/pdf', size: pdf.length });
+      expect(doc.source.size).toBe(pdf.length);
+      // Another file put at the path after the check is not what gets sent.
+      await rename(file, `${file}.old`);
+      await writeFile(file, makePdf({ pages: [['another'], ['document']] }));
+      expect((await uploaded(doc)).equals(pdf)).toBe(true);
+    } finally {
+      await doc.close();
+    }
   });
 
   it('accepts each image type, whatever the file is called', async () => {
@@ -71,24 +90,24 @@ describe('prepareDocument: local files', () => {
       ['no-extension', makePng(), 'image/png'],
     ];
     for (const [name, bytes, mime] of cases) {
-      const doc = asFile(await prepareDocument({ path: await write(name, bytes) }));
+      const doc = asFile(await prepared({ path: await write(name, bytes) }));
       expect(doc).toMatchObject({ filename: name, mimeType: mime, size: bytes.length });
-      expect(doc.blob.type).toBe(mime);
-      expect(Buffer.from(await doc.blob.arrayBuffer()).equals(bytes)).toBe(true);
+      expect((await uploaded(doc)).equals(bytes)).toBe(true);
+      await doc.close();
     }
   });
 
   it('accepts a PDF written without a %PDF- header', async () => {
     const pdf = makePdf({ pages: [['x']] });
     const headerless = pdf.subarray(pdf.indexOf('1 0 obj'));
-    const doc = asFile(await prepareDocument({ path: await write('exported.pdf', headerless) }));
+    const doc = asFile(await prepared({ path: await write('exported.pdf', headerless) }));
     expect(doc.mimeType).toBe('application/pdf');
   });
 
   it('uses a given filename, stripped of directories and control characters', async () => {
     const file = await write('tmp-upload-1234', makePdf({ pages: [['x']] }));
-    expect(asFile(await prepareDocument({ path: file, filename: '../../Invoice\n March.pdf' })).filename).toBe('Invoice March.pdf');
-    expect(asFile(await prepareDocument({ path: file, filename: '  ' })).filename).toBe('tmp-upload-1234');
+    expect(asFile(await prepared({ path: file, filename: '../../Invoice\n March.pdf' })).filename).toBe('Invoice March.pdf');
+    expect(asFile(await prepared({ path: file, filename: '  ' })).filename).toBe('tmp-upload-1234');
   });
 
   it('refuses an unsupported type, naming what it looks like', async () => {
@@ -159,7 +178,7 @@ describe('prepareDocument: local files', () => {
 
   it('does not mistake the word /Encrypt in page text or /EncryptMetadata for encryption', async () => {
     const pdf = makePdf({ pages: [['/Encrypt 12 0 R', '<< /EncryptMetadata false >>']] });
-    expect(asFile(await prepareDocument({ path: await write('about-encryption.pdf', pdf) })).mimeType).toBe('application/pdf');
+    expect(asFile(await prepared({ path: await write('about-encryption.pdf', pdf) })).mimeType).toBe('application/pdf');
   });
 
   it('checks a ~100 MB PDF reading fixed-size chunks, never the whole file at once', async () => {
@@ -197,21 +216,20 @@ describe('prepareDocument: local files', () => {
 describe('prepareDocument: base64', () => {
   it('accepts plain base64, deriving the filename from the sniffed type', async () => {
     const png = makePng();
-    const doc = asFile(await prepareDocument({ base64: png.toString('base64') }));
+    const doc = asFile(await prepared({ base64: png.toString('base64') }));
     expect(doc).toMatchObject({ filename: 'document.png', mimeType: 'image/png', size: png.length });
-    expect(Buffer.from(await doc.blob.arrayBuffer()).equals(png)).toBe(true);
-    expect(doc.blob.type).toBe('image/png');
+    expect((await uploaded(doc)).equals(png)).toBe(true);
   });
 
   it('accepts a data: URL and line-wrapped base64, keeping a given filename', async () => {
     const pdf = makePdf({ pages: [['x']] });
     const wrapped = pdf.toString('base64').replace(/.{76}/g, '$&\r\n');
-    const doc = asFile(await prepareDocument({ base64: `data:application/pdf;base64,${wrapped}`, filename: 'march.pdf' }));
+    const doc = asFile(await prepared({ base64: `data:application/pdf;base64,${wrapped}`, filename: 'march.pdf' }));
     expect(doc).toMatchObject({ filename: 'march.pdf', mimeType: 'application/pdf', size: pdf.length });
-    expect((await streamed(doc.blob)).equals(pdf)).toBe(true);
+    expect((await uploaded(doc)).equals(pdf)).toBe(true);
     // The declared type is not trusted: the content decides.
     const jpeg = makeImageStub('jpeg');
-    expect(asFile(await prepareDocument({ base64: `data:application/pdf;base64,${jpeg.toString('base64')}` }))).toMatchObject({
+    expect(asFile(await prepared({ base64: `data:application/pdf;base64,${jpeg.toString('base64')}` }))).toMatchObject({
       filename: 'document.jpg',
       mimeType: 'image/jpeg',
     });
@@ -219,9 +237,9 @@ describe('prepareDocument: base64', () => {
 
   it('accepts URL-safe base64 and missing padding', async () => {
     const bytes = makeImageStub('webp', 301);
-    const doc = asFile(await prepareDocument({ base64: bytes.toString('base64url') }));
+    const doc = asFile(await prepared({ base64: bytes.toString('base64url') }));
     expect(doc.mimeType).toBe('image/webp');
-    expect(Buffer.from(await doc.blob.arrayBuffer()).equals(bytes)).toBe(true);
+    expect((await uploaded(doc)).equals(bytes)).toBe(true);
   });
 
   it('refuses invalid base64 characters and padding', async () => {
@@ -281,8 +299,8 @@ describe('prepareDocument: URLs', () => {
   it('passes a https URL through without fetching it', async () => {
     const fetchSpy = vi.spyOn(globalThis, 'fetch');
     const url = 'https://files.example.com/invoices/2026/INV-42.pdf?X-Amz-Signature=abc&X-Amz-Expires=300';
-    expect(await prepareDocument({ url })).toEqual({ kind: 'url', url });
-    expect(await prepareDocument({ url: ' https://example.com/a b.pdf ' })).toEqual({ kind: 'url', url: 'https://example.com/a%20b.pdf' });
+    expect(await prepared({ url })).toMatchObject({ kind: 'url', url });
+    expect(await prepared({ url: ' https://example.com/a b.pdf ' })).toMatchObject({ kind: 'url', url: 'https://example.com/a%20b.pdf' });
     expect(fetchSpy).not.toHaveBeenCalled();
   });
 
@@ -311,46 +329,35 @@ describe('prepareDocument: URLs', () => {
     expect(url.length).toBe(2049);
     expect((await refusal({ url })).message).toBe('The document URL is 2049 characters long; Mindee accepts URLs of at most 2048.');
     const exact = url.slice(0, 2048);
-    expect(await prepareDocument({ url: exact })).toEqual({ kind: 'url', url: exact });
+    expect(await prepared({ url: exact })).toMatchObject({ kind: 'url', url: exact });
     expect((await refusal({ url: 'example.com/invoice.pdf' })).message).toBe('"example.com/invoice.pdf" is not a valid URL.');
     expect((await refusal({ url: '' })).message).toBe('The document URL is empty.');
   });
 });
 
 describe('prepareDocument: sources', () => {
-  it('wants exactly one source', async () => {
-    expect((await refusal({} as DocumentSource)).message).toBe('No document was given.');
-    expect((await refusal({ path: '/x.pdf', url: 'https://example.com/x.pdf' } as unknown as DocumentSource)).message).toBe(
-      'Several documents were given at once (path, url).',
-    );
-    const url = 'https://example.com/x.pdf';
-    expect(await prepareDocument({ path: undefined, url } as unknown as DocumentSource)).toEqual({ kind: 'url', url });
-  });
 
   it.skipIf(process.platform === 'win32')('refuses a FIFO or a directory given directly, without blocking on the open', async () => {
     const fifo = path.join(tmp, 'pipe.pdf');
     execFileSync('mkfifo', [fifo]);
-    expect((await refusal({ path: fifo })).message).toBe(`${fifo} is not a regular file.`);
-    expect((await refusal({ path: tmp })).message).toBe(`${tmp} is not a regular file.`);
+    expect((await refusal({ path: fifo })).message).toBe(`${fifo} is a named pipe (FIFO), not a regular file: only regular files are uploaded.`);
+    expect((await refusal({ path: tmp })).message).toBe(`${tmp} is a directory, not a regular file: only regular files are uploaded.`);
   });
 
-  it('refuses a file replaced between its check and the upload', async () => {
+  it('refuses a file that is not the one checked: another inode, another link count, or a link now', async () => {
     const file = await write('moving.pdf', makePdf({ pages: [['x']] }));
-    const probe = await open(file, 'r');
-    const proto = Object.getPrototypeOf(probe) as { stat: (...args: unknown[]) => Promise<unknown> };
-    await probe.close();
-    const original = proto.stat;
-    // Once the file is open, swap the path for another file: the checks see the opened (good)
-    // file, the upload would stream the new one.
-    vi.spyOn(proto, 'stat').mockImplementationOnce(async function (this: unknown, ...args: unknown[]) {
-      const result = await original.apply(this, args);
-      await rm(file);
-      await writeFile(file, Buffer.concat([Buffer.from('MZ'), Buffer.alloc(2000)]));
-      return result;
-    });
-    const err = await refusal({ path: file });
-    expect(err.message).toBe(`${file} changed while it was being checked.`);
-    expect(err.hint).toBe('Wait until the file is completely written, then send it again.');
+    const checked = await stat(file);
+    const identity = { dev: checked.dev, ino: checked.ino, links: checked.nlink };
+    const doc = await prepared({ path: file, identity });
+    await doc.close();
+    const changed = `${file} changed between its check and its upload (it was replaced, moved or linked meanwhile): refused.`;
+    expect((await refusal({ path: file, identity: { ...identity, ino: identity.ino + 1 } })).message).toBe(changed);
+    await link(file, `${file}.again`);
+    expect((await refusal({ path: file, identity })).message).toBe(changed);
+    await rm(`${file}.again`);
+    await rename(file, `${file}.old`);
+    await symlink(`${file}.old`, file);
+    expect((await refusal({ path: file, identity })).message).toBe(changed);
   });
 
   it('refuses a path that is gone by the time it is read', async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MindeeClient } from '../../src/client/mindee-client.js';
-import { DEMO_MODELS, startEmulator, type Emulator } from '../../src/emulator/index.js';
+import { DEMO_MODELS, startEmulator, type Emulator } from 'mindee-v2-emulator';
 import { FileTimingStore, TIMINGS_FILE, type TimingStore } from '../../src/state/timings.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { TEST_API_KEY, recordOutput } from '../setup/secrets.js';

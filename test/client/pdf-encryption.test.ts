@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bufferSource, isEncryptEntry, PDF_SCAN_CHUNK_BYTES, scanPdfForEncryption } from '../../src/client/pdf-encryption.js';
-import { makePdf, makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { makePdf, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { encryptedPdfWithMarkerAt, xrefStreamPdf } from './pdf-fixtures.js';
 
 const scan = (bytes: Uint8Array, chunkBytes?: number) => scanPdfForEncryption(bufferSource(bytes), chunkBytes ? { chunkBytes } : {});
@@ -49,6 +49,14 @@ describe('scanPdfForEncryption', () => {
     expect((await scan(metadata)).encrypted).toBe(false);
   });
 
+  it('ignores escaped names that only look like /Encrypt, and escapes inside page text', async () => {
+    const locked = makePdf({ pages: [['x']], encrypted: true }).toString('latin1');
+    const rewritten = (name: string) => Buffer.from(locked.replace(/\/Encrypt (\d+ 0 R)/, (_, ref: string) => `${name} ${ref}`), 'latin1');
+    expect((await scan(rewritten('/Encr#79ptMetadata'))).encrypted).toBe(false);
+    expect((await scan(rewritten('/Encrypt#20'))).encrypted).toBe(false);
+    expect((await scan(makePdf({ pages: [['trailer << /Encr#79pt 5 0 R >>']] }))).encrypted).toBe(false);
+  });
+
   it('accepts a direct encryption dictionary as the value', () => {
     const text = Buffer.from('trailer\n<< /Size 3 /Encrypt << /Filter /Standard >> >>', 'latin1');
     expect(isEncryptEntry(text, text.indexOf('/Encrypt'))).toBe(true);
@@ -59,7 +67,7 @@ describe('scanPdfForEncryption', () => {
 
 describe('page count', () => {
   it('counts page objects across chunk boundaries, once each, and not the page tree', async () => {
-    const { makePdf } = await import('../../src/emulator/sample-documents.js');
+    const { makePdf } = await import('mindee-v2-emulator/samples');
     const pdf = makePdf({ pages: Array.from({ length: 37 }, (_, i) => [`page ${i + 1}`]) });
     for (const chunkBytes of [9, 17, 64, 1000, 1 << 20]) {
       const scan = await scanPdfForEncryption(bufferSource(pdf), { chunkBytes });

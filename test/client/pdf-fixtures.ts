@@ -1,5 +1,5 @@
 /** PDFs built for the encryption-scan tests, from the project's own generator. */
-import { makePdf } from '../../src/emulator/sample-documents.js';
+import { makePdf } from 'mindee-v2-emulator/samples';
 
 /**
  * A real, well-formed encrypted PDF whose trailer's `/Encrypt` starts exactly at byte `offset`:

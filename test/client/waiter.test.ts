@@ -4,8 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MindeeClient } from '../../src/client/mindee-client.js';
-import { startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { DEMO_MODELS } from '../../src/emulator/index.js';
+import { startEmulator, type Emulator } from 'mindee-v2-emulator';
+import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { TEST_API_KEY } from '../setup/secrets.js';
 
 let emulator: Emulator;

@@ -2,17 +2,21 @@
  * The built server as a host runs it: `node dist/cli.js` over stdio, driven by the SDK's Client.
  * `npm test` builds dist first.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_MODELS, startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { DEMO_MODELS, EMULATOR_API_KEY, startEmulator, type Emulator } from 'mindee-v2-emulator';
+import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { TEST_API_KEY, recordOutput } from '../setup/secrets.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -153,5 +157,24 @@ describe('spawned server over stdio', () => {
     expect(lines.length).toBeGreaterThanOrEqual(3);
     for (const line of lines) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
     expect(stderr).toContain('[mindee-mcp]');
+  });
+
+  it('`mindee-mcp emulator` is the emulator package\'s command, under the server\'s name', async () => {
+    const help = await promisify(execFile)(process.execPath, [CLI, 'emulator', '--help']);
+    expect(help.stdout).toMatch(/^Usage: mindee-mcp emulator \[options\]/);
+    expect(help.stdout).toContain('--models-file');
+    const child = spawn(process.execPath, [CLI, 'emulator', '--port', '0', '--webhook-url', 'http://127.0.0.1:9/hooks'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+      const url = /listening on (\S+) /.exec(line)?.[1];
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const res = await request(`${url}/v2/search/models?name=invoice`, { headers: { authorization: EMULATOR_API_KEY } });
+      const body = (await res.body.json()) as { models: { webhooks: { url: string }[] }[] };
+      expect(body.models[0]?.webhooks.map((w) => w.url)).toEqual(['http://127.0.0.1:9/hooks', 'http://127.0.0.1:9/hooks']);
+    } finally {
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      expect((await exited)[0]).toBe(0);
+    }
   });
 });

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MindeeInputError } from '../../src/client/errors.js';
-import { makePdf } from '../../src/emulator/sample-documents.js';
+import { makePdf } from 'mindee-v2-emulator/samples';
 import { FileAccess } from '../../src/files/index.js';
 
 let tmp: string;
@@ -45,7 +45,8 @@ describe('FileAccess.resolve: accepted paths', () => {
     const access = new FileAccess({ allowedDirs: [docs] });
     const file = path.join(docs, 'invoice.pdf');
     const resolved = await access.resolve(file);
-    expect(resolved).toEqual({ path: file, displayPath: file, size: makePdf({ pages: [['invoice']] }).length });
+    const { dev, ino } = await stat(file);
+    expect(resolved).toEqual({ path: file, displayPath: file, size: makePdf({ pages: [['invoice']] }).length, identity: { dev, ino, links: 1 } });
   });
 
   it('accepts a path that goes through ".." but stays inside, and trims stray whitespace', async () => {
@@ -125,6 +126,7 @@ describe('FileAccess.resolve: accepted paths', () => {
       path: path.join(docs, 'invoice.pdf'),
       displayPath: path.join(link, 'invoice.pdf'),
       size: expect.any(Number),
+      identity: expect.any(Object),
     });
     expect((await access.resolve(path.join(docs, 'invoice.pdf'))).path).toBe(path.join(docs, 'invoice.pdf'));
   });

@@ -10,7 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { MindeeClient, type MindeeClientOptions } from '../../src/client/mindee-client.js';
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.js';
+import { startEmulator, type Emulator, type EmulatorOptions } from 'mindee-v2-emulator';
 import { FileAccess } from '../../src/files/file-access.js';
 import { createLogger } from '../../src/log.js';
 import { createServer } from '../../src/server.js';

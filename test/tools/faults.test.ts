@@ -4,9 +4,9 @@
  * unhandled rejection (vitest fails the run on those).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_MODELS } from '../../src/emulator/index.js';
-import type { Fault } from '../../src/emulator/index.js';
-import { makeSampleInvoicePdf } from '../../src/emulator/sample-documents.js';
+import { DEMO_MODELS } from 'mindee-v2-emulator';
+import type { Fault } from 'mindee-v2-emulator';
+import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
 
 let h: Harness;

@@ -3,8 +3,8 @@ import { rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_MODELS } from '../../src/emulator/index.js';
-import { makePdf } from '../../src/emulator/sample-documents.js';
+import { DEMO_MODELS } from 'mindee-v2-emulator';
+import { makePdf } from 'mindee-v2-emulator/samples';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
 
 let h: Harness;

@@ -27,6 +27,8 @@ export async function scenario4(opts, report) {
       MINDEE_V2_API_KEY: emulator.apiKey,
       MINDEE_MCP_LOG_LEVEL: 'error',
       MINDEE_MCP_MAX_GETS_PER_MINUTE: '1000000',
+      // The bench learns nothing worth keeping in the user's cache.
+      MINDEE_MCP_STATE_DIR: 'off',
     },
     stderr: 'pipe',
   });

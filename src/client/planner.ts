@@ -73,6 +73,10 @@ export interface Forecast {
 const MIN_OWN_SAMPLES = 3;
 /** Samples of a product's other models used as a hint for a new one. */
 const PRODUCT_SAMPLES = 256;
+/** Below this many samples, a forecast is widened… */
+const FEW_SAMPLES = 16;
+/** …by this relative spread divided by √samples, either side of its middle. */
+const SPREAD_OF_FEW = 0.3;
 /** Up to this share of the GET window in use, a job with no forecast is checked densely… */
 const ROOMY = 0.5;
 /** …from there to this share, gradually less, down to the SDKs' pace; beyond, it backs off. */
@@ -102,7 +106,16 @@ export function predictDurations(samples: readonly TimingSample[], pages: number
     const a = mm - b * mp;
     out = withPages.map((s) => Math.max(0, a + b * pages + (s.ms - (a + b * s.pages))));
   }
-  return out.sort((x, y) => x - y);
+  out.sort((x, y) => x - y);
+  // A few samples say little of the spread (three points lie close to any line through them):
+  // until they are many, jobs like this one may end this much earlier or later.
+  if (out.length > 0 && out.length < FEW_SAMPLES) {
+    const middle = out[Math.floor(out.length / 2)]!;
+    const spread = SPREAD_OF_FEW / Math.sqrt(out.length);
+    out.unshift(Math.min(out[0]!, middle * (1 - spread)));
+    out.push(Math.max(out.at(-1)!, middle * (1 + spread)));
+  }
+  return out;
 }
 
 /**

@@ -126,7 +126,7 @@ describe('PollPlanner with no history', () => {
 describe('PollPlanner with history', () => {
   it('learns processing time per page and checks near the expected end', () => {
     const planner = new PollPlanner();
-    for (const pages of [1, 4, 8, 12, 20]) planner.observe('m', pages, 1000 * pages + 300);
+    for (let i = 0; i < 4; i++) for (const pages of [1, 4, 8, 12, 20]) planner.observe('m', pages, 1000 * pages + 300 + i);
     const predicted = planner.predictions('m', 10);
     expect(predicted[0]).toBeGreaterThan(10_000);
     expect(predicted.at(-1)).toBeLessThan(10_600);
@@ -134,6 +134,18 @@ describe('PollPlanner with history', () => {
     const gap = planner.nextDelay({ modelId: 'm', pages: 10, elapsedMs: 10_000, polls: 8 });
     expect(10_000 + gap).toBeGreaterThanOrEqual(10_300);
     expect(10_000 + gap).toBeLessThan(10_700);
+  });
+
+  it('widens what a few samples forecast: three points lie close to any line through them', () => {
+    const planner = new PollPlanner();
+    for (const pages of [1, 4, 11]) planner.observe('m', pages, 1000 * pages);
+    const predicted = planner.predictions('m', 20);
+    expect(predicted.slice(1, -1).every((t) => Math.abs(t - 20_000) < 10)).toBe(true);
+    // A 20-page job that runs 10 % faster than the line is still found promptly.
+    const at = schedule(planner, { modelId: 'm', pages: 20, gets: roomy }, 18_000);
+    expect(at.at(-1)! - 18_000).toBeLessThanOrEqual(DEFAULT_POLLING.finishingIntervalMs);
+    expect(predicted[0]).toBeLessThan(18_000);
+    expect(predicted.at(-1)).toBeGreaterThan(22_000);
   });
 
   it('keeps checking densely a job that has outlived every job like it, instead of backing off', () => {
@@ -172,7 +184,9 @@ describe('PollPlanner with history', () => {
     store.record('m', null, { pages: 4, ms: 4200, at: 1_700_000_001_000 });
     store.record('m', null, { pages: 4, ms: 4300, at: 1_700_000_002_000 });
     // Another planner on the same store (a restart) knows what the first learned.
-    expect(new PollPlanner(DEFAULT_POLLING, store).predictions('m', 4)).toEqual([4100, 4200, 4300]);
+    const restarted = new PollPlanner(DEFAULT_POLLING, store);
+    expect(restarted.forecast({ modelId: 'm', pages: 4 }).trusted).toBe(true);
+    expect(restarted.predictions('m', 4)).toEqual(expect.arrayContaining([4100, 4200, 4300]));
   });
 });
 

@@ -93,7 +93,8 @@ async function serve(config: Config): Promise<void> {
     log.debug(`shutting down (${why})`);
     const force = setTimeout(() => process.exit(0), 3000);
     force.unref();
-    await Promise.allSettled([server.close(), client.close(), closeEmulator?.()]);
+    // The learned timings are flushed even if closing the connection fails on the way.
+    await Promise.allSettled([server.close(), client.close(), timings?.flush(), closeEmulator?.()]);
     process.exit(0);
   };
   // The transport does not end the process when the host closes stdin: do it here.

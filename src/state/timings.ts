@@ -29,6 +29,10 @@ export interface ModelTimings {
   samples: readonly TimingSample[];
 }
 
+/**
+ * Reads are synchronous (the planner asks before every poll): an implementation backed by a
+ * shared service keeps a local copy, loaded by `ready` and updated as it records.
+ */
 export interface TimingStore {
   /** Settles once what an earlier process kept has been read; never rejects. */
   readonly ready: Promise<void>;

@@ -3,7 +3,7 @@
 // measured, with the targets, and writes everything to bench-results/.
 //
 //   npm run bench                       all five scenarios
-//   npm run bench -- --only 3           one scenario (or --only 1,4)
+//   npm run bench -- --only 3           one scenario (or --only 1,4; --only tokens is 6)
 //   npm run bench -- --sequential       scenarios 1–2: run the two clients one after the other
 //   npm run bench -- --quick            small sizes, to check the bench itself works
 //   npm run bench -- --only 1 --modes1 cold,restart --variants1 pages
@@ -35,7 +35,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('Usage: npm run bench -- [--only 1,2,3,4,5] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform] [--modes1 warm,cold,restart] [--rounds1 4] [--batch1 8] [--n2 200] [--mb3 95] [--n4 300] [--n5 10]');
+  console.log('Usage: npm run bench -- [--only 1,2,3,4,5,6|tokens] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform] [--modes1 warm,cold,restart] [--rounds1 4] [--batch1 8] [--n2 200] [--mb3 95] [--n4 300] [--n5 10]');
   process.exit(0);
 }
 const int = (v, d) => (v === undefined ? d : Number.parseInt(v, 10));
@@ -54,8 +54,11 @@ const opts = {
   n4: int(values.n4, quick ? 50 : 300),
   n5: int(values.n5, quick ? 3 : 10),
 };
-const only = values.only ? new Set(values.only.split(',').map((s) => Number(s.trim()))) : new Set([1, 2, 3, 4, 5]);
-for (const s of only) if (![1, 2, 3, 4, 5].includes(s)) throw new Error(`--only: no scenario ${s}`);
+const SCENARIOS = [1, 2, 3, 4, 5, 6];
+const SCENARIO_NAMES = { tokens: 6 };
+const scenarioOf = (s) => SCENARIO_NAMES[s] ?? Number(s);
+const only = values.only ? new Set(values.only.split(',').map((s) => scenarioOf(s.trim()))) : new Set(SCENARIOS);
+for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`--only: no scenario ${s} (1–6 or tokens)`);
 for (const v of opts.variants1) if (!['pages', 'uniform'].includes(v)) throw new Error(`--variants1: no variant ${v}`);
 for (const m of opts.modes1) if (!['warm', 'cold', 'restart'].includes(m)) throw new Error(`--modes1: no mode ${m}`);
 
@@ -112,9 +115,10 @@ const scenarios = {
   3: async () => (await import('./s3-memory.mjs')).scenario3(opts, report),
   4: async () => (await import('./s4-overhead.mjs')).scenario4(opts, report),
   5: async () => (await import('./s5-coldstart.mjs')).scenario5(opts, report),
+  6: async () => (await import('./s6-tokens.mjs')).scenario6(opts, report),
 };
 const began = Date.now();
-for (const s of [1, 2, 3, 4, 5]) {
+for (const s of SCENARIOS) {
   if (!only.has(s)) continue;
   const t = Date.now();
   try {
@@ -142,6 +146,7 @@ if (only.has(2)) line(`Scenario 2: ${opts.n2} documents at once per client, proc
 if (only.has(3)) line(`Scenario 3: one ${opts.mb3} MiB PDF, emulator in its own process, each client in a fresh child process; peak = process.resourceUsage().maxRSS.`);
 if (only.has(4)) line(`Scenario 4: ${opts.n4} calls of each kind, alternating, on one processed job; emulator in the bench process, rate limits off.`);
 if (only.has(5)) line(`Scenario 5: median of ${opts.n5} spawns of node dist/cli.js (dummy key, base URL with nothing listening).`);
+if (only.has(6)) line('Scenario 6: tools/list of node dist/cli.js with its default settings, in cl100k tokens (js-tiktoken); each tool as compact JSON.');
 line('');
 line('| scenario | metric | ours | official SDK | target | pass/fail |');
 line('|---|---|---|---|---|---|');

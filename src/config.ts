@@ -80,16 +80,17 @@ export const configSchema = z.object({
     .string()
     .optional()
     .transform((v, ctx) => {
-      const out: Record<string, string> = {};
+      const out: Array<[string, string]> = [];
       for (const entry of (v ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
         const m = /^([A-Za-z0-9_.-]+)\s*=\s*(\S+)$/.exec(entry);
         if (!m || !UUID_PATTERN.test(m[2]!)) {
           ctx.addIssue({ code: 'custom', message: `MINDEE_MCP_MODELS: ${quote(entry, 80)} is not of the form alias=<model UUID>` });
           continue;
         }
-        out[m[1]!.toLowerCase()] = m[2]!;
+        out.push([m[1]!.toLowerCase(), m[2]!]);
       }
-      return out;
+      // Defined, not assigned: an alias named "__proto__" is an alias like any other.
+      return Object.fromEntries(out);
     }),
   maxPostsPerMinute: count('MINDEE_MCP_MAX_POSTS_PER_MINUTE', 1).default(DEFAULT_RATE_LIMITS.postPerMinute),
   maxGetsPerMinute: count('MINDEE_MCP_MAX_GETS_PER_MINUTE', 1).default(DEFAULT_RATE_LIMITS.getPerMinute),

@@ -2,6 +2,8 @@
  * Logging for a stdio server: stdout carries JSON-RPC only, so every line goes to stderr,
  * and every line passes through the redactor so the API key never reaches a log.
  */
+import { stripControl } from './text.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -21,7 +23,7 @@ export function createLogger(options: {
   const redact = options.redact ?? ((s: string) => s);
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const emit = (level: LogLevel, message: string) => {
-    if (ORDER[level] >= min) write(redact(`[mindee-mcp] ${level}: ${message}`));
+    if (ORDER[level] >= min) write(stripControl(redact(`[mindee-mcp] ${level}: ${message}`)));
   };
   return {
     debug: (m) => emit('debug', m),

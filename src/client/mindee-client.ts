@@ -11,7 +11,7 @@ import { createRedactor, type Redactor } from '../redact.js';
 import { BoundedMap } from '../state/bounded-map.js';
 import { systemClock, type Clock } from '../state/clock.js';
 import { createMemoryState, type RateBudget, type RateLimits, type ResultStore, type ResultStoreLimits, type SharedState, type TimingStore } from '../state/index.js';
-import { quote } from '../text.js';
+import { clip, quote } from '../text.js';
 import { USER_AGENT } from '../version.js';
 import { MindeeConfigError, MindeeInputError, MindeeOriginError, MindeeResponseError } from './errors.js';
 import { enqueueFormBody, type MultipartBody } from './multipart.js';
@@ -323,13 +323,15 @@ export class MindeeClient {
     if (kept) return kept;
     const response = await this.#send('GET', url, 'return the result', 'result', options);
     const inference = this.#parse(inferenceResponseSchema, response, 'return the result').inference;
-    await this.keep(inference, product);
+    await this.keep(inference, product, response.text);
     return inference;
   }
 
-  /** Keeps a result (fetched, or pushed by a webhook) so it can be read again. */
-  async keep(inference: Inference, product: Product | null): Promise<void> {
-    await this.results.put(inference.id, { json: JSON.stringify({ inference }), meta: { fileName: inference.file?.name ?? null, product } });
+  /** Keeps a result (fetched, or pushed by a webhook) so it can be read again; `json` is its `{inference}` text when at hand. */
+  async keep(inference: Inference, product: Product | null, json = JSON.stringify({ inference })): Promise<void> {
+    // An id no route accepts could never be read back.
+    if (!ID_PATTERN.test(inference.id)) return;
+    await this.results.put(inference.id, { json, meta: { fileName: inference.file?.name ? clip(inference.file.name, 300) : null, product } });
   }
 
   async #kept(inferenceId: string): Promise<Inference | undefined> {

@@ -4,10 +4,11 @@
  * returns text plus structured content or throws. A tool is made from the server's settings,
  * so its description states the configured defaults. Tools know nothing of HTTP.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { MindeeClient } from '../client/mindee-client.js';
 import type { FileAccess } from '../files/file-access.js';
 import type { Logger } from '../log.js';
+import { leaveOutOfJsonSchema } from '../results/shapes.js';
 import type { ModelSettings } from './models.js';
 
 export interface ToolAnnotationsRequired {
@@ -69,4 +70,13 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
 
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(tool: ToolDefinition<I, O>): ToolDefinition<I, O> {
   return tool;
+}
+
+/**
+ * A tool's schema as tools/list advertises it: without the `$schema` zod stamps on the root,
+ * about 15 tokens a schema in every conversation that no model or host needs (MCP fixes the
+ * dialect).
+ */
+export function advertisedSchema<S extends z.ZodRawShape>(shape: S) {
+  return leaveOutOfJsonSchema(z.object(shape), '$schema');
 }

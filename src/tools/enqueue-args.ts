@@ -5,43 +5,43 @@ import type { DocumentSource } from '../client/inputs.js';
 import type { EnqueueParams } from '../client/mindee-client.js';
 import { PRODUCTS, type Product } from '../client/schemas.js';
 import { MAX_WAIT_SECONDS } from '../config.js';
+import { jsonObject } from '../results/shapes.js';
 import type { ToolDeps, ToolSettings } from './define.js';
+import { aliasesOf } from './models.js';
 
-const optionFlag = (what: string) => z.boolean().optional().describe(`${what} Omit to use the model's default.`);
-
-export const modelArgs = {
-  model_id: z
-    .string()
-    .optional()
-    .describe('UUID of the Mindee model, or an alias configured on this server (e.g. "invoice"); default: the server\'s default model.'),
-  product: z
-    .enum(PRODUCTS)
-    .default('extraction')
-    .describe('Mindee product of the model: extraction (default), classification, crop, ocr or split.'),
-};
+// Shared by both enqueue tools, so each field says only what its name does not: what the
+// options have in common (extraction only, the model's own setting when omitted) is said once,
+// in the server instructions.
+export function modelArgs(settings: ToolSettings) {
+  const fallback = settings.models.defaultModelId;
+  return {
+    model_id: z
+      .string()
+      .optional()
+      .describe(fallback ? `UUID or alias (default ${aliasesOf(fallback, settings.models)[0] ?? fallback})` : 'UUID or alias'),
+    product: z.enum(PRODUCTS).default('extraction').describe('Model type'),
+  };
+}
 
 export const optionArgs = {
-  webhook_ids: z.array(z.string()).optional().describe('Ids of the model\'s webhooks to notify when the job ends.'),
-  rag: optionFlag('Use retrieval-augmented generation (extraction only).'),
-  raw_text: optionFlag('Also return the full text of each page (extraction only).'),
-  polygon: optionFlag('Compute field locations on the page (extraction only).'),
-  confidence: optionFlag('Compute a confidence for each field (extraction only).'),
-  text_context: z.string().optional().describe('Extra context for the model, e.g. what the document is (extraction only).'),
-  data_schema: z
-    .record(z.string(), z.unknown())
-    .optional()
-    .describe('Replace the model\'s fields for this call: {"replace": {"fields": [{name, title, is_array, type, description, guidelines}]}} (extraction only).'),
+  webhook_ids: z.array(z.string()).optional().describe('From search_models'),
+  rag: z.boolean().optional().describe('Use RAG'),
+  raw_text: z.boolean().optional().describe('Return page text'),
+  polygon: z.boolean().optional().describe('Field locations'),
+  confidence: z.boolean().optional().describe('Field confidences'),
+  text_context: z.string().optional().describe('Hint for the model'),
+  data_schema: jsonObject().optional().describe('Replace model fields'),
 };
 
 export function waitArgs(settings: ToolSettings) {
   return {
-    wait: z.boolean().default(true).describe('Wait for the result (default true), or return the job at once.'),
+    wait: z.boolean().default(true).describe("false: don't wait"),
     max_wait_seconds: z
       .number()
       .positive()
       .max(MAX_WAIT_SECONDS)
       .optional()
-      .describe(`How long the whole call may take, in seconds (default ${settings.maxWaitSeconds}; hosts often cut calls off near 60 s).`),
+      .describe(`default ${settings.maxWaitSeconds}`),
   };
 }
 

@@ -11,6 +11,7 @@ import { errorText } from './hints.js';
 import { resolveModelId } from './models.js';
 import { RESULT_TOOL, viewArgs } from './view-args.js';
 import { withHeartbeat } from './waiting.js';
+import { clip } from '../text.js';
 
 /** One call may carry this many documents; more is a job for several calls. */
 export const MAX_BATCH = 500;
@@ -27,13 +28,10 @@ interface Work {
 function inputSchema(settings: ToolSettings) {
   const view = viewArgs(settings);
   return {
-    ...modelArgs,
-    file_paths: z
-      .array(z.string())
-      .optional()
-      .describe('Local files or folders inside the allowed directories; a folder means every document directly in it.'),
-    urls: z.array(z.string()).optional().describe('Public https URLs of documents.'),
-    job_ids: z.array(z.string()).optional().describe('Jobs of an earlier call to keep waiting for: the job ids alone are enough.'),
+    ...modelArgs(settings),
+    file_paths: z.array(z.string()).optional().describe('Files or folders'),
+    urls: z.array(z.string()).optional().describe('Public https'),
+    job_ids: z.array(z.string()).optional().describe('To resume'),
     ...optionArgs,
     ...waitArgs(settings),
     detail: view.detail,
@@ -48,16 +46,14 @@ export const enqueueDocuments = (settings: ToolSettings) =>
     name: TOOL,
     title: 'Extract data from many documents with Mindee',
     description:
-      'Send many documents at once — local files, whole folders (every document directly inside), or https URLs — ' +
-      'to one Mindee model with shared options, and wait (bounded) for all of them, within Mindee\'s rate limits. ' +
-      'Returns one row per document: job id, status, and its result or its error; a failure never hides the ' +
-      'others. Documents still processing when the wait ends are resumed by calling again with the job_ids it gives.',
+      'Send many documents to one Mindee model and wait for all, within rate limits. ' +
+      'A row per document: status, result or error; next_step resumes the rest.',
     inputSchema: inputSchema(settings),
     outputSchema: {
       counts: batchCountsShape,
-      documents: z.array(batchRowShape).describe('One row per document, in the order given (folders in name order).'),
-      next_step: z.string().nullable().describe('The call that resumes what is not finished, if anything.'),
-      left_out: z.string().nullable().describe('Results left out to stay within the size budget, and how to read them.'),
+      documents: z.array(batchRowShape),
+      next_step: z.string().nullable(),
+      left_out: z.string().nullable().describe('Results cut by the size budget'),
     },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     _meta: { 'anthropic/maxResultSizeChars': 100_000 },
@@ -92,9 +88,11 @@ export const enqueueDocuments = (settings: ToolSettings) =>
 
       const rows = outcomes.map(({ row, inference }) => ({ ...row, result: inference ? rowResult(inference, { detail: args.detail, fields: args.fields }) : null }));
       const counts = countRows(rows);
-      const next = resumeStep(rows, work, args, waitSeconds);
-      const fitted = fitBatch(counts, rows, next, args.max_chars ?? deps.settings.maxResultChars, RESULT_TOOL);
-      return { text: fitted.text, structured: { counts, documents: fitted.documents, next_step: next, left_out: fitted.left_out } };
+      const fitted = fitBatch(counts, rows, args.max_chars ?? deps.settings.maxResultChars, {
+        readTool: RESULT_TOOL,
+        resume: (maxChars) => resumeStep(rows, work, args, waitSeconds, maxChars),
+      });
+      return { text: fitted.text, structured: { counts, documents: fitted.documents, next_step: fitted.next, left_out: fitted.left_out } };
     },
   });
 
@@ -133,11 +131,11 @@ async function processOne(
   deps: ToolDeps,
   ctx: ToolContext,
 ): Promise<{ row: BatchRow; inference: Inference | null }> {
-  const row: BatchRow = { source: w.source, status: 'Refused', job_id: null, inference_id: null, result: null, error: null };
+  const row: BatchRow = { source: clip(w.source, 300), status: 'Refused', job_id: null, inference_id: null, result: null, error: null };
   if (w.error) return { row: { ...row, error: errorText(w.error) }, inference: null };
   let job: Job;
   try {
-    if (w.jobId) {
+    if (w.jobId !== undefined) {
       job = await deps.client.getJob(w.jobId, { signal: ctx.signal, deadline });
     } else {
       const document = await prepareDocument(w.document!);
@@ -150,10 +148,12 @@ async function processOne(
   } catch (error) {
     if (!(error instanceof MindeeError) || ctx.signal.aborted) throw error;
     // Out of time before the request could go: nothing was sent, it can simply be sent later.
-    if (error.code === 'not_sent' && !w.jobId) {
+    if (error.code === 'not_sent' && w.jobId === undefined) {
       return { row: { ...row, status: 'NotSent', error: 'No time was left in this call to send it.' }, inference: null };
     }
-    return { row: { ...row, job_id: w.jobId ?? null, status: w.jobId ? 'Processing' : 'Refused', error: errorText(error) }, inference: null };
+    // A job that could not be read is still running, unless its id was not a job id at all.
+    const resumable = w.jobId !== undefined && error.code !== 'invalid_id';
+    return { row: { ...row, job_id: resumable ? w.jobId! : null, status: resumable ? 'Processing' : 'Refused', error: errorText(error) }, inference: null };
   }
   row.job_id = job.id;
   if (w.jobId && models.checkModel && job.model_id && job.model_id.toLowerCase() !== models.checkModel.toLowerCase()) {
@@ -174,23 +174,42 @@ async function processOne(
   }
 }
 
-/** The exact call that carries on: the jobs still running and the documents not yet sent. */
-function resumeStep(rows: BatchRow[], work: Work[], args: BatchArgs, waitSeconds: number): string | null {
+/**
+ * The exact call that carries on: the jobs still running and the documents not yet sent, as
+ * many as fit in `maxChars`; the rest are counted, and named in their rows.
+ */
+function resumeStep(rows: BatchRow[], work: Work[], args: BatchArgs, waitSeconds: number, maxChars: number): string | null {
   const jobIds = rows.filter((r) => r.status === 'Processing' && r.job_id).map((r) => r.job_id!);
   const notSent = rows.map((r, i) => ({ r, w: work[i]! })).filter(({ r }) => r.status === 'NotSent');
   const paths = notSent.flatMap(({ w }) => (w.document && 'path' in w.document ? [w.source] : []));
   const urls = notSent.flatMap(({ w }) => (w.document && 'url' in w.document ? [w.document.url] : []));
-  if (jobIds.length + paths.length + urls.length === 0) return null;
+  const total = jobIds.length + paths.length + urls.length;
+  if (total === 0) return null;
   const { file_paths: _f, urls: _u, job_ids: _j, wait: _w, max_wait_seconds: _m, detail, fields, max_chars, ...sending } = args;
   const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-  const call = {
-    // Options of the enqueue matter only to what is still to be sent.
-    ...(paths.length + urls.length > 0 ? defined(sending) : {}),
-    ...defined({ detail, fields, max_chars }),
-    ...(jobIds.length ? { job_ids: jobIds } : {}),
-    ...(paths.length ? { file_paths: paths } : {}),
-    ...(urls.length ? { urls } : {}),
-    max_wait_seconds: waitSeconds,
+  const phrase = (n: number) => {
+    // The first n items, jobs first: they are what the caller waits for.
+    const ids = jobIds.slice(0, n);
+    const p = paths.slice(0, Math.max(0, n - ids.length));
+    const u = urls.slice(0, Math.max(0, n - ids.length - p.length));
+    const call = {
+      // Options of the enqueue matter only to what is still to be sent.
+      ...(p.length + u.length > 0 ? defined(sending) : {}),
+      ...defined({ detail, fields, max_chars }),
+      ...(ids.length ? { job_ids: ids } : {}),
+      ...(p.length ? { file_paths: p } : {}),
+      ...(u.length ? { urls: u } : {}),
+      max_wait_seconds: waitSeconds,
+    };
+    const rest = total - n;
+    const more = rest > 0 ? ` ${rest} more are not in this call: once it is done, call again with them (job_ids and sources are in their rows).` : '';
+    return `Call ${TOOL} with ${JSON.stringify(call)} to carry on: ${jobIds.length} still processing, ${paths.length + urls.length} not sent yet. Nothing is lost meanwhile.${more}`;
   };
-  return `Call ${TOOL} with ${JSON.stringify(call)} to carry on: ${jobIds.length} still processing, ${paths.length + urls.length} not sent yet. Nothing is lost meanwhile.`;
+  let n = total;
+  let text = phrase(n);
+  while (text.length > maxChars && n > 1) {
+    n = Math.max(1, Math.floor(n * 0.7));
+    text = phrase(n);
+  }
+  return text;
 }

@@ -14,17 +14,11 @@ export const getInferenceResult = (settings: ToolSettings) =>
     name: RESULT_TOOL,
     title: 'Read a Mindee result',
     description:
-      'The result of a processed job, by its inference_id (from enqueue_document or get_job_status). Extraction: the ' +
-      'fields as plain values (objects nested, lists as arrays) and page text if raw_text was on; classification: the ' +
-      'document type; crop: objects with page and box; split: sub-documents with page ranges; ocr: page text. ' +
-      'Use fields, pages and detail to read only what you need; a long result ends with the exact call for the next part. ' +
-      'Results stay readable here after Mindee deletes them.',
+      "A processed job's result, by inference_id. Read only what you need with fields, pages, detail; a cut " +
+      'answer ends with the call for the rest.',
     inputSchema: {
-      inference_id: z.string().min(1).describe('The inference_id of a processed job.'),
-      product: z
-        .enum(PRODUCTS)
-        .optional()
-        .describe('Product that made the result; needed only for a result this server has not seen the job of (default extraction).'),
+      inference_id: z.string().min(1).describe('Of a processed job'),
+      product: z.enum(PRODUCTS).optional().describe('Rarely needed'),
       ...viewArgs(settings),
       ...saveArg,
     },

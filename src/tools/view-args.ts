@@ -11,30 +11,21 @@ export const RESULT_TOOL = 'get_inference_result';
 
 export function viewArgs(settings: ToolSettings) {
   return {
-    detail: z
-      .enum(['values', 'confidence', 'full'])
-      .optional()
-      .describe('"values" (default): plain values; "confidence": each value with its confidence; "full": also locations, crop polygons and OCR words.'),
-    fields: z
-      .array(z.string())
-      .optional()
-      .describe('Only these fields, as dotted paths through objects and lists, e.g. ["total_amount", "supplier_address.city", "line_items.description"].'),
-    pages: z.string().optional().describe('Page window for raw text and OCR, from 1: "3", "1-5" or "6-" (to the end).'),
+    detail: z.enum(['values', 'confidence', 'full']).optional().describe('Default "values"'),
+    fields: z.array(z.string()).optional().describe('Dotted paths'),
+    pages: z.string().optional().describe('Page range'),
     max_chars: z
       .number()
       .int()
       .min(MIN_MAX_CHARS)
       .max(MAX_MAX_CHARS)
       .optional()
-      .describe(`Size budget of the answer in characters (default ${settings.maxResultChars}); past it, the answer says what it left out and the call for the rest.`),
+      .describe(`default ${settings.maxResultChars}`),
   };
 }
 
 export const saveArg = {
-  save_to: z
-    .string()
-    .optional()
-    .describe('Also write the full result JSON to this new file, inside the allowed directories (relative: in the first one).'),
+  save_to: z.string().optional().describe('Write full JSON here'),
 };
 
 export type ViewArgs = { detail?: 'values' | 'confidence' | 'full'; fields?: string[]; pages?: string; max_chars?: number };

@@ -14,6 +14,7 @@ import { webhookOnlyApp } from './http/webhooks.js';
 import { createLogger } from './log.js';
 import { createRedactor } from './redact.js';
 import { createServer } from './server.js';
+import { FileTimingStore } from './state/timings.js';
 import { BoundedStdioServerTransport } from './stdio.js';
 import type { ToolSettings } from './tools/define.js';
 import { VERSION } from './version.js';
@@ -85,6 +86,10 @@ async function serve(config: Config): Promise<void> {
     emulatorAliases = Object.fromEntries(Object.entries(DEMO_MODELS).map(([name, id]) => [name.toLowerCase(), id]));
   }
 
+  const secrets = [config.apiKey, apiKey, ...config.httpTokens, ...webhookSecrets];
+  const makeLogger = (more: ReadonlyArray<string | undefined>) =>
+    createLogger({ level: config.logLevel, format: config.logFormat, redact: createRedactor([...secrets, ...more]) });
+  const log = makeLogger([]);
   const settings: ToolSettings = {
     maxWaitSeconds: config.maxWaitSeconds,
     heartbeatMs: HEARTBEAT_MS,
@@ -92,6 +97,7 @@ async function serve(config: Config): Promise<void> {
     models: { defaultModelId: config.defaultModelId, aliases: { ...emulatorAliases, ...config.modelAliases } },
   };
   const metrics = http ? new Metrics(toolNames(settings).all) : undefined;
+  const timings = config.stateDir ? new FileTimingStore({ dir: config.stateDir, warn: (message) => log.warn(message) }) : undefined;
   const connection = new MindeeConnection({
     baseUrl,
     requestTimeoutMs: config.requestTimeoutSeconds * 1000,
@@ -99,6 +105,7 @@ async function serve(config: Config): Promise<void> {
     resultCache: { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024, ttlMs: config.cacheTtlSeconds * 1000 },
     maxResponseBytes: config.maxResponseMegabytes * 1024 * 1024,
     missingKeyHint: MISSING_KEY_HINT,
+    timings,
     observe: metrics?.observeAttempt,
     observeWait: metrics?.observeWait,
     webhooks: {
@@ -107,10 +114,6 @@ async function serve(config: Config): Promise<void> {
       fallbackMs: config.webhookFallbackSeconds * 1000,
     },
   });
-  const secrets = [config.apiKey, apiKey, ...config.httpTokens, ...webhookSecrets];
-  const makeLogger = (more: ReadonlyArray<string | undefined>) =>
-    createLogger({ level: config.logLevel, format: config.logFormat, redact: createRedactor([...secrets, ...more]) });
-  const log = makeLogger([]);
   const files = new FileAccess({ allowedDirs: config.allowedDirs, allowHardLinks: config.allowHardLinks });
   for (const warning of files.warnings) log.warn(warning);
   if (webhookIds.length > 0 && !receiver) log.warn('MINDEE_MCP_WEBHOOK_IDS is set but nothing here receives webhooks: jobs are polled as usual.');
@@ -126,7 +129,7 @@ async function serve(config: Config): Promise<void> {
       log.info(`shutting down (${why}): no new requests; calls in flight have ${config.shutdownSeconds} s to end`);
       const inTime = await listener!.shutdown(config.shutdownSeconds * 1000);
       if (!inTime) log.warn(`calls still in flight after ${config.shutdownSeconds} s were ended (MINDEE_MCP_SHUTDOWN_SECONDS)`);
-      await Promise.allSettled([remote.close(), connection.close(), closeEmulator?.()]);
+      await Promise.allSettled([remote.close(), connection.close(), timings?.flush(), closeEmulator?.()]);
       process.exit(0);
     };
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -151,7 +154,8 @@ async function serve(config: Config): Promise<void> {
     log.debug(`shutting down (${why})`);
     const force = setTimeout(() => process.exit(0), 3000);
     force.unref();
-    await Promise.allSettled([server.close(), listener?.shutdown(1000), connection.close(), closeEmulator?.()]);
+    // The learned timings are flushed even if closing the connection fails on the way.
+    await Promise.allSettled([server.close(), listener?.shutdown(1000), connection.close(), timings?.flush(), closeEmulator?.()]);
     process.exit(0);
   };
   // The transport does not end the process when the host closes stdin: do it here.
@@ -162,6 +166,7 @@ async function serve(config: Config): Promise<void> {
 
   await server.connect(transport);
   log.info(`mindee-mcp ${VERSION} serving on stdio, Mindee API: ${where}${apiKey ? '' : ' (no API key set: tool calls will explain how to set one)'}`);
+  log.debug(`learned poll timings: ${timings ? timings.path : 'not kept (MINDEE_MCP_STATE_DIR=off)'}`);
   log.info(`allowed directories: ${files.directories().join(', ') || '(none: file_path is refused until one is configured or the client shares roots)'}`);
 }
 

@@ -3,7 +3,8 @@
  * zod schema whose messages name the setting to fix.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { delimiter } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, isAbsolute, join, posix, win32 } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_BASE_URL } from './client/mindee-client.js';
@@ -101,6 +102,17 @@ const remoteSettings = {
   webhookPort: count('MINDEE_MCP_WEBHOOK_PORT', 0).max(65535, 'MINDEE_MCP_WEBHOOK_PORT must be at most 65535').optional(),
   webhookFallbackSeconds: seconds('MINDEE_MCP_WEBHOOK_FALLBACK_SECONDS', MAX_WAIT_SECONDS).default(DEFAULT_WEBHOOK_FALLBACK_SECONDS),
 };
+/**
+ * The user's cache directory for this program, where learned poll timings are kept:
+ * $XDG_CACHE_HOME (or ~/.cache) on Linux and the BSDs, ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows.
+ */
+export function defaultStateDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
+  if (platform === 'win32') return win32.join(env.LOCALAPPDATA || win32.join(home, 'AppData', 'Local'), 'mindee-mcp');
+  if (platform === 'darwin') return posix.join(home, 'Library', 'Caches', 'mindee-mcp');
+  // The XDG spec says a relative value is to be ignored.
+  const xdg = env.XDG_CACHE_HOME;
+  return posix.join(xdg && posix.isAbsolute(xdg) ? xdg : posix.join(home, '.cache'), 'mindee-mcp');
+}
 
 export const configSchema = z.object({
   ...remoteSettings,
@@ -160,6 +172,14 @@ export const configSchema = z.object({
     .default(DEFAULT_MAX_RESPONSE_BYTES / 1024 / 1024),
   logLevel: z.enum(LOG_LEVELS, { error: `MINDEE_MCP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   emulatorProcessingMs: count('MINDEE_MCP_EMULATOR_PROCESSING_MS', 0).default(DEFAULT_EMULATOR_PROCESSING_MS),
+  /** Where learned poll timings are kept; null keeps nothing. */
+  stateDir: z
+    .string()
+    .trim()
+    .nullable()
+    .default(null)
+    .transform((v) => (v === null || v.toLowerCase() === 'off' ? null : v === '~' || v.startsWith('~/') ? join(homedir(), v.slice(1)) : v))
+    .refine((v) => v === null || isAbsolute(v), 'MINDEE_MCP_STATE_DIR must be an absolute directory, or off to keep no learned timings'),
   maxResultChars: count('MINDEE_MCP_MAX_RESULT_CHARS', MIN_MAX_CHARS)
     .max(MAX_MAX_CHARS, `MINDEE_MCP_MAX_RESULT_CHARS must be at most ${MAX_MAX_CHARS}`)
     .default(DEFAULT_MAX_CHARS),
@@ -195,6 +215,9 @@ Options (each has an environment variable; the flag wins):
   --cache-ttl SECS         MINDEE_MCP_CACHE_TTL     How long a kept result stays (default ${DEFAULT_RESULT_STORE.ttlMs / 1000})
   --max-response-mb N      MINDEE_MCP_MAX_RESPONSE_MB  Largest API answer read (default ${DEFAULT_MAX_RESPONSE_BYTES / 1024 / 1024})
   --log-level LEVEL        MINDEE_MCP_LOG_LEVEL     debug, info (default), warn or error; logs go to stderr
+  --state-dir DIR          MINDEE_MCP_STATE_DIR     Where learned poll timings are kept across restarts
+                                                    (default: the user cache directory, ${defaultStateDir(process.env)};
+                                                    with --emulator: off); off keeps nothing
                            MINDEE_MCP_EMULATOR_PROCESSING_MS  With --emulator: how long each job takes (default ${DEFAULT_EMULATOR_PROCESSING_MS})
   [allowed-directory ...]  MINDEE_MCP_ALLOWED_DIRS  Directories file_path may read (${delimiter}-separated in the variable)
   --allow-hard-links       MINDEE_MCP_ALLOW_HARD_LINKS  Also read files with several hard links (off: another link may be outside)
@@ -264,6 +287,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         'allowed-hosts': { type: 'string' },
         'log-format': { type: 'string' },
         'webhook-port': { type: 'string' },
+        'state-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -276,13 +300,14 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
   if (values.version) return { kind: 'version' };
 
   const envDirs = (env.MINDEE_MCP_ALLOWED_DIRS ?? '').split(delimiter).map((d) => d.trim()).filter(Boolean);
+  const emulator = values.emulator ?? truthy(env.MINDEE_MCP_EMULATOR);
   const raw = {
     apiKey: env.MINDEE_V2_API_KEY,
     baseUrl: values['base-url'] ?? (env.MINDEE_V2_BASE_URL || undefined),
     requestTimeoutSeconds: values['request-timeout'] ?? (env.MINDEE_REQUEST_TIMEOUT || undefined),
     maxWaitSeconds: values['max-wait'] ?? (env.MINDEE_MCP_MAX_WAIT || undefined),
     allowedDirs: [...positionals, ...envDirs],
-    emulator: values.emulator ?? truthy(env.MINDEE_MCP_EMULATOR),
+    emulator,
     allowHardLinks: values['allow-hard-links'] ?? truthy(env.MINDEE_MCP_ALLOW_HARD_LINKS),
     defaultModelId: values.model ?? env.MINDEE_MODEL_ID,
     modelAliases: values.models ?? env.MINDEE_MCP_MODELS,
@@ -313,6 +338,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     webhookIds: env.MINDEE_MCP_WEBHOOK_IDS,
     webhookPort: values['webhook-port'] ?? (env.MINDEE_MCP_WEBHOOK_PORT || undefined),
     webhookFallbackSeconds: env.MINDEE_MCP_WEBHOOK_FALLBACK_SECONDS || undefined,
+    // The emulator's simulated models have nothing to teach a real session: kept only when asked.
+    stateDir: values['state-dir'] ?? (env.MINDEE_MCP_STATE_DIR?.trim() || (emulator ? 'off' : defaultStateDir(env))),
   };
   const result = configSchema.safeParse(raw);
   if (!result.success) {

@@ -1,6 +1,7 @@
-import { delimiter } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseCommand } from '../src/config.js';
+import { ConfigError, USAGE, defaultStateDir, parseCommand } from '../src/config.js';
 
 const serve = (argv: string[], env: Record<string, string> = {}) => {
   const c = parseCommand(argv, env);
@@ -64,6 +65,7 @@ describe('parseCommand', () => {
     [{ MINDEE_MODEL_ID: 'invoice' }, /MINDEE_MODEL_ID must be a model UUID/],
     [{ MINDEE_MCP_MODELS: 'invoice:abc' }, /"invoice:abc" is not of the form alias=<model UUID>/],
     [{ MINDEE_MCP_MAX_RESULT_CHARS: '10' }, /at least 2000/],
+    [{ MINDEE_MCP_STATE_DIR: 'cache/mindee' }, /MINDEE_MCP_STATE_DIR must be an absolute directory, or off/],
   ])('explains a bad value: %o', (env, message) => {
     expect(() => serve([], env)).toThrow(ConfigError);
     expect(() => serve([], env)).toThrow(message);
@@ -126,5 +128,31 @@ describe('remote server settings', () => {
       MINDEE_MCP_WEBHOOK_IDS: 'F48FF885-61FB-4A90-AAF3-B5350CA2D76A',
     });
     expect(config).toMatchObject({ publicUrl: 'https://mcp.example.com', webhookSecrets: ['a', 'b'], webhookIds: ['F48FF885-61FB-4A90-AAF3-B5350CA2D76A'] });
+  });
+});
+
+describe('where learned poll timings are kept', () => {
+  it('in the user cache directory by default; MINDEE_MCP_STATE_DIR or --state-dir elsewhere; off nowhere', () => {
+    const env = { XDG_CACHE_HOME: '/home/u/.xdg-cache' };
+    expect(serve([], env).stateDir).toBe(defaultStateDir(env));
+    expect(serve([], { MINDEE_MCP_STATE_DIR: '/var/cache/mcp' }).stateDir).toBe('/var/cache/mcp');
+    expect(serve(['--state-dir', '/tmp/x'], { MINDEE_MCP_STATE_DIR: '/var/cache/mcp' }).stateDir).toBe('/tmp/x');
+    expect(serve([], { MINDEE_MCP_STATE_DIR: '~/mcp-state' }).stateDir).toBe(join(homedir(), 'mcp-state'));
+    expect(serve([], { MINDEE_MCP_STATE_DIR: 'off' }).stateDir).toBeNull();
+    expect(serve(['--state-dir', 'OFF']).stateDir).toBeNull();
+    // The emulator's simulated models teach nothing worth keeping, unless asked.
+    expect(serve(['--emulator']).stateDir).toBeNull();
+    expect(serve(['--emulator'], { MINDEE_MCP_STATE_DIR: '/tmp/y' }).stateDir).toBe('/tmp/y');
+    expect(USAGE).toContain('MINDEE_MCP_STATE_DIR');
+  });
+
+  it('follows each platform\'s convention for the cache directory', () => {
+    expect(defaultStateDir({ XDG_CACHE_HOME: '/x/cache' }, 'linux', '/home/u')).toBe('/x/cache/mindee-mcp');
+    expect(defaultStateDir({}, 'linux', '/home/u')).toBe('/home/u/.cache/mindee-mcp');
+    // The XDG spec: a relative value is ignored.
+    expect(defaultStateDir({ XDG_CACHE_HOME: 'rel/cache' }, 'freebsd', '/home/u')).toBe('/home/u/.cache/mindee-mcp');
+    expect(defaultStateDir({ XDG_CACHE_HOME: '/x/cache' }, 'darwin', '/Users/u')).toBe('/Users/u/Library/Caches/mindee-mcp');
+    expect(defaultStateDir({ LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' }, 'win32', 'C:\\Users\\u')).toBe('C:\\Users\\u\\AppData\\Local\\mindee-mcp');
+    expect(defaultStateDir({}, 'win32', 'C:\\Users\\u')).toBe('C:\\Users\\u\\AppData\\Local\\mindee-mcp');
   });
 });

@@ -11,7 +11,7 @@ import { createRedactor, type Redactor } from '../redact.js';
 import { BoundedMap } from '../state/bounded-map.js';
 import { systemClock, type Clock } from '../state/clock.js';
 import type { JobEvent } from '../state/job-events.js';
-import { createMemoryState, type RateBudget, type RateLimits, type ResultStore, type ResultStoreLimits, type SharedState } from '../state/index.js';
+import { createMemoryState, type RateBudget, type RateLimits, type ResultStore, type ResultStoreLimits, type SharedState, type TimingStore } from '../state/index.js';
 import { clip, quote } from '../text.js';
 import { USER_AGENT } from '../version.js';
 import { MindeeAbortError, MindeeConfigError, MindeeError, MindeeInputError, MindeeOriginError, MindeeResponseError } from './errors.js';
@@ -49,6 +49,8 @@ export interface ConnectionOptions {
   rateLimits?: RateLimits;
   /** Bounds of the kept results (in-memory state only). */
   resultCache?: Partial<ResultStoreLimits>;
+  /** Where the poll planner's learned timings are kept (in-memory state only; default memory). */
+  timings?: TimingStore;
   /** The rate scope of every key; default one scope per key. */
   rateScope?: string;
   /** How a missing key is explained; the CLI points at --emulator. */
@@ -221,10 +223,10 @@ export class MindeeConnection {
     this.baseUrl = new URL(base.endsWith('/') ? base : `${base}/`);
     this.clock = options.clock ?? systemClock;
     this.polling = { ...DEFAULT_POLLING, ...options.polling };
-    this.planner = new PollPlanner(this.polling);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#ownsState = options.state === undefined;
-    this.state = options.state ?? createMemoryState({ rateLimits: options.rateLimits, results: options.resultCache, clock: this.clock });
+    this.state = options.state ?? createMemoryState({ rateLimits: options.rateLimits, results: options.resultCache, clock: this.clock, timings: options.timings });
+    this.planner = new PollPlanner(this.polling, this.state.timings);
     this.missingKeyHint = options.missingKeyHint ?? 'Set MINDEE_V2_API_KEY to a Mindee v2 API key (md_…).';
     this.rateScope = options.rateScope;
     this.observeWait = options.observeWait;

@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
-
-// package.json sits one level above both src/ and dist/, so this path holds in both.
-const pkg = createRequire(import.meta.url)('../package.json') as { name: string; version: string };
+// A JSON import: the bundler inlines it, so the built CLI reports the version it was built as,
+// wherever its files land (`npx`, an MCPB bundle, a global install).
+import pkg from '../package.json' with { type: 'json' };
 
 export const PACKAGE_NAME = pkg.name;
 export const VERSION = pkg.version;

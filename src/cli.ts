@@ -34,6 +34,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     case 'version':
       process.stdout.write(`${VERSION}\n`);
       return;
+    case 'doctor': {
+      const { runDoctor } = await import('./doctor.js');
+      process.exitCode = await runDoctor({ config: command.config, env, write: (line) => process.stdout.write(`${line}\n`) });
+      return;
+    }
     case 'emulator': {
       const { runEmulatorCli } = await import('mindee-v2-emulator');
       await runEmulatorCli(command.argv, { command: 'mindee-mcp emulator' });
@@ -79,6 +84,8 @@ async function serve(config: Config): Promise<void> {
       heartbeatMs: HEARTBEAT_MS,
       maxResultChars: config.maxResultChars,
       models: { defaultModelId: config.defaultModelId, aliases: { ...emulatorAliases, ...config.modelAliases } },
+      keptResultsSeconds: config.cacheTtlSeconds,
+      inProcessEmulator: config.emulator,
     },
   });
   const transport = new BoundedStdioServerTransport();

@@ -99,13 +99,19 @@ export const configSchema = z.object({
 });
 export type Config = z.infer<typeof configSchema>;
 
-export type Command = { kind: 'serve'; config: Config } | { kind: 'emulator'; argv: string[] } | { kind: 'help' } | { kind: 'version' };
+export type Command =
+  | { kind: 'serve'; config: Config }
+  | { kind: 'doctor'; config: Config | { problem: string } }
+  | { kind: 'emulator'; argv: string[] }
+  | { kind: 'help' }
+  | { kind: 'version' };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
 export const USAGE = `Usage: mindee-mcp [options] [allowed-directory ...]
+       mindee-mcp doctor [options] [allowed-directory ...]   checks the setup and says what to fix
        mindee-mcp emulator [--port N] [--host H] [--api-key K] [--public-base-url URL] [--processing-ms N]
 
 An MCP server (stdio) for Mindee's v2 document-inference API.
@@ -141,6 +147,16 @@ function truthy(v: string | undefined): boolean {
 /** Reads argv (without node and script) and the environment into a command. */
 export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
   if (argv[0] === 'emulator') return { kind: 'emulator', argv: argv.slice(1) };
+  if (argv[0] === 'doctor') {
+    // The doctor reads the settings the server would, and reports a bad one as a finding.
+    try {
+      const inner = parseCommand(argv.slice(1), env);
+      return inner.kind === 'serve' ? { kind: 'doctor', config: inner.config } : inner;
+    } catch (error) {
+      if (error instanceof ConfigError) return { kind: 'doctor', config: { problem: error.message.split('\n\nUsage:')[0]! } };
+      throw error;
+    }
+  }
   let parsed;
   try {
     parsed = parseArgs({

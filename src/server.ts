@@ -1,26 +1,18 @@
 /**
- * createServer(deps) → an McpServer with every tool registered. It turns tool outcomes into
- * MCP results (text + structured content, or an isError text), plumbs progress and
- * cancellation, serves kept results as resources, and keeps the allowed directories in step
- * with the client's roots.
+ * createServer(deps) → an McpServer with every tool registered (each call made by tool-call.ts;
+ * the long ones may also run as MCP tasks, tasks.ts), the kept results served as resources,
+ * and the allowed directories kept in step with the client's roots.
  */
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import {
-  McpError,
-  RootsListChangedNotificationSchema,
-  type CallToolResult,
-  type ServerNotification,
-  type ServerRequest,
-} from '@modelcontextprotocol/sdk/types.js';
-import type { z } from 'zod';
+import { McpError, RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { MindeeError } from './client/errors.js';
 import { checkId } from './client/mindee-client.js';
-import { redactDeep } from './redact.js';
 import { RootsFollower } from './files/roots.js';
 import { resourceUri } from './results/inference.js';
+import { TASKS_CAPABILITY, enableToolTasks, sdkTaskStore } from './tasks.js';
 import { clip } from './text.js';
-import type { ToolContext, ToolDefinition, ToolDeps } from './tools/define.js';
+import { callTool, toolContext, type AnyTool, type Extra } from './tool-call.js';
+import type { ToolDeps } from './tools/define.js';
 import { errorText } from './tools/hints.js';
 import { createTools } from './tools/index.js';
 import { PACKAGE_NAME, VERSION } from './version.js';
@@ -35,20 +27,21 @@ Local files must be inside the directories the server may read; otherwise pass a
 /** JSON-RPC error of resources/read for an unknown resource (MCP spec). */
 export const RESOURCE_NOT_FOUND = -32002;
 
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-
 export function createServer(deps: ToolDeps): McpServer {
+  // The tools capability is declared by the first registration, after enableToolTasks.
   const server = new McpServer(
     { name: PACKAGE_NAME, title: 'Mindee document extraction', version: VERSION },
-    { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { resources: {}, tasks: TASKS_CAPABILITY }, taskStore: sdkTaskStore(deps), instructions: INSTRUCTIONS },
   );
-  for (const tool of createTools(deps.settings)) registerTool(server, tool, deps);
+  const tools: readonly AnyTool[] = createTools(deps.settings);
+  enableToolTasks(server, tools, deps);
+  for (const tool of tools) registerTool(server, tool, deps);
   registerResults(server, deps);
   syncRoots(server, deps);
   return server;
 }
 
-function registerTool(server: McpServer, tool: ToolDefinition<z.ZodRawShape, z.ZodRawShape>, deps: ToolDeps): void {
+function registerTool(server: McpServer, tool: AnyTool, deps: ToolDeps): void {
   server.registerTool(
     tool.name,
     {
@@ -59,19 +52,7 @@ function registerTool(server: McpServer, tool: ToolDefinition<z.ZodRawShape, z.Z
       annotations: { title: tool.title, ...tool.annotations },
       ...(tool._meta ? { _meta: tool._meta } : {}),
     },
-    async (args, extra: Extra): Promise<CallToolResult> => {
-      try {
-        const out = await tool.run(args, deps, toolContext(extra, deps));
-        const result: CallToolResult = {
-          content: [{ type: 'text', text: out.text }, ...(out.links ?? [])],
-          structuredContent: out.structured as Record<string, unknown>,
-        };
-        // The API may echo anything back: the key must never reach the model.
-        return redactDeep(result, deps.client.redact);
-      } catch (error) {
-        return errorResult(error, tool.name, deps);
-      }
-    },
+    (args, extra: Extra) => callTool(tool, args, deps, toolContext(extra, deps)),
   );
 }
 
@@ -110,43 +91,10 @@ function registerResults(server: McpServer, deps: ToolDeps): void {
       } catch (error) {
         if (!(error instanceof MindeeError)) throw error;
         const notFound = error.code === 'api_error' && 'status' in error && error.status === 404;
-        throw new McpError(notFound ? RESOURCE_NOT_FOUND : -32603, deps.client.redact(errorText(error)), { uri: uri.href });
+        throw new McpError(notFound ? RESOURCE_NOT_FOUND : -32603, deps.client.redact(errorText(error, deps.settings)), { uri: uri.href });
       }
     },
   );
-}
-
-function toolContext(extra: Extra, deps: ToolDeps): ToolContext {
-  const token = extra._meta?.progressToken;
-  let last = -Infinity;
-  return {
-    signal: extra.signal,
-    progress(progress, total, message) {
-      const value = total === undefined ? progress : Math.min(progress, total);
-      if (token === undefined || extra.signal.aborted || value <= last) return;
-      last = value;
-      extra
-        .sendNotification({
-          method: 'notifications/progress',
-          params: { progressToken: token, progress: value, ...(total === undefined ? {} : { total }), message: deps.client.redact(message) },
-        })
-        .catch((error: unknown) => deps.log.debug(`progress notification not sent: ${String(error)}`));
-    },
-  };
-}
-
-/** An isError result that says what failed and what to do next; bugs are logged in full. */
-export function errorResult(error: unknown, toolName: string, deps: ToolDeps): CallToolResult {
-  let text: string;
-  if (error instanceof MindeeError) {
-    text = errorText(error);
-    deps.log.debug(`${toolName}: ${error.name}: ${error.message}`);
-  } else {
-    deps.log.error(`unexpected error in ${toolName}`, error);
-    const message = error instanceof Error ? error.message : String(error);
-    text = `mindee-mcp hit an unexpected internal error in ${toolName}: ${clip(message, 300)}. The details are in the server's log (stderr); please report it.`;
-  }
-  return { isError: true, content: [{ type: 'text', text: deps.client.redact(text) }] };
 }
 
 /** Directories the client exposes as MCP roots may be read, and follow its changes. */

@@ -4,4 +4,6 @@ import pkg from '../package.json' with { type: 'json' };
 
 export const PACKAGE_NAME = pkg.name;
 export const VERSION = pkg.version;
+/** The Node versions the package declares it runs on (`engines`). */
+export const ENGINES: { node: string } = pkg.engines;
 export const USER_AGENT = `${pkg.name}/${pkg.version} (node ${process.version}; ${process.platform})`;

@@ -60,6 +60,7 @@ export const enqueueDocuments = (settings: ToolSettings) =>
       left_out: z.string().nullable().describe('Results left out to stay within the size budget, and how to read them.'),
     },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    execution: { taskSupport: 'optional' },
     _meta: { 'anthropic/maxResultSizeChars': 100_000 },
     async run(args, deps, ctx) {
       const waitSeconds = args.max_wait_seconds ?? deps.settings.maxWaitSeconds;
@@ -153,7 +154,7 @@ async function processOne(
     if (error.code === 'not_sent' && !w.jobId) {
       return { row: { ...row, status: 'NotSent', error: 'No time was left in this call to send it.' }, inference: null };
     }
-    return { row: { ...row, job_id: w.jobId ?? null, status: w.jobId ? 'Processing' : 'Refused', error: errorText(error) }, inference: null };
+    return { row: { ...row, job_id: w.jobId ?? null, status: w.jobId ? 'Processing' : 'Refused', error: errorText(error, deps.settings) }, inference: null };
   }
   row.job_id = job.id;
   if (w.jobId && models.checkModel && job.model_id && job.model_id.toLowerCase() !== models.checkModel.toLowerCase()) {

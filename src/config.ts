@@ -197,7 +197,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     requestTimeoutSeconds: values['request-timeout'] ?? (env.MINDEE_REQUEST_TIMEOUT || undefined),
     maxWaitSeconds: values['max-wait'] ?? (env.MINDEE_MCP_MAX_WAIT || undefined),
     allowedDirs: [...positionals, ...envDirs],
-    emulator: values.emulator ?? truthy(env.MINDEE_MCP_EMULATOR),
+    // "auto": the emulator when no key is set (the MCPB bundle's form says an empty key means it).
+    emulator: values.emulator ?? (env.MINDEE_MCP_EMULATOR?.trim().toLowerCase() === 'auto' ? !env.MINDEE_V2_API_KEY?.trim() : truthy(env.MINDEE_MCP_EMULATOR)),
     allowHardLinks: values['allow-hard-links'] ?? truthy(env.MINDEE_MCP_ALLOW_HARD_LINKS),
     defaultModelId: values.model ?? env.MINDEE_MODEL_ID,
     modelAliases: values.models ?? env.MINDEE_MCP_MODELS,

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './clock.js';
+import { KeyedListeners } from './listeners.js';
 
 export type TaskStatus = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';
 export type EndStatus = 'completed' | 'failed' | 'cancelled';
@@ -80,7 +81,7 @@ export class MemoryTaskStore implements TaskStore {
   // A plain Map, in creation order, which list pages through; its bound is kept by create and
   // end, which choose what may go (only ended tasks), where an LRU map would drop running ones.
   readonly #entries = new Map<string, Entry>();
-  readonly #listeners = new Map<string, Set<(status: EndStatus) => void>>();
+  readonly #ended = new KeyedListeners<EndStatus>();
   #bytes = 0;
 
   constructor(
@@ -139,9 +140,7 @@ export class MemoryTaskStore implements TaskStore {
     entry.resultJson = resultJson;
     this.#bytes += resultJson.length;
     while (this.#bytes > this.#limits.maxBytes && this.#dropOldestEnded(taskId));
-    const listeners = this.#listeners.get(taskId);
-    this.#listeners.delete(taskId);
-    for (const listener of listeners ?? []) listener(status);
+    this.#ended.emit(taskId, status, true);
     return true;
   }
 
@@ -164,13 +163,7 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   onEnd(taskId: string, listener: (status: EndStatus) => void): () => void {
-    let listeners = this.#listeners.get(taskId);
-    if (!listeners) this.#listeners.set(taskId, (listeners = new Set()));
-    listeners.add(listener);
-    return () => {
-      listeners.delete(listener);
-      if (listeners.size === 0 && this.#listeners.get(taskId) === listeners) this.#listeners.delete(taskId);
-    };
+    return this.#ended.add(taskId, listener);
   }
 
   #live(owner: string, taskId: string): Entry | undefined {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
-import { installOffline, packProduction, type PackResult } from '../../scripts/packaging.mjs';
+import { installOffline, packProduction, userEnv, type PackResult } from '../../scripts/packaging.mjs';
 import { connectStdio, runDemoFlow } from '../helpers/flow.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -61,7 +61,7 @@ describe('the npm package', () => {
   });
 
   it('npx mindee-mcp --version prints the installed version', async () => {
-    const { stdout } = await promisify(execFile)('npx', ['--no', '--', 'mindee-mcp', '--version'], { cwd: project, env: cleanEnv() });
+    const { stdout } = await promisify(execFile)('npx', ['--no', '--', 'mindee-mcp', '--version'], { cwd: project, env: userEnv() });
     expect(stdout.trim()).toBe(pkg.version);
   });
 
@@ -80,8 +80,3 @@ describe('the npm package', () => {
     }
   });
 });
-
-/** The environment of a user's shell: nothing from the `npm test` around us. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-}

@@ -117,7 +117,8 @@ export const USAGE = `Usage: mindee-mcp [options] [allowed-directory ...]
 An MCP server (stdio) for Mindee's v2 document-inference API.
 
 Options (each has an environment variable; the flag wins):
-  --emulator               Run against a built-in local emulator of the Mindee v2 API (no key, no network)
+  --emulator               MINDEE_MCP_EMULATOR      Run against a built-in local emulator of the Mindee v2 API (no key, no
+                           network); MINDEE_MCP_EMULATOR=auto: only when no key is set
   --base-url URL           MINDEE_V2_BASE_URL       API origin (default ${DEFAULT_BASE_URL})
   --request-timeout SECS   MINDEE_REQUEST_TIMEOUT   Per-request time-out (default 120)
   --max-wait SECS          MINDEE_MCP_MAX_WAIT      Default blocking wait of a tool call (default ${DEFAULT_MAX_WAIT_SECONDS})

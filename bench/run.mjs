@@ -151,7 +151,7 @@ if (only.has(1) && opts.modes1.some((m) => m !== 'warm')) {
 if (only.has(2)) line(`Scenario 2: ${opts.n2} documents at once per client, processing 5–30 s uniform, Mindee's limits (200 POST/min, 1200 GET/min) on, each client on its own emulator.`);
 if (only.has(3)) line(`Scenario 3: one ${opts.mb3} MiB PDF, emulator in its own process, each client in a fresh child process; peak = process.resourceUsage().maxRSS.`);
 if (only.has(4)) line(`Scenario 4: ${opts.n4} calls of each kind, alternating, on one processed job; emulator in the bench process, rate limits off.`);
-if (only.has(5)) line(`Scenario 5: median of ${opts.n5} spawns of node dist/cli.js (dummy key, base URL with nothing listening).`);
+if (only.has(5)) line(`Scenario 5: median of ${opts.n5} spawns of the installed package's dist/cli.js (npm pack + npm install into an empty directory; dummy key, base URL with nothing listening).`);
 if (only.has(6)) line('Scenario 6: tools/list of node dist/cli.js with its default settings, in cl100k tokens (js-tiktoken); each tool as compact JSON.');
 if (only.has(7)) line(`Scenario 7: ${opts.n7} jobs, processing 1–5 s, 5 at once, the same jobs pushed by the emulator's signed webhooks to a loopback receiver, then polled; rate limits off.`);
 if (only.has(8)) line(`Scenario 8: ${opts.n8} get_job_status calls over each transport, alternating, on one processed job; both servers are children, the emulator is in the bench process.`);

@@ -7,10 +7,6 @@
 import { MindeeConnection } from './client/mindee-client.js';
 import { ConfigError, HEARTBEAT_MS, USAGE, parseCommand, type Config } from './config.js';
 import { FileAccess } from './files/file-access.js';
-import { createRemoteServer, toolNames } from './http/remote.js';
-import { HttpListener } from './http/listener.js';
-import { Metrics } from './http/metrics.js';
-import { webhookOnlyApp } from './http/webhooks.js';
 import { createLogger } from './log.js';
 import { createRedactor } from './redact.js';
 import { createServer } from './server.js';
@@ -41,6 +37,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     case 'version':
       process.stdout.write(`${VERSION}\n`);
       return;
+    case 'doctor': {
+      const { runDoctor } = await import('./doctor.js');
+      process.exitCode = await runDoctor({ config: command.config, env, write: (line) => process.stdout.write(`${line}\n`) });
+      return;
+    }
     case 'emulator': {
       const { runEmulatorCli } = await import('mindee-v2-emulator');
       await runEmulatorCli(command.argv, { command: 'mindee-mcp emulator' });
@@ -63,7 +64,7 @@ async function serve(config: Config): Promise<void> {
   const http = config.transport === 'http';
   const listener =
     http || config.webhookPort !== undefined
-      ? await HttpListener.open({ host: config.host, port: http ? config.port : config.webhookPort!, requestTimeoutMs: config.httpTimeoutSeconds * 1000 })
+      ? await (await import('./http/listener.js')).HttpListener.open({ host: config.host, port: http ? config.port : config.webhookPort!, requestTimeoutMs: config.httpTimeoutSeconds * 1000 })
       : undefined;
   const receiver = listener ? `${listener.url}/webhooks/mindee` : undefined;
 
@@ -95,8 +96,12 @@ async function serve(config: Config): Promise<void> {
     heartbeatMs: HEARTBEAT_MS,
     maxResultChars: config.maxResultChars,
     models: { defaultModelId: config.defaultModelId, aliases: { ...emulatorAliases, ...config.modelAliases } },
+    keptResultsSeconds: config.cacheTtlSeconds,
+    inProcessEmulator: config.emulator,
   };
-  const metrics = http ? new Metrics(toolNames(settings).all) : undefined;
+  // The HTTP side is loaded only when it serves: a stdio server starts without it.
+  const httpSide = http ? await import('./http/index.js') : undefined;
+  const metrics = httpSide ? new httpSide.Metrics(httpSide.toolNames(settings).all) : undefined;
   const timings = config.stateDir ? new FileTimingStore({ dir: config.stateDir, warn: (message) => log.warn(message) }) : undefined;
   const connection = new MindeeConnection({
     baseUrl,
@@ -120,7 +125,7 @@ async function serve(config: Config): Promise<void> {
   const where = config.emulator ? `the local emulator at ${baseUrl}` : baseUrl;
 
   if (http) {
-    const remote = await createRemoteServer({ config: { ...config, webhookSecrets }, connection, serverKey: apiKey, files, settings, makeLogger, metrics });
+    const remote = await httpSide!.createRemoteServer({ config: { ...config, webhookSecrets }, connection, serverKey: apiKey, files, settings, makeLogger, metrics });
     listener!.serve(remote.app, remote);
     let closing = false;
     const shutdown = async (why: string) => {
@@ -141,6 +146,7 @@ async function serve(config: Config): Promise<void> {
 
   const client = connection.client(apiKey);
   if (listener) {
+    const { webhookOnlyApp } = await import('./http/webhooks.js');
     listener.serve(webhookOnlyApp({ secrets: webhookSecrets, maxBodyBytes: config.maxResponseMegabytes * 1024 * 1024, connection, log }));
     log.info(`receiving Mindee webhooks at ${receiver}`);
   }

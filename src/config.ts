@@ -188,7 +188,12 @@ type ParsedConfig = z.infer<typeof configSchema>;
 /** The settings, with the remote server's auth mode resolved. */
 export type Config = Omit<ParsedConfig, 'auth'> & { auth: AuthMode };
 
-export type Command = { kind: 'serve'; config: Config } | { kind: 'emulator'; argv: string[] } | { kind: 'help' } | { kind: 'version' };
+export type Command =
+  | { kind: 'serve'; config: Config }
+  | { kind: 'doctor'; config: Config | { problem: string } }
+  | { kind: 'emulator'; argv: string[] }
+  | { kind: 'help' }
+  | { kind: 'version' };
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -196,12 +201,14 @@ export class ConfigError extends Error {
 
 export const USAGE = `Usage: mindee-mcp [options] [allowed-directory ...]
        mindee-mcp --transport http [--host H] [--port N] [--auth MODE] [options]
+       mindee-mcp doctor [options] [allowed-directory ...]   checks the setup and says what to fix
        mindee-mcp emulator [--port N] [--host H] [--api-key K] [--public-base-url URL] [--processing-ms N]
 
 An MCP server (stdio, or Streamable HTTP at /mcp) for Mindee's v2 document-inference API.
 
 Options (each has an environment variable; the flag wins):
-  --emulator               Run against a built-in local emulator of the Mindee v2 API (no key, no network)
+  --emulator               MINDEE_MCP_EMULATOR      Run against a built-in local emulator of the Mindee v2 API (no key, no
+                           network); MINDEE_MCP_EMULATOR=auto: only when no key is set
   --base-url URL           MINDEE_V2_BASE_URL       API origin (default ${DEFAULT_BASE_URL})
   --request-timeout SECS   MINDEE_REQUEST_TIMEOUT   Per-request time-out (default 120)
   --max-wait SECS          MINDEE_MCP_MAX_WAIT      Default blocking wait of a tool call (default ${DEFAULT_MAX_WAIT_SECONDS})
@@ -257,6 +264,16 @@ function truthy(v: string | undefined): boolean {
 /** Reads argv (without node and script) and the environment into a command. */
 export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
   if (argv[0] === 'emulator') return { kind: 'emulator', argv: argv.slice(1) };
+  if (argv[0] === 'doctor') {
+    // The doctor reads the settings the server would, and reports a bad one as a finding.
+    try {
+      const inner = parseCommand(argv.slice(1), env);
+      return inner.kind === 'serve' ? { kind: 'doctor', config: inner.config } : inner;
+    } catch (error) {
+      if (error instanceof ConfigError) return { kind: 'doctor', config: { problem: error.message.split('\n\nUsage:')[0]! } };
+      throw error;
+    }
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -300,7 +317,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
   if (values.version) return { kind: 'version' };
 
   const envDirs = (env.MINDEE_MCP_ALLOWED_DIRS ?? '').split(delimiter).map((d) => d.trim()).filter(Boolean);
-  const emulator = values.emulator ?? truthy(env.MINDEE_MCP_EMULATOR);
+  // "auto": the emulator when no key is set (the MCPB bundle's form says an empty key means it).
+  const emulator = values.emulator ?? (env.MINDEE_MCP_EMULATOR?.trim().toLowerCase() === 'auto' ? !env.MINDEE_V2_API_KEY?.trim() : truthy(env.MINDEE_MCP_EMULATOR));
   const raw = {
     apiKey: env.MINDEE_V2_API_KEY,
     baseUrl: values['base-url'] ?? (env.MINDEE_V2_BASE_URL || undefined),

@@ -80,6 +80,19 @@ describe('parseCommand', () => {
     expect(parseCommand(['-v'], {}).kind).toBe('version');
     expect(parseCommand(['emulator', '--port', '9'], {})).toEqual({ kind: 'emulator', argv: ['--port', '9'] });
   });
+
+  it('runs the emulator with MINDEE_MCP_EMULATOR=auto only when no key is set', () => {
+    expect(serve([], { MINDEE_MCP_EMULATOR: 'auto' }).emulator).toBe(true);
+    expect(serve([], { MINDEE_MCP_EMULATOR: 'auto', MINDEE_V2_API_KEY: ' ' }).emulator).toBe(true);
+    expect(serve([], { MINDEE_MCP_EMULATOR: 'auto', MINDEE_V2_API_KEY: 'md_real' }).emulator).toBe(false);
+  });
+
+  it('hands the doctor the settings, or what is wrong with them', () => {
+    const ok = parseCommand(['doctor', '--max-wait', '30', '/docs'], {});
+    expect(ok).toMatchObject({ kind: 'doctor', config: { maxWaitSeconds: 30, allowedDirs: ['/docs'] } });
+    const bad = parseCommand(['doctor'], { MINDEE_MCP_MAX_WAIT: 'soon' });
+    expect(bad).toEqual({ kind: 'doctor', config: { problem: expect.stringContaining('MINDEE_MCP_MAX_WAIT must be a number of seconds') } });
+  });
 });
 
 describe('remote server settings', () => {

@@ -290,6 +290,11 @@ export class MindeeClient {
     return this.connection.baseUrl;
   }
 
+  /** Who this client is, without the key: its key's short hash ("no-key" without one). */
+  get partition(): string {
+    return this.#partition;
+  }
+
   /** The budget this client's requests take their slots from. */
   get budget(): RateBudget {
     return this.#budget;

@@ -1,6 +1,6 @@
 /**
  * The state every process of a deployment shares: rate budgets (per organisation scope), kept
- * results (per API key), job completions, and uploads waiting for their one use. In memory by default; a shared backend (Redis)
+ * results (per API key), job completions, uploads waiting for their one use, learned timings and MCP tasks. In memory by default; a shared backend (Redis)
  * implements the same interfaces.
  */
 import { BoundedMap } from './bounded-map.js';
@@ -10,6 +10,7 @@ import { DEFAULT_RATE_LIMITS, MemoryRateBudget, type RateBudget, type RateLimits
 import { MemoryResultStores, type ResultStore, type ResultStoreLimits } from './result-store.js';
 import { MemoryUploadStore, type UploadStore } from './uploads.js';
 import { MemoryTimingStore, type TimingStore } from './timings.js';
+import { MemoryTaskStore, type TaskStore, type TaskStoreLimits } from './task-store.js';
 
 export type { Clock } from './clock.js';
 export type { JobEvent, JobEvents } from './job-events.js';
@@ -17,6 +18,7 @@ export type { BudgetUsage, RateBudget, RateLimits, RequestKind, Settle, TakeOpti
 export type { ResultMeta, ResultStore, ResultStoreLimits, StoredResult } from './result-store.js';
 export type { ClaimResult, UploadRecord, UploadStore } from './uploads.js';
 export type { ModelTimings, TimingSample, TimingStore } from './timings.js';
+export type { EndStatus, TaskChange, TaskState, TaskStatus, TaskStore, TaskStoreLimits } from './task-store.js';
 
 export interface SharedState {
   /** The budget of one scope: every key of one organisation should share one. */
@@ -24,6 +26,8 @@ export interface SharedState {
   /** The kept results of one partition (one per API key). */
   results(partition: string): ResultStore;
   readonly jobEvents: JobEvents;
+  /** Tasks of long MCP tool calls, per owner. */
+  readonly tasks: TaskStore;
   /** Documents uploaded to a remote server, waiting for their one use. */
   readonly uploads: UploadStore;
   /** What the poll planner learned of each model's processing time. */
@@ -35,6 +39,7 @@ export interface SharedState {
 export interface MemoryStateOptions {
   rateLimits?: RateLimits;
   results?: Partial<ResultStoreLimits>;
+  tasks?: Partial<TaskStoreLimits>;
   clock?: Clock;
   /** Where learned timings are kept; default in memory only. */
   timings?: TimingStore;
@@ -59,6 +64,7 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
     jobEvents: new MemoryJobEvents(),
     uploads: new MemoryUploadStore(clock),
     timings,
+    tasks: new MemoryTaskStore(options.tasks, clock),
     close: () => timings.flush(),
   };
 }

@@ -29,6 +29,10 @@ export interface ToolSettings {
   models: ModelSettings;
   /** The server serves remote callers (HTTP): the tools take uploads. */
   remote?: boolean;
+  /** How long kept results stay, seconds (MINDEE_MCP_CACHE_TTL): no task outlives them. */
+  keptResultsSeconds?: number;
+  /** The API is an emulator inside this process, whose jobs die with it (`--emulator`). */
+  inProcessEmulator?: boolean;
 }
 
 /** Everything a tool may use, handed in by createServer so tests can pass fakes. */
@@ -83,6 +87,8 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
   inputSchema: I;
   outputSchema: O;
   annotations: ToolAnnotationsRequired;
+  /** Set on tools whose calls may run as MCP tasks (the same `run`, answered through tasks/result). */
+  execution?: { taskSupport: 'optional' };
   _meta?: Record<string, unknown>;
   run(args: z.output<z.ZodObject<I>>, deps: ToolDeps, ctx: ToolContext): Promise<ToolOutput<z.output<z.ZodObject<O>>>>;
 }

@@ -37,6 +37,7 @@ export const enqueueDocument = (settings: ToolSettings) =>
       next_step: z.string().nullable(),
     },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    execution: { taskSupport: 'optional' },
     _meta: { 'anthropic/maxResultSizeChars': 100_000 },
     async run(args, deps, ctx) {
       const waitSeconds = args.max_wait_seconds ?? deps.settings.maxWaitSeconds;

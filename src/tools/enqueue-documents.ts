@@ -60,6 +60,7 @@ export const enqueueDocuments = (settings: ToolSettings) =>
       left_out: z.string().nullable().describe('Results cut by the size budget'),
     },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    execution: { taskSupport: 'optional' },
     _meta: { 'anthropic/maxResultSizeChars': 100_000 },
     async run(args, deps, ctx) {
       const waitSeconds = args.max_wait_seconds ?? deps.settings.maxWaitSeconds;
@@ -173,7 +174,7 @@ async function processOne(
     }
     // A job that could not be read is still running, unless its id was not a job id at all.
     const resumable = w.jobId !== undefined && error.code !== 'invalid_id';
-    return { row: { ...row, job_id: resumable ? w.jobId! : null, status: resumable ? 'Processing' : 'Refused', error: errorText(error) }, inference: null };
+    return { row: { ...row, job_id: resumable ? w.jobId! : null, status: resumable ? 'Processing' : 'Refused', error: errorText(error, deps.settings) }, inference: null };
   }
   row.job_id = job.id;
   if (w.jobId && models.checkModel && job.model_id && job.model_id.toLowerCase() !== models.checkModel.toLowerCase()) {

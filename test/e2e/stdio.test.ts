@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MODELS, EMULATOR_API_KEY, startEmulator, type Emulator } from 'mindee-v2-emulator';
@@ -73,6 +74,30 @@ describe('spawned server over stdio', () => {
       await s.close();
     }
     expect(s.stderr()).toContain('serving on stdio');
+  });
+
+  it('runs enqueue_document as an MCP task: created at once, followed, its result read', async () => {
+    const s = await connect(['--emulator', dir], { MINDEE_MCP_EMULATOR_PROCESSING_MS: '300' });
+    try {
+      const kinds: string[] = [];
+      let final: any;
+      for await (const message of s.client.experimental.tasks.callToolStream(
+        { name: 'enqueue_document', arguments: { model_id: 'invoice', file_path: 'invoice.pdf' } },
+        CallToolResultSchema,
+        { task: { ttl: 1_800_000 } },
+      )) {
+        kinds.push(message.type);
+        if (message.type === 'result') final = message.result;
+      }
+      expect(kinds[0]).toBe('taskCreated');
+      expect(kinds.at(-1)).toBe('result');
+      recordOutput('e2e task', final);
+      expect(final.structuredContent.result.fields.invoice_number).toBe('INV-2026-0042');
+      const { tasks } = await s.client.experimental.tasks.listTasks();
+      expect(tasks).toEqual([expect.objectContaining({ status: 'completed', ttl: 1_800_000 })]);
+    } finally {
+      await s.close();
+    }
   });
 
   it('works with any server that speaks the Mindee v2 API, via MINDEE_V2_BASE_URL', async () => {

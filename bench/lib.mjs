@@ -131,7 +131,8 @@ export function killChildrenNow() {
  * pid if the run ends before `close()`; `stderr()` is the tail of what it logged.
  */
 export async function connectServer(env) {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env, stderr: 'pipe' });
+  // The bench's emulator jobs teach nothing worth keeping in the user's cache directory.
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env: { MINDEE_MCP_STATE_DIR: 'off', ...env }, stderr: 'pipe' });
   const client = new Client({ name: 'mindee-mcp-bench', version: '1.0.0' });
   let serverPid = null;
   const close = trackCloser(async () => {

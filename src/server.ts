@@ -1,26 +1,18 @@
 /**
- * createServer(deps) → an McpServer with every tool registered. It turns tool outcomes into
- * MCP results (text + structured content, or an isError text), plumbs progress and
- * cancellation, serves kept results as resources, and keeps the allowed directories in step
- * with the client's roots.
+ * createServer(deps) → an McpServer with every tool registered (each call made by tool-call.ts;
+ * the long ones may also run as MCP tasks, tasks.ts), the kept results served as resources,
+ * and the allowed directories kept in step with the client's roots.
  */
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import {
-  McpError,
-  RootsListChangedNotificationSchema,
-  type CallToolResult,
-  type ServerNotification,
-  type ServerRequest,
-} from '@modelcontextprotocol/sdk/types.js';
-import type { z } from 'zod';
+import { McpError, RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { MindeeError } from './client/errors.js';
 import { checkId } from './client/mindee-client.js';
-import { redactDeep } from './redact.js';
 import { RootsFollower } from './files/roots.js';
 import { resourceUri } from './results/inference.js';
-import { clip, errorMessage, stripControl } from './text.js';
-import { advertisedSchema, type ToolContext, type ToolDefinition, type ToolDeps } from './tools/define.js';
+import { TASKS_CAPABILITY, enableToolTasks, sdkTaskStore } from './tasks.js';
+import { clip, errorMessage } from './text.js';
+import { callTool, toolContext, type AnyTool, type Extra } from './tool-call.js';
+import { advertisedSchema, type ToolDeps, type ToolSettings } from './tools/define.js';
 import { errorText } from './tools/hints.js';
 import { createTools } from './tools/index.js';
 import { PACKAGE_NAME, VERSION } from './version.js';
@@ -36,20 +28,30 @@ Reading a result: detail "values" (default), "confidence" (each value with its c
 /** JSON-RPC error of resources/read for an unknown resource (MCP spec). */
 export const RESOURCE_NOT_FOUND = -32002;
 
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+/** The tools of one set of settings, made once: a stateless HTTP server makes a server per request. */
+const madeTools = new WeakMap<ToolSettings, ReturnType<typeof createTools>>();
+function toolsOf(settings: ToolSettings): ReturnType<typeof createTools> {
+  let tools = madeTools.get(settings);
+  if (!tools) madeTools.set(settings, (tools = createTools(settings)));
+  return tools;
+}
 
 export function createServer(deps: ToolDeps): McpServer {
+  // The tools capability is declared by the first registration, after enableToolTasks.
   const server = new McpServer(
     { name: PACKAGE_NAME, title: 'Mindee document extraction', version: VERSION },
-    { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { resources: {}, tasks: TASKS_CAPABILITY }, taskStore: sdkTaskStore(deps), instructions: INSTRUCTIONS },
   );
-  for (const tool of createTools(deps.settings)) registerTool(server, tool, deps);
+  const tools: readonly AnyTool[] = toolsOf(deps.settings);
+  enableToolTasks(server, tools, deps);
+  for (const tool of tools) registerTool(server, tool, deps);
   registerResults(server, deps);
-  syncRoots(server, deps);
+  // A remote caller's roots name directories of its own machine, not of the server's.
+  if (!deps.remote) syncRoots(server, deps);
   return server;
 }
 
-function registerTool(server: McpServer, tool: ToolDefinition<z.ZodRawShape, z.ZodRawShape>, deps: ToolDeps): void {
+function registerTool(server: McpServer, tool: AnyTool, deps: ToolDeps): void {
   server.registerTool(
     tool.name,
     {
@@ -60,19 +62,7 @@ function registerTool(server: McpServer, tool: ToolDefinition<z.ZodRawShape, z.Z
       annotations: { title: tool.title, ...tool.annotations },
       ...(tool._meta ? { _meta: tool._meta } : {}),
     },
-    async (args, extra: Extra): Promise<CallToolResult> => {
-      try {
-        const out = await tool.run(args, deps, toolContext(extra, deps));
-        const result: CallToolResult = {
-          content: [{ type: 'text', text: out.text }, ...(out.links ?? [])],
-          structuredContent: out.structured,
-        };
-        // The API may echo anything back: the key must never reach the model, nor a terminal escape.
-        return redactDeep(result, (text) => stripControl(deps.client.redact(text)));
-      } catch (error) {
-        return errorResult(error, tool.name, deps);
-      }
-    },
+    (args, extra: Extra) => callTool(tool, args, deps, toolContext(extra, deps)),
   );
 }
 
@@ -111,43 +101,10 @@ function registerResults(server: McpServer, deps: ToolDeps): void {
       } catch (error) {
         if (!(error instanceof MindeeError)) throw error;
         const notFound = error.code === 'api_error' && 'status' in error && error.status === 404;
-        throw new McpError(notFound ? RESOURCE_NOT_FOUND : -32603, deps.client.redact(errorText(error)), { uri: uri.href });
+        throw new McpError(notFound ? RESOURCE_NOT_FOUND : -32603, deps.client.redact(errorText(error, deps.settings)), { uri: uri.href });
       }
     },
   );
-}
-
-function toolContext(extra: Extra, deps: ToolDeps): ToolContext {
-  const token = extra._meta?.progressToken;
-  let last = -Infinity;
-  return {
-    signal: extra.signal,
-    progress(progress, total, message) {
-      const value = total === undefined ? progress : Math.min(progress, total);
-      if (token === undefined || extra.signal.aborted || value <= last) return;
-      last = value;
-      extra
-        .sendNotification({
-          method: 'notifications/progress',
-          params: { progressToken: token, progress: value, ...(total === undefined ? {} : { total }), message: stripControl(deps.client.redact(clip(message, 500))) },
-        })
-        .catch((error: unknown) => deps.log.debug(`progress notification not sent: ${String(error)}`));
-    },
-  };
-}
-
-/** An isError result that says what failed and what to do next; bugs are logged in full. */
-export function errorResult(error: unknown, toolName: string, deps: ToolDeps): CallToolResult {
-  let text: string;
-  if (error instanceof MindeeError) {
-    text = errorText(error);
-    deps.log.debug(`${toolName}: ${error.name}: ${error.message}`);
-  } else {
-    deps.log.error(`unexpected error in ${toolName}`, error);
-    text = `mindee-mcp hit an unexpected internal error in ${toolName}: ${clip(errorMessage(error), 300)}. The details are in the server's log (stderr); please report it.`;
-  }
-  // Redacted before it is cut, so no piece of a key survives the cut; bounded like any answer.
-  return { isError: true, content: [{ type: 'text', text: clip(stripControl(deps.client.redact(text)), deps.settings.maxResultChars - 100) }] };
 }
 
 /** Directories the client exposes as MCP roots may be read, and follow its changes. */

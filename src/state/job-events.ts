@@ -3,6 +3,7 @@
  * delivered to every wait for that job at once. The in-memory implementation serves one
  * process; a shared one relays events between processes.
  */
+import { KeyedListeners } from './listeners.js';
 
 export interface JobEvent {
   jobId: string;
@@ -20,22 +21,14 @@ export interface JobEvents {
 }
 
 export class MemoryJobEvents implements JobEvents {
-  readonly #listeners = new Map<string, Set<(event: JobEvent) => void>>();
+  readonly #listeners = new KeyedListeners<JobEvent>();
 
   publish(event: JobEvent): void {
-    const listeners = this.#listeners.get(event.jobId);
-    if (!listeners) return;
-    for (const listener of [...listeners]) listener(event);
+    this.#listeners.emit(event.jobId, event);
   }
 
   subscribe(jobId: string, listener: (event: JobEvent) => void): () => void {
-    let listeners = this.#listeners.get(jobId);
-    if (!listeners) this.#listeners.set(jobId, (listeners = new Set()));
-    listeners.add(listener);
-    return () => {
-      listeners.delete(listener);
-      if (listeners.size === 0 && this.#listeners.get(jobId) === listeners) this.#listeners.delete(jobId);
-    };
+    return this.#listeners.add(jobId, listener);
   }
 
   /** Jobs someone is waiting for: its memory is only that. */

@@ -27,6 +27,12 @@ export interface ToolSettings {
   /** Default size budget of a result, characters. */
   maxResultChars: number;
   models: ModelSettings;
+  /** The server serves remote callers (HTTP): the tools take uploads. */
+  remote?: boolean;
+  /** How long kept results stay, seconds (MINDEE_MCP_CACHE_TTL): no task outlives them. */
+  keptResultsSeconds?: number;
+  /** The API is an emulator inside this process, whose jobs die with it (`--emulator`). */
+  inProcessEmulator?: boolean;
 }
 
 /** Everything a tool may use, handed in by createServer so tests can pass fakes. */
@@ -35,6 +41,23 @@ export interface ToolDeps {
   files: FileAccess;
   log: Logger;
   settings: ToolSettings;
+  /** Set when the server is remote (HTTP), per request: the caller's disk is not the server's. */
+  remote?: RemoteAccess;
+}
+
+/** An upload claimed for one enqueue: the file to send, removed by `release` once sent. */
+export interface ClaimedUpload {
+  path: string;
+  filename: string;
+  release: () => Promise<void>;
+}
+
+/** What a remote server lets the tools of one request do. */
+export interface RemoteAccess {
+  /** Local files may be read: allowed directories were configured explicitly (a mounted volume). */
+  localFiles: boolean;
+  /** Claims an upload of this caller (once; throws MindeeInputError when it cannot be used). */
+  claimUpload(uploadId: string): Promise<ClaimedUpload>;
 }
 
 export interface ToolContext {
@@ -64,6 +87,8 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
   inputSchema: I;
   outputSchema: O;
   annotations: ToolAnnotationsRequired;
+  /** Set on tools whose calls may run as MCP tasks (the same `run`, answered through tasks/result). */
+  execution?: { taskSupport: 'optional' };
   _meta?: Record<string, unknown>;
   run(args: z.output<z.ZodObject<I>>, deps: ToolDeps, ctx: ToolContext): Promise<ToolOutput<z.output<z.ZodObject<O>>>>;
 }

@@ -1,13 +1,13 @@
 /** Arguments shared by the tools that enqueue: which model, which options, how long to wait. */
 import { z } from 'zod';
 import { MindeeInputError } from '../client/errors.js';
-import type { DocumentSource } from '../client/inputs.js';
 import type { EnqueueParams } from '../client/mindee-client.js';
 import { PRODUCTS, type Product } from '../client/schemas.js';
 import { MAX_WAIT_SECONDS } from '../config.js';
 import { jsonObject } from '../results/shapes.js';
 import type { ToolDeps, ToolSettings } from './define.js';
 import { aliasesOf } from './models.js';
+import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote.js';
 
 // Shared by both enqueue tools, so each field says only what its name does not: what the
 // options have in common (extraction only, the model's own setting when omitted) is said once,
@@ -72,18 +72,29 @@ export function enqueueParams(args: OptionArgs, modelId: string, alias?: string)
   };
 }
 
-/** Which document a call names: exactly one of file_path, url and file_base64. */
+// Documents uploaded to this server: advertised only by a remote server, where uploads exist.
+export function uploadIdArg(settings: ToolSettings): { upload_id?: z.ZodOptional<z.ZodString> } {
+  return settings.remote ? { upload_id: z.string().optional().describe('From POST /uploads') } : {};
+}
+export function uploadIdsArg(settings: ToolSettings): { upload_ids?: z.ZodOptional<z.ZodArray<z.ZodString>> } {
+  return settings.remote ? { upload_ids: z.array(z.string()).optional().describe('From POST /uploads') } : {};
+}
+
+/** Which document a call names: exactly one of file_path, url, file_base64 and upload_id. */
 export async function documentSource(
-  args: { file_path?: string; url?: string; file_base64?: string; filename?: string },
+  // upload_id is in the schema of remote servers only, hence `unknown` here.
+  args: { file_path?: string; url?: string; file_base64?: string; upload_id?: unknown; filename?: string },
   deps: ToolDeps,
-): Promise<DocumentSource> {
-  const given = (['file_path', 'url', 'file_base64'] as const).filter((k) => args[k] !== undefined && args[k] !== '');
+): Promise<ReleasableSource> {
+  const given = (['file_path', 'url', 'file_base64', 'upload_id'] as const).filter((k) => args[k] !== undefined && args[k] !== '');
   if (given.length !== 1) {
     throw new MindeeInputError(given.length === 0 ? 'No document was given.' : `Only one document source may be given, but got ${given.join(' and ')}.`, {
-      hint: 'Pass exactly one of file_path (a local file), url (public https) or file_base64 (small files).',
+      hint: `Pass exactly one of file_path (a local file), url (public https), file_base64 (small files)${deps.remote ? ' or upload_id (POST /uploads)' : ''}.`,
     });
   }
+  if (typeof args.upload_id === 'string' && args.upload_id !== '') return uploadSource(args.upload_id, args.filename, deps);
   if (args.file_path !== undefined && args.file_path !== '') {
+    refuseLocalFiles(deps, 'file_path');
     const resolved = await deps.files.resolve(args.file_path);
     return { path: resolved.path, filename: args.filename, identity: resolved.identity };
   }

@@ -4,9 +4,10 @@ import { prepareDocument } from '../client/inputs.js';
 import { jobSummary, renderJob } from '../results/jobs.js';
 import { inferenceShape, jobShape } from '../results/shapes.js';
 import { defineTool, type ToolSettings } from './define.js';
-import { documentSource, enqueueParams, modelArgs, optionArgs, waitArgs } from './enqueue-args.js';
+import { documentSource, enqueueParams, modelArgs, optionArgs, uploadIdArg, waitArgs } from './enqueue-args.js';
 import { resultLink } from './get-inference-result.js';
 import { resolveModelId } from './models.js';
+import { refuseLocalFiles } from './remote.js';
 import { presentInference, saveArg, saveInference, viewArgs } from './view-args.js';
 import { continueWaitingStep, fetchResultStep, waitWithProgress } from './waiting.js';
 
@@ -23,6 +24,7 @@ export const enqueueDocument = (settings: ToolSettings) =>
       url: z.string().optional().describe('Public https'),
       file_base64: z.string().optional().describe('Small files only'),
       filename: z.string().optional().describe('Name for Mindee'),
+      ...uploadIdArg(settings),
       alias: z.string().optional().describe('Echoed back'),
       ...optionArgs,
       ...waitArgs(settings),
@@ -35,6 +37,7 @@ export const enqueueDocument = (settings: ToolSettings) =>
       next_step: z.string().nullable(),
     },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    execution: { taskSupport: 'optional' },
     _meta: { 'anthropic/maxResultSizeChars': 100_000 },
     async run(args, deps, ctx) {
       const waitSeconds = args.max_wait_seconds ?? deps.settings.maxWaitSeconds;
@@ -42,12 +45,18 @@ export const enqueueDocument = (settings: ToolSettings) =>
       // The whole call — checks, upload and wait — stays within the wait the caller gave.
       const deadline = enqueuedAt + waitSeconds * 1000;
       const modelId = resolveModelId(args.model_id, deps.settings.models);
-      const document = await prepareDocument(await documentSource(args, deps));
+      if (args.save_to !== undefined) refuseLocalFiles(deps, 'save_to');
+      const source = await documentSource(args, deps);
       let job;
       try {
-        job = await deps.client.enqueue(document, enqueueParams(args, modelId, args.alias), { signal: ctx.signal, deadline });
+        const document = await prepareDocument(source);
+        try {
+          job = await deps.client.enqueue(document, enqueueParams(args, modelId, args.alias), { signal: ctx.signal, deadline });
+        } finally {
+          await document.close();
+        }
       } finally {
-        await document.close();
+        await source.release?.();
       }
       if (!args.wait) {
         const summary = jobSummary(job, args.product, args.max_chars ?? deps.settings.maxResultChars);

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { MindeeError, MindeeInputError, MindeeJobFailedError } from '../client/errors.js';
-import { prepareDocument, type DocumentSource } from '../client/inputs.js';
+import { prepareDocument } from '../client/inputs.js';
 import type { Inference, Job } from '../client/schemas.js';
 import { countRows, fitBatch, isFinished, rowResult } from '../results/batch.js';
 import { jobSummary } from '../results/jobs.js';
 import { batchCountsShape, batchRowShape, type BatchRow } from '../results/shapes.js';
 import { defineTool, type ToolContext, type ToolDeps, type ToolSettings } from './define.js';
-import { enqueueParams, modelArgs, optionArgs, waitArgs } from './enqueue-args.js';
+import { enqueueParams, modelArgs, optionArgs, uploadIdsArg, waitArgs } from './enqueue-args.js';
 import { errorText } from './hints.js';
+import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote.js';
 import { resolveModelId } from './models.js';
 import { RESULT_TOOL, viewArgs } from './view-args.js';
 import { withHeartbeat } from './waiting.js';
@@ -20,7 +21,9 @@ const TOOL = 'enqueue_documents';
 
 interface Work {
   source: string;
-  document?: DocumentSource;
+  document?: ReleasableSource;
+  /** From an upload: used once, so never in a call that resumes. */
+  uploaded?: boolean;
   jobId?: string;
   error?: MindeeError;
 }
@@ -31,6 +34,7 @@ function inputSchema(settings: ToolSettings) {
     ...modelArgs(settings),
     file_paths: z.array(z.string()).optional().describe('Files or folders'),
     urls: z.array(z.string()).optional().describe('Public https'),
+    ...uploadIdsArg(settings),
     job_ids: z.array(z.string()).optional().describe('To resume'),
     ...optionArgs,
     ...waitArgs(settings),
@@ -56,6 +60,7 @@ export const enqueueDocuments = (settings: ToolSettings) =>
       left_out: z.string().nullable().describe('Results cut by the size budget'),
     },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    execution: { taskSupport: 'optional' },
     _meta: { 'anthropic/maxResultSizeChars': 100_000 },
     async run(args, deps, ctx) {
       const waitSeconds = args.max_wait_seconds ?? deps.settings.maxWaitSeconds;
@@ -99,6 +104,7 @@ export const enqueueDocuments = (settings: ToolSettings) =>
 /** The documents of a call, in order: files (folders expanded), URLs, then jobs to resume. */
 async function collectWork(args: BatchArgs, deps: ToolDeps): Promise<Work[]> {
   const work: Work[] = [];
+  if (args.file_paths?.length) refuseLocalFiles(deps, 'file_paths');
   for (const input of args.file_paths ?? []) {
     try {
       for (const entry of await deps.files.expand(input)) {
@@ -112,13 +118,24 @@ async function collectWork(args: BatchArgs, deps: ToolDeps): Promise<Work[]> {
   }
   for (const url of args.urls ?? []) work.push({ source: url, document: { url } });
   for (const jobId of args.job_ids ?? []) work.push({ source: jobId, jobId });
-  if (work.length === 0) {
+  // upload_ids is in the schema of remote servers only.
+  const uploadIds = Array.isArray(args.upload_ids) ? args.upload_ids.filter((id): id is string => typeof id === 'string') : [];
+  if (work.length === 0 && uploadIds.length === 0) {
     throw new MindeeInputError('No documents were given.', { hint: 'Pass file_paths (files or folders), urls, or the job_ids of an earlier call.' });
   }
-  if (work.length > MAX_BATCH) {
-    throw new MindeeInputError(`${work.length} documents is more than one call takes (${MAX_BATCH}).`, {
+  if (work.length + uploadIds.length > MAX_BATCH) {
+    throw new MindeeInputError(`${work.length + uploadIds.length} documents is more than one call takes (${MAX_BATCH}).`, {
       hint: `Split them into calls of at most ${MAX_BATCH} (for example one folder at a time).`,
     });
+  }
+  // Claimed last, once the call is known to go ahead: a claim uses the upload up.
+  for (const uploadId of uploadIds) {
+    try {
+      work.push({ source: uploadId, document: await uploadSource(uploadId, undefined, deps), uploaded: true });
+    } catch (error) {
+      if (!(error instanceof MindeeError)) throw error;
+      work.push({ source: uploadId, error });
+    }
   }
   return work;
 }
@@ -138,11 +155,15 @@ async function processOne(
     if (w.jobId !== undefined) {
       job = await deps.client.getJob(w.jobId, { signal: ctx.signal, deadline });
     } else {
-      const document = await prepareDocument(w.document!);
       try {
-        job = await deps.client.enqueue(document, enqueueParams(args, models.modelId!), { signal: ctx.signal, deadline });
+        const document = await prepareDocument(w.document!);
+        try {
+          job = await deps.client.enqueue(document, enqueueParams(args, models.modelId!), { signal: ctx.signal, deadline });
+        } finally {
+          await document.close();
+        }
       } finally {
-        await document.close();
+        await w.document!.release?.();
       }
     }
   } catch (error) {
@@ -153,7 +174,7 @@ async function processOne(
     }
     // A job that could not be read is still running, unless its id was not a job id at all.
     const resumable = w.jobId !== undefined && error.code !== 'invalid_id';
-    return { row: { ...row, job_id: resumable ? w.jobId! : null, status: resumable ? 'Processing' : 'Refused', error: errorText(error) }, inference: null };
+    return { row: { ...row, job_id: resumable ? w.jobId! : null, status: resumable ? 'Processing' : 'Refused', error: errorText(error, deps.settings) }, inference: null };
   }
   row.job_id = job.id;
   if (w.jobId && models.checkModel && job.model_id && job.model_id.toLowerCase() !== models.checkModel.toLowerCase()) {
@@ -181,11 +202,11 @@ async function processOne(
 function resumeStep(rows: BatchRow[], work: Work[], args: BatchArgs, waitSeconds: number, maxChars: number): string | null {
   const jobIds = rows.filter((r) => r.status === 'Processing' && r.job_id).map((r) => r.job_id!);
   const notSent = rows.map((r, i) => ({ r, w: work[i]! })).filter(({ r }) => r.status === 'NotSent');
-  const paths = notSent.flatMap(({ w }) => (w.document && 'path' in w.document ? [w.source] : []));
+  const paths = notSent.flatMap(({ w }) => (w.document && 'path' in w.document && !w.uploaded ? [w.source] : []));
   const urls = notSent.flatMap(({ w }) => (w.document && 'url' in w.document ? [w.document.url] : []));
   const total = jobIds.length + paths.length + urls.length;
   if (total === 0) return null;
-  const { file_paths: _f, urls: _u, job_ids: _j, wait: _w, max_wait_seconds: _m, detail, fields, max_chars, ...sending } = args;
+  const { file_paths: _f, urls: _u, upload_ids: _up, job_ids: _j, wait: _w, max_wait_seconds: _m, detail, fields, max_chars, ...sending } = args;
   const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   const phrase = (n: number) => {
     // The first n items, jobs first: they are what the caller waits for.

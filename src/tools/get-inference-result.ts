@@ -3,6 +3,7 @@ import { PRODUCTS } from '../client/schemas.js';
 import { inferenceShape } from '../results/shapes.js';
 import { defineTool, type ResourceLink, type ToolSettings } from './define.js';
 import { withProductHint } from './hints.js';
+import { refuseLocalFiles } from './remote.js';
 import { RESULT_TOOL, presentInference, saveArg, saveInference, viewArgs } from './view-args.js';
 
 export function resultLink(inferenceId: string, uri: string): ResourceLink {
@@ -26,6 +27,7 @@ export const getInferenceResult = (settings: ToolSettings) =>
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     _meta: { 'anthropic/maxResultSizeChars': 100_000 },
     async run(args, deps, ctx) {
+      if (args.save_to !== undefined) refuseLocalFiles(deps, 'save_to');
       const product = args.product ?? (await deps.client.knownProduct(args.inference_id)) ?? undefined;
       const inference = await deps.client
         .getResult({ inferenceId: args.inference_id, product }, { signal: ctx.signal })

@@ -4,9 +4,19 @@
  * that have a better next step get one.
  */
 import { MindeeApiError, describeError, type MindeeError } from '../client/errors.js';
+import type { ToolSettings } from './define.js';
+
+// An emulator inside this server knows only the jobs and results of this process: a host that
+// starts a server per call (the MCP Inspector's CLI) asks a fresh emulator about an old job.
+const IN_PROCESS_404 =
+  'The emulator runs inside this server process (--emulator) and knows only the jobs and results made since it ' +
+  'started; a job from an earlier server process is gone with it. Send the document again in this session, or run ' +
+  'the emulator on its own (`mindee-mcp emulator --port 8080`) and point the server at it with ' +
+  'MINDEE_V2_BASE_URL=http://127.0.0.1:8080 and MINDEE_V2_API_KEY=md_emulator_local_key.';
 
 /** Per code: the next step, naming the tools and arguments that take it. */
-function toolHint(error: MindeeError): string | undefined {
+function toolHint(error: MindeeError, settings?: Pick<ToolSettings, 'inProcessEmulator'>): string | undefined {
+  if (settings?.inProcessEmulator && error instanceof MindeeApiError && error.status === 404) return `${error.hint ?? ''} ${IN_PROCESS_404}`.trim();
   switch (error.code) {
     case 'foreign_origin':
       return `${error.hint ?? ''} To read it from the configured API instead, call get_inference_result with the inference_id.`.trim();
@@ -28,8 +38,8 @@ function toolHint(error: MindeeError): string | undefined {
 }
 
 /** The text of an error result: what failed, then what to do. */
-export function errorText(error: MindeeError): string {
-  return describeError(error, toolHint(error) ?? error.hint);
+export function errorText(error: MindeeError, settings?: Pick<ToolSettings, 'inProcessEmulator'>): string {
+  return describeError(error, toolHint(error, settings) ?? error.hint);
 }
 
 /** A 404 on a result of unknown product: it may be another product's. */

@@ -5,6 +5,7 @@ import { MAX_MAX_CHARS, MIN_MAX_CHARS, fitToBudget, type Fitted, type ViewChange
 import { inferenceView } from '../results/inference.js';
 import { parsePageWindow } from '../results/pages.js';
 import type { ToolDeps, ToolSettings } from './define.js';
+import { refuseLocalFiles } from './remote.js';
 
 /** The tool that reads a result: every "next part" call names it. */
 export const RESULT_TOOL = 'get_inference_result';
@@ -32,6 +33,7 @@ export type ViewArgs = { detail?: 'values' | 'confidence' | 'full'; fields?: str
 
 /** Writes the whole result as JSON to a new file in the allowed directories; returns its path. */
 export async function saveInference(inference: Inference, target: string, deps: ToolDeps): Promise<string> {
+  refuseLocalFiles(deps, 'save_to');
   return deps.files.writeNewFile(target, deps.client.redact(JSON.stringify({ inference }, null, 2)));
 }
 

@@ -5,7 +5,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMULATOR_API_KEY, startEmulator, type Emulator } from 'mindee-v2-emulator';
+import { DEMO_MODELS, EMULATOR_API_KEY, startEmulator, type Emulator } from 'mindee-v2-emulator';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { TEST_API_KEY, recordOutput } from '../setup/secrets.js';
 
@@ -32,7 +33,8 @@ afterAll(async () => {
 });
 
 async function connect(args: string[], env: Record<string, string>) {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, ...args], env, stderr: 'pipe' });
+  // Learned timings go to a directory of the test, never to the user's cache.
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, ...args], env: { MINDEE_MCP_STATE_DIR: join(dir, 'state'), ...env }, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -74,6 +76,30 @@ describe('spawned server over stdio', () => {
     expect(s.stderr()).toContain('serving on stdio');
   });
 
+  it('runs enqueue_document as an MCP task: created at once, followed, its result read', async () => {
+    const s = await connect(['--emulator', dir], { MINDEE_MCP_EMULATOR_PROCESSING_MS: '300' });
+    try {
+      const kinds: string[] = [];
+      let final: any;
+      for await (const message of s.client.experimental.tasks.callToolStream(
+        { name: 'enqueue_document', arguments: { model_id: 'invoice', file_path: 'invoice.pdf' } },
+        CallToolResultSchema,
+        { task: { ttl: 1_800_000 } },
+      )) {
+        kinds.push(message.type);
+        if (message.type === 'result') final = message.result;
+      }
+      expect(kinds[0]).toBe('taskCreated');
+      expect(kinds.at(-1)).toBe('result');
+      recordOutput('e2e task', final);
+      expect(final.structuredContent.result.fields.invoice_number).toBe('INV-2026-0042');
+      const { tasks } = await s.client.experimental.tasks.listTasks();
+      expect(tasks).toEqual([expect.objectContaining({ status: 'completed', ttl: 1_800_000 })]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('works with any server that speaks the Mindee v2 API, via MINDEE_V2_BASE_URL', async () => {
     const emulator: Emulator = await startEmulator({ apiKey: TEST_API_KEY, processingMs: 50 });
     const s = await connect([dir], { MINDEE_V2_BASE_URL: emulator.url, MINDEE_V2_API_KEY: TEST_API_KEY, MINDEE_MCP_LOG_LEVEL: 'debug' });
@@ -87,6 +113,33 @@ describe('spawned server over stdio', () => {
       expect(emulator.requests.every((r) => r.authorized)).toBe(true);
     } finally {
       await s.close();
+      await emulator.close();
+    }
+  });
+
+  it('keeps what it learned in MINDEE_MCP_STATE_DIR when it exits, and nothing at all with off', async () => {
+    const emulator: Emulator = await startEmulator({ apiKey: TEST_API_KEY, processingMs: 50 });
+    const stateDir = join(dir, 'learned');
+    const home = join(dir, 'home');
+    const extract = async (env: Record<string, string>) => {
+      const s = await connect([dir], { MINDEE_V2_BASE_URL: emulator.url, MINDEE_V2_API_KEY: TEST_API_KEY, ...env });
+      try {
+        const done = await s.client.callTool({ name: 'enqueue_document', arguments: { model_id: DEMO_MODELS.invoice, file_path: 'invoice.pdf' } });
+        expect(done.isError).toBeFalsy();
+      } finally {
+        await s.close();
+      }
+    };
+    try {
+      await extract({ MINDEE_MCP_STATE_DIR: stateDir });
+      const file = await readFile(join(stateDir, 'poll-timings.json'), 'utf8');
+      recordOutput('state file', file);
+      expect(Object.keys(JSON.parse(file).models)).toEqual([DEMO_MODELS.invoice]);
+      expect(file).not.toContain('invoice.pdf');
+
+      await extract({ MINDEE_MCP_STATE_DIR: 'off', HOME: home, XDG_CACHE_HOME: join(home, '.cache') });
+      await expect(readdir(home)).rejects.toThrow(/ENOENT/);
+    } finally {
       await emulator.close();
     }
   });

@@ -123,6 +123,22 @@ describe('get_inference_result', () => {
     const traversal = await h.call('get_job_status', { job_id: '../search/models' });
     expect(textOf(traversal)).toContain('ids contain only letters, digits');
     expect(h.emulator.requests.some((r) => r.path.includes('search'))).toBe(false);
+    expect(textOf(missing)).not.toContain('inside this server process');
+  });
+
+  it('says, with an in-process emulator, that a job of an earlier process is gone, and how to keep one', async () => {
+    h = await startHarness({ settings: { inProcessEmulator: true } });
+    for (const [tool, args] of [
+      ['get_job_status', { job_id: 'job-from-another-process' }],
+      ['get_inference_result', { inference_id: 'result-from-another-process' }],
+    ] as const) {
+      const missing = await h.call(tool, args);
+      expect(missing.isError).toBe(true);
+      expect(textOf(missing)).toMatch(/HTTP 404/);
+      expect(textOf(missing)).toContain('The emulator runs inside this server process (--emulator)');
+      expect(textOf(missing)).toContain('mindee-mcp emulator --port 8080');
+      expect(textOf(missing)).toContain('MINDEE_V2_BASE_URL=http://127.0.0.1:8080');
+    }
   });
 });
 

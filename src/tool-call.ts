@@ -1,0 +1,64 @@
+/**
+ * One call of a tool, however it was asked for — a plain tools/call or a task: the tool's `run`
+ * turned into an MCP result (text + structured content, redacted, or an isError text saying what
+ * failed and what to do next), with progress sent to the caller's token.
+ */
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
+import { MindeeError } from './client/errors.js';
+import { redactDeep } from './redact.js';
+import { clip, errorMessage, stripControl } from './text.js';
+import type { ToolContext, ToolDefinition, ToolDeps } from './tools/define.js';
+import { errorText } from './tools/hints.js';
+
+export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+export type AnyTool = ToolDefinition<z.ZodRawShape, z.ZodRawShape>;
+
+export async function callTool(tool: AnyTool, args: Parameters<AnyTool['run']>[0], deps: ToolDeps, ctx: ToolContext): Promise<CallToolResult> {
+  try {
+    const out = await tool.run(args, deps, ctx);
+    const result: CallToolResult = {
+      content: [{ type: 'text', text: out.text }, ...(out.links ?? [])],
+      structuredContent: out.structured,
+    };
+    // The API may echo anything back: the key must never reach the model, nor a terminal escape.
+    return redactDeep(result, (text) => stripControl(deps.client.redact(text)));
+  } catch (error) {
+    return errorResult(error, tool.name, deps);
+  }
+}
+
+/** The context of a call: its cancellation, and progress to its token when it gave one. */
+export function toolContext(extra: Extra, deps: ToolDeps, signal: AbortSignal = extra.signal): ToolContext {
+  const token = extra._meta?.progressToken;
+  let last = -Infinity;
+  return {
+    signal,
+    progress(progress, total, message) {
+      const value = total === undefined ? progress : Math.min(progress, total);
+      if (token === undefined || signal.aborted || value <= last) return;
+      last = value;
+      extra
+        .sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken: token, progress: value, ...(total === undefined ? {} : { total }), message: stripControl(deps.client.redact(clip(message, 500))) },
+        })
+        .catch((error: unknown) => deps.log.debug(`progress notification not sent: ${String(error)}`));
+    },
+  };
+}
+
+/** An isError result that says what failed and what to do next; bugs are logged in full. */
+export function errorResult(error: unknown, toolName: string, deps: ToolDeps): CallToolResult {
+  let text: string;
+  if (error instanceof MindeeError) {
+    text = errorText(error, deps.settings);
+    deps.log.debug(`${toolName}: ${error.name}: ${error.message}`);
+  } else {
+    deps.log.error(`unexpected error in ${toolName}`, error);
+    text = `mindee-mcp hit an unexpected internal error in ${toolName}: ${clip(errorMessage(error), 300)}. The details are in the server's log (stderr); please report it.`;
+  }
+  // Redacted before it is cut, so no piece of a key survives the cut; bounded like any answer.
+  return { isError: true, content: [{ type: 'text', text: clip(stripControl(deps.client.redact(text)), deps.settings.maxResultChars - 100) }] };
+}

@@ -16,7 +16,7 @@ import { clip, quote } from '../text.js';
 import { USER_AGENT } from '../version.js';
 import { MindeeAbortError, MindeeConfigError, MindeeError, MindeeInputError, MindeeOriginError, MindeeResponseError } from './errors.js';
 import { enqueueFormBody, EXTRACTION_OPTIONS, type MultipartBody } from './multipart.js';
-import type { ByteSource } from './pdf-encryption.js';
+import type { CallOptions, EnqueueParams, TrackedJob, UploadDocument, WebhookOptions } from './types.js';
 import { DEFAULT_POLLING, PollPlanner, type PollingOptions } from './planner.js';
 import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
 import {
@@ -30,6 +30,8 @@ import {
 } from './schemas.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, parseJson, Transport, type AttemptEvent } from './transport.js';
 import { waitForResult, type WaitOptions, type WaitOutcome } from './waiter.js';
+
+export type { CallOptions, EnqueueParams, TrackedJob, UploadDocument, WebhookOptions } from './types.js';
 
 export const DEFAULT_BASE_URL = 'https://api-v2.mindee.net';
 
@@ -63,60 +65,11 @@ export interface ConnectionOptions {
   webhooks?: WebhookOptions;
 }
 
-export interface WebhookOptions {
-  /** Webhook ids added to an enqueue that gives none: those of them that its model has. */
-  ids: string[];
-  /** A receiver of this process gets those webhooks: waits for such jobs only poll as a safety net. */
-  received: boolean;
-  /** While a webhook is expected, the first poll comes this long after the job started. */
-  fallbackMs: number;
-}
-
 /** How one wait for a job ended, and how long it took. */
 export interface WaitEvent {
   outcome: WaitOutcome['state'] | 'error';
   durationMs: number;
   polls: number;
-}
-
-export interface CallOptions {
-  signal?: AbortSignal;
-  /** Absolute time (ms since epoch) no request may run past. */
-  deadline?: number;
-  /** Place in the queue when the rate budget is short: lower goes first (default 1). */
-  priority?: number;
-}
-
-/** What is uploaded: a file (streamed from its source, anew for each attempt) or a URL Mindee fetches itself. */
-export type UploadDocument =
-  | { kind: 'file'; source: ByteSource; filename: string; mimeType?: string; pageCount?: number | null }
-  | { kind: 'url'; url: string };
-
-export interface EnqueueParams {
-  modelId: string;
-  product?: Product;
-  alias?: string;
-  webhookIds?: string[];
-  rag?: boolean;
-  rawText?: boolean;
-  polygon?: boolean;
-  confidence?: boolean;
-  textContext?: string;
-  /** `{replace: {fields: [...]}}` as an object or an already serialised JSON string. */
-  dataSchema?: unknown;
-}
-
-/** What this process knows of a job it enqueued: when, where to, and how many pages. */
-export interface TrackedJob {
-  at: number;
-  product: Product;
-  modelId: string;
-  pages: number | null;
-  /** A webhook this process receives will announce its end. */
-  pushExpected?: boolean;
-  /** As Mindee named them: a failure webhook names the file, not the job. */
-  filename?: string | null;
-  alias?: string | null;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;

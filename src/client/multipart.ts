@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { MindeeInputError } from './errors.js';
-import type { EnqueueParams, UploadDocument } from './mindee-client.js';
+import type { EnqueueParams, UploadDocument } from './types.js';
 import type { ByteSource } from './pdf-encryption.js';
 
 export type FormPart =

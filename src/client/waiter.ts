@@ -4,14 +4,33 @@
  * the result, and never runs past the deadline — when time runs out it hands the job back,
  * still processing, so the caller can return a job to poll later.
  */
-import { sleep } from '../state/clock.js';
+import type { BoundedMap } from '../state/bounded-map.js';
+import { sleep, type Clock } from '../state/clock.js';
+import type { RateBudget, SharedState } from '../state/index.js';
 import type { JobEvent } from '../state/job-events.js';
 import { MindeeAbortError, MindeeError, MindeeTimeoutError } from './errors.js';
-import type { CallOptions, MindeeClient } from './mindee-client.js';
-import { parseApiTime } from './planner.js';
-import { backoffMs, isPassing } from './retry.js';
+import { parseApiTime, type PollPlanner, type PollingOptions } from './planner.js';
+import { backoffMs, isPassing, type RetryOptions } from './retry.js';
 import { jobResponseSchema, type Inference, type Job } from './schemas.js';
 import { abortError } from './transport.js';
+import type { CallOptions, TrackedJob, WebhookOptions } from './types.js';
+
+/** What the waiter needs of a client: the job and result routes, and what the process shares. */
+export interface WaitingClient {
+  readonly connection: {
+    readonly clock: Clock;
+    readonly planner: PollPlanner;
+    readonly polling: PollingOptions;
+    readonly retry: RetryOptions;
+    readonly state: SharedState;
+    readonly webhooks: WebhookOptions | undefined;
+    readonly pushed: BoundedMap<string, JobEvent>;
+  };
+  readonly budget: RateBudget;
+  trackedJob(jobId: string): TrackedJob | undefined;
+  getJob(jobId: string, options?: CallOptions): Promise<Job>;
+  resultOfJob(job: Job, options?: CallOptions): Promise<Inference>;
+}
 
 export interface WaitProgress {
   jobId: string;
@@ -36,7 +55,7 @@ export type WaitOutcome =
 /** Polls in a row that may fail for a passing reason before the wait gives up. */
 const MAX_PASSING_FAILURES = 3;
 
-export async function waitForResult(client: MindeeClient, job: Job, options: WaitOptions = {}): Promise<WaitOutcome> {
+export async function waitForResult(client: WaitingClient, job: Job, options: WaitOptions = {}): Promise<WaitOutcome> {
   const { signal, deadline = Number.POSITIVE_INFINITY, onProgress } = options;
   const { clock, planner, polling, state } = client.connection;
   const waitStarted = clock.now();
@@ -141,7 +160,7 @@ function jobOf(event: JobEvent): Job | null {
 }
 
 /** Feeds the planner the job's real processing time, as Mindee measured it. */
-function learn(client: MindeeClient, job: Job, modelId: string | null, pages: number | null, product: string | null): void {
+function learn(client: WaitingClient, job: Job, modelId: string | null, pages: number | null, product: string | null): void {
   const created = parseApiTime(job.created_at);
   const completed = parseApiTime(job.completed_at);
   if (created !== null && completed !== null) client.connection.planner.observe(modelId, pages, completed - created, product, completed);

@@ -1,0 +1,56 @@
+/**
+ * The client's words for what it sends and tracks: the options of a call, a document to upload,
+ * the parameters of an enqueue, what the process knows of a job it enqueued. Leaf types, so the
+ * modules of the client can share them without importing one another.
+ */
+import type { ByteSource } from './pdf-encryption.js';
+import type { Product } from './schemas.js';
+
+export interface WebhookOptions {
+  /** Webhook ids added to an enqueue that gives none: those of them that its model has. */
+  ids: string[];
+  /** A receiver of this process gets those webhooks: waits for such jobs only poll as a safety net. */
+  received: boolean;
+  /** While a webhook is expected, the first poll comes this long after the job started. */
+  fallbackMs: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Absolute time (ms since epoch) no request may run past. */
+  deadline?: number;
+  /** Place in the queue when the rate budget is short: lower goes first (default 1). */
+  priority?: number;
+}
+
+/** What is uploaded: a file (streamed from its source, anew for each attempt) or a URL Mindee fetches itself. */
+export type UploadDocument =
+  | { kind: 'file'; source: ByteSource; filename: string; mimeType?: string; pageCount?: number | null }
+  | { kind: 'url'; url: string };
+
+export interface EnqueueParams {
+  modelId: string;
+  product?: Product;
+  alias?: string;
+  webhookIds?: string[];
+  rag?: boolean;
+  rawText?: boolean;
+  polygon?: boolean;
+  confidence?: boolean;
+  textContext?: string;
+  /** `{replace: {fields: [...]}}` as an object or an already serialised JSON string. */
+  dataSchema?: unknown;
+}
+
+/** What this process knows of a job it enqueued: when, where to, and how many pages. */
+export interface TrackedJob {
+  at: number;
+  product: Product;
+  modelId: string;
+  pages: number | null;
+  /** A webhook this process receives will announce its end. */
+  pushExpected?: boolean;
+  /** As Mindee named them: a failure webhook names the file, not the job. */
+  filename?: string | null;
+  alias?: string | null;
+}

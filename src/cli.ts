@@ -9,6 +9,7 @@ import { FileAccess } from './files/file-access.js';
 import { createLogger } from './log.js';
 import { createRedactor } from './redact.js';
 import { createServer } from './server.js';
+import type { SharedState } from './state/index.js';
 import { BoundedStdioServerTransport } from './stdio.js';
 import { VERSION } from './version.js';
 
@@ -61,16 +62,36 @@ async function serve(config: Config): Promise<void> {
     emulatorAliases = Object.fromEntries(Object.entries(DEMO_MODELS).map(([name, id]) => [name.toLowerCase(), id]));
   }
 
+  const log = createLogger({ level: config.logLevel, redact: createRedactor([config.apiKey, apiKey, redisPassword(config.redisUrl)]) });
+  const rateLimits = { postPerMinute: config.maxPostsPerMinute, getPerMinute: config.maxGetsPerMinute, windowMs: config.rateWindowSeconds * 1000 };
+  const resultCache = { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024, ttlMs: config.cacheTtlSeconds * 1000 };
+  const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
+  let state: SharedState | undefined;
+  if (config.redisUrl) {
+    const redis = await import('./state/redis/index.js');
+    try {
+      // A request can outlive its time-out by its last retry's backoff: the lease covers both.
+      state = await redis.createRedisState({ url: config.redisUrl, rateLimits, results: resultCache, leaseMs: requestTimeoutMs + 30_000, log });
+    } catch (error) {
+      if (!(error instanceof redis.RedisUnavailableError)) throw error;
+      await closeEmulator?.();
+      process.stderr.write(`mindee-mcp: ${error.message}\nCheck that Redis runs and the URL, user and password are right, or unset MINDEE_MCP_REDIS_URL to keep the state in this process.\n`);
+      process.exit(1);
+    }
+    log.info(`shared state on Redis at ${redis.maskRedisUrl(config.redisUrl)}${config.rateScope ? `, rate scope "${config.rateScope}"` : ''}`);
+  }
+
   const client = new MindeeClient({
     apiKey,
     baseUrl,
-    requestTimeoutMs: config.requestTimeoutSeconds * 1000,
-    rateLimits: { postPerMinute: config.maxPostsPerMinute, getPerMinute: config.maxGetsPerMinute },
-    resultCache: { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024, ttlMs: config.cacheTtlSeconds * 1000 },
+    requestTimeoutMs,
+    rateLimits,
+    resultCache,
+    state,
+    rateScope: config.rateScope,
     maxResponseBytes: config.maxResponseMegabytes * 1024 * 1024,
     missingKeyHint: MISSING_KEY_HINT,
   });
-  const log = createLogger({ level: config.logLevel, redact: createRedactor([config.apiKey, apiKey]) });
   const files = new FileAccess({ allowedDirs: config.allowedDirs, allowHardLinks: config.allowHardLinks });
   for (const warning of files.warnings) log.warn(warning);
 
@@ -90,7 +111,7 @@ async function serve(config: Config): Promise<void> {
     log.debug(`shutting down (${why})`);
     const force = setTimeout(() => process.exit(0), 3000);
     force.unref();
-    await Promise.allSettled([server.close(), client.close(), closeEmulator?.()]);
+    await Promise.allSettled([server.close(), client.close(), closeEmulator?.(), state?.close()]);
     process.exit(0);
   };
   // The transport does not end the process when the host closes stdin: do it here.
@@ -103,6 +124,16 @@ async function serve(config: Config): Promise<void> {
   const where = config.emulator ? `the local emulator at ${baseUrl}` : baseUrl;
   log.info(`mindee-mcp ${VERSION} serving on stdio, Mindee API: ${where}${apiKey ? '' : ' (no API key set: tool calls will explain how to set one)'}`);
   log.info(`allowed directories: ${files.directories().join(', ') || '(none: file_path is refused until one is configured or the client shares roots)'}`);
+}
+
+/**
+ * The password of a Redis URL, for the log redactor. A short one is left out: the redactor would
+ * blank every occurrence of a few common letters, and the URL is only ever printed masked.
+ */
+function redisPassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const password = decodeURIComponent(new URL(url).password);
+  return password.length >= 8 ? password : undefined;
 }
 
 main(process.argv.slice(2), process.env).catch((error: unknown) => {

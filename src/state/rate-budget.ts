@@ -5,6 +5,7 @@
  * the in-memory implementation serves one process (a shared one backs it with Redis).
  */
 import { abortReason, systemClock, type Clock, type TimerHandle } from './clock.js';
+import { WaitQueue } from './wait-queue.js';
 
 export type RequestKind = 'get' | 'post';
 
@@ -51,11 +52,6 @@ export class RateBudgetDeadlineError extends Error {
   }
 }
 
-interface Waiter {
-  priority: number;
-  grant: () => boolean;
-}
-
 /**
  * The budget of one request kind. Two rules hold together:
  * - a sliding window: at most `perMinute` requests per window, a slot counting from when its
@@ -69,7 +65,7 @@ export class PacedWindow {
   readonly perMinute: number;
   readonly burst: number;
   readonly #grants = new Set<{ at: number }>();
-  readonly #waiters: Waiter[] = [];
+  readonly #queue: WaitQueue<Settle>;
   #tokens: number;
   #refilledAt: number;
   #timer: TimerHandle | undefined;
@@ -86,70 +82,27 @@ export class PacedWindow {
     this.burst = Math.max(1, Math.floor(burst ?? Math.ceil(this.perMinute / 20)));
     this.#tokens = this.burst;
     this.#refilledAt = clock.now();
+    this.#queue = new WaitQueue(clock, () => new RateBudgetDeadlineError(kind));
   }
 
   usage(): BudgetUsage {
     this.#expire();
-    return { perMinute: this.perMinute, inWindow: this.#grants.size, queued: this.#waiters.length };
+    return { perMinute: this.perMinute, inWindow: this.#grants.size, queued: this.#queue.length };
   }
 
   take(options: TakeOptions = {}): Promise<Settle> {
-    const { signal, deadline, priority = 1 } = options;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    if (this.#waiters.length === 0) {
-      const settle = this.#tryGrant();
+    if (options.signal?.aborted) return Promise.reject(abortReason(options.signal));
+    if (this.#queue.length === 0) {
+      const settle = this.tryGrant();
       if (settle) return Promise.resolve(settle);
     }
-    return new Promise<Settle>((resolve, reject) => {
-      let deadlineTimer: TimerHandle | undefined;
-      const cleanup = () => {
-        signal?.removeEventListener('abort', onAbort);
-        if (deadlineTimer !== undefined) this.clock.clearTimeout(deadlineTimer);
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-      };
-      const waiter: Waiter = {
-        priority,
-        grant: () => {
-          const settle = this.#tryGrant();
-          if (!settle) return false;
-          cleanup();
-          resolve(settle);
-          return true;
-        },
-      };
-      const onAbort = () => {
-        cleanup();
-        reject(abortReason(signal!));
-      };
-      if (deadline !== undefined) {
-        const left = deadline - this.clock.now();
-        if (left <= 0) return reject(new RateBudgetDeadlineError(this.kind));
-        deadlineTimer = this.clock.setTimeout(() => {
-          cleanup();
-          reject(new RateBudgetDeadlineError(this.kind));
-        }, left);
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      let at = this.#waiters.length;
-      while (at > 0 && this.#waiters[at - 1]!.priority > priority) at--;
-      this.#waiters.splice(at, 0, waiter);
-      this.#schedule();
-    });
+    const granted = this.#queue.wait(options);
+    this.#schedule();
+    return granted;
   }
 
-  #expire(): void {
-    const cutoff = this.clock.now() - this.windowMs;
-    for (const grant of this.#grants) if (grant.at <= cutoff) this.#grants.delete(grant);
-  }
-
-  #refill(): void {
-    const now = this.clock.now();
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#refilledAt) * this.perMinute) / this.windowMs);
-    this.#refilledAt = now;
-  }
-
-  #tryGrant(): Settle | null {
+  /** A slot now, or null; it does not queue (the shared budget queues its callers itself). */
+  tryGrant(): Settle | null {
     this.#expire();
     this.#refill();
     if (this.#grants.size >= this.perMinute || this.#tokens < 1) return null;
@@ -166,26 +119,70 @@ export class PacedWindow {
     };
   }
 
-  #schedule(): void {
-    if (this.#timer !== undefined) return;
-    while (this.#waiters.length > 0 && this.#waiters[0]!.grant()) {
-      // granted: the waiter removed itself
-    }
-    if (this.#waiters.length === 0) return;
+  /** How long until `tryGrant` may succeed; Infinity while every slot is in flight (a settle frees one). */
+  msUntilGrant(): number {
+    this.#expire();
+    this.#refill();
     let wait = 0;
     if (this.#grants.size >= this.perMinute) {
       let oldest = Number.POSITIVE_INFINITY;
       for (const grant of this.#grants) oldest = Math.min(oldest, grant.at);
-      // Every slot in flight: the next settle schedules again.
-      if (!Number.isFinite(oldest)) return;
+      if (!Number.isFinite(oldest)) return Number.POSITIVE_INFINITY;
       wait = oldest + this.windowMs - this.clock.now();
     }
     if (this.#tokens < 1) wait = Math.max(wait, ((1 - this.#tokens) * this.windowMs) / this.perMinute);
+    return Math.max(0, wait);
+  }
+
+  /** Counts `count` slots as ended at `at`: requests made elsewhere that this window must leave room for. */
+  occupy(count: number, at: number): void {
+    for (let i = 0; i < Math.min(count, this.perMinute); i++) this.#grants.add({ at });
+  }
+
+  /** When each slot still in the window ended (in-flight slots are not listed). */
+  endedInWindow(): number[] {
+    this.#expire();
+    return [...this.#grants].map((g) => g.at).filter(Number.isFinite);
+  }
+
+  #expire(): void {
+    const cutoff = this.clock.now() - this.windowMs;
+    for (const grant of this.#grants) if (grant.at <= cutoff) this.#grants.delete(grant);
+  }
+
+  #refill(): void {
+    const now = this.clock.now();
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#refilledAt) * this.perMinute) / this.windowMs);
+    this.#refilledAt = now;
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined) return;
+    while (this.#queue.length > 0) {
+      const settle = this.tryGrant();
+      if (!settle) break;
+      // A waiter that left between the check and here cannot happen: serve is synchronous.
+      this.#queue.serve(settle);
+    }
+    if (this.#queue.length === 0) return;
+    const wait = this.msUntilGrant();
+    // Every slot in flight: the next settle schedules again.
+    if (!Number.isFinite(wait)) return;
     this.#timer = this.clock.setTimeout(() => {
       this.#timer = undefined;
       this.#schedule();
     }, Math.max(1, Math.ceil(wait)));
   }
+}
+
+/**
+ * The burst each kind may take at once. Enqueues use the whole window: a POST is one per
+ * document, and documents dropped at once are all owed an enqueue now, which Mindee's sliding
+ * window allows. Polls stay paced: the planner spreads them, and a crowd of them must not spend
+ * the minute's GETs in a second and leave the results that follow waiting.
+ */
+export function burstOf(kind: RequestKind, perMinute: number): number | undefined {
+  return kind === 'post' ? perMinute : undefined;
 }
 
 /** The budget of one process: a paced window per request kind. */
@@ -194,8 +191,8 @@ export class MemoryRateBudget implements RateBudget {
 
   constructor(limits: RateLimits = DEFAULT_RATE_LIMITS, clock: Clock = systemClock) {
     this.#windows = {
-      get: new PacedWindow(limits.getPerMinute, 'get', clock, limits.windowMs),
-      post: new PacedWindow(limits.postPerMinute, 'post', clock, limits.windowMs),
+      get: new PacedWindow(limits.getPerMinute, 'get', clock, limits.windowMs, burstOf('get', limits.getPerMinute)),
+      post: new PacedWindow(limits.postPerMinute, 'post', clock, limits.windowMs, burstOf('post', limits.postPerMinute)),
     };
   }
 

@@ -96,17 +96,26 @@ export async function waitForResult(client: MindeeClient, job: Job, options: Wai
       if (fromEvent) {
         current = fromEvent;
       } else {
+        // A completion pushed while this poll waits for its rate-budget slot ends the poll too.
+        const woken = new AbortController();
+        wake = () => woken.abort();
+        const interruptible = signal ? AbortSignal.any([signal, woken.signal]) : woken.signal;
         try {
           // When GETs are short, the jobs most likely done are checked first.
           const likely = planner.doneLikelihood({ modelId, pages, elapsedMs: clock.now() - startedAt, polls });
-          current = await client.getJob(current.id, { signal, deadline, priority: 2 - likely });
+          current = await client.getJob(current.id, { signal: interruptible, deadline, priority: 2 - likely });
           failures = 0;
         } catch (error) {
+          // A completion arrived meanwhile: it is taken at the top of the loop.
+          if (woken.signal.aborted && !signal?.aborted) continue;
           if (error instanceof MindeeTimeoutError && clock.now() >= deadline - 50) return { state: 'processing', job: current, polls };
           if (!(error instanceof MindeeError) || error instanceof MindeeAbortError || !isPassing(error)) throw error;
           if (++failures > MAX_PASSING_FAILURES) throw error;
           if (deadline - clock.now() <= margin) return { state: 'processing', job: current, polls };
           continue;
+        }
+        finally {
+          wake = null;
         }
         polls++;
         if (current.status !== 'Processing') {

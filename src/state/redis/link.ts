@@ -71,8 +71,9 @@ export class RedisLink {
   readonly id = randomUUID();
   readonly url: string;
   readonly clock: Clock;
-  /** Processes of the deployment alive at the last heartbeat, this one included. */
+  /** Processes of the deployment alive when Redis last said, this one included. */
   processes = 1;
+  readonly aliveMs = ALIVE_MS;
   #up = true;
   #everReady = false;
   #closed = false;
@@ -115,7 +116,7 @@ export class RedisLink {
     try {
       await client.connect();
       this.#everReady = true;
-      this.processes = Number(await this.#eval(client, HELLO, [this.key('processes')], [this.id, String(ALIVE_MS)]));
+      this.processes = Number(await this.#eval(client, HELLO, [this.processesKey], [this.id, String(ALIVE_MS)]));
     } catch (error) {
       await this.#destroy();
       throw new RedisUnavailableError(`Cannot use Redis at ${maskRedisUrl(this.url)} (MINDEE_MCP_REDIS_URL): ${describe(error)}.`);
@@ -125,6 +126,11 @@ export class RedisLink {
 
   key(name: string): string {
     return `${this.prefix}${name}`;
+  }
+
+  /** Where each process says it is alive (scored by when it last said so). */
+  get processesKey(): string {
+    return this.key('processes');
   }
 
   /** Calls `fn` when Redis goes down (false) or comes back (true). */
@@ -173,7 +179,7 @@ export class RedisLink {
     if (this.#probe !== undefined) this.clock.clearTimeout(this.#probe);
     if (this.#heartbeat !== undefined) this.clock.clearTimeout(this.#heartbeat);
     // No longer counted among the processes sharing the budgets.
-    if (this.#up && this.#client?.isReady) await this.#client.sendCommand(['ZREM', this.key('processes'), this.id]).catch(() => {});
+    if (this.#up && this.#client?.isReady) await this.#client.sendCommand(['ZREM', this.processesKey, this.id]).catch(() => {});
     await this.#destroy();
   }
 
@@ -199,7 +205,7 @@ export class RedisLink {
     this.#heartbeat = undefined;
     if (this.#closed) return;
     if (this.up) {
-      this.eval(HELLO, [this.key('processes')], [this.id, String(ALIVE_MS)])
+      this.eval(HELLO, [this.processesKey], [this.id, String(ALIVE_MS)])
         .then((n) => {
           this.processes = Math.max(1, Number(n));
         })
@@ -231,7 +237,7 @@ export class RedisLink {
     if (this.#up || this.#closed) return;
     const client = this.#client;
     if (!client?.isReady) return this.#scheduleProbe();
-    this.#eval(client, HELLO, [this.key('processes')], [this.id, String(ALIVE_MS)])
+    this.#eval(client, HELLO, [this.processesKey], [this.id, String(ALIVE_MS)])
       .then(() => {
         if (this.#up || this.#closed) return;
         this.#up = true;

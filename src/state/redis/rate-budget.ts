@@ -31,9 +31,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 /**
  * KEYS: the window (a sorted set: one member per slot, scored by when its request ended, or by
- * when its lease runs out while it is in flight) and the pacing bucket (a hash).
- * ARGV: limit, windowMs, burst, leaseMs, slots wanted, member prefix.
- * Returns {granted, wait ms (-1: every slot in flight), slots in the window}.
+ * when its lease runs out while it is in flight), the pacing bucket (a hash), the processes alive.
+ * ARGV: limit, windowMs, burst, leaseMs, slots wanted, member prefix, ms a process counts as alive.
+ * Returns {granted, wait ms (-1: every slot in flight), slots in the window, processes alive}.
  */
 const TAKE = new LuaScript(`${NOW}
 local limit, windowMs, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -51,6 +51,8 @@ while granted < want and used < limit and tokens >= 1 do
   tokens = tokens - 1
   redis.call('ZADD', KEYS[1], now + lease, prefix .. granted)
 end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[7]))
+local processes = redis.call('ZCARD', KEYS[3])
 redis.call('HSET', KEYS[2], 'tokens', tostring(tokens), 'at', now)
 redis.call('PEXPIRE', KEYS[2], windowMs * 2)
 redis.call('PEXPIRE', KEYS[1], windowMs + lease)
@@ -63,7 +65,7 @@ if granted < want then
   end
   if tokens < 1 and wait >= 0 then wait = math.max(wait, math.ceil((1 - tokens) * windowMs / limit)) end
 end
-return {granted, wait, used}
+return {granted, wait, used, processes}
 `);
 
 /**
@@ -152,6 +154,8 @@ class SharedWindow {
   /** Slots in the scope's window at the last answer from Redis. */
   #lastUsed: number | undefined;
   #fallback: PacedWindow | undefined;
+  /** Slots the fallback was charged with on a guess (the oldest in its window). */
+  #guessed = 0;
   readonly #localInFlight = new Set<LocalSlot>();
   readonly #pending: Array<{ member: string; endedAt: number }> = [];
   /** Local slots being written to Redis: no grant from Redis until they are. */
@@ -171,8 +175,11 @@ class SharedWindow {
     this.#leaseMs = options.leaseMs;
     this.#queue = new WaitQueue(this.#clock, () => new RateBudgetDeadlineError(kind));
     this.dispose = options.link.onChange((up) => {
-      if (up) this.#restore();
-      else this.#pump(true);
+      if (up) return this.#restore();
+      // Its share of what the scope had used is charged now, so that it is written back to Redis
+      // on its return even if this process sends nothing meanwhile.
+      if (this.#lastUsed !== undefined) this.#fallbackWindow();
+      this.#pump(true);
     });
   }
 
@@ -231,21 +238,23 @@ class SharedWindow {
       if (!this.#link.up || this.#fallback) return this.#serveLocally();
       const want = Math.min(this.#queue.length, MAX_PER_CALL);
       const prefix = `${this.#link.id}:${++this.#calls}:`;
-      let reply: [number, number, number];
+      let reply: unknown[];
       try {
-        reply = (await this.#link.eval(TAKE, [this.#key, this.#bucketKey], [
+        reply = (await this.#link.eval(TAKE, [this.#key, this.#bucketKey, this.#link.processesKey], [
           String(this.limit),
           String(this.#windowMs),
           String(this.#burst),
           String(this.#leaseMs),
           String(want),
           prefix,
-        ])) as [number, number, number];
+          String(this.#link.aliveMs),
+        ])) as unknown[];
       } catch {
         continue; // the link is down now: served locally
       }
-      const [granted, wait, used] = reply.map(Number) as [number, number, number];
+      const [granted, wait, used, processes] = reply.map(Number) as [number, number, number, number];
       this.#lastUsed = used;
+      this.#link.processes = Math.max(1, processes);
       for (let i = 1; i <= granted; i++) {
         const member = `${prefix}${i}`;
         // A caller that left while Redis answered: its slot was never used.
@@ -285,8 +294,10 @@ class SharedWindow {
     const share = Math.max(1, this.#link.processes);
     const limit = Math.max(1, Math.floor(this.limit / share));
     const window = new PacedWindow(limit, this.kind, this.#clock, this.#windowMs, burstOf(this.kind, limit) ?? Math.max(1, Math.ceil(this.#burst / share)));
-    // Unknown use counts as a full window: the safe side.
-    window.occupy(Math.ceil((this.#lastUsed ?? this.limit) / share), this.#clock.now());
+    // Unknown use counts as a full window: the safe side (but it is a guess, not written back).
+    const charged = Math.ceil((this.#lastUsed ?? this.limit) / share);
+    window.occupy(charged, this.#clock.now());
+    this.#guessed = this.#lastUsed === undefined ? charged : 0;
     this.#fallback = window;
     return window;
   }
@@ -330,7 +341,8 @@ class SharedWindow {
       slot.member = `${prefix}${++n}`;
       pairs.push(slot.member, '-1');
     }
-    for (const endedAt of this.#fallback?.endedInWindow() ?? []) pairs.push(`${prefix}${++n}`, String(Math.max(0, now - endedAt)));
+    const ended = (this.#fallback?.endedInWindow() ?? []).sort((x, y) => x - y).slice(this.#guessed);
+    for (const endedAt of ended) pairs.push(`${prefix}${++n}`, String(Math.max(0, now - endedAt)));
     for (const { member, endedAt } of this.#pending.splice(0)) pairs.push(member, String(now - endedAt));
     for (let i = 0; i < pairs.length; i += 2 * RECORDED_PER_CALL) {
       await this.#link.eval(RECORD, [this.#key], [String(this.#windowMs), String(this.#leaseMs), ...pairs.slice(i, i + 2 * RECORDED_PER_CALL)]).catch(() => {});

@@ -19,12 +19,18 @@ import { LuaScript, type RedisLink } from './link.js';
  * The common part of every script. ARGV[1] is the key prefix. An entry `part/id` is a hash
  * (json, meta) at P..'res:e:'..member; it is listed in res:lru (by last use), res:exp (by
  * expiry), res:size (its bytes) and its partition's res:p:<part> (by last use), and counted in
- * res:bytes.
+ * res:bytes. res:seq numbers the uses.
  */
 const PRELUDE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local P = ARGV[1]
+-- Uses are ordered by a counter, not the clock: two in one millisecond must still be ordered.
+local function touch(member, part, id)
+  local seq = redis.call('INCR', P .. 'res:seq')
+  redis.call('ZADD', P .. 'res:lru', seq, member)
+  redis.call('ZADD', P .. 'res:p:' .. part, seq, id)
+end
 local function remove(member)
   local slash = string.find(member, '/', 1, true)
   redis.call('DEL', P .. 'res:e:' .. member)
@@ -56,9 +62,8 @@ local bytes = string.len(json) + string.len(meta)
 if bytes > maxBytes or maxEntries < 1 then return 0 end
 redis.call('HSET', P .. 'res:e:' .. member, 'json', json, 'meta', meta)
 redis.call('PEXPIRE', P .. 'res:e:' .. member, ttl)
-redis.call('ZADD', P .. 'res:lru', now, member)
+touch(member, part, id)
 redis.call('ZADD', P .. 'res:exp', now + ttl, member)
-redis.call('ZADD', P .. 'res:p:' .. part, now, id)
 redis.call('HSET', P .. 'res:size', member, bytes)
 local total = redis.call('INCRBY', P .. 'res:bytes', bytes)
 while redis.call('ZCARD', P .. 'res:lru') > maxEntries or total > maxBytes do
@@ -74,8 +79,7 @@ return 1
 const GET = new LuaScript(`${PRELUDE}
 local member = ARGV[2] .. '/' .. ARGV[3]
 if not live(member) then return false end
-redis.call('ZADD', P .. 'res:lru', now, member)
-redis.call('ZADD', P .. 'res:p:' .. ARGV[2], now, ARGV[3])
+touch(member, ARGV[2], ARGV[3])
 return redis.call('HMGET', P .. 'res:e:' .. member, 'json', 'meta')
 `);
 

@@ -118,9 +118,6 @@ export async function waitForResult(client: MindeeClient, job: Job, options: Wai
           wake = null;
         }
         polls++;
-        if (current.status !== 'Processing') {
-          state.jobEvents.publish({ jobId: current.id, status: current.status === 'Failed' ? 'Failed' : 'Processed', source: 'poll', job: { job: current } });
-        }
       }
       onProgress?.({ jobId: current.id, status: current.status, polls, elapsedMs: clock.now() - waitStarted });
     }

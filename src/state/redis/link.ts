@@ -31,8 +31,8 @@ export const DEFAULT_PREFIX = 'mindee-mcp:v1:';
 const HEARTBEAT_MS = 5_000;
 const ALIVE_MS = 3 * HEARTBEAT_MS;
 /** Gaps between probes while Redis is down, and between reconnect attempts. */
-const PROBE_MS = 500;
-const MAX_RECONNECT_MS = 2_000;
+const PROBE_MS = 250;
+const MAX_RECONNECT_MS = 1_000;
 
 /** The URL with its password masked: it names the server in messages and logs. */
 export function maskRedisUrl(raw: string): string {

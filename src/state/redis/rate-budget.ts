@@ -17,7 +17,8 @@
  * what the scope had used (as last seen): together the N processes then stay within the budget.
  * The configured budgets already sit 10 % under Mindee's limits, which absorbs the few slots
  * taken in the last instant before the loss. When Redis is back, the slots granted locally are
- * written into the shared window, so the window after holds too.
+ * written into the shared window, and for one window more each process keeps to its share as
+ * well (the others write theirs back when they reconnect), so the window after holds too.
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import { PacedWindow, RateBudgetDeadlineError, burstOf, type BudgetUsage, type RateBudget, type RateLimits, type RequestKind, type Settle, type TakeOptions } from '../rate-budget.js';
@@ -154,6 +155,8 @@ class SharedWindow {
   /** Slots in the scope's window at the last answer from Redis. */
   #lastUsed: number | undefined;
   #fallback: PacedWindow | undefined;
+  /** When the window after Redis's return ends (see #transition). */
+  #transitionUntil = 0;
   /** Slots the fallback was charged with on a guess (the oldest in its window). */
   #guessed = 0;
   readonly #localInFlight = new Set<LocalSlot>();
@@ -235,7 +238,8 @@ class SharedWindow {
   async #serve(): Promise<number | null> {
     while (this.#queue.length > 0) {
       if (this.#restoring) await this.#restoring;
-      if (!this.#link.up || this.#fallback) return this.#serveLocally();
+      if (!this.#link.up) return this.#serveLocally();
+      const transition = this.#transition();
       const want = Math.min(this.#queue.length, MAX_PER_CALL);
       const prefix = `${this.#link.id}:${++this.#calls}:`;
       let reply: unknown[];
@@ -255,10 +259,22 @@ class SharedWindow {
       const [granted, wait, used, processes] = reply.map(Number) as [number, number, number, number];
       this.#lastUsed = used;
       this.#link.processes = Math.max(1, processes);
+      let localWait: number | null = null;
       for (let i = 1; i <= granted; i++) {
         const member = `${prefix}${i}`;
+        const unused = () => void this.#link.command(['ZREM', this.#key, member]).catch(() => {});
+        const local = transition ? transition.tryGrant() : null;
+        if (transition && !local) {
+          unused();
+          localWait = transition.msUntilGrant();
+          continue;
+        }
         // A caller that left while Redis answered: its slot was never used.
-        if (!this.#queue.serve(this.#settleOf(member))) void this.#link.command(['ZREM', this.#key, member]).catch(() => {});
+        if (!this.#queue.serve(this.#settleOf(member, local))) unused();
+      }
+      if (localWait !== null) {
+        this.#blockedInFlight = !Number.isFinite(localWait);
+        return Number.isFinite(localWait) ? localWait : null;
       }
       if (granted < want) {
         this.#blockedInFlight = wait < 0;
@@ -302,11 +318,12 @@ class SharedWindow {
     return window;
   }
 
-  #settleOf(member: string): Settle {
+  #settleOf(member: string, local: Settle | null): Settle {
     let settled = false;
     return () => {
       if (settled) return;
       settled = true;
+      local?.();
       this.#record(member);
       this.#pump(this.#blockedInFlight);
     };
@@ -347,6 +364,16 @@ class SharedWindow {
     for (let i = 0; i < pairs.length; i += 2 * RECORDED_PER_CALL) {
       await this.#link.eval(RECORD, [this.#key], [String(this.#windowMs), String(this.#leaseMs), ...pairs.slice(i, i + 2 * RECORDED_PER_CALL)]).catch(() => {});
     }
-    this.#fallback = undefined;
+    if (this.#fallback) this.#transitionUntil = this.#clock.now() + this.#windowMs;
+  }
+
+  /**
+   * For one window after Redis is back, each process also keeps to its local share: the others
+   * may not have written their local slots back yet (each reconnects on its own), so Redis alone
+   * does not know the whole window until then.
+   */
+  #transition(): PacedWindow | undefined {
+    if (this.#fallback && this.#clock.now() >= this.#transitionUntil) this.#fallback = undefined;
+    return this.#fallback;
   }
 }

@@ -116,4 +116,15 @@ describe('MemoryRateBudget', () => {
     await vi.advanceTimersByTimeAsync(1_001);
     expect(posted).toBe(true);
   });
+
+  it('lets enqueues use the whole window at once, while GETs stay paced', async () => {
+    const budget = new MemoryRateBudget({ postPerMinute: 180, getPerMinute: 1080 });
+    const start = Date.now();
+    const posts = await grantTimes(Array.from({ length: 180 }, () => budget.take('post')), start);
+    expect(posts.every((t) => t === 0)).toBe(true);
+    // GETs: a burst of 54 (1080 / 20), then one every 1/18 s.
+    const gets = grantTimes(Array.from({ length: 56 }, () => budget.take('get')), start);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await gets).filter((t) => t === 0)).toHaveLength(54);
+  });
 });

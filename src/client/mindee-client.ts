@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { createRedactor, type Redactor } from '../redact.js';
 import { BoundedMap } from '../state/bounded-map.js';
 import { systemClock, type Clock } from '../state/clock.js';
+import type { Priority } from '../state/wait-queue.js';
 import { createMemoryState, type RateBudget, type RateLimits, type ResultStore, type ResultStoreLimits, type SharedState } from '../state/index.js';
 import { quote } from '../text.js';
 import { USER_AGENT } from '../version.js';
@@ -60,8 +61,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Absolute time (ms since epoch) no request may run past. */
   deadline?: number;
-  /** Place in the queue when the rate budget is short: lower goes first (default 1). */
-  priority?: number;
+  /** Place in the queue when the rate budget is short: lower goes first (default 1); a function is read again while waiting. */
+  priority?: Priority;
 }
 
 /** What is uploaded: a file (streamed from its source, anew for each attempt) or a URL Mindee fetches itself. */

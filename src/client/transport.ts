@@ -9,6 +9,7 @@ import type { Dispatcher } from 'undici';
 import { redactDeep, type Redactor } from '../redact.js';
 import { sleep, type Clock } from '../state/clock.js';
 import { RateBudgetDeadlineError, type RateBudget } from '../state/rate-budget.js';
+import type { Priority } from '../state/wait-queue.js';
 import { clip, formatBytes } from '../text.js';
 import {
   MindeeAbortError,
@@ -72,7 +73,7 @@ export interface ApiRequest {
   /** Absolute time no attempt may run past. */
   deadline?: number;
   /** Place in the budget's queue: lower goes first. */
-  priority?: number;
+  priority?: Priority;
 }
 
 export interface ApiResponse {

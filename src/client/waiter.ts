@@ -101,9 +101,10 @@ export async function waitForResult(client: MindeeClient, job: Job, options: Wai
         wake = () => woken.abort();
         const interruptible = signal ? AbortSignal.any([signal, woken.signal]) : woken.signal;
         try {
-          // When GETs are short, the jobs most likely done are checked first.
-          const likely = planner.doneLikelihood({ modelId, pages, elapsedMs: clock.now() - startedAt, polls });
-          current = await client.getJob(current.id, { signal: interruptible, deadline, priority: 2 - likely });
+          // When GETs are short, the jobs most likely done are checked first — read again while
+          // the poll waits, since a job grows likelier done meanwhile.
+          const priority = () => 2 - planner.doneLikelihood({ modelId, pages, elapsedMs: clock.now() - startedAt, polls });
+          current = await client.getJob(current.id, { signal: interruptible, deadline, priority });
           failures = 0;
         } catch (error) {
           // A completion arrived meanwhile: it is taken at the top of the loop.

@@ -5,7 +5,7 @@
  * the in-memory implementation serves one process (a shared one backs it with Redis).
  */
 import { abortReason, systemClock, type Clock, type TimerHandle } from './clock.js';
-import { WaitQueue } from './wait-queue.js';
+import { priorityNow, WaitQueue, type Priority } from './wait-queue.js';
 
 export type RequestKind = 'get' | 'post';
 
@@ -13,8 +13,11 @@ export interface TakeOptions {
   signal?: AbortSignal;
   /** Absolute time (ms since epoch, on the budget's clock) after which no slot is wanted. */
   deadline?: number;
-  /** Place in the queue when slots are short: lower goes first (results 0, polls 1–2). */
-  priority?: number;
+  /**
+   * Place in the queue when slots are short: lower goes first (results 0, polls 1–2; see
+   * SPECULATIVE_ABOVE). A function is read again while the caller waits.
+   */
+  priority?: Priority;
 }
 
 /** Ends a slot: call it once the request has ended (answered, failed or aborted). */
@@ -41,6 +44,35 @@ export interface RateLimits {
   windowMs?: number;
 }
 
+/**
+ * Above this priority a request is speculative: a poll of a job not known to be likely done. At
+ * or below it, a caller is owed an answer or likely to get one: a result of a finished job, a
+ * retry, a status asked for by a caller, a poll of a job most likely done.
+ */
+export const SPECULATIVE_ABOVE = 1.5;
+/** A queue waiting for tokens looks again this often: a waiting poll may have become likely done. */
+export const REREAD_PRIORITIES_MS = 500;
+
+export interface Pacing {
+  /** Slots that may go at once. */
+  burst: number;
+  /** Of those, what speculative requests may take at once: the rest is kept for the others. */
+  speculativeBurst: number;
+}
+
+/**
+ * How each kind is paced. Enqueues use the whole window: each is owed to a document, and
+ * documents dropped at once may all be enqueued now, as Mindee's sliding window allows. GETs
+ * keep a small burst for speculative polls, which the planner spreads; what they leave — up to
+ * half the window — stays for results and for polls of jobs likely done, so that when many jobs
+ * finish together their results are fetched at once rather than at the steady rate.
+ */
+export function pacingOf(kind: RequestKind, perMinute: number): Pacing {
+  const steady = Math.max(1, Math.ceil(perMinute / 20));
+  if (kind === 'post') return { burst: perMinute, speculativeBurst: perMinute };
+  return { burst: Math.max(steady, Math.floor(perMinute / 2)), speculativeBurst: steady };
+}
+
 /** Mindee's documented limits per organisation are 200 POST and 1 200 GET a minute; stay under. */
 export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = Object.freeze({ postPerMinute: 180, getPerMinute: 1080 });
 
@@ -64,6 +96,8 @@ export class RateBudgetDeadlineError extends Error {
 export class PacedWindow {
   readonly perMinute: number;
   readonly burst: number;
+  /** Tokens speculative requests leave untouched. */
+  readonly reserve: number;
   readonly #grants = new Set<{ at: number }>();
   readonly #queue: WaitQueue<Settle>;
   #tokens: number;
@@ -76,10 +110,13 @@ export class PacedWindow {
     private readonly clock: Clock = systemClock,
     private readonly windowMs = 60_000,
     burst?: number,
+    /** What speculative requests may take at once (default: the whole burst). */
+    speculativeBurst?: number,
   ) {
     if (!Number.isFinite(perMinute) || perMinute < 1) throw new RangeError('perMinute must be at least 1');
     this.perMinute = Math.floor(perMinute);
     this.burst = Math.max(1, Math.floor(burst ?? Math.ceil(this.perMinute / 20)));
+    this.reserve = Math.max(0, this.burst - Math.max(1, Math.floor(speculativeBurst ?? this.burst)));
     this.#tokens = this.burst;
     this.#refilledAt = clock.now();
     this.#queue = new WaitQueue(clock, () => new RateBudgetDeadlineError(kind));
@@ -93,7 +130,7 @@ export class PacedWindow {
   take(options: TakeOptions = {}): Promise<Settle> {
     if (options.signal?.aborted) return Promise.reject(abortReason(options.signal));
     if (this.#queue.length === 0) {
-      const settle = this.tryGrant();
+      const settle = this.tryGrant(priorityNow(options.priority));
       if (settle) return Promise.resolve(settle);
     }
     const granted = this.#queue.wait(options);
@@ -101,11 +138,11 @@ export class PacedWindow {
     return granted;
   }
 
-  /** A slot now, or null; it does not queue (the shared budget queues its callers itself). */
-  tryGrant(): Settle | null {
+  /** A slot now for a caller of this priority, or null; it does not queue (the shared budget queues its callers itself). */
+  tryGrant(priority = 1): Settle | null {
     this.#expire();
     this.#refill();
-    if (this.#grants.size >= this.perMinute || this.#tokens < 1) return null;
+    if (this.#grants.size >= this.perMinute || this.#tokens < this.#tokensNeeded(priority)) return null;
     this.#tokens -= 1;
     // In flight: it holds its slot until it ends, and a window after.
     const grant = { at: Number.POSITIVE_INFINITY };
@@ -119,8 +156,12 @@ export class PacedWindow {
     };
   }
 
+  #tokensNeeded(priority: number): number {
+    return priority > SPECULATIVE_ABOVE ? 1 + this.reserve : 1;
+  }
+
   /** How long until `tryGrant` may succeed; Infinity while every slot is in flight (a settle frees one). */
-  msUntilGrant(): number {
+  msUntilGrant(priority = 1): number {
     this.#expire();
     this.#refill();
     let wait = 0;
@@ -130,7 +171,8 @@ export class PacedWindow {
       if (!Number.isFinite(oldest)) return Number.POSITIVE_INFINITY;
       wait = oldest + this.windowMs - this.clock.now();
     }
-    if (this.#tokens < 1) wait = Math.max(wait, ((1 - this.#tokens) * this.windowMs) / this.perMinute);
+    const needed = this.#tokensNeeded(priority);
+    if (this.#tokens < needed) wait = Math.max(wait, ((needed - this.#tokens) * this.windowMs) / this.perMinute);
     return Math.max(0, wait);
   }
 
@@ -159,30 +201,20 @@ export class PacedWindow {
   #schedule(): void {
     if (this.#timer !== undefined) return;
     while (this.#queue.length > 0) {
-      const settle = this.tryGrant();
+      const settle = this.tryGrant(this.#queue.nextPriority);
       if (!settle) break;
       // A waiter that left between the check and here cannot happen: serve is synchronous.
       this.#queue.serve(settle);
     }
     if (this.#queue.length === 0) return;
-    const wait = this.msUntilGrant();
+    const wait = this.msUntilGrant(this.#queue.nextPriority);
     // Every slot in flight: the next settle schedules again.
     if (!Number.isFinite(wait)) return;
     this.#timer = this.clock.setTimeout(() => {
       this.#timer = undefined;
       this.#schedule();
-    }, Math.max(1, Math.ceil(wait)));
+    }, Math.max(1, Math.ceil(Math.min(wait, REREAD_PRIORITIES_MS))));
   }
-}
-
-/**
- * The burst each kind may take at once. Enqueues use the whole window: a POST is one per
- * document, and documents dropped at once are all owed an enqueue now, which Mindee's sliding
- * window allows. Polls stay paced: the planner spreads them, and a crowd of them must not spend
- * the minute's GETs in a second and leave the results that follow waiting.
- */
-export function burstOf(kind: RequestKind, perMinute: number): number | undefined {
-  return kind === 'post' ? perMinute : undefined;
 }
 
 /** The budget of one process: a paced window per request kind. */
@@ -190,10 +222,11 @@ export class MemoryRateBudget implements RateBudget {
   readonly #windows: Record<RequestKind, PacedWindow>;
 
   constructor(limits: RateLimits = DEFAULT_RATE_LIMITS, clock: Clock = systemClock) {
-    this.#windows = {
-      get: new PacedWindow(limits.getPerMinute, 'get', clock, limits.windowMs, burstOf('get', limits.getPerMinute)),
-      post: new PacedWindow(limits.postPerMinute, 'post', clock, limits.windowMs, burstOf('post', limits.postPerMinute)),
+    const window = (kind: RequestKind, perMinute: number) => {
+      const { burst, speculativeBurst } = pacingOf(kind, perMinute);
+      return new PacedWindow(perMinute, kind, clock, limits.windowMs, burst, speculativeBurst);
     };
+    this.#windows = { get: window('get', limits.getPerMinute), post: window('post', limits.postPerMinute) };
   }
 
   take(kind: RequestKind, options?: TakeOptions): Promise<Settle> {

@@ -21,7 +21,7 @@
  * well (the others write theirs back when they reconnect), so the window after holds too.
  */
 import type { Clock, TimerHandle } from '../clock.js';
-import { PacedWindow, RateBudgetDeadlineError, burstOf, type BudgetUsage, type RateBudget, type RateLimits, type RequestKind, type Settle, type TakeOptions } from '../rate-budget.js';
+import { PacedWindow, RateBudgetDeadlineError, REREAD_PRIORITIES_MS, SPECULATIVE_ABOVE, pacingOf, type BudgetUsage, type RateBudget, type RateLimits, type RequestKind, type Settle, type TakeOptions } from '../rate-budget.js';
 import { WaitQueue } from '../wait-queue.js';
 import { LuaScript, type RedisLink } from './link.js';
 
@@ -33,12 +33,16 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 /**
  * KEYS: the window (a sorted set: one member per slot, scored by when its request ended, or by
  * when its lease runs out while it is in flight), the pacing bucket (a hash), the processes alive.
- * ARGV: limit, windowMs, burst, leaseMs, slots wanted, member prefix, ms a process counts as alive.
+ * ARGV: limit, windowMs, burst, leaseMs, slots wanted, member prefix, ms a process counts as
+ * alive, tokens speculative requests leave untouched, how many of the wanted are not speculative
+ * (they come first).
  * Returns {granted, wait ms (-1: every slot in flight), slots in the window, processes alive}.
  */
 const TAKE = new LuaScript(`${NOW}
 local limit, windowMs, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local lease, want, prefix = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local reserve, likely = tonumber(ARGV[8]), tonumber(ARGV[9])
+local function needed(n) if n < likely then return 1 else return 1 + reserve end end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - windowMs)
 local used = redis.call('ZCARD', KEYS[1])
 local bucket = redis.call('HMGET', KEYS[2], 'tokens', 'at')
@@ -46,7 +50,7 @@ local tokens = tonumber(bucket[1]) or burst
 local at = tonumber(bucket[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - at) * limit / windowMs)
 local granted = 0
-while granted < want and used < limit and tokens >= 1 do
+while granted < want and used < limit and tokens >= needed(granted) do
   granted = granted + 1
   used = used + 1
   tokens = tokens - 1
@@ -64,7 +68,8 @@ if granted < want then
     local ends = tonumber(oldest[2])
     if ends > now then wait = -1 else wait = ends + windowMs - now end
   end
-  if tokens < 1 and wait >= 0 then wait = math.max(wait, math.ceil((1 - tokens) * windowMs / limit)) end
+  local short = needed(granted) - tokens
+  if short > 0 and wait >= 0 then wait = math.max(wait, math.ceil(short * windowMs / limit)) end
 end
 return {granted, wait, used, processes}
 `);
@@ -144,7 +149,7 @@ class SharedWindow {
   readonly #key: string;
   readonly #bucketKey: string;
   readonly #windowMs: number;
-  readonly #burst: number;
+  readonly #pacing: { burst: number; speculativeBurst: number };
   readonly #leaseMs: number;
   #calls = 0;
   #pumping = false;
@@ -174,7 +179,7 @@ class SharedWindow {
     this.#key = options.link.key(`rate:${options.scope}:${kind}`);
     this.#bucketKey = `${this.#key}:pace`;
     this.#windowMs = options.limits.windowMs;
-    this.#burst = burstOf(kind, limit) ?? Math.max(1, Math.ceil(limit / 20));
+    this.#pacing = pacingOf(kind, limit);
     this.#leaseMs = options.leaseMs;
     this.#queue = new WaitQueue(this.#clock, () => new RateBudgetDeadlineError(kind));
     this.dispose = options.link.onChange((up) => {
@@ -247,11 +252,13 @@ class SharedWindow {
         reply = (await this.#link.eval(TAKE, [this.#key, this.#bucketKey, this.#link.processesKey], [
           String(this.limit),
           String(this.#windowMs),
-          String(this.#burst),
+          String(this.#pacing.burst),
           String(this.#leaseMs),
           String(want),
           prefix,
           String(this.#link.aliveMs),
+          String(this.#pacing.burst - this.#pacing.speculativeBurst),
+          String(this.#queue.countUpTo(SPECULATIVE_ABOVE, want)),
         ])) as unknown[];
       } catch {
         continue; // the link is down now: served locally
@@ -263,10 +270,10 @@ class SharedWindow {
       for (let i = 1; i <= granted; i++) {
         const member = `${prefix}${i}`;
         const unused = () => void this.#link.command(['ZREM', this.#key, member]).catch(() => {});
-        const local = transition ? transition.tryGrant() : null;
+        const local = transition ? transition.tryGrant(this.#queue.nextPriority) : null;
         if (transition && !local) {
           unused();
-          localWait = transition.msUntilGrant();
+          localWait = transition.msUntilGrant(this.#queue.nextPriority);
           continue;
         }
         // A caller that left while Redis answered: its slot was never used.
@@ -278,7 +285,7 @@ class SharedWindow {
       }
       if (granted < want) {
         this.#blockedInFlight = wait < 0;
-        return wait < 0 ? IN_FLIGHT_RETRY_MS : wait;
+        return wait < 0 ? IN_FLIGHT_RETRY_MS : Math.min(wait, REREAD_PRIORITIES_MS);
       }
     }
     return null;
@@ -287,7 +294,7 @@ class SharedWindow {
   #serveLocally(): number | null {
     const fallback = this.#fallbackWindow();
     while (this.#queue.length > 0) {
-      const settle = fallback.tryGrant();
+      const settle = fallback.tryGrant(this.#queue.nextPriority);
       if (!settle) break;
       const slot: LocalSlot = {};
       this.#localInFlight.add(slot);
@@ -299,17 +306,18 @@ class SharedWindow {
       });
     }
     if (this.#queue.length === 0) return null;
-    const wait = fallback.msUntilGrant();
+    const wait = fallback.msUntilGrant(this.#queue.nextPriority);
     this.#blockedInFlight = !Number.isFinite(wait);
     // Every local slot in flight: its settle pumps again.
-    return Number.isFinite(wait) ? wait : null;
+    return Number.isFinite(wait) ? Math.min(wait, REREAD_PRIORITIES_MS) : null;
   }
 
   #fallbackWindow(): PacedWindow {
     if (this.#fallback) return this.#fallback;
     const share = Math.max(1, this.#link.processes);
     const limit = Math.max(1, Math.floor(this.limit / share));
-    const window = new PacedWindow(limit, this.kind, this.#clock, this.#windowMs, burstOf(this.kind, limit) ?? Math.max(1, Math.ceil(this.#burst / share)));
+    const { burst, speculativeBurst } = pacingOf(this.kind, limit);
+    const window = new PacedWindow(limit, this.kind, this.#clock, this.#windowMs, burst, speculativeBurst);
     // Unknown use counts as a full window: the safe side (but it is a guess, not written back).
     const charged = Math.ceil((this.#lastUsed ?? this.limit) / share);
     window.occupy(charged, this.#clock.now());

@@ -76,19 +76,23 @@ describe.skipIf(!hasRedis)('Redis shared state', () => {
     expect(await drain(a, 'other-org', 'post', 8)).toHaveLength(6);
   });
 
-  it('paces GETs across processes: a small burst, then the steady rate', async () => {
+  it('paces speculative polls across processes (a small burst, then the steady rate) and keeps the rest for results', async () => {
     const server = await redis();
-    // 1 200 a minute is 20 a second, a burst of 60.
+    // 1 200 a minute is 20 a second: polls get a burst of 60, results up to 600.
     const limits = { postPerMinute: 10, getPerMinute: 1200, windowMs: MINUTE };
     const a = (await processOn(server, { rateLimits: limits })).state;
     const b = (await processOn(server, { rateLimits: limits })).state;
-    const settles = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).rateBudget('org').take('get')));
+    const poll = { priority: 2 };
+    const settles = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).rateBudget('org').take('get', poll)));
     settles.forEach((s) => s());
-    const late = await Promise.allSettled([a.rateBudget('org').take('get', { deadline: Date.now() + 20 }), b.rateBudget('org').take('get', { deadline: Date.now() + 20 })]);
+    const late = await Promise.allSettled([a.rateBudget('org').take('get', { ...poll, deadline: Date.now() + 20 }), b.rateBudget('org').take('get', { ...poll, deadline: Date.now() + 20 })]);
     expect(late.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    // The steady rate gives the next one within 50 ms (one every 50 ms).
-    const next = await b.rateBudget('org').take('get', { deadline: Date.now() + 2_000 });
-    next();
+    // Results are not held back by the polls' pace.
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).rateBudget('org').take('get', { priority: 0, deadline: Date.now() + 1_000 })));
+    results.forEach((s) => s());
+    // Polls now wait for the steady rate to fill the reserve again; results need not.
+    await expect(a.rateBudget('org').take('get', { ...poll, deadline: Date.now() + 200 })).rejects.toBeInstanceOf(RateBudgetDeadlineError);
+    (await b.rateBudget('org').take('get', { priority: 0, deadline: Date.now() + 200 }))();
   });
 
   it('holds a slot while its request is in flight on another process, and frees it once settled and the window has passed', async () => {

@@ -1,0 +1,15 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makePdf } from 'mindee-v2-emulator/samples';
+import { runJobs } from './jobs.mjs';
+import { writeDocs, summary } from './lib.mjs';
+const [n, ms] = process.argv.slice(2).map(Number);
+const dir = await mkdtemp(join(tmpdir(), 'pace-'));
+const specs = Array.from({ length: n }, (_, i) => ({ name: `p-${i}`, pages: 1 }));
+const paths = await writeDocs(dir, specs, makePdf);
+const docs = specs.map((s, i) => ({ ...s, path: paths[i], processingMs: ms }));
+const run = await runJobs({ client: 'ours', docs, concurrency: n, rateLimits: true, deadlineMs: 300000 });
+const ok = run.jobs.filter((j) => j.ok);
+const d = summary(ok.map((j) => j.delayMs));
+console.log(JSON.stringify({ wall: run.wallMs, delivered: ok.length, errors: run.jobs.filter(j=>!j.ok).map(j=>j.error), s429: run.status429, delayMedian: d.median, p90: d.p90, gets: ok.reduce((a,j)=>a+j.gets,0)/ok.length, timeline: run.timeline.map(b=>`${b.get}/${b.post}`).join(' ') }));

@@ -2,7 +2,7 @@
 // on the project's local Mindee v2 emulator. A benchmark, not a test: it prints what it
 // measured, with the targets, and writes everything to bench-results/.
 //
-//   npm run bench                       all five scenarios
+//   npm run bench                       all seven scenarios
 //   npm run bench -- --only 3           one scenario (or --only 1,4)
 //   npm run bench -- --sequential       scenarios 1–2: run the two clients one after the other
 //   npm run bench -- --quick            small sizes, to check the bench itself works
@@ -26,11 +26,12 @@ const { values } = parseArgs({
     mb3: { type: 'string' },
     n4: { type: 'string' },
     n5: { type: 'string' },
+    n7: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('Usage: npm run bench -- [--only 1,2,3,4,5] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform] [--n2 200] [--mb3 95] [--n4 300] [--n5 10]');
+  console.log('Usage: npm run bench -- [--only 1,2,3,4,5] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform] [--n2 200] [--mb3 95] [--n4 300] [--n5 10] [--n7 300]');
   process.exit(0);
 }
 const int = (v, d) => (v === undefined ? d : Number.parseInt(v, 10));
@@ -45,9 +46,12 @@ const opts = {
   mb3: int(values.mb3, quick ? 20 : 95),
   n4: int(values.n4, quick ? 50 : 300),
   n5: int(values.n5, quick ? 3 : 10),
+  n7: int(values.n7, quick ? 60 : 300),
+  quick,
 };
-const only = values.only ? new Set(values.only.split(',').map((s) => Number(s.trim()))) : new Set([1, 2, 3, 4, 5]);
-for (const s of only) if (![1, 2, 3, 4, 5].includes(s)) throw new Error(`--only: no scenario ${s}`);
+const ALL = [1, 2, 3, 4, 5, 6, 7];
+const only = values.only ? new Set(values.only.split(',').map((s) => Number(s.trim()))) : new Set(ALL);
+for (const s of only) if (!ALL.includes(s)) throw new Error(`--only: no scenario ${s}`);
 for (const v of opts.variants1) if (!['pages', 'uniform'].includes(v)) throw new Error(`--variants1: no variant ${v}`);
 
 // Every child and server is cleaned up however the run ends.
@@ -103,9 +107,11 @@ const scenarios = {
   3: async () => (await import('./s3-memory.mjs')).scenario3(opts, report),
   4: async () => (await import('./s4-overhead.mjs')).scenario4(opts, report),
   5: async () => (await import('./s5-coldstart.mjs')).scenario5(opts, report),
+  6: async () => (await import('./s6-pacing.mjs')).scenario6(opts, report),
+  7: async () => (await import('./s7-replicas.mjs')).scenario7(opts, report),
 };
 const began = Date.now();
-for (const s of [1, 2, 3, 4, 5]) {
+for (const s of ALL) {
   if (!only.has(s)) continue;
   const t = Date.now();
   try {
@@ -130,6 +136,8 @@ if (only.has(2)) line(`Scenario 2: ${opts.n2} documents at once per client, proc
 if (only.has(3)) line(`Scenario 3: one ${opts.mb3} MiB PDF, emulator in its own process, each client in a fresh child process; peak = process.resourceUsage().maxRSS.`);
 if (only.has(4)) line(`Scenario 4: ${opts.n4} calls of each kind, alternating, on one processed job; emulator in the bench process, rate limits off.`);
 if (only.has(5)) line(`Scenario 5: median of ${opts.n5} spawns of node dist/cli.js (dummy key, base URL with nothing listening).`);
+if (only.has(6)) line('Scenario 6: our client alone, one process, documents dropped at once (100 × 20 s, 200 × 5 s), Mindee\'s limits on; delay as in scenario 1.');
+if (only.has(7)) line(`Scenario 7: 3 built servers over stdio, ${opts.n7} documents split between them (5–15 s each), one emulator enforcing Mindee's limits for the whole organisation, with one shared Redis and without.`);
 line('');
 line('| scenario | metric | ours | official SDK | target | pass/fail |');
 line('|---|---|---|---|---|---|');

@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import * as mindee from 'mindee';
 import { MindeeClient } from '../dist/client/mindee-client.js';
 import { prepareDocument } from '../dist/client/inputs.js';
+import { FileTimingStore } from '../dist/state/timings.js';
 import { DEMO_MODELS, startEmulator } from 'mindee-v2-emulator';
 import { MINDEE_ORIGIN, pool, sdkDispatcher, trackCloser } from './lib.mjs';
 
@@ -17,6 +18,7 @@ export const MODEL_ID = DEMO_MODELS.invoice;
  * @param {number} o.concurrency
  * @param {boolean} o.rateLimits  Mindee's 200 POST / 1200 GET a minute, or none
  * @param {number} o.deadlineMs   ours only: the deadline given to enqueue/waitForResult
+ * @param {string} [o.stateDir]   ours only: where learned timings are read at start and written at the end (default: memory only)
  */
 export async function runJobs(o) {
   const byName = new Map(o.docs.map((d) => [`${d.name}.pdf`, d]));
@@ -45,7 +47,8 @@ export async function runJobs(o) {
   let closeClient;
   let rewritten = null;
   if (o.client === 'ours') {
-    ours = new MindeeClient({ apiKey: emulator.apiKey, baseUrl: emulator.url, observe: (e) => void (e.retried && retries++) });
+    const timings = o.stateDir ? new FileTimingStore({ dir: o.stateDir, warn: (m) => process.stderr.write(`bench: ${m}\n`) }) : undefined;
+    ours = new MindeeClient({ apiKey: emulator.apiKey, baseUrl: emulator.url, observe: (e) => void (e.retried && retries++), timings });
     closeClient = trackCloser(() => ours.close());
   } else {
     const d = sdkDispatcher(emulator.url);

@@ -8,6 +8,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { Agent } from 'undici';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -122,6 +124,32 @@ export function killChildrenNow() {
     }
   }
   pids.clear();
+}
+
+/**
+ * An MCP client connected over stdio to `node dist/cli.js` with `env`. The server is killed by
+ * pid if the run ends before `close()`; `stderr()` is the tail of what it logged.
+ */
+export async function connectServer(env) {
+  // The bench's emulator jobs teach nothing worth keeping in the user's cache directory.
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI], env: { MINDEE_MCP_STATE_DIR: 'off', ...env }, stderr: 'pipe' });
+  const client = new Client({ name: 'mindee-mcp-bench', version: '1.0.0' });
+  let serverPid = null;
+  const close = trackCloser(async () => {
+    await client.close();
+    untrackPid(serverPid);
+  });
+  const tail = [];
+  transport.stderr?.on('data', (c) => tail.push(c) > 50 && tail.shift());
+  try {
+    await client.connect(transport);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  serverPid = transport.pid;
+  trackPid(serverPid);
+  return { client, close, stderr: () => Buffer.concat(tail).toString() };
 }
 
 /** A fresh temporary directory, removed by `remove()` or, if the run is cut short, by cleanupAll. */

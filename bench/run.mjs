@@ -2,10 +2,12 @@
 // on the project's local Mindee v2 emulator. A benchmark, not a test: it prints what it
 // measured, with the targets, and writes everything to bench-results/.
 //
-//   npm run bench                       all seven scenarios
-//   npm run bench -- --only 3           one scenario (or --only 1,4)
+//   npm run bench                       every scenario
+//   npm run bench -- --only 3           one scenario (or --only 1,4; --only tokens is 6)
 //   npm run bench -- --sequential       scenarios 1–2: run the two clients one after the other
 //   npm run bench -- --quick            small sizes, to check the bench itself works
+//   npm run bench -- --only 1 --modes1 cold,restart --variants1 pages
+//                                       scenario 1 from fresh processes only, one mix
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,16 +24,21 @@ const { values } = parseArgs({
     warmup1: { type: 'string' },
     concurrency1: { type: 'string' },
     variants1: { type: 'string' },
+    modes1: { type: 'string' },
+    rounds1: { type: 'string' },
+    batch1: { type: 'string' },
     n2: { type: 'string' },
     mb3: { type: 'string' },
     n4: { type: 'string' },
     n5: { type: 'string' },
+    n8: { type: 'string' },
+    n10: { type: 'string' },
     n7: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('Usage: npm run bench -- [--only 1,2,3,4,5] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform] [--n2 200] [--mb3 95] [--n4 300] [--n5 10] [--n7 300]');
+  console.log('Usage: npm run bench -- [--only 1,…,10|tokens|push|http|pacing|replicas] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform] [--modes1 warm,cold,restart] [--rounds1 4] [--batch1 8] [--n2 200] [--mb3 95] [--n4 300] [--n5 10] [--n7 40] [--n8 300] [--n10 300]');
   process.exit(0);
 }
 const int = (v, d) => (v === undefined ? d : Number.parseInt(v, 10));
@@ -42,17 +49,25 @@ const opts = {
   warmup1: int(values.warmup1, quick ? 2 : 8),
   concurrency1: int(values.concurrency1, quick ? 4 : 8),
   variants1: (values.variants1 ?? 'pages,uniform').split(',').map((s) => s.trim()),
+  modes1: (values.modes1 ?? 'warm,cold,restart').split(',').map((s) => s.trim()),
+  rounds1: int(values.rounds1, quick ? 1 : 4),
+  batch1: int(values.batch1, quick ? 4 : 8),
   n2: int(values.n2, quick ? 20 : 200),
   mb3: int(values.mb3, quick ? 20 : 95),
   n4: int(values.n4, quick ? 50 : 300),
   n5: int(values.n5, quick ? 3 : 10),
-  n7: int(values.n7, quick ? 60 : 300),
+  n7: int(values.n7, quick ? 10 : 40),
+  n8: int(values.n8, quick ? 50 : 300),
+  n10: int(values.n10, quick ? 60 : 300),
   quick,
 };
-const ALL = [1, 2, 3, 4, 5, 6, 7];
-const only = values.only ? new Set(values.only.split(',').map((s) => Number(s.trim()))) : new Set(ALL);
-for (const s of only) if (!ALL.includes(s)) throw new Error(`--only: no scenario ${s}`);
+const SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const SCENARIO_NAMES = { tokens: 6, push: 7, http: 8, pacing: 9, replicas: 10 };
+const scenarioOf = (s) => SCENARIO_NAMES[s] ?? Number(s);
+const only = values.only ? new Set(values.only.split(',').map((s) => scenarioOf(s.trim()))) : new Set(SCENARIOS);
+for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`--only: no scenario ${s} (1–10, tokens, push, http, pacing or replicas)`);
 for (const v of opts.variants1) if (!['pages', 'uniform'].includes(v)) throw new Error(`--variants1: no variant ${v}`);
+for (const m of opts.modes1) if (!['warm', 'cold', 'restart'].includes(m)) throw new Error(`--modes1: no mode ${m}`);
 
 // Every child and server is cleaned up however the run ends.
 process.on('exit', killChildrenNow);
@@ -107,11 +122,14 @@ const scenarios = {
   3: async () => (await import('./s3-memory.mjs')).scenario3(opts, report),
   4: async () => (await import('./s4-overhead.mjs')).scenario4(opts, report),
   5: async () => (await import('./s5-coldstart.mjs')).scenario5(opts, report),
-  6: async () => (await import('./s6-pacing.mjs')).scenario6(opts, report),
-  7: async () => (await import('./s7-replicas.mjs')).scenario7(opts, report),
+  6: async () => (await import('./s6-tokens.mjs')).scenario6(opts, report),
+  7: async () => (await import('./s7-push.mjs')).scenario7(opts, report),
+  8: async () => (await import('./s8-http.mjs')).scenario8(opts, report),
+  9: async () => (await import('./s9-pacing.mjs')).scenario9(opts, report),
+  10: async () => (await import('./s10-replicas.mjs')).scenario10(opts, report),
 };
 const began = Date.now();
-for (const s of ALL) {
+for (const s of SCENARIOS) {
   if (!only.has(s)) continue;
   const t = Date.now();
   try {
@@ -129,15 +147,21 @@ const totalSeconds = (Date.now() - began) / 1000;
 
 line('\n## Results\n');
 line(`Machine: ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}. Total bench time ${totalSeconds.toFixed(0)} s.`);
-if (only.has(1)) {
+if (only.has(1) && opts.modes1.includes('warm')) {
   line(`Scenario 1: per client ${opts.warmup1} warm-up + ${opts.n1} measured jobs, ${opts.concurrency1} at once, same documents in the same order for both clients, Mindee's rate limits on; ${opts.sequential ? 'clients run one after the other' : 'the two clients run at the same time, each on its own in-process emulator'}. Processing models: "pages" = pages × 1 s ± 10 % (pages 1–20); "uniform" = 1–20 s regardless of pages. Delay = caller has the result − emulator marked the job finished (one clock).`);
+}
+if (only.has(1) && opts.modes1.some((m) => m !== 'warm')) {
+  line(`Scenario 1, cold and restart: ${opts.rounds1} rounds; in each, per client, a fresh node process runs ${opts.batch1} jobs at once and exits (cold: ours has learned nothing), then another fresh process runs ${opts.batch1} other jobs (restart: ours starts from the state directory the cold one wrote; the SDK keeps nothing). No warm-up; every job counts. Rounds pooled.`);
 }
 if (only.has(2)) line(`Scenario 2: ${opts.n2} documents at once per client, processing 5–30 s uniform, Mindee's limits (200 POST/min, 1200 GET/min) on, each client on its own emulator.`);
 if (only.has(3)) line(`Scenario 3: one ${opts.mb3} MiB PDF, emulator in its own process, each client in a fresh child process; peak = process.resourceUsage().maxRSS.`);
 if (only.has(4)) line(`Scenario 4: ${opts.n4} calls of each kind, alternating, on one processed job; emulator in the bench process, rate limits off.`);
 if (only.has(5)) line(`Scenario 5: median of ${opts.n5} spawns of node dist/cli.js (dummy key, base URL with nothing listening).`);
-if (only.has(6)) line('Scenario 6: our client alone, one process, documents dropped at once (100 × 20 s, 200 × 5 s), Mindee\'s limits on; delay as in scenario 1.');
-if (only.has(7)) line(`Scenario 7: 3 built servers over stdio, ${opts.n7} documents split between them (5–15 s each), one emulator enforcing Mindee's limits for the whole organisation, with one shared Redis and without.`);
+if (only.has(6)) line('Scenario 6: tools/list of node dist/cli.js with its default settings, in cl100k tokens (js-tiktoken); each tool as compact JSON.');
+if (only.has(7)) line(`Scenario 7: ${opts.n7} jobs, processing 1–5 s, 5 at once, the same jobs pushed by the emulator's signed webhooks to a loopback receiver, then polled; rate limits off.`);
+if (only.has(8)) line(`Scenario 8: ${opts.n8} get_job_status calls over each transport, alternating, on one processed job; both servers are children, the emulator is in the bench process.`);
+if (only.has(9)) line('Scenario 9: our client alone, one process, documents dropped at once (100 × 20 s, 200 × 5 s), Mindee\'s limits on; delay as in scenario 1. The third pacing goal of issue 11 is scenario 1\'s uniform variant.');
+if (only.has(10)) line(`Scenario 10: 3 built servers over stdio, ${opts.n10} documents split between them (5–15 s each), one emulator enforcing Mindee\'s limits for the whole organisation, with one shared Redis and without.`);
 line('');
 line('| scenario | metric | ours | official SDK | target | pass/fail |');
 line('|---|---|---|---|---|---|');

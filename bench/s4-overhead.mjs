@@ -2,13 +2,12 @@
 // server runs as a child against an in-process emulator; `get_job_status` on a processed job
 // makes exactly one GET, as does a direct `client.getJob` from this process. The two kinds of
 // call alternate, one of each per round, so drift hits both alike.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { prepareDocument } from '../dist/client/inputs.js';
 import { MindeeClient } from '../dist/client/mindee-client.js';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { startEmulator } from 'mindee-v2-emulator';
 import { MODEL_ID } from './jobs.mjs';
-import { CLI, ms, summary, trackCloser, trackPid, untrackPid } from './lib.mjs';
+import { connectServer, ms, summary, trackCloser } from './lib.mjs';
 
 export async function scenario4(opts, report) {
   const calls = opts.n4;
@@ -19,38 +18,24 @@ export async function scenario4(opts, report) {
   // Neither side may wait on its rate budget: this measures the stdio path, not pacing.
   const direct = new MindeeClient({ apiKey: emulator.apiKey, baseUrl: emulator.url, rateLimits: { postPerMinute: 1e6, getPerMinute: 1e6 } });
   const closeDirect = trackCloser(() => direct.close());
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI],
-    env: {
+  let server = null;
+  try {
+    server = await connectServer({
       MINDEE_V2_BASE_URL: emulator.url,
       MINDEE_V2_API_KEY: emulator.apiKey,
       MINDEE_MCP_LOG_LEVEL: 'error',
       MINDEE_MCP_MAX_GETS_PER_MINUTE: '1000000',
-    },
-    stderr: 'pipe',
-  });
-  const mcp = new Client({ name: 'mindee-mcp-bench', version: '1.0.0' });
-  let serverPid = null;
-  const closeMcp = trackCloser(async () => {
-    await mcp.close();
-    untrackPid(serverPid);
-  });
-  try {
-    const stderr = [];
-    transport.stderr?.on('data', (c) => stderr.push(c) > 50 && stderr.shift());
-    await mcp.connect(transport);
-    serverPid = transport.pid;
-    trackPid(serverPid);
-    const blob = new Blob([makeSampleInvoicePdf()], { type: 'application/pdf' });
-    const job = await direct.enqueue({ kind: 'file', blob, filename: 'sample-invoice.pdf' }, { modelId: MODEL_ID });
+    });
+    const mcp = server.client;
+    const document = await prepareDocument({ base64: Buffer.from(makeSampleInvoicePdf()).toString('base64'), filename: 'sample-invoice.pdf' });
+    const job = await direct.enqueue(document, { modelId: MODEL_ID }).finally(() => document.close());
     const done = await direct.waitForResult(job, { fetchResult: false });
     if (done.state !== 'processed') throw new Error(`the job did not get processed (${done.state})`);
 
     const tool = async () => {
       const r = await mcp.callTool({ name: 'get_job_status', arguments: { job_id: job.id } });
       if (r.isError || r.structuredContent?.job?.status !== 'Processed') {
-        throw new Error(`get_job_status failed: ${JSON.stringify(r.content).slice(0, 300)} ${Buffer.concat(stderr).toString().slice(-500)}`);
+        throw new Error(`get_job_status failed: ${JSON.stringify(r.content).slice(0, 300)} ${server.stderr().slice(-500)}`);
       }
     };
     const plain = async () => {
@@ -88,7 +73,7 @@ export async function scenario4(opts, report) {
     if (getsSeen !== 2 * calls) report.note(`scenario 4: the emulator saw ${getsSeen} requests for ${2 * calls} calls (expected one GET per call)`);
     return res;
   } finally {
-    await closeMcp();
+    await server?.close();
     await closeDirect();
     await closeEmulator();
   }

@@ -55,6 +55,7 @@ async function once() {
       MINDEE_V2_API_KEY: 'md_bench_dummy_key',
       MINDEE_V2_BASE_URL: 'http://127.0.0.1:9',
       MINDEE_MCP_LOG_LEVEL: 'error',
+      MINDEE_MCP_STATE_DIR: 'off',
     },
   });
   child.stdin.write(`${JSON.stringify(init)}\n`);

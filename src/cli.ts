@@ -1,16 +1,24 @@
 #!/usr/bin/env node
 /**
- * argv + env → config → start: the stdio MCP server (against Mindee, or with --emulator against
- * an in-process emulator), or `emulator` alone. stdout belongs to JSON-RPC; all else to stderr.
+ * argv + env → config → start: the MCP server over stdio (against Mindee, or with --emulator
+ * against an in-process emulator), or over Streamable HTTP (`--transport http`), or `emulator`
+ * alone. In stdio mode stdout belongs to JSON-RPC; all else goes to stderr.
  */
-import { MindeeClient } from './client/mindee-client.js';
+import { MindeeConnection } from './client/mindee-client.js';
 import { ConfigError, HEARTBEAT_MS, USAGE, parseCommand, type Config } from './config.js';
 import { FileAccess } from './files/file-access.js';
+import { createRemoteServer, toolNames } from './http/remote.js';
+import { HttpListener } from './http/listener.js';
+import { Metrics } from './http/metrics.js';
+import { webhookOnlyApp } from './http/webhooks.js';
 import { createLogger } from './log.js';
 import { createRedactor } from './redact.js';
 import { createServer } from './server.js';
 import type { SharedState } from './state/index.js';
+import { maskRedisUrl } from './state/redis/link.js';
+import { FileTimingStore } from './state/timings.js';
 import { BoundedStdioServerTransport } from './stdio.js';
+import type { ToolSettings } from './tools/define.js';
 import { VERSION } from './version.js';
 
 const MISSING_KEY_HINT =
@@ -50,10 +58,28 @@ async function serve(config: Config): Promise<void> {
   let baseUrl = config.baseUrl;
   let closeEmulator: (() => Promise<void>) | undefined;
   let emulatorAliases: Record<string, string> = {};
+  let webhookSecrets = config.webhookSecrets;
+  let webhookIds = config.webhookIds;
+
+  // The socket opens first: its URL is where webhooks go (an in-process emulator's included).
+  const http = config.transport === 'http';
+  const listener =
+    http || config.webhookPort !== undefined
+      ? await HttpListener.open({ host: config.host, port: http ? config.port : config.webhookPort!, requestTimeoutMs: config.httpTimeoutSeconds * 1000 })
+      : undefined;
+  const receiver = listener ? `${listener.url}/webhooks/mindee` : undefined;
 
   if (config.emulator) {
-    const { startEmulator, DEMO_MODELS } = await import('mindee-v2-emulator');
-    const emulator = await startEmulator({ processingMs: config.emulatorProcessingMs });
+    const { startEmulator, DEMO_MODELS, DEMO_WEBHOOKS, EMULATOR_WEBHOOK_SECRET } = await import('mindee-v2-emulator');
+    // With a receiver, the demo models' webhooks deliver to it: results are pushed, as from Mindee.
+    if (receiver) {
+      webhookSecrets = webhookSecrets.length > 0 ? webhookSecrets : [EMULATOR_WEBHOOK_SECRET];
+      webhookIds = webhookIds.length > 0 ? webhookIds : [DEMO_WEBHOOKS.invoiceSuccess];
+    }
+    const emulator = await startEmulator({
+      processingMs: config.emulatorProcessingMs,
+      ...(receiver ? { webhookUrl: receiver, webhookSecret: webhookSecrets[0] } : {}),
+    });
     // The real key, if one is set, is never sent to the emulator.
     apiKey = emulator.apiKey;
     baseUrl = emulator.url;
@@ -62,27 +88,25 @@ async function serve(config: Config): Promise<void> {
     emulatorAliases = Object.fromEntries(Object.entries(DEMO_MODELS).map(([name, id]) => [name.toLowerCase(), id]));
   }
 
-  const log = createLogger({ level: config.logLevel, redact: createRedactor([config.apiKey, apiKey, redisPassword(config.redisUrl)]) });
+  const secrets = [config.apiKey, apiKey, ...config.httpTokens, ...webhookSecrets, redisPassword(config.redisUrl)];
+  const makeLogger = (more: ReadonlyArray<string | undefined>) =>
+    createLogger({ level: config.logLevel, format: config.logFormat, redact: createRedactor([...secrets, ...more]) });
+  const log = makeLogger([]);
+  const settings: ToolSettings = {
+    maxWaitSeconds: config.maxWaitSeconds,
+    heartbeatMs: HEARTBEAT_MS,
+    maxResultChars: config.maxResultChars,
+    models: { defaultModelId: config.defaultModelId, aliases: { ...emulatorAliases, ...config.modelAliases } },
+  };
   const rateLimits = { postPerMinute: config.maxPostsPerMinute, getPerMinute: config.maxGetsPerMinute, windowMs: config.rateWindowSeconds * 1000 };
   const resultCache = { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024, ttlMs: config.cacheTtlSeconds * 1000 };
   const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
-  let state: SharedState | undefined;
-  if (config.redisUrl) {
-    const redis = await import('./state/redis/index.js');
-    try {
-      // A request can outlive its time-out by its last retry's backoff: the lease covers both.
-      state = await redis.createRedisState({ url: config.redisUrl, rateLimits, results: resultCache, leaseMs: requestTimeoutMs + 30_000, log });
-    } catch (error) {
-      if (!(error instanceof redis.RedisUnavailableError)) throw error;
-      await closeEmulator?.();
-      process.stderr.write(`mindee-mcp: ${error.message}\nCheck that Redis runs and the URL, user and password are right, or unset MINDEE_MCP_REDIS_URL to keep the state in this process.\n`);
-      process.exit(1);
-    }
-    log.info(`shared state on Redis at ${redis.maskRedisUrl(config.redisUrl)}${config.rateScope ? `, rate scope "${config.rateScope}"` : ''}`);
-  }
-
-  const client = new MindeeClient({
-    apiKey,
+  const state = config.redisUrl ? await redisState(config.redisUrl, { rateLimits, results: resultCache, leaseMs: requestTimeoutMs, log }) : undefined;
+  if (config.redisUrl) log.info(`shared state on Redis at ${maskRedisUrl(config.redisUrl)}${config.rateScope ? `, rate scope "${config.rateScope}"` : ''}`);
+  const metrics = http ? new Metrics(toolNames(settings).all) : undefined;
+  // With Redis, what the planner learns is shared there instead.
+  const timings = config.stateDir && !state ? new FileTimingStore({ dir: config.stateDir, warn: (message) => log.warn(message) }) : undefined;
+  const connection = new MindeeConnection({
     baseUrl,
     requestTimeoutMs,
     rateLimits,
@@ -91,17 +115,46 @@ async function serve(config: Config): Promise<void> {
     rateScope: config.rateScope,
     maxResponseBytes: config.maxResponseMegabytes * 1024 * 1024,
     missingKeyHint: MISSING_KEY_HINT,
+    timings,
+    observe: metrics?.observeAttempt,
+    observeWait: metrics?.observeWait,
+    webhooks: {
+      ids: webhookIds.map((id) => id.toLowerCase()),
+      received: receiver !== undefined && webhookSecrets.length > 0,
+      fallbackMs: config.webhookFallbackSeconds * 1000,
+    },
   });
   const files = new FileAccess({ allowedDirs: config.allowedDirs, allowHardLinks: config.allowHardLinks });
   for (const warning of files.warnings) log.warn(warning);
+  if (webhookIds.length > 0 && !receiver) log.warn('MINDEE_MCP_WEBHOOK_IDS is set but nothing here receives webhooks: jobs are polled as usual.');
+  const where = config.emulator ? `the local emulator at ${baseUrl}` : baseUrl;
 
-  const server = createServer({ client, files, log, settings: {
-      maxWaitSeconds: config.maxWaitSeconds,
-      heartbeatMs: HEARTBEAT_MS,
-      maxResultChars: config.maxResultChars,
-      models: { defaultModelId: config.defaultModelId, aliases: { ...emulatorAliases, ...config.modelAliases } },
-    },
-  });
+  if (http) {
+    const remote = await createRemoteServer({ config: { ...config, webhookSecrets }, connection, serverKey: apiKey, files, settings, makeLogger, metrics });
+    listener!.serve(remote.app, remote);
+    let closing = false;
+    const shutdown = async (why: string) => {
+      if (closing) return;
+      closing = true;
+      log.info(`shutting down (${why}): no new requests; calls in flight have ${config.shutdownSeconds} s to end`);
+      const inTime = await listener!.shutdown(config.shutdownSeconds * 1000);
+      if (!inTime) log.warn(`calls still in flight after ${config.shutdownSeconds} s were ended (MINDEE_MCP_SHUTDOWN_SECONDS)`);
+      await Promise.allSettled([remote.close(), connection.close(), timings?.flush(), closeEmulator?.(), state?.close()]);
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    log.info(`mindee-mcp ${VERSION} serving MCP (Streamable HTTP) at ${listener!.url}/mcp, auth: ${config.auth}, Mindee API: ${where}`);
+    if (webhookSecrets.length > 0) log.info(`receiving Mindee webhooks at ${receiver}`);
+    return;
+  }
+
+  const client = connection.client(apiKey);
+  if (listener) {
+    listener.serve(webhookOnlyApp({ secrets: webhookSecrets, maxBodyBytes: config.maxResponseMegabytes * 1024 * 1024, connection, log }));
+    log.info(`receiving Mindee webhooks at ${receiver}`);
+  }
+  const server = createServer({ client, files, log, settings });
   const transport = new BoundedStdioServerTransport();
 
   let closing = false;
@@ -111,7 +164,8 @@ async function serve(config: Config): Promise<void> {
     log.debug(`shutting down (${why})`);
     const force = setTimeout(() => process.exit(0), 3000);
     force.unref();
-    await Promise.allSettled([server.close(), client.close(), closeEmulator?.(), state?.close()]);
+    // The learned timings are flushed even if closing the connection fails on the way.
+    await Promise.allSettled([server.close(), listener?.shutdown(1000), connection.close(), timings?.flush(), closeEmulator?.(), state?.close()]);
     process.exit(0);
   };
   // The transport does not end the process when the host closes stdin: do it here.
@@ -121,9 +175,22 @@ async function serve(config: Config): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   await server.connect(transport);
-  const where = config.emulator ? `the local emulator at ${baseUrl}` : baseUrl;
   log.info(`mindee-mcp ${VERSION} serving on stdio, Mindee API: ${where}${apiKey ? '' : ' (no API key set: tool calls will explain how to set one)'}`);
+  log.debug(`learned poll timings: ${timings ? timings.path : 'not kept (MINDEE_MCP_STATE_DIR=off)'}`);
   log.info(`allowed directories: ${files.directories().join(', ') || '(none: file_path is refused until one is configured or the client shares roots)'}`);
+}
+
+/** The shared state on Redis; a Redis that cannot be used ends the process with a message naming it. */
+async function redisState(url: string, options: Omit<Parameters<typeof import('./state/redis/index.js').createRedisState>[0], 'url'>): Promise<SharedState> {
+  const redis = await import('./state/redis/index.js');
+  try {
+    // A request can outlive its time-out by its last retry's backoff: the lease covers both.
+    return await redis.createRedisState({ url, ...options, leaseMs: (options.leaseMs ?? 120_000) + 30_000 });
+  } catch (error) {
+    if (!(error instanceof redis.RedisUnavailableError)) throw error;
+    process.stderr.write(`mindee-mcp: ${error.message}\nCheck that Redis runs and the URL, user and password are right, or unset MINDEE_MCP_REDIS_URL to keep the state in this process.\n`);
+    process.exit(1);
+  }
 }
 
 /**

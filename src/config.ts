@@ -2,7 +2,9 @@
  * Every setting in one place: environment variables with matching CLI flags, checked by one
  * zod schema whose messages name the setting to fix.
  */
-import { delimiter } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, isAbsolute, join, posix, win32 } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEFAULT_BASE_URL } from './client/mindee-client.js';
@@ -37,7 +39,83 @@ const count = (name: string, min: number) =>
     .int(`${name} must be a whole number`)
     .min(min, min === 0 ? `${name} must be 0 or more` : `${name} must be at least ${min}`);
 
+/** A comma-separated list (empty entries dropped). */
+const list = (name: string, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((e) => e.trim()).filter(Boolean))
+    .refine((v) => v.length <= max, `${name} takes at most ${max} entries`);
+
+const httpUrl = (name: string) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v.replace(/\/+$/, '') : undefined))
+    .refine((v) => {
+      if (v === undefined) return true;
+      try {
+        const u = new URL(v);
+        return (u.protocol === 'https:' || u.protocol === 'http:') && !u.username && !u.password && !u.search && !u.hash;
+      } catch {
+        return false;
+      }
+    }, `${name} must be an http(s) URL without credentials, query or fragment`);
+
+export const TRANSPORTS = ['stdio', 'http'] as const;
+export const AUTH_MODES = ['mindee-key', 'token', 'oauth', 'none'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+const LOG_FORMATS = ['text', 'json'] as const;
+/** Shortest bearer token accepted in MINDEE_MCP_HTTP_TOKENS: anything shorter is guessable. */
+export const MIN_TOKEN_CHARS = 16;
+export const DEFAULT_HTTP_PORT = 8080;
+export const DEFAULT_SHUTDOWN_SECONDS = 30;
+export const DEFAULT_MAX_BODY_MB = 8;
+export const DEFAULT_MAX_CONCURRENT_CALLS = 8;
+export const DEFAULT_HTTP_TIMEOUT_SECONDS = 300;
+export const DEFAULT_WEBHOOK_FALLBACK_SECONDS = 15;
+
+/** The settings of the remote (HTTP) server and of webhooks (issue 10). */
+const remoteSettings = {
+  transport: z.enum(TRANSPORTS, { error: 'MINDEE_MCP_TRANSPORT must be stdio or http' }).default('stdio'),
+  host: z.string().trim().min(1, 'MINDEE_MCP_HOST must not be empty').default('127.0.0.1'),
+  port: count('MINDEE_MCP_PORT', 0).max(65535, 'MINDEE_MCP_PORT must be at most 65535').default(DEFAULT_HTTP_PORT),
+  /** Resolved by resolveRemote when not given. */
+  auth: z.enum(AUTH_MODES, { error: `MINDEE_MCP_AUTH must be one of ${AUTH_MODES.join(', ')}` }).optional(),
+  httpTokens: z.array(z.string()).default([]),
+  oauthJwksUrl: httpUrl('MINDEE_MCP_OAUTH_JWKS_URL'),
+  oauthIssuer: z.string().trim().optional().transform((v) => (v ? v : undefined)),
+  publicUrl: httpUrl('MINDEE_MCP_PUBLIC_URL'),
+  allowedHosts: list('MINDEE_MCP_ALLOWED_HOSTS', 100).transform((v) => v.map((h) => h.toLowerCase())),
+  shutdownSeconds: seconds('MINDEE_MCP_SHUTDOWN_SECONDS', 3600).default(DEFAULT_SHUTDOWN_SECONDS),
+  logFormat: z.enum(LOG_FORMATS, { error: 'MINDEE_MCP_LOG_FORMAT must be text or json' }).default('text'),
+  maxBodyMegabytes: z.coerce
+    .number({ error: 'MINDEE_MCP_MAX_BODY_MB must be a number' })
+    .min(1, 'MINDEE_MCP_MAX_BODY_MB must be at least 1')
+    .max(200, 'MINDEE_MCP_MAX_BODY_MB must be at most 200')
+    .default(DEFAULT_MAX_BODY_MB),
+  maxConcurrentCalls: count('MINDEE_MCP_MAX_CONCURRENT_CALLS', 1).default(DEFAULT_MAX_CONCURRENT_CALLS),
+  httpTimeoutSeconds: seconds('MINDEE_MCP_HTTP_TIMEOUT', 3600).default(DEFAULT_HTTP_TIMEOUT_SECONDS),
+  webhookSecrets: z.array(z.string().min(1)).default([]),
+  webhookIds: list('MINDEE_MCP_WEBHOOK_IDS', 100).refine((v) => v.every((id) => UUID_PATTERN.test(id)), 'MINDEE_MCP_WEBHOOK_IDS must list webhook UUIDs'),
+  webhookPort: count('MINDEE_MCP_WEBHOOK_PORT', 0).max(65535, 'MINDEE_MCP_WEBHOOK_PORT must be at most 65535').optional(),
+  webhookFallbackSeconds: seconds('MINDEE_MCP_WEBHOOK_FALLBACK_SECONDS', MAX_WAIT_SECONDS).default(DEFAULT_WEBHOOK_FALLBACK_SECONDS),
+};
+/**
+ * The user's cache directory for this program, where learned poll timings are kept:
+ * $XDG_CACHE_HOME (or ~/.cache) on Linux and the BSDs, ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows.
+ */
+export function defaultStateDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
+  if (platform === 'win32') return win32.join(env.LOCALAPPDATA || win32.join(home, 'AppData', 'Local'), 'mindee-mcp');
+  if (platform === 'darwin') return posix.join(home, 'Library', 'Caches', 'mindee-mcp');
+  // The XDG spec says a relative value is to be ignored.
+  const xdg = env.XDG_CACHE_HOME;
+  return posix.join(xdg && posix.isAbsolute(xdg) ? xdg : posix.join(home, '.cache'), 'mindee-mcp');
+}
+
 export const configSchema = z.object({
+  ...remoteSettings,
   apiKey: z.string().trim().optional().transform((v) => (v ? v : undefined)),
   baseUrl: z
     .string()
@@ -67,16 +145,17 @@ export const configSchema = z.object({
     .string()
     .optional()
     .transform((v, ctx) => {
-      const out: Record<string, string> = {};
+      const out: Array<[string, string]> = [];
       for (const entry of (v ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
         const m = /^([A-Za-z0-9_.-]+)\s*=\s*(\S+)$/.exec(entry);
         if (!m || !UUID_PATTERN.test(m[2]!)) {
           ctx.addIssue({ code: 'custom', message: `MINDEE_MCP_MODELS: ${quote(entry, 80)} is not of the form alias=<model UUID>` });
           continue;
         }
-        out[m[1]!.toLowerCase()] = m[2]!;
+        out.push([m[1]!.toLowerCase(), m[2]!]);
       }
-      return out;
+      // Defined, not assigned: an alias named "__proto__" is an alias like any other.
+      return Object.fromEntries(out);
     }),
   maxPostsPerMinute: count('MINDEE_MCP_MAX_POSTS_PER_MINUTE', 1).default(DEFAULT_RATE_LIMITS.postPerMinute),
   maxGetsPerMinute: count('MINDEE_MCP_MAX_GETS_PER_MINUTE', 1).default(DEFAULT_RATE_LIMITS.getPerMinute),
@@ -115,11 +194,21 @@ export const configSchema = z.object({
     .transform((v) => (v ? v : undefined))
     .refine((v) => v === undefined || /^[A-Za-z0-9_.:-]{1,64}$/.test(v), 'MINDEE_MCP_RATE_SCOPE must be 1 to 64 letters, digits, ".", "_", ":" or "-"'),
   rateWindowSeconds: seconds('MINDEE_MCP_RATE_WINDOW', 3600).default(60),
+  /** Where learned poll timings are kept; null keeps nothing. */
+  stateDir: z
+    .string()
+    .trim()
+    .nullable()
+    .default(null)
+    .transform((v) => (v === null || v.toLowerCase() === 'off' ? null : v === '~' || v.startsWith('~/') ? join(homedir(), v.slice(1)) : v))
+    .refine((v) => v === null || isAbsolute(v), 'MINDEE_MCP_STATE_DIR must be an absolute directory, or off to keep no learned timings'),
   maxResultChars: count('MINDEE_MCP_MAX_RESULT_CHARS', MIN_MAX_CHARS)
     .max(MAX_MAX_CHARS, `MINDEE_MCP_MAX_RESULT_CHARS must be at most ${MAX_MAX_CHARS}`)
     .default(DEFAULT_MAX_CHARS),
 });
-export type Config = z.infer<typeof configSchema>;
+type ParsedConfig = z.infer<typeof configSchema>;
+/** The settings, with the remote server's auth mode resolved. */
+export type Config = Omit<ParsedConfig, 'auth'> & { auth: AuthMode };
 
 export type Command = { kind: 'serve'; config: Config } | { kind: 'emulator'; argv: string[] } | { kind: 'help' } | { kind: 'version' };
 
@@ -128,9 +217,10 @@ export class ConfigError extends Error {
 }
 
 export const USAGE = `Usage: mindee-mcp [options] [allowed-directory ...]
+       mindee-mcp --transport http [--host H] [--port N] [--auth MODE] [options]
        mindee-mcp emulator [--port N] [--host H] [--api-key K] [--public-base-url URL] [--processing-ms N]
 
-An MCP server (stdio) for Mindee's v2 document-inference API.
+An MCP server (stdio, or Streamable HTTP at /mcp) for Mindee's v2 document-inference API.
 
 Options (each has an environment variable; the flag wins):
   --emulator               Run against a built-in local emulator of the Mindee v2 API (no key, no network)
@@ -147,6 +237,9 @@ Options (each has an environment variable; the flag wins):
   --cache-ttl SECS         MINDEE_MCP_CACHE_TTL     How long a kept result stays (default ${DEFAULT_RESULT_STORE.ttlMs / 1000})
   --max-response-mb N      MINDEE_MCP_MAX_RESPONSE_MB  Largest API answer read (default ${DEFAULT_MAX_RESPONSE_BYTES / 1024 / 1024})
   --log-level LEVEL        MINDEE_MCP_LOG_LEVEL     debug, info (default), warn or error; logs go to stderr
+  --state-dir DIR          MINDEE_MCP_STATE_DIR     Where learned poll timings are kept across restarts
+                                                    (default: the user cache directory, ${defaultStateDir(process.env)};
+                                                    with --emulator: off); off keeps nothing
                            MINDEE_MCP_EMULATOR_PROCESSING_MS  With --emulator: how long each job takes (default ${DEFAULT_EMULATOR_PROCESSING_MS})
   --redis-url URL          MINDEE_MCP_REDIS_URL     Share rate budgets, kept results and job events with every process on this Redis
                            (redis:// or rediss://; put a password in the variable, not the flag, which other processes can see)
@@ -154,11 +247,34 @@ Options (each has an environment variable; the flag wins):
   --rate-window SECS       MINDEE_MCP_RATE_WINDOW   The window the per-minute budgets count over (default 60, as Mindee's)
   [allowed-directory ...]  MINDEE_MCP_ALLOWED_DIRS  Directories file_path may read (${delimiter}-separated in the variable)
   --allow-hard-links       MINDEE_MCP_ALLOW_HARD_LINKS  Also read files with several hard links (off: another link may be outside)
+
+Remote server (--transport http) and webhooks:
+  --transport stdio|http   MINDEE_MCP_TRANSPORT     stdio (default), or Streamable HTTP at POST /mcp
+  --host H                 MINDEE_MCP_HOST          Address to listen on (default 127.0.0.1)
+  --port N                 MINDEE_MCP_PORT          Port to listen on (default ${DEFAULT_HTTP_PORT}; 0: any free port)
+  --auth MODE              MINDEE_MCP_AUTH          mindee-key (callers send their own Mindee key; default without a
+                                                    server key), token, oauth, or none (loopback only)
+                           MINDEE_MCP_HTTP_TOKENS   token mode: the accepted bearer tokens, comma-separated or @file
+  --public-url URL         MINDEE_MCP_PUBLIC_URL    The server's public URL (OAuth audience, metadata, upload links)
+                           MINDEE_MCP_OAUTH_ISSUER  oauth mode: the issuer (iss) of access tokens
+                           MINDEE_MCP_OAUTH_JWKS_URL  oauth mode: where the issuer's signing keys are
+  --allowed-hosts LIST     MINDEE_MCP_ALLOWED_HOSTS Host names clients may use (default: loopback names on loopback,
+                                                    else the public URL's host; * accepts any)
+  --log-format text|json   MINDEE_MCP_LOG_FORMAT    json: one JSON line per log entry and per request
+                           MINDEE_MCP_MAX_BODY_MB   Largest /mcp request body (default ${DEFAULT_MAX_BODY_MB})
+                           MINDEE_MCP_MAX_CONCURRENT_CALLS  Calls in flight per caller before 429 (default ${DEFAULT_MAX_CONCURRENT_CALLS})
+                           MINDEE_MCP_HTTP_TIMEOUT  Seconds a request (an upload included) may take to arrive (default ${DEFAULT_HTTP_TIMEOUT_SECONDS})
+                           MINDEE_MCP_SHUTDOWN_SECONDS  On SIGTERM, how long calls in flight may finish (default ${DEFAULT_SHUTDOWN_SECONDS})
+                           MINDEE_WEBHOOK_SECRET    Signing secret(s) of your Mindee webhooks, comma-separated
+                           MINDEE_MCP_WEBHOOK_IDS   Webhook UUIDs added to enqueues that give none (of the model's own)
+  --webhook-port N         MINDEE_MCP_WEBHOOK_PORT  stdio mode: also receive webhooks at POST /webhooks/mindee on this port
+                           MINDEE_MCP_WEBHOOK_FALLBACK_SECONDS  While a webhook is expected, first poll after (default ${DEFAULT_WEBHOOK_FALLBACK_SECONDS})
+
   -h, --help               This help
   -v, --version            The version
 
-The API key is read from MINDEE_V2_API_KEY only (never from the command line, where other
-processes could see it).`;
+The API key, tokens and webhook secrets are read from the environment only (never from the
+command line, where other processes could see them).`;
 
 function truthy(v: string | undefined): boolean {
   return v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
@@ -192,6 +308,15 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         'redis-url': { type: 'string' },
         'rate-scope': { type: 'string' },
         'rate-window': { type: 'string' },
+        transport: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        auth: { type: 'string' },
+        'public-url': { type: 'string' },
+        'allowed-hosts': { type: 'string' },
+        'log-format': { type: 'string' },
+        'webhook-port': { type: 'string' },
+        'state-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -204,13 +329,14 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
   if (values.version) return { kind: 'version' };
 
   const envDirs = (env.MINDEE_MCP_ALLOWED_DIRS ?? '').split(delimiter).map((d) => d.trim()).filter(Boolean);
+  const emulator = values.emulator ?? truthy(env.MINDEE_MCP_EMULATOR);
   const raw = {
     apiKey: env.MINDEE_V2_API_KEY,
     baseUrl: values['base-url'] ?? (env.MINDEE_V2_BASE_URL || undefined),
     requestTimeoutSeconds: values['request-timeout'] ?? (env.MINDEE_REQUEST_TIMEOUT || undefined),
     maxWaitSeconds: values['max-wait'] ?? (env.MINDEE_MCP_MAX_WAIT || undefined),
     allowedDirs: [...positionals, ...envDirs],
-    emulator: values.emulator ?? truthy(env.MINDEE_MCP_EMULATOR),
+    emulator,
     allowHardLinks: values['allow-hard-links'] ?? truthy(env.MINDEE_MCP_ALLOW_HARD_LINKS),
     defaultModelId: values.model ?? env.MINDEE_MODEL_ID,
     modelAliases: values.models ?? env.MINDEE_MCP_MODELS,
@@ -226,13 +352,102 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     redisUrl: values['redis-url'] ?? env.MINDEE_MCP_REDIS_URL,
     rateScope: values['rate-scope'] ?? env.MINDEE_MCP_RATE_SCOPE,
     rateWindowSeconds: values['rate-window'] ?? (env.MINDEE_MCP_RATE_WINDOW || undefined),
+    transport: values.transport ?? (env.MINDEE_MCP_TRANSPORT?.trim().toLowerCase() || undefined),
+    host: values.host ?? (env.MINDEE_MCP_HOST || undefined),
+    port: values.port ?? (env.MINDEE_MCP_PORT || undefined),
+    auth: values.auth ?? (env.MINDEE_MCP_AUTH?.trim().toLowerCase() || undefined),
+    httpTokens: readTokens(env.MINDEE_MCP_HTTP_TOKENS),
+    oauthJwksUrl: env.MINDEE_MCP_OAUTH_JWKS_URL,
+    oauthIssuer: env.MINDEE_MCP_OAUTH_ISSUER,
+    publicUrl: values['public-url'] ?? env.MINDEE_MCP_PUBLIC_URL,
+    allowedHosts: values['allowed-hosts'] ?? env.MINDEE_MCP_ALLOWED_HOSTS,
+    shutdownSeconds: env.MINDEE_MCP_SHUTDOWN_SECONDS || undefined,
+    logFormat: values['log-format'] ?? (env.MINDEE_MCP_LOG_FORMAT?.trim().toLowerCase() || undefined),
+    maxBodyMegabytes: env.MINDEE_MCP_MAX_BODY_MB || undefined,
+    maxConcurrentCalls: env.MINDEE_MCP_MAX_CONCURRENT_CALLS || undefined,
+    httpTimeoutSeconds: env.MINDEE_MCP_HTTP_TIMEOUT || undefined,
+    webhookSecrets: (env.MINDEE_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    webhookIds: env.MINDEE_MCP_WEBHOOK_IDS,
+    webhookPort: values['webhook-port'] ?? (env.MINDEE_MCP_WEBHOOK_PORT || undefined),
+    webhookFallbackSeconds: env.MINDEE_MCP_WEBHOOK_FALLBACK_SECONDS || undefined,
+    // The emulator's simulated models have nothing to teach a real session: kept only when asked.
+    stateDir: values['state-dir'] ?? (env.MINDEE_MCP_STATE_DIR?.trim() || (emulator ? 'off' : defaultStateDir(env))),
   };
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     // A key pasted into the wrong variable must not be printed back.
-    const redact = createRedactor([env.MINDEE_V2_API_KEY]);
+    const redact = createRedactor([env.MINDEE_V2_API_KEY, ...raw.httpTokens, ...raw.webhookSecrets]);
     const message = `Invalid configuration:\n${result.error.issues.map((i) => `  - ${i.message}`).join('\n')}`;
     throw new ConfigError(redact(message).replace(/md_[A-Za-z0-9_-]{4,}/g, 'md_[redacted]'));
   }
-  return { kind: 'serve', config: result.data };
+  return { kind: 'serve', config: resolveRemote(result.data) };
+}
+
+/** Largest token file read, and most tokens taken from it. */
+const MAX_TOKENS_FILE_BYTES = 1024 * 1024;
+const MAX_TOKENS = 1000;
+
+/** MINDEE_MCP_HTTP_TOKENS: a comma-separated list, or `@file` with one token per line (# comments). */
+function readTokens(value: string | undefined): string[] {
+  const text = value?.trim() ?? '';
+  if (!text.startsWith('@')) return text.split(',').map((t) => t.trim()).filter(Boolean);
+  const file = text.slice(1);
+  let content: string;
+  try {
+    if (statSync(file).size > MAX_TOKENS_FILE_BYTES) throw new Error(`larger than ${MAX_TOKENS_FILE_BYTES / 1024 / 1024} MB`);
+    content = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`MINDEE_MCP_HTTP_TOKENS: cannot read the token file ${quote(file, 200)} (${(error as Error).message}).`);
+  }
+  const tokens = content.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  if (tokens.length > MAX_TOKENS) throw new ConfigError(`MINDEE_MCP_HTTP_TOKENS: the token file lists ${tokens.length} tokens; at most ${MAX_TOKENS} are read.`);
+  return tokens;
+}
+
+/** Whether a listening address is reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** The remote server's settings that depend on each other: the auth mode and what it needs. */
+function resolveRemote(config: ParsedConfig): Config {
+  const problems: string[] = [];
+  const serverKey = config.apiKey !== undefined || config.emulator;
+  const loopback = isLoopbackHost(config.host);
+  let auth: AuthMode;
+  if (config.auth) auth = config.auth;
+  else if (!serverKey) auth = 'mindee-key';
+  else if (config.httpTokens.length > 0) auth = 'token';
+  else auth = 'none';
+  if (config.transport === 'http') {
+    if (auth === 'none' && !loopback) {
+      problems.push(
+        `MINDEE_MCP_AUTH=none serves anyone who can reach ${config.host}: it is for loopback only. Choose mindee-key, token or oauth (MINDEE_MCP_AUTH), or listen on 127.0.0.1.`,
+      );
+    }
+    if ((auth === 'token' || auth === 'oauth') && !serverKey) {
+      problems.push(`MINDEE_MCP_AUTH=${auth} makes calls with the server's own Mindee key: set MINDEE_V2_API_KEY (or use --auth mindee-key, where each caller sends theirs).`);
+    }
+    if (auth === 'token') {
+      if (config.httpTokens.length === 0) problems.push('MINDEE_MCP_AUTH=token needs MINDEE_MCP_HTTP_TOKENS: the accepted tokens, comma-separated or @file.');
+      if (config.httpTokens.some((t) => t.length < MIN_TOKEN_CHARS)) problems.push(`MINDEE_MCP_HTTP_TOKENS: every token must have at least ${MIN_TOKEN_CHARS} characters (make them with \`openssl rand -hex 32\`).`);
+    }
+    if (auth === 'oauth') {
+      if (!config.oauthIssuer) problems.push('MINDEE_MCP_AUTH=oauth needs MINDEE_MCP_OAUTH_ISSUER: the issuer (iss) of the access tokens.');
+      if (!config.oauthJwksUrl) problems.push('MINDEE_MCP_AUTH=oauth needs MINDEE_MCP_OAUTH_JWKS_URL: where the issuer publishes its signing keys.');
+      if (!config.publicUrl) problems.push('MINDEE_MCP_AUTH=oauth needs MINDEE_MCP_PUBLIC_URL: the URL clients reach this server at (the tokens\' audience).');
+    }
+    if (!loopback && config.allowedHosts.length === 0 && !config.publicUrl) {
+      problems.push(
+        `Listening on ${config.host}: set MINDEE_MCP_ALLOWED_HOSTS to the host names clients use (or MINDEE_MCP_PUBLIC_URL), so that requests for other hosts are refused (DNS rebinding); "*" accepts any.`,
+      );
+    }
+    if (config.webhookPort !== undefined) problems.push('MINDEE_MCP_WEBHOOK_PORT is for stdio mode: the HTTP server receives webhooks at /webhooks/mindee itself.');
+  }
+  if (config.transport === 'stdio' && config.webhookPort !== undefined && config.webhookSecrets.length === 0 && !config.emulator) {
+    problems.push('MINDEE_MCP_WEBHOOK_PORT needs MINDEE_WEBHOOK_SECRET: the signing secret of the Mindee webhook, to check each delivery.');
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return { ...config, auth };
 }

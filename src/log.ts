@@ -1,27 +1,51 @@
 /**
- * Logging for a stdio server: stdout carries JSON-RPC only, so every line goes to stderr,
- * and every line passes through the redactor so the API key never reaches a log.
+ * Logging: stdout carries JSON-RPC only in stdio mode, so every line goes to stderr, and every
+ * line passes through the redactor so no key or token ever reaches a log. `json` writes one JSON
+ * object per line (for a remote server's log collector); `text` one readable line.
  */
+import { stripControl } from './text.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'text' | 'json';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Values of a structured entry: plain, so a line never carries an object from outside. */
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
 export interface Logger {
   debug(message: string): void;
   info(message: string): void;
   warn(message: string): void;
   error(message: string, error?: unknown): void;
+  /** One entry with fields (a request: method, tool, principal, status, duration). */
+  record(level: LogLevel, message: string, fields: LogFields): void;
 }
 
-export function createLogger(options: {
+export interface LoggerOptions {
   level?: LogLevel;
+  format?: LogFormat;
   redact?: (text: string) => string;
   write?: (line: string) => void;
-} = {}): Logger {
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
   const min = ORDER[options.level ?? 'info'];
   const redact = options.redact ?? ((s: string) => s);
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const emit = (level: LogLevel, message: string) => {
-    if (ORDER[level] >= min) write(redact(`[mindee-mcp] ${level}: ${message}`));
+  const json = options.format === 'json';
+  const emit = (level: LogLevel, message: string, fields?: LogFields) => {
+    if (ORDER[level] < min) return;
+    if (json) {
+      write(redact(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })));
+      return;
+    }
+    const extra = fields
+      ? Object.entries(fields)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => ` ${k}=${typeof v === 'string' && /[\s"=]/.test(v) ? JSON.stringify(v) : String(v)}`)
+          .join('')
+      : '';
+    write(stripControl(redact(`[mindee-mcp] ${level}: ${message}${extra}`)));
   };
   return {
     debug: (m) => emit('debug', m),
@@ -31,5 +55,6 @@ export function createLogger(options: {
       const detail = error instanceof Error ? `\n${error.stack ?? error.message}` : error === undefined ? '' : `\n${String(error)}`;
       emit('error', `${m}${detail}`);
     },
+    record: (level, message, fields) => emit(level, message, fields),
   };
 }

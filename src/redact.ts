@@ -50,3 +50,35 @@ export function redactDeep<T>(value: T, redact: Redactor): T {
   };
   return walk(value) as T;
 }
+
+/**
+ * Redacts every string and key of parsed JSON in place, without recursion (parsed JSON can be
+ * deep) and without copying objects that hold nothing to redact (it can be huge).
+ */
+export function redactJsonInPlace(root: unknown, redact: Redactor): unknown {
+  const fix = (v: unknown): unknown => (typeof v === 'string' ? redact(v) : v);
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const v: unknown = node[i];
+        if (v !== null && typeof v === 'object') stack.push(v);
+        else node[i] = fix(v);
+      }
+    } else if (node !== null && typeof node === 'object') {
+      const obj = node as Record<string, unknown>;
+      for (const key of Object.keys(obj)) {
+        const v = obj[key];
+        const safeKey = redact(key);
+        if (safeKey !== key) {
+          delete obj[key];
+          Object.defineProperty(obj, safeKey, { value: v, enumerable: true, writable: true, configurable: true });
+        }
+        if (v !== null && typeof v === 'object') stack.push(v);
+        else if (typeof v === 'string') obj[safeKey] = fix(v);
+      }
+    }
+  }
+  return typeof root === 'string' ? redact(root) : root;
+}

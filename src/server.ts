@@ -19,32 +19,42 @@ import { checkId } from './client/mindee-client.js';
 import { redactDeep } from './redact.js';
 import { RootsFollower } from './files/roots.js';
 import { resourceUri } from './results/inference.js';
-import { clip } from './text.js';
-import type { ToolContext, ToolDefinition, ToolDeps } from './tools/define.js';
+import { clip, stripControl } from './text.js';
+import { advertisedSchema, type ToolContext, type ToolDefinition, type ToolDeps, type ToolSettings } from './tools/define.js';
 import { errorText } from './tools/hints.js';
 import { createTools } from './tools/index.js';
 import { PACKAGE_NAME, VERSION } from './version.js';
 
 export const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, IDs…) with Mindee.
-1. No model id? search_models lists the account's models (id, name, type); aliases such as "invoice" may be configured.
-2. enqueue_document with model_id, product (the model's type) and one of file_path / url / file_base64. It waits for the result by default.
-3. If it says the job is still processing, call get_job_status with the job_id and wait_seconds, then get_inference_result with the inference_id.
-Read only what you need with fields, pages and detail; a long result ends with the exact call for the next part. Full JSON: the mindee://inferences/{id} resource.
-Local files must be inside the directories the server may read; otherwise pass a public https url.`;
+1. No model id? search_models lists the account's models: pass a model's id (or a configured alias) as model_id and its type as product.
+2. enqueue_document sends one document and waits for its result; enqueue_documents sends many at once.
+3. Still processing when the wait ends? Call get_job_status with the job_id and wait_seconds, then get_inference_result with the inference_id; enqueue_documents gives the call that resumes it.
+Documents are PDFs or images: a local file (file_path, file_paths) in the directories this server may read (save_to writes there too), a public https url, or file_base64 for small files only.
+Options of both enqueue tools, for extraction only (omitted: the model's own setting): rag, raw_text (each page's text), polygon (field locations), confidence, text_context, and data_schema {"replace": {"fields": [{name, title, is_array, type, description, guidelines}]}} for other fields than the model's.
+Reading a result: detail "values" (default), "confidence" (each value with its confidence) or "full" (also locations, polygons, OCR words); fields as dotted paths through objects and lists, e.g. ["total_amount", "line_items.description"]; pages ("3", "1-5", "6-") for raw text and OCR. Past max_chars an answer ends with the exact call for the next part. Full JSON: the mindee://inferences/{id} resource.`;
 
 /** JSON-RPC error of resources/read for an unknown resource (MCP spec). */
 export const RESOURCE_NOT_FOUND = -32002;
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
+/** The tools of one set of settings, made once: a stateless HTTP server makes a server per request. */
+const madeTools = new WeakMap<ToolSettings, ReturnType<typeof createTools>>();
+function toolsOf(settings: ToolSettings): ReturnType<typeof createTools> {
+  let tools = madeTools.get(settings);
+  if (!tools) madeTools.set(settings, (tools = createTools(settings)));
+  return tools;
+}
+
 export function createServer(deps: ToolDeps): McpServer {
   const server = new McpServer(
     { name: PACKAGE_NAME, title: 'Mindee document extraction', version: VERSION },
     { capabilities: { tools: {}, resources: {} }, instructions: INSTRUCTIONS },
   );
-  for (const tool of createTools(deps.settings)) registerTool(server, tool, deps);
+  for (const tool of toolsOf(deps.settings)) registerTool(server, tool, deps);
   registerResults(server, deps);
-  syncRoots(server, deps);
+  // A remote caller's roots name directories of its own machine, not of the server's.
+  if (!deps.remote) syncRoots(server, deps);
   return server;
 }
 
@@ -54,8 +64,8 @@ function registerTool(server: McpServer, tool: ToolDefinition<z.ZodRawShape, z.Z
     {
       title: tool.title,
       description: tool.description,
-      inputSchema: tool.inputSchema,
-      outputSchema: tool.outputSchema,
+      inputSchema: advertisedSchema(tool.inputSchema),
+      outputSchema: advertisedSchema(tool.outputSchema),
       annotations: { title: tool.title, ...tool.annotations },
       ...(tool._meta ? { _meta: tool._meta } : {}),
     },
@@ -66,8 +76,8 @@ function registerTool(server: McpServer, tool: ToolDefinition<z.ZodRawShape, z.Z
           content: [{ type: 'text', text: out.text }, ...(out.links ?? [])],
           structuredContent: out.structured as Record<string, unknown>,
         };
-        // The API may echo anything back: the key must never reach the model.
-        return redactDeep(result, deps.client.redact);
+        // The API may echo anything back: the key must never reach the model, nor a terminal escape.
+        return redactDeep(result, (text) => stripControl(deps.client.redact(text)));
       } catch (error) {
         return errorResult(error, tool.name, deps);
       }
@@ -128,7 +138,7 @@ function toolContext(extra: Extra, deps: ToolDeps): ToolContext {
       extra
         .sendNotification({
           method: 'notifications/progress',
-          params: { progressToken: token, progress: value, ...(total === undefined ? {} : { total }), message: deps.client.redact(message) },
+          params: { progressToken: token, progress: value, ...(total === undefined ? {} : { total }), message: stripControl(deps.client.redact(clip(message, 500))) },
         })
         .catch((error: unknown) => deps.log.debug(`progress notification not sent: ${String(error)}`));
     },
@@ -146,7 +156,8 @@ export function errorResult(error: unknown, toolName: string, deps: ToolDeps): C
     const message = error instanceof Error ? error.message : String(error);
     text = `mindee-mcp hit an unexpected internal error in ${toolName}: ${clip(message, 300)}. The details are in the server's log (stderr); please report it.`;
   }
-  return { isError: true, content: [{ type: 'text', text: deps.client.redact(text) }] };
+  // Redacted before it is cut, so no piece of a key survives the cut; bounded like any answer.
+  return { isError: true, content: [{ type: 'text', text: clip(stripControl(deps.client.redact(text)), deps.settings.maxResultChars - 100) }] };
 }
 
 /** Directories the client exposes as MCP roots may be read, and follow its changes. */

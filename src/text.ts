@@ -27,3 +27,15 @@ export function formatBytes(bytes: number): string {
   const text = value >= 100 || Number.isInteger(value) ? String(Math.floor(value)) : (Math.floor(value * 10) / 10).toFixed(1);
   return `${text} ${units[unit]}`;
 }
+
+/**
+ * Terminal control sequences and control characters, which text from a document or an API may
+ * carry to a terminal or a log: ESC sequences (CSI, OSC, two-character), the C0 controls but
+ * newline and tab, DEL and the C1 controls.
+ */
+const CONTROL = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/** `text` without control sequences or control characters (newlines and tabs stay). */
+export function stripControl(text: string): string {
+  return text.replace(CONTROL, '');
+}

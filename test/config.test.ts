@@ -1,6 +1,7 @@
-import { delimiter } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseCommand } from '../src/config.js';
+import { ConfigError, USAGE, defaultStateDir, parseCommand } from '../src/config.js';
 
 const serve = (argv: string[], env: Record<string, string> = {}) => {
   const c = parseCommand(argv, env);
@@ -64,6 +65,7 @@ describe('parseCommand', () => {
     [{ MINDEE_MODEL_ID: 'invoice' }, /MINDEE_MODEL_ID must be a model UUID/],
     [{ MINDEE_MCP_MODELS: 'invoice:abc' }, /"invoice:abc" is not of the form alias=<model UUID>/],
     [{ MINDEE_MCP_MAX_RESULT_CHARS: '10' }, /at least 2000/],
+    [{ MINDEE_MCP_STATE_DIR: 'cache/mindee' }, /MINDEE_MCP_STATE_DIR must be an absolute directory, or off/],
   ])('explains a bad value: %o', (env, message) => {
     expect(() => serve([], env)).toThrow(ConfigError);
     expect(() => serve([], env)).toThrow(message);
@@ -98,5 +100,80 @@ describe('parseCommand', () => {
     expect(parseCommand(['--help'], {}).kind).toBe('help');
     expect(parseCommand(['-v'], {}).kind).toBe('version');
     expect(parseCommand(['emulator', '--port', '9'], {})).toEqual({ kind: 'emulator', argv: ['--port', '9'] });
+  });
+});
+
+describe('remote server settings', () => {
+  const KEY = { MINDEE_V2_API_KEY: 'md_server_key_0123456789' };
+  const TOKEN = 'tok_0123456789abcdef0123';
+
+  it('defaults to stdio; over HTTP the auth mode follows from what the server has', () => {
+    expect(serve([])).toMatchObject({ transport: 'stdio', host: '127.0.0.1', port: 8080, logFormat: 'text', shutdownSeconds: 30 });
+    expect(serve(['--transport', 'http']).auth).toBe('mindee-key');
+    expect(serve(['--transport', 'http'], KEY).auth).toBe('none');
+    expect(serve(['--transport', 'http'], { ...KEY, MINDEE_MCP_HTTP_TOKENS: TOKEN }).auth).toBe('token');
+    expect(serve([], { MINDEE_MCP_TRANSPORT: 'HTTP', MINDEE_MCP_PORT: '9000', MINDEE_MCP_LOG_FORMAT: 'json' })).toMatchObject({ transport: 'http', port: 9000, logFormat: 'json' });
+  });
+
+  it.each([
+    [['--transport', 'http', '--host', '0.0.0.0', '--auth', 'none', '--allowed-hosts', 'x'], KEY, /MINDEE_MCP_AUTH=none serves anyone .* loopback only/],
+    [['--transport', 'http', '--host', '0.0.0.0'], KEY, /MINDEE_MCP_AUTH=none/],
+    [['--transport', 'http', '--auth', 'token'], KEY, /needs MINDEE_MCP_HTTP_TOKENS/],
+    [['--transport', 'http', '--auth', 'token'], { ...KEY, MINDEE_MCP_HTTP_TOKENS: 'short' }, /at least 16 characters/],
+    [['--transport', 'http', '--auth', 'token'], { MINDEE_MCP_HTTP_TOKENS: TOKEN }, /makes calls with the server's own Mindee key: set MINDEE_V2_API_KEY/],
+    [['--transport', 'http', '--auth', 'oauth'], KEY, /needs MINDEE_MCP_OAUTH_ISSUER[\s\S]*needs MINDEE_MCP_OAUTH_JWKS_URL[\s\S]*needs MINDEE_MCP_PUBLIC_URL/],
+    [['--transport', 'http', '--host', '0.0.0.0', '--auth', 'mindee-key'], {}, /set MINDEE_MCP_ALLOWED_HOSTS/],
+    [['--transport', 'http', '--webhook-port', '9'], KEY, /MINDEE_MCP_WEBHOOK_PORT is for stdio mode/],
+    [['--webhook-port', '9'], KEY, /MINDEE_MCP_WEBHOOK_PORT needs MINDEE_WEBHOOK_SECRET/],
+    [['--transport', 'ws'], {}, /MINDEE_MCP_TRANSPORT must be stdio or http/],
+    [[], { MINDEE_MCP_WEBHOOK_IDS: 'abc' }, /MINDEE_MCP_WEBHOOK_IDS must list webhook UUIDs/],
+    [[], { MINDEE_MCP_PUBLIC_URL: 'https://x.test/?q=1' }, /MINDEE_MCP_PUBLIC_URL must be an http\(s\) URL/],
+  ])('explains what a remote setup lacks: %j', (argv, env, message) => {
+    expect(() => serve(argv, env)).toThrow(ConfigError);
+    expect(() => serve(argv, env)).toThrow(message);
+  });
+
+  it('never prints a token or a webhook secret back', () => {
+    const env = { MINDEE_MCP_HTTP_TOKENS: 'tok_secret_value_abcdefgh', MINDEE_WEBHOOK_SECRET: 'whsec_secret_value_1234', MINDEE_MCP_PORT: 'tok_secret_value_abcdefgh' };
+    expect(() => serve(['--transport', 'http'], env)).toThrow(ConfigError);
+    try {
+      serve(['--transport', 'http'], env);
+    } catch (error) {
+      expect(String(error)).not.toContain('tok_secret_value');
+    }
+  });
+
+  it('takes a public URL as the allowed host on another interface, and several webhook secrets', () => {
+    const config = serve(['--transport', 'http', '--host', '0.0.0.0', '--auth', 'mindee-key', '--public-url', 'https://mcp.example.com/'], {
+      MINDEE_WEBHOOK_SECRET: 'a, b',
+      MINDEE_MCP_WEBHOOK_IDS: 'F48FF885-61FB-4A90-AAF3-B5350CA2D76A',
+    });
+    expect(config).toMatchObject({ publicUrl: 'https://mcp.example.com', webhookSecrets: ['a', 'b'], webhookIds: ['F48FF885-61FB-4A90-AAF3-B5350CA2D76A'] });
+  });
+});
+
+describe('where learned poll timings are kept', () => {
+  it('in the user cache directory by default; MINDEE_MCP_STATE_DIR or --state-dir elsewhere; off nowhere', () => {
+    const env = { XDG_CACHE_HOME: '/home/u/.xdg-cache' };
+    expect(serve([], env).stateDir).toBe(defaultStateDir(env));
+    expect(serve([], { MINDEE_MCP_STATE_DIR: '/var/cache/mcp' }).stateDir).toBe('/var/cache/mcp');
+    expect(serve(['--state-dir', '/tmp/x'], { MINDEE_MCP_STATE_DIR: '/var/cache/mcp' }).stateDir).toBe('/tmp/x');
+    expect(serve([], { MINDEE_MCP_STATE_DIR: '~/mcp-state' }).stateDir).toBe(join(homedir(), 'mcp-state'));
+    expect(serve([], { MINDEE_MCP_STATE_DIR: 'off' }).stateDir).toBeNull();
+    expect(serve(['--state-dir', 'OFF']).stateDir).toBeNull();
+    // The emulator's simulated models teach nothing worth keeping, unless asked.
+    expect(serve(['--emulator']).stateDir).toBeNull();
+    expect(serve(['--emulator'], { MINDEE_MCP_STATE_DIR: '/tmp/y' }).stateDir).toBe('/tmp/y');
+    expect(USAGE).toContain('MINDEE_MCP_STATE_DIR');
+  });
+
+  it('follows each platform\'s convention for the cache directory', () => {
+    expect(defaultStateDir({ XDG_CACHE_HOME: '/x/cache' }, 'linux', '/home/u')).toBe('/x/cache/mindee-mcp');
+    expect(defaultStateDir({}, 'linux', '/home/u')).toBe('/home/u/.cache/mindee-mcp');
+    // The XDG spec: a relative value is ignored.
+    expect(defaultStateDir({ XDG_CACHE_HOME: 'rel/cache' }, 'freebsd', '/home/u')).toBe('/home/u/.cache/mindee-mcp');
+    expect(defaultStateDir({ XDG_CACHE_HOME: '/x/cache' }, 'darwin', '/Users/u')).toBe('/Users/u/Library/Caches/mindee-mcp');
+    expect(defaultStateDir({ LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' }, 'win32', 'C:\\Users\\u')).toBe('C:\\Users\\u\\AppData\\Local\\mindee-mcp');
+    expect(defaultStateDir({}, 'win32', 'C:\\Users\\u')).toBe('C:\\Users\\u\\AppData\\Local\\mindee-mcp');
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -17,27 +17,38 @@ afterEach(async () => {
 });
 
 describe('tools/list', () => {
-  it('matches the reviewed snapshot: names, descriptions, schemas, annotations', async () => {
+  it('matches the reviewed snapshots, one file per tool: names, descriptions, schemas, annotations', async () => {
     // The defaults a user gets: descriptions state the configured values.
     h = await startHarness({ settings: { maxWaitSeconds: DEFAULT_MAX_WAIT_SECONDS, maxResultChars: DEFAULT_MAX_CHARS } });
     const { tools } = await h.mcp.listTools();
     for (const tool of tools) {
       expect(Object.keys(tool.annotations ?? {}).sort()).toEqual(['destructiveHint', 'idempotentHint', 'openWorldHint', 'readOnlyHint', 'title']);
       expect(tool.outputSchema?.type).toBe('object');
-      for (const [name, prop] of Object.entries(tool.inputSchema.properties ?? {})) {
-        expect((prop as { description?: string }).description, `${tool.name}.${name}`).toBeTruthy();
+      for (const [name, prop] of Object.entries(tool.inputSchema.properties ?? {}) as [string, { description?: string; type?: string; maximum?: number }][]) {
+        expect(prop.description, `${tool.name}.${name}`).toBeTruthy();
+        // A number a model may send has a real bound, not Number.MAX_SAFE_INTEGER.
+        if (prop.type === 'number' || prop.type === 'integer') expect(prop.maximum, `${tool.name}.${name}`).toBeLessThanOrEqual(1_000_000);
       }
+      // Tokens in every conversation that no model or host needs.
+      expect(JSON.stringify(tool)).not.toContain('$schema');
+      await expect(`${JSON.stringify(tool, null, 2)}\n`).toMatchFileSnapshot(`__snapshots__/tools/${tool.name}.json`);
     }
-    await expect(JSON.stringify(tools, null, 2)).toMatchFileSnapshot('__snapshots__/tools-list.json');
+    // A removed or renamed tool leaves no stale snapshot behind.
+    const stale = (await readdir(join(import.meta.dirname, '__snapshots__/tools'))).filter((file) => !tools.some((t) => file === `${t.name}.json`));
+    expect(stale).toEqual([]);
+    await expect(`${h.mcp.getInstructions()}\n`).toMatchFileSnapshot('__snapshots__/instructions.md');
   });
 
   it('states the configured defaults in the descriptions', async () => {
-    h = await startHarness({ settings: { maxWaitSeconds: 25, maxResultChars: 9_000 } });
+    h = await startHarness({
+      settings: { maxWaitSeconds: 25, maxResultChars: 9_000, models: { defaultModelId: DEMO_MODELS.invoice, aliases: { invoice: DEMO_MODELS.invoice } } },
+    });
     const { tools } = await h.mcp.listTools();
     const enqueue = tools.find((t) => t.name === 'enqueue_document')!;
     const props = enqueue.inputSchema.properties as Record<string, { description: string }>;
     expect(props.max_wait_seconds!.description).toContain('default 25');
     expect(props.max_chars!.description).toContain('default 9000');
+    expect(props.model_id!.description).toContain('default invoice');
   });
 
   it('offers the workflow in its instructions', async () => {

@@ -10,11 +10,12 @@ import type { z } from 'zod';
 import { createRedactor, type Redactor } from '../redact.js';
 import { BoundedMap } from '../state/bounded-map.js';
 import { systemClock, type Clock } from '../state/clock.js';
+import type { JobEvent } from '../state/job-events.js';
 import type { Priority } from '../state/wait-queue.js';
-import { createMemoryState, type RateBudget, type RateLimits, type ResultStore, type ResultStoreLimits, type SharedState } from '../state/index.js';
-import { quote } from '../text.js';
+import { createMemoryState, type RateBudget, type RateLimits, type ResultStore, type ResultStoreLimits, type SharedState, type TimingStore } from '../state/index.js';
+import { clip, quote } from '../text.js';
 import { USER_AGENT } from '../version.js';
-import { MindeeConfigError, MindeeInputError, MindeeOriginError, MindeeResponseError } from './errors.js';
+import { MindeeAbortError, MindeeConfigError, MindeeError, MindeeInputError, MindeeOriginError, MindeeResponseError } from './errors.js';
 import { enqueueFormBody, type MultipartBody } from './multipart.js';
 import type { ByteSource } from './pdf-encryption.js';
 import { DEFAULT_POLLING, PollPlanner, type PollingOptions } from './planner.js';
@@ -49,12 +50,34 @@ export interface ConnectionOptions {
   rateLimits?: RateLimits;
   /** Bounds of the kept results (in-memory state only). */
   resultCache?: Partial<ResultStoreLimits>;
+  /** Where the poll planner's learned timings are kept (in-memory state only; default memory). */
+  timings?: TimingStore;
   /** The rate scope of every key; default one scope per key. */
   rateScope?: string;
   /** How a missing key is explained; the CLI points at --emulator. */
   missingKeyHint?: string;
   clock?: Clock;
   observe?: (event: AttemptEvent) => void;
+  /** Sees every wait for a job once it ends: for metrics. */
+  observeWait?: (event: WaitEvent) => void;
+  /** Results pushed by Mindee's webhooks (see push.ts). */
+  webhooks?: WebhookOptions;
+}
+
+export interface WebhookOptions {
+  /** Webhook ids added to an enqueue that gives none: those of them that its model has. */
+  ids: string[];
+  /** A receiver of this process gets those webhooks: waits for such jobs only poll as a safety net. */
+  received: boolean;
+  /** While a webhook is expected, the first poll comes this long after the job started. */
+  fallbackMs: number;
+}
+
+/** How one wait for a job ended, and how long it took. */
+export interface WaitEvent {
+  outcome: WaitOutcome['state'] | 'error';
+  durationMs: number;
+  polls: number;
 }
 
 export interface CallOptions {
@@ -90,6 +113,11 @@ export interface TrackedJob {
   product: Product;
   modelId: string;
   pages: number | null;
+  /** A webhook this process receives will announce its end. */
+  pushExpected?: boolean;
+  /** As Mindee named them: a failure webhook names the file, not the job. */
+  filename?: string | null;
+  alias?: string | null;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -103,6 +131,10 @@ const EXTRACTION_ONLY = [
 ] as const;
 /** Jobs and result URLs remembered per process. */
 const REMEMBERED = 10_000;
+/** How long the webhooks of an account's models are taken as known. */
+const MODEL_WEBHOOKS_TTL_MS = 10 * 60 * 1000;
+/** Pages of models read to learn which have which webhooks (100 models a page). */
+const MODEL_PAGES_READ = 20;
 
 /** Checks an id that goes into a URL path: letters, digits, `-` and `_` only. */
 export function checkId(id: string, what: string): string {
@@ -145,6 +177,18 @@ function isProduct(value: string | undefined): value is Product {
   return value === 'extraction' || value === 'classification' || value === 'crop' || value === 'ocr' || value === 'split';
 }
 
+/** The route of a result of a product, below the API's base URL (`id` already encoded). */
+export function resultPath(product: Product, id: string): string {
+  return product === 'extraction' ? `v2/inferences/${id}` : `v2/products/${product}/results/${id}`;
+}
+
+/** Keeps a result in a partition, in the form the API sent it. */
+export async function keepInference(store: ResultStore, inference: Inference, product: Product | null, json = JSON.stringify({ inference })): Promise<void> {
+  // An id no route accepts could never be read back.
+  if (!ID_PATTERN.test(inference.id)) return;
+  await store.put(inference.id, { json, meta: { fileName: inference.file?.name ? clip(inference.file.name, 300) : null, product } });
+}
+
 /** A short, stable id of a key that is not the key: partitions, scopes and logs use it. */
 export function keyId(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('hex').slice(0, 16);
@@ -161,10 +205,18 @@ export class MindeeConnection {
   readonly baseUrl: URL;
   readonly missingKeyHint: string;
   readonly rateScope: string | undefined;
+  readonly observeWait: ((event: WaitEvent) => void) | undefined;
   /** Jobs this process enqueued, by partition and job id. */
   readonly tracked = new BoundedMap<string, TrackedJob>(REMEMBERED);
   /** The result_url of each processed job seen, by partition and inference id: the authoritative route. */
   readonly resultUrls = new BoundedMap<string, string>(REMEMBERED);
+  /** The partition that enqueued each job: a pushed result is kept there. */
+  readonly owners = new BoundedMap<string, string>(REMEMBERED);
+  /** Completions pushed by webhooks, by job id: a wait that starts after one still sees it. */
+  readonly pushed = new BoundedMap<string, JobEvent>(REMEMBERED);
+  /** Per partition: the webhook ids of each model, as the account's model list gave them. */
+  readonly modelWebhooks = new BoundedMap<string, { at: number; byModel: Map<string, string[]> }>(1000);
+  readonly webhooks: WebhookOptions | undefined;
   readonly #ownsState: boolean;
 
   constructor(options: ConnectionOptions = {}) {
@@ -172,12 +224,14 @@ export class MindeeConnection {
     this.baseUrl = new URL(base.endsWith('/') ? base : `${base}/`);
     this.clock = options.clock ?? systemClock;
     this.polling = { ...DEFAULT_POLLING, ...options.polling };
-    this.planner = new PollPlanner(this.polling);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#ownsState = options.state === undefined;
-    this.state = options.state ?? createMemoryState({ rateLimits: options.rateLimits, results: options.resultCache, clock: this.clock });
+    this.state = options.state ?? createMemoryState({ rateLimits: options.rateLimits, results: options.resultCache, clock: this.clock, timings: options.timings });
+    this.planner = new PollPlanner(this.polling, this.state.timings);
     this.missingKeyHint = options.missingKeyHint ?? 'Set MINDEE_V2_API_KEY to a Mindee v2 API key (md_…).';
     this.rateScope = options.rateScope;
+    this.observeWait = options.observeWait;
+    this.webhooks = options.webhooks && options.webhooks.ids.length > 0 ? options.webhooks : undefined;
     this.transport = new Transport({
       baseUrl: this.baseUrl,
       requestTimeoutMs: options.requestTimeoutMs ?? 120_000,
@@ -193,6 +247,13 @@ export class MindeeConnection {
   /** The client of one API key (undefined: calls explain how to set one). */
   client(apiKey: string | undefined): MindeeClient {
     return new MindeeClient({ apiKey, connection: this });
+  }
+
+  /** The job this process enqueued with that id, and the partition of the key that did. */
+  owner(jobId: string): { partition: string; job: TrackedJob } | undefined {
+    const partition = this.owners.peek(jobId);
+    const job = partition === undefined ? undefined : this.tracked.peek(`${partition}:${jobId}`);
+    return partition !== undefined && job ? { partition, job } : undefined;
   }
 
   async close(): Promise<void> {
@@ -252,16 +313,51 @@ export class MindeeClient {
     }
     checkId(params.modelId, 'model_id');
     if (params.webhookIds) for (const id of params.webhookIds) checkId(id, 'webhook id');
+    const hooks = this.connection.webhooks;
+    const defaults = params.webhookIds?.length || !hooks ? [] : await this.#defaultWebhooks(params.modelId, hooks.ids, options);
+    const sent = defaults.length > 0 ? { ...params, webhookIds: defaults } : params;
     const path = product === 'extraction' ? 'v2/inferences/enqueue' : `v2/products/${product}/enqueue`;
-    const response = await this.#send('POST', this.#url(path), 'enqueue the document', 'enqueue', options, () => enqueueFormBody(document, params));
+    const response = await this.#send('POST', this.#url(path), 'enqueue the document', 'enqueue', options, () => enqueueFormBody(document, sent));
     const job = this.#parse(jobResponseSchema, response, 'enqueue the document').job;
     this.connection.tracked.set(`${this.#partition}:${job.id}`, {
       at: this.connection.clock.now(),
       product,
       modelId: params.modelId,
       pages: document.kind === 'file' ? (document.pageCount ?? null) : null,
+      pushExpected: hooks?.received === true && (sent.webhookIds ?? []).some((id) => hooks.ids.includes(id.toLowerCase())),
+      filename: job.filename,
+      alias: job.alias,
     });
+    this.connection.owners.set(job.id, this.#partition);
     return job;
+  }
+
+  /**
+   * The configured webhook ids that this model has: Mindee refuses an enqueue naming a webhook of
+   * another model. Learnt from the account's model list, once per key every few minutes; when
+   * that list cannot be read, the enqueue goes without (its wait polls as usual).
+   */
+  async #defaultWebhooks(modelId: string, ids: string[], options: CallOptions): Promise<string[]> {
+    const now = this.connection.clock.now();
+    let known = this.connection.modelWebhooks.get(this.#partition);
+    if (!known || now - known.at > MODEL_WEBHOOKS_TTL_MS) {
+      const byModel = new Map<string, string[]>();
+      try {
+        for (let page = 1; page <= MODEL_PAGES_READ; page++) {
+          const answer = await this.searchModels({ page, perPage: 100 }, options);
+          for (const m of answer.models) byModel.set(m.id.toLowerCase(), m.webhooks.map((w) => w.id.toLowerCase()));
+          const pages = answer.pagination?.total_pages ?? 1;
+          if (page >= pages || answer.models.length === 0) break;
+        }
+      } catch (error) {
+        if (!(error instanceof MindeeError) || error instanceof MindeeAbortError) throw error;
+        return [];
+      }
+      known = { at: now, byModel };
+      this.connection.modelWebhooks.set(this.#partition, known);
+    }
+    const ofModel = known.byModel.get(modelId.toLowerCase()) ?? [];
+    return ids.filter((id) => ofModel.includes(id.toLowerCase()));
   }
 
   async getJob(jobId: string, options: CallOptions = {}): Promise<Job> {
@@ -320,19 +416,19 @@ export class MindeeClient {
       const remembered = this.connection.resultUrls.peek(`${this.#partition}:${id}`);
       product = remembered ? productFromResultUrl(remembered) : (target.product ?? 'extraction');
       if (remembered) url = this.#sameOrigin(remembered, 'result_url');
-      else url = this.#url(product === 'extraction' ? `v2/inferences/${encoded}` : `v2/products/${product}/results/${encoded}`);
+      else url = this.#url(resultPath(product ?? 'extraction', encoded));
     }
     const kept = id ? await this.#kept(id) : undefined;
     if (kept) return kept;
     const response = await this.#send('GET', url, 'return the result', 'result', options);
     const inference = this.#parse(inferenceResponseSchema, response, 'return the result').inference;
-    await this.keep(inference, product);
+    await this.keep(inference, product, response.text);
     return inference;
   }
 
-  /** Keeps a result (fetched, or pushed by a webhook) so it can be read again. */
-  async keep(inference: Inference, product: Product | null): Promise<void> {
-    await this.results.put(inference.id, { json: JSON.stringify({ inference }), meta: { fileName: inference.file?.name ?? null, product } });
+  /** Keeps a result (fetched, or pushed by a webhook) so it can be read again; `json` is its `{inference}` text when at hand. */
+  async keep(inference: Inference, product: Product | null, json?: string): Promise<void> {
+    await keepInference(this.results, inference, product, json);
   }
 
   async #kept(inferenceId: string): Promise<Inference | undefined> {
@@ -362,8 +458,18 @@ export class MindeeClient {
   }
 
   /** Waits for a job to end (see waiter.ts). */
-  waitForResult(job: Job, options: WaitOptions = {}): Promise<WaitOutcome> {
-    return waitForResult(this, job, options);
+  async waitForResult(job: Job, options: WaitOptions = {}): Promise<WaitOutcome> {
+    const observe = this.connection.observeWait;
+    if (!observe) return waitForResult(this, job, options);
+    const started = this.connection.clock.now();
+    try {
+      const outcome = await waitForResult(this, job, options);
+      observe({ outcome: outcome.state, durationMs: this.connection.clock.now() - started, polls: outcome.polls });
+      return outcome;
+    } catch (error) {
+      observe({ outcome: 'error', durationMs: this.connection.clock.now() - started, polls: 0 });
+      throw error;
+    }
   }
 
   #url(path: string): URL {

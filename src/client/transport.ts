@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { redactDeep, type Redactor } from '../redact.js';
+import { redactJsonInPlace, type Redactor } from '../redact.js';
 import { sleep, type Clock } from '../state/clock.js';
 import { RateBudgetDeadlineError, type RateBudget } from '../state/rate-budget.js';
 import type { Priority } from '../state/wait-queue.js';
@@ -80,8 +80,8 @@ export interface ApiResponse {
   status: number;
   /** The parsed body, with every secret redacted. */
   json: unknown;
-  /** Length of the body text. */
-  bytes: number;
+  /** The body text, with every secret redacted (it parses to `json`). */
+  text: string;
 }
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -238,6 +238,8 @@ export class Transport {
     if (statusCode >= 400 || (statusCode >= 300 && statusCode !== 302)) {
       throw apiError(statusCode, headers, text, req, clock.now());
     }
+    // The key in the text itself (fast), and, where JSON escapes could spell it otherwise, in what they decode to.
+    text = req.redact(text);
     const json = parseJson(text);
     if (json === undefined) {
       throw new MindeeResponseError(
@@ -251,7 +253,11 @@ export class Transport {
         hint: 'No Mindee result nests this deep: check that MINDEE_V2_BASE_URL points at the Mindee v2 API.',
       });
     }
-    return { status: statusCode, json: redactDeep(json, req.redact), bytes: text.length };
+    if (text.includes('\\u')) {
+      redactJsonInPlace(json, req.redact);
+      text = JSON.stringify(json);
+    }
+    return { status: statusCode, json, text };
   }
 }
 

@@ -44,6 +44,9 @@ export async function waitForResult(client: MindeeClient, job: Job, options: Wai
   const startedAt = options.startedAt ?? known?.at ?? sinceCreated(job, waitStarted);
   const modelId = known?.modelId ?? job.model_id;
   const pages = known?.pages ?? null;
+  // A webhook will end this wait: polls are only a slow safety net, should it be lost.
+  const pushFallbackMs = known?.pushExpected ? client.connection.webhooks?.fallbackMs : undefined;
+  const product = known?.product ?? null;
   // Room left for one more poll before the deadline.
   const margin = Math.min(1000, polling.minIntervalMs);
 
@@ -54,16 +57,20 @@ export async function waitForResult(client: MindeeClient, job: Job, options: Wai
     pushed = event;
     wake?.();
   });
+  // Pushed before this wait began.
+  pushed = client.connection.pushed.peek(job.id) ?? null;
 
   let current = job;
   let polls = 0;
   let failures = 0;
   try {
+    // What earlier processes learned (a file read at start) places the first poll.
+    await planner.ready;
     for (;;) {
       if (signal?.aborted) throw abortError(signal);
       if (current.status === 'Failed') return { state: 'failed', job: current, polls };
       if (current.status === 'Processed') {
-        learn(client, current, modelId, pages);
+        learn(client, current, modelId, pages, product);
         if (options.fetchResult === false) return { state: 'processed', job: current, inference: null, resultError: null, polls };
         try {
           // A finished job's result goes before any poll: it is what the caller waits for.
@@ -76,7 +83,11 @@ export async function waitForResult(client: MindeeClient, job: Job, options: Wai
       }
 
       const now = clock.now();
-      const delay = failures > 0 ? backoffMs(failures, client.connection.retry) : planner.nextDelay({ modelId, pages, elapsedMs: now - startedAt, polls });
+      let delay =
+        failures > 0
+          ? backoffMs(failures, client.connection.retry)
+          : planner.nextDelay({ modelId, pages, product, elapsedMs: now - startedAt, polls, gets: client.budget.usage().get });
+      if (pushFallbackMs !== undefined && failures === 0) delay = Math.max(delay, polls === 0 ? startedAt + pushFallbackMs - now : pushFallbackMs / 3);
       const wakeAt = Math.min(now + delay, deadline - margin);
       if (wakeAt <= now && polls > 0) return { state: 'processing', job: current, polls };
       if (!pushed) {
@@ -103,7 +114,7 @@ export async function waitForResult(client: MindeeClient, job: Job, options: Wai
         try {
           // When GETs are short, the jobs most likely done are checked first — read again while
           // the poll waits, since a job grows likelier done meanwhile.
-          const priority = () => 2 - planner.doneLikelihood({ modelId, pages, elapsedMs: clock.now() - startedAt, polls });
+          const priority = () => 2 - planner.doneLikelihood({ modelId, pages, product, elapsedMs: clock.now() - startedAt, polls });
           current = await client.getJob(current.id, { signal: interruptible, deadline, priority });
           failures = 0;
         } catch (error) {
@@ -137,10 +148,10 @@ function jobOf(event: JobEvent): Job | null {
 }
 
 /** Feeds the planner the job's real processing time, as Mindee measured it. */
-function learn(client: MindeeClient, job: Job, modelId: string | null, pages: number | null): void {
+function learn(client: MindeeClient, job: Job, modelId: string | null, pages: number | null, product: string | null): void {
   const created = parseApiTime(job.created_at);
   const completed = parseApiTime(job.completed_at);
-  if (created !== null && completed !== null) client.connection.planner.observe(modelId, pages, completed - created);
+  if (created !== null && completed !== null) client.connection.planner.observe(modelId, pages, completed - created, product, completed);
 }
 
 /** When a job this process did not enqueue started, by Mindee's clock, if that is plausible here. */

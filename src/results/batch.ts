@@ -4,6 +4,7 @@
  */
 import type { Inference } from '../client/schemas.js';
 import type { Detail, PlainValue } from './fields.js';
+import { clip } from '../text.js';
 import { inferenceView } from './inference.js';
 import { append, renderFields } from './render.js';
 import type { BatchCounts, BatchRow, BatchStatus } from './shapes.js';
@@ -58,29 +59,61 @@ export function renderBatch(counts: BatchCounts, rows: BatchRow[], next: string 
 export interface FittedBatch {
   documents: BatchRow[];
   left_out: string | null;
+  next: string | null;
   text: string;
 }
 
+/** How a batch answer refers to the calls that carry on (the tools phrase them). */
+export interface BatchCalls {
+  /** The tool that reads one result. */
+  readTool: string;
+  /** The call that resumes the unfinished rows, in at most `maxChars` characters, or null when nothing is left. */
+  resume: (maxChars: number) => string | null;
+}
+
 /**
- * Keeps the results of the first rows while both the text and the structured answer fit the
- * budget; later rows keep their ids, so their results are read one by one with `readTool`.
+ * Fits a batch answer to the budget, text and structured each: first the results of later rows
+ * are left out (each still readable by its inference id), then the row texts are shortened, and
+ * last, rows are left out — the resume call names what they still need.
  */
-export function fitBatch(counts: BatchCounts, rows: BatchRow[], next: string | null, budget: number, readTool: string): FittedBatch {
-  const size = (documents: BatchRow[], leftOut: string | null) => {
+export function fitBatch(counts: BatchCounts, rows: BatchRow[], budget: number, calls: BatchCalls): FittedBatch {
+  const measure = (documents: BatchRow[], leftOut: string | null, next: string | null) => {
     const text = renderBatch(counts, documents, next, leftOut);
     return { text, chars: Math.max(text.length, JSON.stringify({ counts, documents, next_step: next, left_out: leftOut }).length) };
   };
+  const next = calls.resume(budget);
   let documents = rows;
   let leftOut: string | null = null;
-  let fitted = size(documents, leftOut);
+  let fitted = measure(documents, leftOut, next);
   for (let keep = rows.length; fitted.chars > budget && keep > 0; ) {
     keep = Math.max(0, Math.min(keep - 1, Math.floor(keep * 0.8)));
     const cut = rows.filter((r, i) => i >= keep && r.result !== null);
     documents = rows.map((r, i) => (i >= keep ? { ...r, result: null } : r));
     leftOut = cut.length
-      ? `The results of ${cut.length} processed document(s) are left out to stay within ${budget} characters: read each with ${readTool} (inference_id in its row).`
+      ? `The results of ${cut.length} processed document(s) are left out to stay within ${budget} characters: read each with ${calls.readTool} (inference_id in its row).`
       : null;
-    fitted = size(documents, leftOut);
+    fitted = measure(documents, leftOut, next);
   }
-  return { documents, left_out: leftOut, text: fitted.text };
+  if (fitted.chars <= budget) return { documents, left_out: leftOut, next, text: fitted.text };
+
+  // Too many rows for the budget even without results: shorter texts, then fewer rows.
+  const short = documents.map((r) => ({ ...r, source: clip(r.source, 120), error: r.error === null ? null : clip(r.error, 80) }));
+  const rowsOnly = (n: number) => {
+    const shown = short.slice(0, n);
+    const hidden = rows.slice(n);
+    const resumed = calls.resume(Math.floor(budget / 3));
+    const kept = hidden.filter((r) => r.status === 'Processed').length;
+    const note =
+      hidden.length === 0
+        ? leftOut
+        : `${hidden.length} row(s) after the first ${n} are left out to stay within ${budget} characters (${kept} processed: their results are kept and listed as resources; the call below resumes what still runs). Send fewer documents per call, or allow a larger answer, to see every row.`;
+    return { documents: shown, leftOut: note, next: resumed, fitted: measure(shown, note, resumed) };
+  };
+  let n = short.length;
+  let attempt = rowsOnly(n);
+  while (attempt.fitted.chars > budget && n > 0) {
+    n = Math.max(0, Math.min(n - 1, Math.floor(n * 0.8)));
+    attempt = rowsOnly(n);
+  }
+  return { documents: attempt.documents, left_out: attempt.leftOut, next: attempt.next, text: attempt.fitted.text };
 }

@@ -139,7 +139,22 @@ export function fitToBudget(full: InferenceShape, request: BudgetRequest): Fitte
   function finish(view: InferenceShape): Fitted {
     const s = size(view);
     if (s.chars <= budget) return { view, text: s.text };
-    // Last resort, never reached with sane budgets: the header and a pointer to the JSON.
+    // One huge value (a page-long string in a field): shorten the longest strings.
+    const longest = largest(MIN_CLIPPED_STRING, budget, (n) => fits(clipStrings(view, n)));
+    if (longest >= MIN_CLIPPED_STRING) {
+      const clipped = clipStrings(view, longest);
+      const note = `text values longer than ${longest} characters, cut there`;
+      const withNote: InferenceShape = {
+        ...clipped,
+        continuation: {
+          left_out: clipped.continuation ? `${note}; and ${clipped.continuation.left_out}` : `${note} (this answer is limited to ${budget} characters); the resource ${full.resource_uri} has them whole.`,
+          next_call: clipped.continuation?.next_call ?? smaller(),
+        },
+      };
+      const w = size(withNote);
+      if (w.chars <= budget) return { view: withNote, text: w.text };
+    }
+    // Last resort: the header and a pointer to the JSON.
     const bare: InferenceShape = {
       inference_id: full.inference_id,
       job_id: full.job_id,
@@ -148,6 +163,7 @@ export function fitToBudget(full: InferenceShape, request: BudgetRequest): Fitte
       file: full.file,
       active_options: null,
       resource_uri: full.resource_uri,
+      ...(full.notes ? { notes: full.notes.map((n) => (n.length > 300 ? `${n.slice(0, 300)}…` : n)) } : {}),
       continuation: {
         left_out: `the whole content, which does not fit in ${budget} characters; the call below returns less, and the resource ${full.resource_uri} has all of it.`,
         next_call: smaller(),
@@ -186,6 +202,21 @@ function cutInside(
 }
 
 type Json = unknown;
+
+/** Strings are never cut shorter than this: below it, the header alone is the better answer. */
+const MIN_CLIPPED_STRING = 40;
+
+/** The content of a view with every string longer than `max` cut to it (the header is already bounded). */
+function clipStrings(view: InferenceShape, max: number): InferenceShape {
+  const cut = (v: Json): Json => {
+    if (typeof v === 'string') return v.length > max ? `${v.slice(0, max)}…` : v;
+    if (Array.isArray(v)) return v.map(cut);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cut(x)]));
+    return v;
+  };
+  const { inference_id, job_id, model_id, product, file, active_options, resource_uri, continuation, ...content } = view;
+  return { inference_id, job_id, model_id, product, file, active_options, resource_uri, ...(cut(content) as Partial<InferenceShape>), ...(continuation ? { continuation } : {}) };
+}
 
 /** Shortens every list to at most `cap` items (the longest lists first), saying how many were cut. */
 function capLists(value: Json, cap: number, cut: { count: number }): Json {

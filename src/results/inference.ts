@@ -188,12 +188,13 @@ export function inferenceView(inference: Inference, options: ViewOptions = {}): 
 
   if (options.fields && options.fields.length > 0 && options.unmatchedFields !== 'all') {
     if (!fields.matched && fields.available.size > 0) {
-      throw new MindeeInputError(`None of the requested fields exist in this result: ${options.fields.join(', ')}.`, {
-        hint: `Available fields: ${[...fields.available].join(', ')}.`,
+      throw new MindeeInputError(`None of the requested fields exist in this result: ${clip(options.fields.join(', '), 300)}.`, {
+        code: 'unknown_fields',
+        hint: `Available fields: ${clip([...fields.available].join(', '), 2000)}.`,
       });
     }
     if (fields.missing.size > 0) {
-      view.notes = [`Requested fields not in this result: ${[...fields.missing].join(', ')}.`];
+      view.notes = [`Requested fields not in this result: ${clip([...fields.missing].join(', '), 300)}.`];
     }
   }
   if (fields.budget.exhausted) {

@@ -1,6 +1,6 @@
 /**
  * The state every process of a deployment shares: rate budgets (per organisation scope), kept
- * results (per API key), and job completions. In memory by default; a shared backend (Redis)
+ * results (per API key), job completions, and uploads waiting for their one use. In memory by default; a shared backend (Redis)
  * implements the same interfaces.
  */
 import { BoundedMap } from './bounded-map.js';
@@ -8,11 +8,15 @@ import { systemClock, type Clock } from './clock.js';
 import { MemoryJobEvents, type JobEvents } from './job-events.js';
 import { DEFAULT_RATE_LIMITS, MemoryRateBudget, type RateBudget, type RateLimits } from './rate-budget.js';
 import { MemoryResultStores, type ResultStore, type ResultStoreLimits } from './result-store.js';
+import { MemoryUploadStore, type UploadStore } from './uploads.js';
+import { MemoryTimingStore, type TimingStore } from './timings.js';
 
 export type { Clock } from './clock.js';
 export type { JobEvent, JobEvents } from './job-events.js';
 export type { BudgetUsage, RateBudget, RateLimits, RequestKind, Settle, TakeOptions } from './rate-budget.js';
 export type { ResultMeta, ResultStore, ResultStoreLimits, StoredResult } from './result-store.js';
+export type { ClaimResult, UploadRecord, UploadStore } from './uploads.js';
+export type { ModelTimings, TimingSample, TimingStore } from './timings.js';
 
 export interface SharedState {
   /** The budget of one scope: every key of one organisation should share one. */
@@ -20,6 +24,11 @@ export interface SharedState {
   /** The kept results of one partition (one per API key). */
   results(partition: string): ResultStore;
   readonly jobEvents: JobEvents;
+  /** Documents uploaded to a remote server, waiting for their one use. */
+  readonly uploads: UploadStore;
+  /** What the poll planner learned of each model's processing time. */
+  readonly timings: TimingStore;
+  /** Ends the state; what is pending (learned timings) is persisted first. */
   close(): Promise<void>;
 }
 
@@ -27,6 +36,8 @@ export interface MemoryStateOptions {
   rateLimits?: RateLimits;
   results?: Partial<ResultStoreLimits>;
   clock?: Clock;
+  /** Where learned timings are kept; default in memory only. */
+  timings?: TimingStore;
 }
 
 /** Scopes kept: beyond, the least recently used idle budget is forgotten. */
@@ -37,6 +48,7 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
   const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
   const budgets = new BoundedMap<string, RateBudget>(MAX_SCOPES);
   const results = new MemoryResultStores(options.results, clock);
+  const timings = options.timings ?? new MemoryTimingStore();
   return {
     rateBudget(scope) {
       let budget = budgets.get(scope);
@@ -45,6 +57,8 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
     },
     results: (partition) => results.partition(partition),
     jobEvents: new MemoryJobEvents(),
-    close: async () => {},
+    uploads: new MemoryUploadStore(clock),
+    timings,
+    close: () => timings.flush(),
   };
 }

@@ -4,10 +4,11 @@
  * returns text plus structured content or throws. A tool is made from the server's settings,
  * so its description states the configured defaults. Tools know nothing of HTTP.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { MindeeClient } from '../client/mindee-client.js';
 import type { FileAccess } from '../files/file-access.js';
 import type { Logger } from '../log.js';
+import { leaveOutOfJsonSchema } from '../results/shapes.js';
 import type { ModelSettings } from './models.js';
 
 export interface ToolAnnotationsRequired {
@@ -26,6 +27,8 @@ export interface ToolSettings {
   /** Default size budget of a result, characters. */
   maxResultChars: number;
   models: ModelSettings;
+  /** The server serves remote callers (HTTP): the tools take uploads. */
+  remote?: boolean;
 }
 
 /** Everything a tool may use, handed in by createServer so tests can pass fakes. */
@@ -34,6 +37,23 @@ export interface ToolDeps {
   files: FileAccess;
   log: Logger;
   settings: ToolSettings;
+  /** Set when the server is remote (HTTP), per request: the caller's disk is not the server's. */
+  remote?: RemoteAccess;
+}
+
+/** An upload claimed for one enqueue: the file to send, removed by `release` once sent. */
+export interface ClaimedUpload {
+  path: string;
+  filename: string;
+  release(): Promise<void>;
+}
+
+/** What a remote server lets the tools of one request do. */
+export interface RemoteAccess {
+  /** Local files may be read: allowed directories were configured explicitly (a mounted volume). */
+  localFiles: boolean;
+  /** Claims an upload of this caller (once; throws MindeeInputError when it cannot be used). */
+  claimUpload(uploadId: string): Promise<ClaimedUpload>;
 }
 
 export interface ToolContext {
@@ -69,4 +89,13 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
 
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(tool: ToolDefinition<I, O>): ToolDefinition<I, O> {
   return tool;
+}
+
+/**
+ * A tool's schema as tools/list advertises it: without the `$schema` zod stamps on the root,
+ * about 15 tokens a schema in every conversation that no model or host needs (MCP fixes the
+ * dialect).
+ */
+export function advertisedSchema<S extends z.ZodRawShape>(shape: S) {
+  return leaveOutOfJsonSchema(z.object(shape), '$schema');
 }

@@ -1,47 +1,47 @@
 /** Arguments shared by the tools that enqueue: which model, which options, how long to wait. */
 import { z } from 'zod';
 import { MindeeInputError } from '../client/errors.js';
-import type { DocumentSource } from '../client/inputs.js';
 import type { EnqueueParams } from '../client/mindee-client.js';
 import { PRODUCTS, type Product } from '../client/schemas.js';
 import { MAX_WAIT_SECONDS } from '../config.js';
+import { jsonObject } from '../results/shapes.js';
 import type { ToolDeps, ToolSettings } from './define.js';
+import { aliasesOf } from './models.js';
+import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote.js';
 
-const optionFlag = (what: string) => z.boolean().optional().describe(`${what} Omit to use the model's default.`);
-
-export const modelArgs = {
-  model_id: z
-    .string()
-    .optional()
-    .describe('UUID of the Mindee model, or an alias configured on this server (e.g. "invoice"); default: the server\'s default model.'),
-  product: z
-    .enum(PRODUCTS)
-    .default('extraction')
-    .describe('Mindee product of the model: extraction (default), classification, crop, ocr or split.'),
-};
+// Shared by both enqueue tools, so each field says only what its name does not: what the
+// options have in common (extraction only, the model's own setting when omitted) is said once,
+// in the server instructions.
+export function modelArgs(settings: ToolSettings) {
+  const fallback = settings.models.defaultModelId;
+  return {
+    model_id: z
+      .string()
+      .optional()
+      .describe(fallback ? `UUID or alias (default ${aliasesOf(fallback, settings.models)[0] ?? fallback})` : 'UUID or alias'),
+    product: z.enum(PRODUCTS).default('extraction').describe('Model type'),
+  };
+}
 
 export const optionArgs = {
-  webhook_ids: z.array(z.string()).optional().describe('Ids of the model\'s webhooks to notify when the job ends.'),
-  rag: optionFlag('Use retrieval-augmented generation (extraction only).'),
-  raw_text: optionFlag('Also return the full text of each page (extraction only).'),
-  polygon: optionFlag('Compute field locations on the page (extraction only).'),
-  confidence: optionFlag('Compute a confidence for each field (extraction only).'),
-  text_context: z.string().optional().describe('Extra context for the model, e.g. what the document is (extraction only).'),
-  data_schema: z
-    .record(z.string(), z.unknown())
-    .optional()
-    .describe('Replace the model\'s fields for this call: {"replace": {"fields": [{name, title, is_array, type, description, guidelines}]}} (extraction only).'),
+  webhook_ids: z.array(z.string()).optional().describe('From search_models'),
+  rag: z.boolean().optional().describe('Use RAG'),
+  raw_text: z.boolean().optional().describe('Return page text'),
+  polygon: z.boolean().optional().describe('Field locations'),
+  confidence: z.boolean().optional().describe('Field confidences'),
+  text_context: z.string().optional().describe('Hint for the model'),
+  data_schema: jsonObject().optional().describe('Replace model fields'),
 };
 
 export function waitArgs(settings: ToolSettings) {
   return {
-    wait: z.boolean().default(true).describe('Wait for the result (default true), or return the job at once.'),
+    wait: z.boolean().default(true).describe("false: don't wait"),
     max_wait_seconds: z
       .number()
       .positive()
       .max(MAX_WAIT_SECONDS)
       .optional()
-      .describe(`How long the whole call may take, in seconds (default ${settings.maxWaitSeconds}; hosts often cut calls off near 60 s).`),
+      .describe(`default ${settings.maxWaitSeconds}`),
   };
 }
 
@@ -72,18 +72,29 @@ export function enqueueParams(args: OptionArgs, modelId: string, alias?: string)
   };
 }
 
-/** Which document a call names: exactly one of file_path, url and file_base64. */
+// Documents uploaded to this server: advertised only by a remote server, where uploads exist.
+export function uploadIdArg(settings: ToolSettings): { upload_id?: z.ZodOptional<z.ZodString> } {
+  return settings.remote ? { upload_id: z.string().optional().describe('From POST /uploads') } : {};
+}
+export function uploadIdsArg(settings: ToolSettings): { upload_ids?: z.ZodOptional<z.ZodArray<z.ZodString>> } {
+  return settings.remote ? { upload_ids: z.array(z.string()).optional().describe('From POST /uploads') } : {};
+}
+
+/** Which document a call names: exactly one of file_path, url, file_base64 and upload_id. */
 export async function documentSource(
-  args: { file_path?: string; url?: string; file_base64?: string; filename?: string },
+  // upload_id is in the schema of remote servers only, hence `unknown` here.
+  args: { file_path?: string; url?: string; file_base64?: string; upload_id?: unknown; filename?: string },
   deps: ToolDeps,
-): Promise<DocumentSource> {
-  const given = (['file_path', 'url', 'file_base64'] as const).filter((k) => args[k] !== undefined && args[k] !== '');
+): Promise<ReleasableSource> {
+  const given = (['file_path', 'url', 'file_base64', 'upload_id'] as const).filter((k) => args[k] !== undefined && args[k] !== '');
   if (given.length !== 1) {
     throw new MindeeInputError(given.length === 0 ? 'No document was given.' : `Only one document source may be given, but got ${given.join(' and ')}.`, {
-      hint: 'Pass exactly one of file_path (a local file), url (public https) or file_base64 (small files).',
+      hint: `Pass exactly one of file_path (a local file), url (public https), file_base64 (small files)${deps.remote ? ' or upload_id (POST /uploads)' : ''}.`,
     });
   }
+  if (typeof args.upload_id === 'string' && args.upload_id !== '') return uploadSource(args.upload_id, args.filename, deps);
   if (args.file_path !== undefined && args.file_path !== '') {
+    refuseLocalFiles(deps, 'file_path');
     const resolved = await deps.files.resolve(args.file_path);
     return { path: resolved.path, filename: args.filename, identity: resolved.identity };
   }

@@ -4,9 +4,10 @@ import { prepareDocument } from '../client/inputs.js';
 import { jobSummary, renderJob } from '../results/jobs.js';
 import { inferenceShape, jobShape } from '../results/shapes.js';
 import { defineTool, type ToolSettings } from './define.js';
-import { documentSource, enqueueParams, modelArgs, optionArgs, waitArgs } from './enqueue-args.js';
+import { documentSource, enqueueParams, modelArgs, optionArgs, uploadIdArg, waitArgs } from './enqueue-args.js';
 import { resultLink } from './get-inference-result.js';
 import { resolveModelId } from './models.js';
+import { refuseLocalFiles } from './remote.js';
 import { presentInference, saveArg, saveInference, viewArgs } from './view-args.js';
 import { continueWaitingStep, fetchResultStep, waitWithProgress } from './waiting.js';
 
@@ -15,25 +16,16 @@ export const enqueueDocument = (settings: ToolSettings) =>
     name: 'enqueue_document',
     title: 'Extract data from a document with Mindee',
     description:
-      'Send one document (PDF, JPEG, PNG, WebP, TIFF, HEIC) to a Mindee model and, by default, wait for ' +
-      'the result: extracted fields (extraction), document type (classification), objects (crop), sub-documents ' +
-      '(split) or page text (ocr). Give exactly one of file_path (a file on the machine running this server), url ' +
-      '(public https) or file_base64 (small files only). With wait=true (default) it blocks up to ' +
-      'max_wait_seconds; if the job is still processing then, it returns the job_id and the get_job_status call ' +
-      'that continues the wait. With wait=false it returns the job at once. No model id? Call search_models.',
+      'Send one document to a Mindee model and wait for its result (fields, class, crops, splits or text). ' +
+      'Give one of file_path, url, file_base64. Unfinished after the wait? Call get_job_status with its job_id.',
     inputSchema: {
-      ...modelArgs,
-      file_path: z
-        .string()
-        .optional()
-        .describe('Path or file:// URI of a local document, inside the directories this server is allowed to read.'),
-      url: z.string().optional().describe('Public https URL of the document; Mindee downloads it itself (no redirects).'),
-      file_base64: z
-        .string()
-        .optional()
-        .describe('The document as base64 (or a data: URL). Only for small files: prefer file_path or url.'),
-      filename: z.string().optional().describe('File name to report to Mindee (default: the file name, or document.<type> for base64).'),
-      alias: z.string().optional().describe('Your own label for the document; Mindee echoes it back.'),
+      ...modelArgs(settings),
+      file_path: z.string().optional().describe('In an allowed directory'),
+      url: z.string().optional().describe('Public https'),
+      file_base64: z.string().optional().describe('Small files only'),
+      filename: z.string().optional().describe('Name for Mindee'),
+      ...uploadIdArg(settings),
+      alias: z.string().optional().describe('Echoed back'),
       ...optionArgs,
       ...waitArgs(settings),
       ...viewArgs(settings),
@@ -41,8 +33,8 @@ export const enqueueDocument = (settings: ToolSettings) =>
     },
     outputSchema: {
       job: jobShape,
-      result: inferenceShape.nullable().describe('The extracted result, when the job finished within the wait.'),
-      next_step: z.string().nullable().describe('What to call next, if anything.'),
+      result: inferenceShape.nullable(),
+      next_step: z.string().nullable(),
     },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     _meta: { 'anthropic/maxResultSizeChars': 100_000 },
@@ -52,12 +44,18 @@ export const enqueueDocument = (settings: ToolSettings) =>
       // The whole call — checks, upload and wait — stays within the wait the caller gave.
       const deadline = enqueuedAt + waitSeconds * 1000;
       const modelId = resolveModelId(args.model_id, deps.settings.models);
-      const document = await prepareDocument(await documentSource(args, deps));
+      if (args.save_to !== undefined) refuseLocalFiles(deps, 'save_to');
+      const source = await documentSource(args, deps);
       let job;
       try {
-        job = await deps.client.enqueue(document, enqueueParams(args, modelId, args.alias), { signal: ctx.signal, deadline });
+        const document = await prepareDocument(source);
+        try {
+          job = await deps.client.enqueue(document, enqueueParams(args, modelId, args.alias), { signal: ctx.signal, deadline });
+        } finally {
+          await document.close();
+        }
       } finally {
-        await document.close();
+        await source.release?.();
       }
       if (!args.wait) {
         const summary = jobSummary(job, args.product, args.max_chars ?? deps.settings.maxResultChars);

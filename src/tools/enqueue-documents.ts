@@ -1,16 +1,18 @@
 import { z } from 'zod';
 import { MindeeError, MindeeInputError, MindeeJobFailedError } from '../client/errors.js';
-import { prepareDocument, type DocumentSource } from '../client/inputs.js';
+import { prepareDocument } from '../client/inputs.js';
 import type { Inference, Job } from '../client/schemas.js';
 import { countRows, fitBatch, isFinished, rowResult } from '../results/batch.js';
 import { jobSummary } from '../results/jobs.js';
 import { batchCountsShape, batchRowShape, type BatchRow } from '../results/shapes.js';
 import { defineTool, type ToolContext, type ToolDeps, type ToolSettings } from './define.js';
-import { enqueueParams, modelArgs, optionArgs, waitArgs } from './enqueue-args.js';
+import { enqueueParams, modelArgs, optionArgs, uploadIdsArg, waitArgs } from './enqueue-args.js';
 import { errorText } from './hints.js';
+import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote.js';
 import { resolveModelId } from './models.js';
 import { RESULT_TOOL, viewArgs } from './view-args.js';
 import { withHeartbeat } from './waiting.js';
+import { clip } from '../text.js';
 
 /** One call may carry this many documents; more is a job for several calls. */
 export const MAX_BATCH = 500;
@@ -19,7 +21,9 @@ const TOOL = 'enqueue_documents';
 
 interface Work {
   source: string;
-  document?: DocumentSource;
+  document?: ReleasableSource;
+  /** From an upload: used once, so never in a call that resumes. */
+  uploaded?: boolean;
   jobId?: string;
   error?: MindeeError;
 }
@@ -27,13 +31,11 @@ interface Work {
 function inputSchema(settings: ToolSettings) {
   const view = viewArgs(settings);
   return {
-    ...modelArgs,
-    file_paths: z
-      .array(z.string())
-      .optional()
-      .describe('Local files or folders inside the allowed directories; a folder means every document directly in it.'),
-    urls: z.array(z.string()).optional().describe('Public https URLs of documents.'),
-    job_ids: z.array(z.string()).optional().describe('Jobs of an earlier call to keep waiting for: the job ids alone are enough.'),
+    ...modelArgs(settings),
+    file_paths: z.array(z.string()).optional().describe('Files or folders'),
+    urls: z.array(z.string()).optional().describe('Public https'),
+    ...uploadIdsArg(settings),
+    job_ids: z.array(z.string()).optional().describe('To resume'),
     ...optionArgs,
     ...waitArgs(settings),
     detail: view.detail,
@@ -48,16 +50,14 @@ export const enqueueDocuments = (settings: ToolSettings) =>
     name: TOOL,
     title: 'Extract data from many documents with Mindee',
     description:
-      'Send many documents at once — local files, whole folders (every document directly inside), or https URLs — ' +
-      'to one Mindee model with shared options, and wait (bounded) for all of them, within Mindee\'s rate limits. ' +
-      'Returns one row per document: job id, status, and its result or its error; a failure never hides the ' +
-      'others. Documents still processing when the wait ends are resumed by calling again with the job_ids it gives.',
+      'Send many documents to one Mindee model and wait for all, within rate limits. ' +
+      'A row per document: status, result or error; next_step resumes the rest.',
     inputSchema: inputSchema(settings),
     outputSchema: {
       counts: batchCountsShape,
-      documents: z.array(batchRowShape).describe('One row per document, in the order given (folders in name order).'),
-      next_step: z.string().nullable().describe('The call that resumes what is not finished, if anything.'),
-      left_out: z.string().nullable().describe('Results left out to stay within the size budget, and how to read them.'),
+      documents: z.array(batchRowShape),
+      next_step: z.string().nullable(),
+      left_out: z.string().nullable().describe('Results cut by the size budget'),
     },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     _meta: { 'anthropic/maxResultSizeChars': 100_000 },
@@ -92,15 +92,18 @@ export const enqueueDocuments = (settings: ToolSettings) =>
 
       const rows = outcomes.map(({ row, inference }) => ({ ...row, result: inference ? rowResult(inference, { detail: args.detail, fields: args.fields }) : null }));
       const counts = countRows(rows);
-      const next = resumeStep(rows, work, args, waitSeconds);
-      const fitted = fitBatch(counts, rows, next, args.max_chars ?? deps.settings.maxResultChars, RESULT_TOOL);
-      return { text: fitted.text, structured: { counts, documents: fitted.documents, next_step: next, left_out: fitted.left_out } };
+      const fitted = fitBatch(counts, rows, args.max_chars ?? deps.settings.maxResultChars, {
+        readTool: RESULT_TOOL,
+        resume: (maxChars) => resumeStep(rows, work, args, waitSeconds, maxChars),
+      });
+      return { text: fitted.text, structured: { counts, documents: fitted.documents, next_step: fitted.next, left_out: fitted.left_out } };
     },
   });
 
 /** The documents of a call, in order: files (folders expanded), URLs, then jobs to resume. */
 async function collectWork(args: BatchArgs, deps: ToolDeps): Promise<Work[]> {
   const work: Work[] = [];
+  if (args.file_paths?.length) refuseLocalFiles(deps, 'file_paths');
   for (const input of args.file_paths ?? []) {
     try {
       for (const entry of await deps.files.expand(input)) {
@@ -114,13 +117,24 @@ async function collectWork(args: BatchArgs, deps: ToolDeps): Promise<Work[]> {
   }
   for (const url of args.urls ?? []) work.push({ source: url, document: { url } });
   for (const jobId of args.job_ids ?? []) work.push({ source: jobId, jobId });
-  if (work.length === 0) {
+  // upload_ids is in the schema of remote servers only.
+  const uploadIds = Array.isArray(args.upload_ids) ? args.upload_ids.filter((id): id is string => typeof id === 'string') : [];
+  if (work.length === 0 && uploadIds.length === 0) {
     throw new MindeeInputError('No documents were given.', { hint: 'Pass file_paths (files or folders), urls, or the job_ids of an earlier call.' });
   }
-  if (work.length > MAX_BATCH) {
-    throw new MindeeInputError(`${work.length} documents is more than one call takes (${MAX_BATCH}).`, {
+  if (work.length + uploadIds.length > MAX_BATCH) {
+    throw new MindeeInputError(`${work.length + uploadIds.length} documents is more than one call takes (${MAX_BATCH}).`, {
       hint: `Split them into calls of at most ${MAX_BATCH} (for example one folder at a time).`,
     });
+  }
+  // Claimed last, once the call is known to go ahead: a claim uses the upload up.
+  for (const uploadId of uploadIds) {
+    try {
+      work.push({ source: uploadId, document: await uploadSource(uploadId, undefined, deps), uploaded: true });
+    } catch (error) {
+      if (!(error instanceof MindeeError)) throw error;
+      work.push({ source: uploadId, error });
+    }
   }
   return work;
 }
@@ -133,27 +147,33 @@ async function processOne(
   deps: ToolDeps,
   ctx: ToolContext,
 ): Promise<{ row: BatchRow; inference: Inference | null }> {
-  const row: BatchRow = { source: w.source, status: 'Refused', job_id: null, inference_id: null, result: null, error: null };
+  const row: BatchRow = { source: clip(w.source, 300), status: 'Refused', job_id: null, inference_id: null, result: null, error: null };
   if (w.error) return { row: { ...row, error: errorText(w.error) }, inference: null };
   let job: Job;
   try {
-    if (w.jobId) {
+    if (w.jobId !== undefined) {
       job = await deps.client.getJob(w.jobId, { signal: ctx.signal, deadline });
     } else {
-      const document = await prepareDocument(w.document!);
       try {
-        job = await deps.client.enqueue(document, enqueueParams(args, models.modelId!), { signal: ctx.signal, deadline });
+        const document = await prepareDocument(w.document!);
+        try {
+          job = await deps.client.enqueue(document, enqueueParams(args, models.modelId!), { signal: ctx.signal, deadline });
+        } finally {
+          await document.close();
+        }
       } finally {
-        await document.close();
+        await w.document!.release?.();
       }
     }
   } catch (error) {
     if (!(error instanceof MindeeError) || ctx.signal.aborted) throw error;
     // Out of time before the request could go: nothing was sent, it can simply be sent later.
-    if (error.code === 'not_sent' && !w.jobId) {
+    if (error.code === 'not_sent' && w.jobId === undefined) {
       return { row: { ...row, status: 'NotSent', error: 'No time was left in this call to send it.' }, inference: null };
     }
-    return { row: { ...row, job_id: w.jobId ?? null, status: w.jobId ? 'Processing' : 'Refused', error: errorText(error) }, inference: null };
+    // A job that could not be read is still running, unless its id was not a job id at all.
+    const resumable = w.jobId !== undefined && error.code !== 'invalid_id';
+    return { row: { ...row, job_id: resumable ? w.jobId! : null, status: resumable ? 'Processing' : 'Refused', error: errorText(error) }, inference: null };
   }
   row.job_id = job.id;
   if (w.jobId && models.checkModel && job.model_id && job.model_id.toLowerCase() !== models.checkModel.toLowerCase()) {
@@ -174,23 +194,42 @@ async function processOne(
   }
 }
 
-/** The exact call that carries on: the jobs still running and the documents not yet sent. */
-function resumeStep(rows: BatchRow[], work: Work[], args: BatchArgs, waitSeconds: number): string | null {
+/**
+ * The exact call that carries on: the jobs still running and the documents not yet sent, as
+ * many as fit in `maxChars`; the rest are counted, and named in their rows.
+ */
+function resumeStep(rows: BatchRow[], work: Work[], args: BatchArgs, waitSeconds: number, maxChars: number): string | null {
   const jobIds = rows.filter((r) => r.status === 'Processing' && r.job_id).map((r) => r.job_id!);
   const notSent = rows.map((r, i) => ({ r, w: work[i]! })).filter(({ r }) => r.status === 'NotSent');
-  const paths = notSent.flatMap(({ w }) => (w.document && 'path' in w.document ? [w.source] : []));
+  const paths = notSent.flatMap(({ w }) => (w.document && 'path' in w.document && !w.uploaded ? [w.source] : []));
   const urls = notSent.flatMap(({ w }) => (w.document && 'url' in w.document ? [w.document.url] : []));
-  if (jobIds.length + paths.length + urls.length === 0) return null;
-  const { file_paths: _f, urls: _u, job_ids: _j, wait: _w, max_wait_seconds: _m, detail, fields, max_chars, ...sending } = args;
+  const total = jobIds.length + paths.length + urls.length;
+  if (total === 0) return null;
+  const { file_paths: _f, urls: _u, upload_ids: _up, job_ids: _j, wait: _w, max_wait_seconds: _m, detail, fields, max_chars, ...sending } = args;
   const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-  const call = {
-    // Options of the enqueue matter only to what is still to be sent.
-    ...(paths.length + urls.length > 0 ? defined(sending) : {}),
-    ...defined({ detail, fields, max_chars }),
-    ...(jobIds.length ? { job_ids: jobIds } : {}),
-    ...(paths.length ? { file_paths: paths } : {}),
-    ...(urls.length ? { urls } : {}),
-    max_wait_seconds: waitSeconds,
+  const phrase = (n: number) => {
+    // The first n items, jobs first: they are what the caller waits for.
+    const ids = jobIds.slice(0, n);
+    const p = paths.slice(0, Math.max(0, n - ids.length));
+    const u = urls.slice(0, Math.max(0, n - ids.length - p.length));
+    const call = {
+      // Options of the enqueue matter only to what is still to be sent.
+      ...(p.length + u.length > 0 ? defined(sending) : {}),
+      ...defined({ detail, fields, max_chars }),
+      ...(ids.length ? { job_ids: ids } : {}),
+      ...(p.length ? { file_paths: p } : {}),
+      ...(u.length ? { urls: u } : {}),
+      max_wait_seconds: waitSeconds,
+    };
+    const rest = total - n;
+    const more = rest > 0 ? ` ${rest} more are not in this call: once it is done, call again with them (job_ids and sources are in their rows).` : '';
+    return `Call ${TOOL} with ${JSON.stringify(call)} to carry on: ${jobIds.length} still processing, ${paths.length + urls.length} not sent yet. Nothing is lost meanwhile.${more}`;
   };
-  return `Call ${TOOL} with ${JSON.stringify(call)} to carry on: ${jobIds.length} still processing, ${paths.length + urls.length} not sent yet. Nothing is lost meanwhile.`;
+  let n = total;
+  let text = phrase(n);
+  while (text.length > maxChars && n > 1) {
+    n = Math.max(1, Math.floor(n * 0.7));
+    text = phrase(n);
+  }
+  return text;
 }

@@ -10,21 +10,20 @@ export const getJobStatus = (settings: ToolSettings) =>
     name: 'get_job_status',
     title: 'Check (or wait for) a Mindee job',
     description:
-      'Status of a job from enqueue_document: Processing, Processed or Failed, with its timestamps, its error ' +
-      'if it failed, and the inference_id once processed (then call get_inference_result). With wait_seconds, ' +
-      'it waits up to that long for the job to end before answering.',
+      "A job's status: Processing, Processed or Failed (with its error); it can wait for the end. Processed: " +
+      'call get_inference_result with its inference_id.',
     inputSchema: {
-      job_id: z.string().min(1).describe('The job_id returned by enqueue_document.'),
+      job_id: z.string().min(1).describe('From an enqueue tool'),
       wait_seconds: z
         .number()
         .min(0)
         .max(MAX_WAIT_SECONDS)
         .default(0)
-        .describe(`Wait up to this many seconds for the job to end (default 0: answer at once; ${settings.maxWaitSeconds} is a good wait).`),
+        .describe(`Seconds (${settings.maxWaitSeconds} is good)`),
     },
     outputSchema: {
       job: jobShape,
-      next_step: z.string().nullable().describe('What to call next, if anything.'),
+      next_step: z.string().nullable(),
     },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async run(args, deps, ctx) {

@@ -1,6 +1,7 @@
 /** Which model a call means: a UUID as is, an alias from the settings, or the default model. */
 import { MindeeInputError } from '../client/errors.js';
 import { UUID_PATTERN } from '../client/schemas.js';
+import { quote } from '../text.js';
 
 export interface ModelSettings {
   defaultModelId: string | undefined;
@@ -23,9 +24,12 @@ export function resolveModelId(input: string | undefined, settings: ModelSetting
     });
   }
   if (UUID_PATTERN.test(given)) return given;
-  const aliased = settings.aliases[given.toLowerCase()];
+  // Own keys only: "__proto__" or "constructor" is not an alias.
+  const key = given.toLowerCase();
+  const aliased = Object.hasOwn(settings.aliases, key) ? settings.aliases[key] : undefined;
   if (aliased) return aliased;
-  throw new MindeeInputError(`Unknown model ${JSON.stringify(given)}: it is neither a model UUID nor a known alias. ${known(settings)}`, {
+  throw new MindeeInputError(`Unknown model ${quote(given, 100)}: it is neither a model UUID nor a known alias. ${known(settings)}`, {
+    code: 'unknown_model',
     hint: 'Pass a model UUID or one of the aliases; search_models lists the models of the account.',
   });
 }

@@ -3,12 +3,15 @@ import { PRODUCTS } from '../client/schemas.js';
 import { defineTool, type ToolSettings } from './define.js';
 import { aliasesOf } from './models.js';
 
+/** Far more pages than any account has models for; a page past the last one is merely empty. */
+const MAX_PAGE = 10_000;
+
 const modelShape = z.object({
-  id: z.string().describe('Model id: pass it as model_id to enqueue_document.'),
-  name: z.string().nullable().describe('Name given on the Mindee platform.'),
-  model_type: z.string().nullable().describe('Product of the model: extraction, classification, crop, ocr or split (pass it as product).'),
-  aliases: z.array(z.string()).describe('Aliases this server knows the model by.'),
-  webhooks: z.array(z.object({ id: z.string(), name: z.string().nullable() })).describe('Webhooks of the model (ids for webhook_ids).'),
+  id: z.string(),
+  name: z.string().nullable(),
+  model_type: z.string().nullable(),
+  aliases: z.array(z.string()),
+  webhooks: z.array(z.object({ id: z.string(), name: z.string().nullable() })),
 });
 
 export const searchModels = (_settings: ToolSettings) =>
@@ -16,20 +19,20 @@ export const searchModels = (_settings: ToolSettings) =>
   name: 'search_models',
   title: 'Find Mindee models',
   description:
-    'Lists the models of the Mindee account, optionally filtered by name and product type: each with its id ' +
-    '(the model_id for enqueue_document), name, type (the product to use) and webhooks. Use it when you do not know which model to use.',
+    "The account's Mindee models, to find which to use: each with its id (the model_id), type (the product), " +
+    'aliases and webhooks.',
   inputSchema: {
-    name: z.string().optional().describe('Part of the model name, case-insensitive.'),
-    model_type: z.enum(PRODUCTS).optional().describe('Only models of this product.'),
-    page: z.number().int().min(1).default(1).describe('Page of the list, from 1.'),
-    per_page: z.number().int().min(1).max(100).default(50).describe('Models per page (at most 100).'),
+    name: z.string().optional().describe('Name contains'),
+    model_type: z.enum(PRODUCTS).optional().describe('Only this type'),
+    page: z.number().int().min(1).max(MAX_PAGE).default(1).describe('Page number'),
+    per_page: z.number().int().min(1).max(100).default(50).describe('Page size'),
   },
   outputSchema: {
     models: z.array(modelShape),
-    page: z.number().describe('This page.'),
-    total_pages: z.number().nullable().describe('How many pages there are.'),
-    total_models: z.number().nullable().describe('How many models match.'),
-    next_step: z.string().nullable().describe('The call for the next page, if there is one.'),
+    page: z.number(),
+    total_pages: z.number().nullable(),
+    total_models: z.number().nullable(),
+    next_step: z.string().nullable(),
   },
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   async run(args, deps, ctx) {

@@ -5,42 +5,35 @@ import { MAX_MAX_CHARS, MIN_MAX_CHARS, fitToBudget, type Fitted, type ViewChange
 import { inferenceView } from '../results/inference.js';
 import { parsePageWindow } from '../results/pages.js';
 import type { ToolDeps, ToolSettings } from './define.js';
+import { refuseLocalFiles } from './remote.js';
 
 /** The tool that reads a result: every "next part" call names it. */
 export const RESULT_TOOL = 'get_inference_result';
 
 export function viewArgs(settings: ToolSettings) {
   return {
-    detail: z
-      .enum(['values', 'confidence', 'full'])
-      .optional()
-      .describe('"values" (default): plain values; "confidence": each value with its confidence; "full": also locations, crop polygons and OCR words.'),
-    fields: z
-      .array(z.string())
-      .optional()
-      .describe('Only these fields, as dotted paths through objects and lists, e.g. ["total_amount", "supplier_address.city", "line_items.description"].'),
-    pages: z.string().optional().describe('Page window for raw text and OCR, from 1: "3", "1-5" or "6-" (to the end).'),
+    detail: z.enum(['values', 'confidence', 'full']).optional().describe('Default "values"'),
+    fields: z.array(z.string()).optional().describe('Dotted paths'),
+    pages: z.string().optional().describe('Page range'),
     max_chars: z
       .number()
       .int()
       .min(MIN_MAX_CHARS)
       .max(MAX_MAX_CHARS)
       .optional()
-      .describe(`Size budget of the answer in characters (default ${settings.maxResultChars}); past it, the answer says what it left out and the call for the rest.`),
+      .describe(`default ${settings.maxResultChars}`),
   };
 }
 
 export const saveArg = {
-  save_to: z
-    .string()
-    .optional()
-    .describe('Also write the full result JSON to this new file, inside the allowed directories (relative: in the first one).'),
+  save_to: z.string().optional().describe('Write full JSON here'),
 };
 
 export type ViewArgs = { detail?: 'values' | 'confidence' | 'full'; fields?: string[]; pages?: string; max_chars?: number };
 
 /** Writes the whole result as JSON to a new file in the allowed directories; returns its path. */
 export async function saveInference(inference: Inference, target: string, deps: ToolDeps): Promise<string> {
+  refuseLocalFiles(deps, 'save_to');
   return deps.files.writeNewFile(target, deps.client.redact(JSON.stringify({ inference }, null, 2)));
 }
 

@@ -285,10 +285,8 @@ describe('MindeeClient over a mocked dispatcher', () => {
 
     it('hands the job back, still processing, when the deadline comes', async () => {
       agent.get(BASE).intercept({ path: '/v2/jobs/job-1', method: 'GET' }).reply(200, job(), { headers: json }).persist();
-      const started = Date.now();
-      const outcome = await client.waitForResult(job().job, { deadline: started + 150 });
+      const outcome = await client.waitForResult(job().job, { deadline: Date.now() + 150 });
       expect(outcome.state).toBe('processing');
-      expect(Date.now() - started).toBeLessThan(1000);
       expect(outcome.polls).toBeGreaterThan(0);
     });
 

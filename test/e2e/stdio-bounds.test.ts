@@ -95,4 +95,15 @@ describe('the stdio transport bounds the length of a message', () => {
     const [code, signal] = await exited;
     expect({ code, signal }).toEqual({ code: 0, signal: null });
   });
+
+  it('answers a request whose unknown argument is nested a million arrays deep, then keeps serving', { timeout: 30_000 }, async () => {
+    const s = await spawnServer();
+    const deep = `${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}`;
+    await s.send(`{"method":"tools/call","params":{"name":"get_job_status","arguments":{"job_id":"job-x","junk":${deep}}},"jsonrpc":"2.0","id":11}`);
+    const answer = await s.next();
+    expect(answer.id).toBe(11);
+    expect(answer.result.isError).toBe(true);
+    expect(answer.result.content[0].text).toContain('No job job-x');
+    expect((await s.request(12, 'tools/list', {})).result.tools.length).toBeGreaterThan(0);
+  });
 });

@@ -5,7 +5,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,7 +15,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMULATOR_API_KEY, startEmulator, type Emulator } from 'mindee-v2-emulator';
+import { DEMO_MODELS, EMULATOR_API_KEY, startEmulator, type Emulator } from 'mindee-v2-emulator';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { TEST_API_KEY, recordOutput } from '../setup/secrets.js';
 
@@ -32,7 +32,8 @@ afterAll(async () => {
 });
 
 async function connect(args: string[], env: Record<string, string>) {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, ...args], env, stderr: 'pipe' });
+  // Learned timings go to a directory of the test, never to the user's cache.
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, ...args], env: { MINDEE_MCP_STATE_DIR: join(dir, 'state'), ...env }, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -87,6 +88,33 @@ describe('spawned server over stdio', () => {
       expect(emulator.requests.every((r) => r.authorized)).toBe(true);
     } finally {
       await s.close();
+      await emulator.close();
+    }
+  });
+
+  it('keeps what it learned in MINDEE_MCP_STATE_DIR when it exits, and nothing at all with off', async () => {
+    const emulator: Emulator = await startEmulator({ apiKey: TEST_API_KEY, processingMs: 50 });
+    const stateDir = join(dir, 'learned');
+    const home = join(dir, 'home');
+    const extract = async (env: Record<string, string>) => {
+      const s = await connect([dir], { MINDEE_V2_BASE_URL: emulator.url, MINDEE_V2_API_KEY: TEST_API_KEY, ...env });
+      try {
+        const done = await s.client.callTool({ name: 'enqueue_document', arguments: { model_id: DEMO_MODELS.invoice, file_path: 'invoice.pdf' } });
+        expect(done.isError).toBeFalsy();
+      } finally {
+        await s.close();
+      }
+    };
+    try {
+      await extract({ MINDEE_MCP_STATE_DIR: stateDir });
+      const file = await readFile(join(stateDir, 'poll-timings.json'), 'utf8');
+      recordOutput('state file', file);
+      expect(Object.keys(JSON.parse(file).models)).toEqual([DEMO_MODELS.invoice]);
+      expect(file).not.toContain('invoice.pdf');
+
+      await extract({ MINDEE_MCP_STATE_DIR: 'off', HOME: home, XDG_CACHE_HOME: join(home, '.cache') });
+      await expect(readdir(home)).rejects.toThrow(/ENOENT/);
+    } finally {
       await emulator.close();
     }
   });

@@ -95,18 +95,7 @@ export async function startHarness(
       await writeFile(path, bytes);
       return path;
     },
-    async call(name, args, callOptions = {}) {
-      const result = (await mcp.callTool({ name, arguments: args }, undefined, {
-        onprogress: (p) => {
-          recordOutput('progress', p);
-          callOptions.onprogress?.(p);
-        },
-        signal: callOptions.signal,
-        timeout: 15_000,
-      })) as CallToolResult;
-      recordOutput(`${name} result`, result);
-      return result;
-    },
+    call: (name, args, callOptions = {}) => callTool(mcp, name, args, callOptions),
     async close() {
       await mcp.close();
       await server.close();
@@ -115,6 +104,25 @@ export async function startHarness(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Calls a tool with any SDK client (in memory or over HTTP), recording what comes back for the secret scan. */
+export async function callTool(
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+  options: { onprogress?: (p: Progress) => void; signal?: AbortSignal } = {},
+): Promise<CallToolResult> {
+  const result = (await client.callTool({ name, arguments: args }, undefined, {
+    onprogress: (p) => {
+      recordOutput('progress', p);
+      options.onprogress?.(p);
+    },
+    signal: options.signal,
+    timeout: 15_000,
+  })) as CallToolResult;
+  recordOutput(`${name} result`, result);
+  return result;
 }
 
 /** The text of a result's first content item. */

@@ -1,17 +1,19 @@
 /**
  * The shared state of a deployment on Redis (or Valkey): rate budgets per scope, kept results
- * per key hash, job completions. Selected by MINDEE_MCP_REDIS_URL; without it the state stays
+ * per key hash, job completions, what the poll planner learned. Selected by MINDEE_MCP_REDIS_URL; without it the state stays
  * in memory (`createMemoryState`).
  */
 import { BoundedMap } from '../bounded-map.js';
 import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from '../rate-budget.js';
 import { DEFAULT_RESULT_STORE, MemoryResultStores, type ResultStoreLimits } from '../result-store.js';
+import { MemoryUploadStore } from '../uploads.js';
 import type { SharedState } from '../index.js';
 import { RedisJobEvents } from './job-events.js';
 import { maskRedisUrl, RedisLink, RedisUnavailableError, type RedisLinkOptions } from './link.js';
 import { RedisRateBudget } from './rate-budget.js';
 import { keySafe, RedisResultStores } from './result-store.js';
+import { RedisTimingStore } from './timings.js';
 
 export { maskRedisUrl, RedisUnavailableError } from './link.js';
 
@@ -42,6 +44,7 @@ export async function createRedisState(options: RedisStateOptions): Promise<Shar
   const limits = { windowMs: 60_000, ...(options.rateLimits ?? DEFAULT_RATE_LIMITS) };
   const resultLimits = { ...DEFAULT_RESULT_STORE, ...options.results };
   const results = new RedisResultStores(link, resultLimits, new MemoryResultStores(resultLimits, clock));
+  const timings = new RedisTimingStore(link);
   const budgets = new BoundedMap<string, RedisRateBudget>(MAX_SCOPES, (_scope, budget) => budget.dispose());
   return {
     rateBudget(scope) {
@@ -54,6 +57,14 @@ export async function createRedisState(options: RedisStateOptions): Promise<Shar
     },
     results: (partition) => results.partition(partition),
     jobEvents: events,
-    close: () => link.close(),
+    // Upload records stay in this process: an upload's file is in this process's private
+    // directory, which another replica cannot read.
+    uploads: new MemoryUploadStore(clock),
+    timings,
+    close: async () => {
+      await timings.flush();
+      timings.close();
+      await link.close();
+    },
   };
 }

@@ -1,4 +1,4 @@
-// Scenario 7: three replicas, one Mindee organisation (issue 11). Three built servers
+// Scenario 10: three replicas, one Mindee organisation (issue 11). Three built servers
 // (`node dist/cli.js` over stdio, driven by the SDK's Client) share one emulator that enforces
 // Mindee's limits for the organisation (200 POST and 1 200 GET a minute); each is handed a
 // third of the documents in one enqueue_documents call. With a shared Redis their budgets are
@@ -7,19 +7,17 @@ import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { DEMO_MODELS, startEmulator } from 'mindee-v2-emulator';
 import { makePdf } from 'mindee-v2-emulator/samples';
-import { CLI, ms, redisServerPath, rng, startRedisServer, tempDir, trackCloser, trackPid, untrackPid } from './lib.mjs';
+import { connectServer, ms, redisServerPath, rng, startRedisServer, tempDir, trackCloser } from './lib.mjs';
 
 const REPLICAS = 3;
 const WINDOW_MS = 60_000;
 
-export async function scenario7(opts, report) {
-  const perReplica = opts.quick ? 20 : Math.ceil(opts.n7 / REPLICAS);
+export async function scenario10(opts, report) {
+  const perReplica = opts.quick ? 20 : Math.ceil(opts.n10 / REPLICAS);
   const n = perReplica * REPLICAS;
-  const { dir, remove } = await tempDir('mindee-bench-s7-');
+  const { dir, remove } = await tempDir('mindee-bench-s10-');
   const results = { n, replicas: REPLICAS };
   try {
     const r = rng(7007);
@@ -37,9 +35,9 @@ export async function scenario7(opts, report) {
     }
     const variants = [['without Redis', null]];
     if (redisServerPath()) variants.unshift(['with Redis', 'redis']);
-    else report.note('scenario 7: redis-server is not installed (apt-get install -y redis-server): only the run without Redis was measured.');
+    else report.note('scenario 10: redis-server is not installed (apt-get install -y redis-server): only the run without Redis was measured.');
     for (const [label, kind] of variants) {
-      report.progress(`scenario 7: ${REPLICAS} servers ${label}, ${n} documents (5–15 s each), one emulator with Mindee's organisation limits…`);
+      report.progress(`scenario 10: ${REPLICAS} servers ${label}, ${n} documents (5–15 s each), one emulator with Mindee's organisation limits…`);
       const redis = kind ? await startRedisServer(await freePort()) : null;
       try {
         results[label] = await runReplicas({ folders, processing, redisUrl: redis?.url, perReplica });
@@ -47,7 +45,7 @@ export async function scenario7(opts, report) {
         await redis?.stop();
       }
       const d = results[label];
-      const row = `7 ${REPLICAS} replicas ${label}`;
+      const row = `10 ${REPLICAS} replicas ${label}`;
       report.row(row, 'delivered / total', `${d.delivered} / ${n}`, '—', 'all', d.delivered === n);
       report.row(row, 'wall time', ms(d.wallMs), '—', '—', null);
       report.row(row, '429s answered by the emulator (POST+GET)', `${d.status429.POST}+${d.status429.GET}`, '—', kind ? 'none' : '—', kind ? d.status429.POST + d.status429.GET === 0 : null);
@@ -77,18 +75,15 @@ async function runReplicas({ folders, processing, redisUrl, perReplica }) {
   const servers = [];
   try {
     for (const _ of folders) {
-      const transport = new StdioClientTransport({
-        command: process.execPath,
-        args: [CLI, ...folders],
-        env: { MINDEE_V2_BASE_URL: emulator.url, MINDEE_V2_API_KEY: emulator.apiKey, MINDEE_MCP_LOG_LEVEL: 'warn', ...(redisUrl ? { MINDEE_MCP_REDIS_URL: redisUrl } : {}) },
-        stderr: 'pipe',
-      });
-      transport.stderr?.resume();
-      const client = new Client({ name: 'mindee-mcp-bench', version: '1.0.0' });
-      await client.connect(transport);
-      const pid = transport.pid;
-      trackPid(pid);
-      servers.push({ client, close: trackCloser(async () => (await client.close(), untrackPid(pid))) });
+      servers.push(
+        await connectServer({
+          MINDEE_V2_BASE_URL: emulator.url,
+          MINDEE_V2_API_KEY: emulator.apiKey,
+          MINDEE_MCP_LOG_LEVEL: 'warn',
+          MINDEE_MCP_ALLOWED_DIRS: folders.join(':'),
+          ...(redisUrl ? { MINDEE_MCP_REDIS_URL: redisUrl } : {}),
+        }),
+      );
     }
     const started = Date.now();
     const outcomes = await Promise.all(

@@ -1,4 +1,4 @@
-// Scenario 6: enqueue at the speed the limits allow (issue 11). One process, our client only,
+// Scenario 9: enqueue at the speed the limits allow (issue 11). One process, our client only,
 // against an emulator with Mindee's limits (200 POST and 1 200 GET a minute): documents dropped
 // at once are all enqueued within the window, and the GETs that follow stay within the limit.
 // The third pacing goal of the issue (uniform 1–20 s jobs: median delay ≤ 0.5× the SDK's at
@@ -12,17 +12,17 @@ export const CASES = [
   { n: 200, processingMs: 5_000, wallTarget: 70_000, p90Target: 2_000 },
 ];
 
-export async function scenario6(opts, report) {
+export async function scenario9(opts, report) {
   const results = {};
-  const { dir, remove } = await tempDir('mindee-bench-s6-');
+  const { dir, remove } = await tempDir('mindee-bench-s9-');
   try {
     for (const c of CASES) {
       const n = opts.quick ? Math.ceil(c.n / 10) : c.n;
-      const label = `6 pacing ${n} × ${c.processingMs / 1000} s`;
+      const label = `9 pacing ${n} × ${c.processingMs / 1000} s`;
       const specs = Array.from({ length: n }, (_, i) => ({ name: `s6-${c.processingMs}-${String(i).padStart(3, '0')}`, pages: 1 }));
       const paths = await writeDocs(dir, specs, makePdf);
       const docs = specs.map((s, i) => ({ ...s, path: paths[i], processingMs: c.processingMs }));
-      report.progress(`scenario 6: ${n} documents of ${c.processingMs / 1000} s dropped at once, one process, Mindee's limits on…`);
+      report.progress(`scenario 9: ${n} documents of ${c.processingMs / 1000} s dropped at once, one process, Mindee's limits on…`);
       const run = await runJobs({ client: 'ours', docs, concurrency: n, rateLimits: true, deadlineMs: 300_000 });
       const ok = run.jobs.filter((j) => j.ok);
       const errors = {};
@@ -46,7 +46,7 @@ export async function scenario6(opts, report) {
       report.row(label, '429s surfaced / answered by the emulator (POST+GET)', `${surfaced429} / ${run.status429.POST}+${run.status429.GET}`, '—', 'none surfaced', r.pass.no429);
       report.row(label, 'median / p90 delay after completion', `${ms(delay.median)} / ${ms(delay.p90)}`, '—', c.p90Target === null ? '—' : `p90 ≤ ${c.p90Target / 1000} s`, opts.quick ? null : r.pass.p90);
       report.row(label, 'GETs per job', r.getsPerJob === null ? 'n/a' : r.getsPerJob.toFixed(2), '—', '—', null);
-      report.note(`scenario 6 (${n} × ${c.processingMs / 1000} s): requests reaching the emulator per 10 s (GET/POST): ${run.timeline.map((b) => `${b.get}/${b.post}`).join(' ')}`);
+      report.note(`scenario 9 (${n} × ${c.processingMs / 1000} s): requests reaching the emulator per 10 s (GET/POST): ${run.timeline.map((b) => `${b.get}/${b.post}`).join(' ')}`);
     }
   } finally {
     await remove();

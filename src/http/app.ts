@@ -1,0 +1,178 @@
+/**
+ * The remote server's routes, as an express app:
+ *   GET  /healthz                      200 {"status":"ok","version"} (503 while shutting down)
+ *   GET  /metrics                      Prometheus text
+ *   GET  /.well-known/oauth-protected-resource/mcp   RFC 9728 metadata (oauth mode)
+ *   POST /mcp                          MCP Streamable HTTP, stateless (GET and DELETE: 405)
+ *   POST /uploads                      a document for a later enqueue (upload_id)
+ *   POST /webhooks/mindee              Mindee's signed webhooks
+ * Every request is checked against the Host and Origin allow-lists (DNS rebinding) except the
+ * health and metrics probes, which carry nothing of any caller; every request is logged on one
+ * line (never with a key or token) and counted.
+ */
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { hostHeaderValidation } from '@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js';
+import type { Logger } from '../log.js';
+import { clip, formatBytes } from '../text.js';
+import type { ToolDeps } from '../tools/define.js';
+import type { Authenticator, Principal } from './auth.js';
+import { InFlight, mcpRoute, type RpcSummary } from './mcp.js';
+import type { Metrics } from './metrics.js';
+
+export interface HttpAppOptions {
+  authenticator: Authenticator;
+  depsFor(principal: Principal): ToolDeps;
+  writeTools: ReadonlySet<string>;
+  /** Host names clients may use ('*': any). */
+  allowedHosts: string[] | '*';
+  maxBodyBytes: number;
+  maxConcurrentCalls: number;
+  requestTimeoutMs: number;
+  log: Logger;
+  metrics?: Metrics;
+  version: string;
+  /** POST /uploads, once the caller is authenticated. */
+  uploads?: RequestHandler;
+  /** POST /webhooks/mindee (authenticated by its signature). */
+  webhooks?: RequestHandler;
+}
+
+export interface HttpApp {
+  app: Express;
+  inFlight: InFlight;
+  /** From now on, every request but webhooks is answered 503 (/healthz says it is shutting down). */
+  drain(): void;
+}
+
+/** Routes named in metrics; any other path counts as "other", so labels stay few. */
+const ROUTES = new Set(['/mcp', '/uploads', '/webhooks/mindee', '/healthz', '/metrics']);
+
+export function createHttpApp(options: HttpAppOptions): HttpApp {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const inFlight = new InFlight();
+  let draining = false;
+
+  app.use(requestLog(options));
+  app.get('/healthz', (_req, res) => {
+    res.status(draining ? 503 : 200).json({ status: draining ? 'shutting_down' : 'ok', version: options.version });
+  });
+  app.use((req, res, next) => {
+    // A webhook may be what ends a call in flight: it is still taken while draining.
+    if (!draining || req.path === '/webhooks/mindee') return next();
+    res.set('Connection', 'close');
+    jsonRpcError(res, 503, 'The server is shutting down: send the request again (another replica, or this one once restarted).');
+  });
+  if (options.metrics) {
+    const metrics = options.metrics;
+    app.get('/metrics', (_req, res, next) => {
+      metrics.text().then((text) => res.type(metrics.contentType).send(text), next);
+    });
+  }
+  if (options.allowedHosts !== '*') {
+    app.use(hostHeaderValidation(options.allowedHosts));
+    app.use(originCheck(options.allowedHosts));
+  }
+  if (options.authenticator.routes) app.use(options.authenticator.routes.path, options.authenticator.routes.handler);
+  if (options.webhooks) app.post('/webhooks/mindee', options.webhooks);
+
+  const notAllowed: RequestHandler = (_req, res) => {
+    res.set('Allow', 'POST');
+    jsonRpcError(res, 405, 'Method not allowed: this server is stateless, so it offers no SSE stream (GET) and no session to end (DELETE). Send JSON-RPC with POST.');
+  };
+  app.get('/mcp', notAllowed);
+  app.delete('/mcp', notAllowed);
+  app.post(
+    '/mcp',
+    options.authenticator.middleware,
+    express.json({ limit: options.maxBodyBytes }),
+    mcpRoute({
+      depsFor: options.depsFor,
+      writeTools: options.writeTools,
+      maxConcurrentCalls: options.maxConcurrentCalls,
+      requestTimeoutMs: options.requestTimeoutMs,
+      metrics: options.metrics,
+      resourceMetadataUrl: options.authenticator.resourceMetadataUrl,
+      inFlight,
+    }),
+  );
+  if (options.uploads) app.post('/uploads', options.authenticator.middleware, options.uploads);
+  app.use((req, res) => {
+    res.status(404).json({ error: 'not_found', error_description: `No route ${req.method} ${clip(req.path, 100)}: the MCP endpoint is POST /mcp.` });
+  });
+  app.use(errorHandler(options));
+  return {
+    app,
+    inFlight,
+    drain: () => {
+      draining = true;
+    },
+  };
+}
+
+function jsonRpcError(res: express.Response, status: number, message: string): void {
+  res.status(status).json({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
+}
+
+/** Browsers send Origin: a page of another site must not reach this server through the user's browser. */
+function originCheck(allowed: string[]): RequestHandler {
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin === undefined) return next();
+    let hostname: string | null = null;
+    try {
+      hostname = new URL(origin).hostname;
+    } catch {
+      // "null" and other opaque origins are refused below.
+    }
+    if (hostname !== null && allowed.includes(hostname)) return next();
+    jsonRpcError(res, 403, `Origin ${clip(origin, 100)} is not allowed: set MINDEE_MCP_ALLOWED_HOSTS to accept its host.`);
+  };
+}
+
+/** One line per request, once it has ended: never a key, a token or a query string. */
+function requestLog(options: HttpAppOptions): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('close', () => {
+      const route = ROUTES.has(req.path) ? req.path : 'other';
+      const principal = res.locals.principal as Principal | undefined;
+      const rpc = res.locals.rpc as RpcSummary | undefined;
+      options.metrics?.request(route, res.statusCode);
+      options.log.record(res.statusCode >= 500 ? 'warn' : 'info', 'request', {
+        method: req.method,
+        path: clip(req.path, 100),
+        status: res.statusCode,
+        duration_ms: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
+        principal: principal?.id,
+        rpc: rpc?.rpc,
+        tool: rpc?.tool,
+        outcome: rpc?.outcome,
+        completed: res.writableFinished,
+      });
+    });
+    next();
+  };
+}
+
+function errorHandler(options: HttpAppOptions): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    const type = (error as { type?: unknown } | null)?.type;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (type === 'entity.too.large') {
+      return jsonRpcError(
+        res,
+        413,
+        `The request body is over the ${formatBytes(options.maxBodyBytes)} limit of this server (MINDEE_MCP_MAX_BODY_MB). Send a large document as an upload (POST /uploads, then its upload_id), not as file_base64.`,
+      );
+    }
+    if (type === 'entity.parse.failed') return res.status(400).json({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error: the body is not valid JSON.' }, id: null });
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return jsonRpcError(res, 415, 'Unsupported body encoding: send UTF-8 JSON.');
+    options.log.error('unexpected error while serving a request', error);
+    jsonRpcError(res, 500, 'mindee-mcp hit an unexpected internal error; the details are in the server\'s log.');
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * Who may call, and with whose Mindee key. Each mode turns a request into a Principal or
+ * answers 401 with `WWW-Authenticate`:
+ * - mindee-key: the caller's own Mindee key (`Authorization: Bearer md_…` or `X-Mindee-Api-Key`);
+ * - token: one of the configured bearer tokens, compared in constant time (the SDK's
+ *   `requireBearerAuth` with a verifier of ours);
+ * - oauth: a JWT access token checked with jose against the issuer's JWKS, issuer, audience
+ *   (this server's public URL) and expiry (the SDK's `requireBearerAuth` again), with RFC 9728
+ *   metadata served by the SDK's `metadataHandler`;
+ * - none: everyone is one anonymous principal (loopback only; config.ts refuses otherwise).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import { metadataHandler } from '@modelcontextprotocol/sdk/server/auth/handlers/metadata.js';
+import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
+import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js';
+import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { keyId } from '../client/mindee-client.js';
+import type { AuthMode } from '../config.js';
+import { clip } from '../text.js';
+
+export const SCOPE_READ = 'mindee:read';
+export const SCOPE_ENQUEUE = 'mindee:enqueue';
+export const ALL_SCOPES = [SCOPE_READ, SCOPE_ENQUEUE] as const;
+
+/** The caller of one request. */
+export interface Principal {
+  /** Stable and not secret: for logs, metrics, limits and the ownership of uploads. */
+  id: string;
+  /** The caller's own Mindee key (mindee-key mode); otherwise calls use the server's. */
+  mindeeKey?: string;
+  /** Scopes granted (oauth); null: every scope. */
+  scopes: ReadonlySet<string> | null;
+  /** What this request carries that must never be logged. */
+  secrets: string[];
+}
+
+export interface AuthOptions {
+  mode: AuthMode;
+  tokens?: string[];
+  oauth?: { issuer: string; jwksUrl: string; publicUrl: string };
+}
+
+export interface Authenticator {
+  /** Sets `res.locals.principal`, or answers 401/403. */
+  middleware: RequestHandler;
+  /** Routes to mount before everything else (the RFC 9728 metadata), if any. */
+  routes?: { path: string; handler: RequestHandler };
+  /** The URL of the resource metadata, in oauth mode: 401 and 403 answers point at it. */
+  resourceMetadataUrl?: string;
+}
+
+/** Longest credential read from a header: keys and JWTs are far shorter. */
+const MAX_CREDENTIAL_CHARS = 8192;
+/** Far in the future: static tokens do not expire, but requireBearerAuth wants an expiry. */
+const NEVER = 32_503_680_000;
+
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (!principal) throw new Error('internal: no principal on an authenticated route');
+  return principal;
+}
+
+/** The resource this server is, for OAuth: `<public URL>/mcp`. */
+export function resourceUrl(publicUrl: string): URL {
+  return new URL(`${publicUrl.replace(/\/+$/, '')}/mcp`);
+}
+
+export function createAuthenticator(options: AuthOptions): Authenticator {
+  switch (options.mode) {
+    case 'none':
+      return {
+        middleware: (_req, res, next) => {
+          res.locals.principal = { id: 'anonymous', scopes: null, secrets: [] } satisfies Principal;
+          next();
+        },
+      };
+    case 'mindee-key':
+      return { middleware: mindeeKeyAuth };
+    case 'token':
+      return bearer(tokenVerifier(options.tokens ?? []), (info) => ({ id: info.clientId, scopes: null, secrets: [info.token] }));
+    case 'oauth': {
+      const oauth = options.oauth!;
+      const resource = resourceUrl(oauth.publicUrl);
+      const metadataUrl = getOAuthProtectedResourceMetadataUrl(resource);
+      const handler = metadataHandler({
+        resource: resource.href,
+        authorization_servers: [oauth.issuer],
+        scopes_supported: [...ALL_SCOPES],
+        bearer_methods_supported: ['header'],
+        resource_name: 'Mindee document extraction (mindee-mcp)',
+      });
+      const authenticator = bearer(
+        jwtVerifier(oauth, resource),
+        (info) => ({ id: `oauth:${clip(String(info.extra?.subject ?? info.clientId), 128)}`, scopes: new Set(info.scopes), secrets: [info.token] }),
+        metadataUrl,
+      );
+      return { ...authenticator, routes: { path: new URL(metadataUrl).pathname, handler }, resourceMetadataUrl: metadataUrl };
+    }
+  }
+}
+
+/** The SDK's bearer middleware, then the principal from what the verifier found. */
+function bearer(verifier: OAuthTokenVerifier, toPrincipal: (info: AuthInfo) => Principal, resourceMetadataUrl?: string): Authenticator {
+  const check = requireBearerAuth({ verifier, resourceMetadataUrl });
+  return {
+    middleware: (req, res, next) => {
+      void check(req, res, (error?: unknown) => {
+        if (error) return next(error);
+        const info = (req as Request & { auth?: AuthInfo }).auth;
+        if (!info) return next(new Error('internal: the bearer check passed without auth info'));
+        res.locals.principal = toPrincipal(info);
+        next();
+      });
+    },
+  };
+}
+
+/** A digest of fixed length, so tokens of any length compare in constant time. */
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+function tokenVerifier(tokens: string[]): OAuthTokenVerifier {
+  const known = tokens.map(digest);
+  return {
+    async verifyAccessToken(token) {
+      const presented = digest(token);
+      let match = false;
+      // Every token is compared, whatever matched: the time taken tells nothing.
+      for (const k of known) match = timingSafeEqual(k, presented) || match;
+      if (!match) throw new InvalidTokenError('The bearer token is not one this server accepts');
+      return { token, clientId: `token:${keyId(token)}`, scopes: [...ALL_SCOPES], expiresAt: NEVER };
+    },
+  };
+}
+
+function jwtVerifier(oauth: { issuer: string; jwksUrl: string; publicUrl: string }, resource: URL): OAuthTokenVerifier {
+  const jwks = createRemoteJWKSet(new URL(oauth.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+  // The audience is this server: its /mcp resource, or its public URL as such.
+  const audience = [resource.href, oauth.publicUrl.replace(/\/+$/, ''), `${oauth.publicUrl.replace(/\/+$/, '')}/`];
+  return {
+    async verifyAccessToken(token) {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, jwks, { issuer: oauth.issuer, audience, requiredClaims: ['exp'], clockTolerance: 5 }));
+      } catch (error) {
+        throw new InvalidTokenError(jwtProblem(error));
+      }
+      const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : Array.isArray(payload.scp) ? payload.scp.filter((s): s is string => typeof s === 'string') : [];
+      const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : (payload.sub ?? 'unknown');
+      return { token, clientId, scopes, expiresAt: payload.exp, resource, extra: { subject: payload.sub ?? clientId } };
+    },
+  };
+}
+
+/** Why a JWT was refused, in words that carry nothing of the token. */
+function jwtProblem(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return 'The access token has expired';
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'aud') return 'The access token was not issued for this server (audience)';
+    if (error.claim === 'iss') return 'The access token was not issued by the expected issuer';
+    return `The access token's ${clip(error.claim, 40)} claim is not valid`;
+  }
+  if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWSSignatureVerificationFailed) return 'The access token\'s signature does not verify';
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JOSEError && error.code === 'ERR_JWKS_INVALID') return 'The issuer\'s signing keys could not be read';
+  return 'The access token is not a valid JWT';
+}
+
+/** mindee-key mode: the caller's Mindee key, from `X-Mindee-Api-Key` or `Authorization: Bearer`. */
+function mindeeKeyAuth(req: Request, res: Response, next: NextFunction): void {
+  const header = req.headers['x-mindee-api-key'];
+  const fromHeader = typeof header === 'string' ? header.trim() : undefined;
+  const authorization = req.headers.authorization;
+  let key = fromHeader;
+  if (!key && authorization) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!m) return unauthorized(res, 'invalid_request', 'The Authorization header must be "Bearer <your Mindee API key>"');
+    key = m[1];
+  }
+  if (!key) return unauthorized(res, null, 'Send your Mindee API key as "Authorization: Bearer md_…" or "X-Mindee-Api-Key: md_…"');
+  // Mindee wants the raw key: a "Bearer " left in the header value is taken off.
+  key = key.replace(/^Bearer\s+/i, '');
+  if (key.length > MAX_CREDENTIAL_CHARS || /\s/.test(key)) return unauthorized(res, 'invalid_token', 'The Mindee API key is malformed');
+  res.locals.principal = { id: `key:${keyId(key)}`, mindeeKey: key, scopes: null, secrets: [key] } satisfies Principal;
+  next();
+}
+
+function unauthorized(res: Response, error: 'invalid_request' | 'invalid_token' | null, description: string): void {
+  const params = [`realm="mindee-mcp"`, ...(error ? [`error="${error}"`, `error_description="${description}"`] : [])];
+  res.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
+  res.status(401).json({ error: error ?? 'invalid_token', error_description: description });
+}
+
+/** 403 insufficient_scope (RFC 6750), naming the scope that is missing. */
+export function insufficientScope(res: Response, scope: string, resourceMetadataUrl: string | undefined): void {
+  const description = `This call needs the ${scope} scope`;
+  const params = [`error="insufficient_scope"`, `error_description="${description}"`, `scope="${scope}"`];
+  if (resourceMetadataUrl) params.push(`resource_metadata="${resourceMetadataUrl}"`);
+  res.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
+  res.status(403).json({ error: 'insufficient_scope', error_description: description });
+}

@@ -1,0 +1,108 @@
+/**
+ * The remote server put together from the settings: who may call (auth), with which Mindee
+ * client (the caller's own key, or the server's), what each request's tools may do (no local
+ * files unless directories were configured; uploads of this caller), and the routes.
+ */
+import type { MindeeClient, MindeeConnection } from '../client/mindee-client.js';
+import { keyId } from '../client/mindee-client.js';
+import { isLoopbackHost, type Config } from '../config.js';
+import type { FileAccess } from '../files/file-access.js';
+import type { Logger } from '../log.js';
+import type { Clock } from '../state/clock.js';
+import type { ToolDeps, ToolSettings } from '../tools/define.js';
+import { createTools } from '../tools/index.js';
+import { VERSION } from '../version.js';
+import { createHttpApp, type HttpApp } from './app.js';
+import { createAuthenticator, type Principal } from './auth.js';
+import { Metrics } from './metrics.js';
+import { Uploads } from './uploads.js';
+import { webhookRoute } from './webhooks.js';
+
+export interface RemoteOptions {
+  config: Config;
+  connection: MindeeConnection;
+  /** The server's own Mindee key: every call's in token, oauth and none modes. */
+  serverKey: string | undefined;
+  files: FileAccess;
+  settings: ToolSettings;
+  /** A logger that also redacts `secrets` (a request's key or token). */
+  makeLogger(secrets: ReadonlyArray<string | undefined>): Logger;
+  metrics?: Metrics;
+  clock?: Clock;
+  /** Largest upload: Mindee's limit for one document unless lowered (tests). */
+  maxUploadBytes?: number;
+}
+
+export interface RemoteServer extends HttpApp {
+  uploads: Uploads;
+  close(): Promise<void>;
+}
+
+/** The Host names accepted: configured, the public URL's, and loopback names on loopback. */
+export function allowedHostsOf(config: Config): string[] | '*' {
+  if (config.allowedHosts.includes('*')) return '*';
+  const hosts = new Set(config.allowedHosts);
+  if (config.publicUrl) hosts.add(new URL(config.publicUrl).hostname.toLowerCase());
+  if (isLoopbackHost(config.host)) {
+    for (const h of ['localhost', '127.0.0.1', '[::1]']) hosts.add(h);
+    hosts.add(config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host.toLowerCase());
+  }
+  return [...hosts];
+}
+
+/** Names of the tools that enqueue (they need the mindee:enqueue scope), and of all tools. */
+export function toolNames(settings: ToolSettings): { all: string[]; write: Set<string> } {
+  const tools = createTools(settings);
+  return { all: tools.map((t) => t.name), write: new Set(tools.filter((t) => !t.annotations.readOnlyHint).map((t) => t.name)) };
+}
+
+export async function createRemoteServer(options: RemoteOptions): Promise<RemoteServer> {
+  const { config, connection, metrics } = options;
+  // One settings object for every request (tools are made once per settings), marked remote.
+  const settings: ToolSettings = options.settings.remote ? options.settings : { ...options.settings, remote: true };
+  const names = toolNames(settings);
+  const authenticator = createAuthenticator({
+    mode: config.auth,
+    tokens: config.httpTokens,
+    oauth:
+      config.auth === 'oauth' ? { issuer: config.oauthIssuer!, jwksUrl: config.oauthJwksUrl!, publicUrl: config.publicUrl! } : undefined,
+  });
+  const requestLog = options.makeLogger([]);
+  const uploads = await Uploads.create({ store: connection.state.uploads, clock: options.clock, metrics, log: requestLog, maxFileBytes: options.maxUploadBytes });
+  const localFiles = config.allowedDirs.length > 0;
+
+  const clientOf = (key: string | undefined): MindeeClient => {
+    const client = connection.client(key);
+    metrics?.watchBudget(connection.rateScope ?? keyId(key ?? ''), client.budget);
+    return client;
+  };
+  // In mindee-key mode every call has the caller's key: the server's own is never used.
+  const shared = config.auth === 'mindee-key' ? undefined : clientOf(options.serverKey);
+  const depsFor = (principal: Principal): ToolDeps => ({
+    client: principal.mindeeKey || !shared ? clientOf(principal.mindeeKey) : shared,
+    files: options.files,
+    log: options.makeLogger(principal.secrets),
+    settings,
+    remote: { localFiles, claimUpload: (id) => uploads.claim(id, principal.id) },
+  });
+
+  const http = createHttpApp({
+    authenticator,
+    depsFor,
+    writeTools: names.write,
+    allowedHosts: allowedHostsOf(config),
+    maxBodyBytes: config.maxBodyMegabytes * 1024 * 1024,
+    maxConcurrentCalls: config.maxConcurrentCalls,
+    // A call's own wait is bounded by max_wait_seconds; this only catches what would outlive it.
+    requestTimeoutMs: (config.maxWaitSeconds > 590 ? config.maxWaitSeconds : 590) * 1000 + 60_000,
+    log: requestLog,
+    metrics,
+    version: VERSION,
+    uploads: uploads.route,
+    webhooks:
+      config.webhookSecrets.length > 0
+        ? webhookRoute({ secrets: config.webhookSecrets, maxBodyBytes: config.maxResponseMegabytes * 1024 * 1024, connection, metrics, log: requestLog })
+        : undefined,
+  });
+  return { ...http, uploads, close: () => uploads.close() };
+}

@@ -1,0 +1,141 @@
+/**
+ * The built server as a team deploys it: `node dist/cli.js --transport http`, driven by the
+ * SDK's StreamableHTTPClientTransport; and in stdio mode with `--webhook-port`. `npm test`
+ * builds dist first.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { request } from 'undici';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
+import { addSecret, recordOutput } from '../setup/secrets.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const TOKEN = 'tok_e2e_6f1d3b5a7c9e2f4a6b8d0c1e';
+addSecret(TOKEN);
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it first).');
+});
+
+interface Spawned {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  stderr(): string;
+  exited: Promise<number | null>;
+}
+
+/** Starts the server and resolves once it says where it listens. */
+async function spawnServer(args: string[], env: Record<string, string>, ready: RegExp): Promise<Spawned> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const m = ready.exec(stderr);
+      if (m) resolve(m[1]!);
+    });
+    void exited.then((code) => reject(new Error(`exited (${code}) before it was ready: ${stderr}`)));
+  });
+  return {
+    child,
+    url,
+    stderr: () => {
+      recordOutput('server stderr', stderr);
+      return stderr;
+    },
+    exited,
+  };
+}
+
+describe('spawned server over Streamable HTTP', () => {
+  it('serves the whole flow with token auth, JSON logs and pushed results, and shuts down gracefully with a call in flight', async () => {
+    const server = await spawnServer(
+      ['--transport', 'http', '--port', '0', '--emulator', '--log-format', 'json'],
+      { MINDEE_MCP_AUTH: 'token', MINDEE_MCP_HTTP_TOKENS: TOKEN, MINDEE_MCP_EMULATOR_PROCESSING_MS: '300' },
+      /serving MCP \(Streamable HTTP\) at (http:\/\/127\.0\.0\.1:\d+)\/mcp/,
+    );
+    try {
+      const health = await request(`${server.url}/healthz`);
+      expect(await health.body.json()).toMatchObject({ status: 'ok' });
+      const refused = await request(`${server.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
+      expect(refused.statusCode).toBe(401);
+      await refused.body.dump();
+
+      const transport = new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${TOKEN}` } } });
+      const client = new Client({ name: 'e2e-http', version: '1.0.0' });
+      await client.connect(transport);
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name)).toContain('enqueue_document');
+
+      // A call in flight when SIGTERM comes: it ends normally, then the process exits 0.
+      let signalled = false;
+      const result = (await client.callTool({ name: 'enqueue_document', arguments: { model_id: 'invoice', file_base64: makeSampleInvoicePdf().toString('base64'), filename: 'inv.pdf' } }, undefined, {
+        onprogress: () => {
+          if (signalled) return;
+          signalled = true;
+          server.child.kill('SIGTERM');
+        },
+      })) as CallToolResult;
+      recordOutput('e2e http', result);
+      expect(signalled).toBe(true);
+      expect(result.isError).toBeFalsy();
+      expect((result.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+      expect(await server.exited).toBe(0);
+      await client.close().catch(() => undefined);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+    const lines = server.stderr().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(lines.find((l) => l.msg === 'request' && l.tool === 'enqueue_document')).toMatchObject({ status: 200, outcome: 'ok', principal: expect.stringMatching(/^token:/) });
+    // The result came by webhook, from the in-process emulator.
+    expect(lines.some((l) => l.msg === 'request' && l.path === '/webhooks/mindee' && l.status === 200)).toBe(true);
+    expect(lines.some((l) => /shutting down \(SIGTERM\)/.test(l.msg))).toBe(true);
+  });
+
+  it('refuses to start on a non-loopback host without authentication', async () => {
+    const child = spawn(process.execPath, [CLI, '--transport', 'http', '--host', '0.0.0.0', '--auth', 'none', '--emulator'], { env: { PATH: process.env.PATH ?? '' } });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/MINDEE_MCP_AUTH=none serves anyone/);
+  });
+});
+
+describe('stdio with --webhook-port', () => {
+  it('opens only the webhook endpoint, and receives the pushed results', async () => {
+    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, '--emulator', '--webhook-port', '0'], env: { MINDEE_MCP_EMULATOR_PROCESSING_MS: '100' }, stderr: 'pipe' });
+    let stderr = '';
+    const receiving = new Promise<string>((resolve) => {
+      transport.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const m = /receiving Mindee webhooks at (\S+)/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+    });
+    const client = new Client({ name: 'e2e-stdio-webhooks', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const url = await receiving;
+      const unsigned = await request(url, { method: 'POST', body: '{}' });
+      expect(unsigned.statusCode).toBe(401);
+      await unsigned.body.dump();
+      const mcp = await request(url.replace('/webhooks/mindee', '/mcp'), { method: 'POST', body: '{}' });
+      expect(mcp.statusCode).toBe(404);
+      await mcp.body.dump();
+      const done = (await client.callTool({ name: 'enqueue_document', arguments: { model_id: 'invoice', url: 'https://example.com/a.pdf' } })) as CallToolResult;
+      recordOutput('e2e stdio webhooks', done);
+      expect(done.isError).toBeFalsy();
+    } finally {
+      await client.close();
+      recordOutput('server stderr', stderr);
+    }
+  });
+});

@@ -49,7 +49,7 @@ interface Server {
 }
 
 async function server(env: Record<string, string>, allowed = dir): Promise<Server> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, allowed], env: { MINDEE_V2_API_KEY: TEST_API_KEY, ...env }, stderr: 'pipe' });
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, allowed], env: { MINDEE_V2_API_KEY: TEST_API_KEY, MINDEE_MCP_STATE_DIR: 'off', ...env }, stderr: 'pipe' });
   let stderr = '';
   const waiting: Array<{ text: string; resolve: () => void }> = [];
   transport.stderr?.on('data', (chunk: Buffer) => {

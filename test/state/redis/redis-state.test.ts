@@ -172,6 +172,27 @@ describe.skipIf(!hasRedis)('Redis shared state', () => {
     expect(seen.map((e) => e.source)).toEqual(['poll']);
   });
 
+  it('shares what the poll planner learned: a process that starts later begins warm', async () => {
+    const server = await redis();
+    const a = (await processOn(server)).state;
+    await a.timings.ready;
+    const at = Date.now();
+    a.timings.record('model-1', 'extraction', { pages: 2, ms: 4_200, at });
+    a.timings.record('model-1', 'extraction', { pages: 3, ms: 5_100, at: at + 1_000 });
+    a.timings.record('bad id!', null, { pages: 1, ms: 1, at });
+    await a.timings.flush();
+    const b = (await processOn(server)).state;
+    await b.timings.ready;
+    expect(b.timings.get('model-1')).toEqual({
+      product: 'extraction',
+      samples: [
+        { pages: 2, ms: 4_200, at: Math.floor(at / 1000) * 1000 },
+        { pages: 3, ms: 5_100, at: Math.floor((at + 1_000) / 1000) * 1000 },
+      ],
+    });
+    expect([...b.timings.models()].map(([id]) => id)).toEqual(['model-1']);
+  });
+
   it('refuses to start when Redis cannot be reached, naming the URL with its password masked', async () => {
     const server = await redis({ password: 'correct-horse-battery' });
     const wrong = server.url.replace('correct-horse-battery', 'wrong-password-123');

@@ -3,7 +3,7 @@
 // makes sure no child process or server outlives the run.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -282,4 +282,36 @@ export async function pool(items, limit, task) {
     }
   });
   await Promise.all(workers);
+}
+
+// ---- redis ---------------------------------------------------------------------------------
+
+/** Debian's redis-server, if installed. */
+export function redisServerPath() {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/bin', '/usr/sbin']) {
+    const candidate = join(dir, 'redis-server');
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+/** A throw-away redis-server on `port`, nothing persisted; stopped by cleanupAll if the run is cut short. */
+export async function startRedisServer(port) {
+  const { dir, remove } = await tempDir('mindee-bench-redis-');
+  const child = trackChild(spawn(redisServerPath(), ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let out = '';
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (c) => (out += c) && out.includes('Ready to accept connections') && resolve());
+    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out.slice(-500)}`)));
+  });
+  child.stdout.resume();
+  child.stderr.resume();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: trackCloser(async () => {
+      child.kill('SIGKILL');
+      await waitExit(child);
+      await remove();
+    }),
+  };
 }

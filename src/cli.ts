@@ -10,6 +10,9 @@ import { FileAccess } from './files/file-access.js';
 import { createLogger } from './log.js';
 import { createRedactor } from './redact.js';
 import { createServer } from './server.js';
+import type { SharedState } from './state/index.js';
+import type { RedisStateOptions } from './state/redis/index.js';
+import { maskRedisUrl } from './state/redis/link.js';
 import { FileTimingStore } from './state/timings.js';
 import { BoundedStdioServerTransport } from './stdio.js';
 import type { ToolSettings } from './tools/define.js';
@@ -87,7 +90,7 @@ async function serve(config: Config): Promise<void> {
     emulatorAliases = Object.fromEntries(Object.entries(DEMO_MODELS).map(([name, id]) => [name.toLowerCase(), id]));
   }
 
-  const secrets = [config.apiKey, apiKey, ...config.httpTokens, ...webhookSecrets];
+  const secrets = [config.apiKey, apiKey, ...config.httpTokens, ...webhookSecrets, redisPassword(config.redisUrl)];
   const makeLogger = (more: ReadonlyArray<string | undefined>) =>
     createLogger({ level: config.logLevel, format: config.logFormat, redact: createRedactor([...secrets, ...more]) });
   const log = makeLogger([]);
@@ -99,15 +102,23 @@ async function serve(config: Config): Promise<void> {
     keptResultsSeconds: config.cacheTtlSeconds,
     inProcessEmulator: config.emulator,
   };
+  const rateLimits = { postPerMinute: config.maxPostsPerMinute, getPerMinute: config.maxGetsPerMinute, windowMs: config.rateWindowSeconds * 1000 };
+  const resultCache = { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024, ttlMs: config.cacheTtlSeconds * 1000 };
+  const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
+  const state = config.redisUrl ? await redisState(config.redisUrl, { rateLimits, results: resultCache, leaseMs: requestTimeoutMs, log }) : undefined;
+  if (config.redisUrl) log.info(`shared state on Redis at ${maskRedisUrl(config.redisUrl)}${config.rateScope ? `, rate scope "${config.rateScope}"` : ''}`);
   // The HTTP side is loaded only when it serves: a stdio server starts without it.
   const httpSide = http ? await import('./http/index.js') : undefined;
   const metrics = httpSide ? new httpSide.Metrics(httpSide.toolNames(settings).all) : undefined;
-  const timings = config.stateDir ? new FileTimingStore({ dir: config.stateDir, warn: (message) => log.warn(message) }) : undefined;
+  // With Redis, what the planner learns is shared there instead.
+  const timings = config.stateDir && !state ? new FileTimingStore({ dir: config.stateDir, warn: (message) => log.warn(message) }) : undefined;
   const connection = new MindeeConnection({
     baseUrl,
-    requestTimeoutMs: config.requestTimeoutSeconds * 1000,
-    rateLimits: { postPerMinute: config.maxPostsPerMinute, getPerMinute: config.maxGetsPerMinute },
-    resultCache: { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024, ttlMs: config.cacheTtlSeconds * 1000 },
+    requestTimeoutMs,
+    rateLimits,
+    resultCache,
+    state,
+    rateScope: config.rateScope,
     maxResponseBytes: config.maxResponseMegabytes * 1024 * 1024,
     missingKeyHint: MISSING_KEY_HINT,
     timings,
@@ -134,7 +145,7 @@ async function serve(config: Config): Promise<void> {
       log.info(`shutting down (${why}): no new requests; calls in flight have ${config.shutdownSeconds} s to end`);
       const inTime = await listener!.shutdown(config.shutdownSeconds * 1000);
       if (!inTime) log.warn(`calls still in flight after ${config.shutdownSeconds} s were ended (MINDEE_MCP_SHUTDOWN_SECONDS)`);
-      await Promise.allSettled([remote.close(), connection.close(), timings?.flush(), closeEmulator?.()]);
+      await Promise.allSettled([remote.close(), connection.close(), timings?.flush(), closeEmulator?.(), state?.close()]);
       process.exit(0);
     };
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -161,7 +172,7 @@ async function serve(config: Config): Promise<void> {
     const force = setTimeout(() => process.exit(0), 3000);
     force.unref();
     // The learned timings are flushed even if closing the connection fails on the way.
-    await Promise.allSettled([server.close(), listener?.shutdown(1000), connection.close(), timings?.flush(), closeEmulator?.()]);
+    await Promise.allSettled([server.close(), listener?.shutdown(1000), connection.close(), timings?.flush(), closeEmulator?.(), state?.close()]);
     process.exit(0);
   };
   // The transport does not end the process when the host closes stdin: do it here.
@@ -174,6 +185,29 @@ async function serve(config: Config): Promise<void> {
   log.info(`mindee-mcp ${VERSION} serving on stdio, Mindee API: ${where}${apiKey ? '' : ' (no API key set: tool calls will explain how to set one)'}`);
   log.debug(`learned poll timings: ${timings ? timings.path : 'not kept (MINDEE_MCP_STATE_DIR=off)'}`);
   log.info(`allowed directories: ${files.directories().join(', ') || '(none: file_path is refused until one is configured or the client shares roots)'}`);
+}
+
+/** The shared state on Redis; a Redis that cannot be used ends the process with a message naming it. */
+async function redisState(url: string, options: Omit<RedisStateOptions, 'url'>): Promise<SharedState> {
+  const redis = await import('./state/redis/index.js');
+  try {
+    // A request can outlive its time-out by its last retry's backoff: the lease covers both.
+    return await redis.createRedisState({ url, ...options, leaseMs: (options.leaseMs ?? 120_000) + 30_000 });
+  } catch (error) {
+    if (!(error instanceof redis.RedisUnavailableError)) throw error;
+    process.stderr.write(`mindee-mcp: ${error.message}\nCheck that Redis runs and the URL, user and password are right, or unset MINDEE_MCP_REDIS_URL to keep the state in this process.\n`);
+    process.exit(1);
+  }
+}
+
+/**
+ * The password of a Redis URL, for the log redactor. A short one is left out: the redactor would
+ * blank every occurrence of a few common letters, and the URL is only ever printed masked.
+ */
+function redisPassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const password = decodeURIComponent(new URL(url).password);
+  return password.length >= 8 ? password : undefined;
 }
 
 main(process.argv.slice(2), process.env).catch((error: unknown) => {

@@ -172,6 +172,28 @@ export const configSchema = z.object({
     .default(DEFAULT_MAX_RESPONSE_BYTES / 1024 / 1024),
   logLevel: z.enum(LOG_LEVELS, { error: `MINDEE_MCP_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   emulatorProcessingMs: count('MINDEE_MCP_EMULATOR_PROCESSING_MS', 0).default(DEFAULT_EMULATOR_PROCESSING_MS),
+  // The value is never echoed: it may carry a password.
+  redisUrl: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => {
+      if (v === undefined) return true;
+      try {
+        const u = new URL(v);
+        return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname.length > 0;
+      } catch {
+        return false;
+      }
+    }, 'MINDEE_MCP_REDIS_URL must be a redis:// or rediss:// URL, e.g. redis://user:password@redis.internal:6379'),
+  rateScope: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || /^[A-Za-z0-9_.:-]{1,64}$/.test(v), 'MINDEE_MCP_RATE_SCOPE must be 1 to 64 letters, digits, ".", "_", ":" or "-"'),
+  rateWindowSeconds: seconds('MINDEE_MCP_RATE_WINDOW', 3600).default(60),
   /** Where learned poll timings are kept; null keeps nothing. */
   stateDir: z
     .string()
@@ -215,8 +237,8 @@ Options (each has an environment variable; the flag wins):
   --model UUID             MINDEE_MODEL_ID          Model used when a call gives no model_id
   --models LIST            MINDEE_MCP_MODELS        Model aliases: invoice=<uuid>,receipt=<uuid>
   --max-result-chars N     MINDEE_MCP_MAX_RESULT_CHARS  Size budget of one result (default ${DEFAULT_MAX_CHARS})
-  --max-posts-per-minute N MINDEE_MCP_MAX_POSTS_PER_MINUTE  Enqueues per minute, whole process (default ${DEFAULT_RATE_LIMITS.postPerMinute})
-  --max-gets-per-minute N  MINDEE_MCP_MAX_GETS_PER_MINUTE   Polls and reads per minute (default ${DEFAULT_RATE_LIMITS.getPerMinute})
+  --max-posts-per-minute N MINDEE_MCP_MAX_POSTS_PER_MINUTE  Enqueues per minute (per process; with Redis per scope) (default ${DEFAULT_RATE_LIMITS.postPerMinute})
+  --max-gets-per-minute N  MINDEE_MCP_MAX_GETS_PER_MINUTE   Polls and reads per minute, as above (default ${DEFAULT_RATE_LIMITS.getPerMinute})
   --cache-results N        MINDEE_MCP_CACHE_RESULTS Results kept in memory (default ${DEFAULT_RESULT_STORE.maxEntries})
   --cache-mb N             MINDEE_MCP_CACHE_MB      Memory for kept results (default ${DEFAULT_RESULT_STORE.maxBytes / 1024 / 1024})
   --cache-ttl SECS         MINDEE_MCP_CACHE_TTL     How long a kept result stays (default ${DEFAULT_RESULT_STORE.ttlMs / 1000})
@@ -226,6 +248,10 @@ Options (each has an environment variable; the flag wins):
                                                     (default: the user cache directory, ${defaultStateDir(process.env)};
                                                     with --emulator: off); off keeps nothing
                            MINDEE_MCP_EMULATOR_PROCESSING_MS  With --emulator: how long each job takes (default ${DEFAULT_EMULATOR_PROCESSING_MS})
+  --redis-url URL          MINDEE_MCP_REDIS_URL     Share rate budgets, kept results and job events with every process on this Redis
+                           (redis:// or rediss://; put a password in the variable, not the flag, which other processes can see)
+  --rate-scope NAME        MINDEE_MCP_RATE_SCOPE    One rate budget for every key of an organisation (default: one per key)
+  --rate-window SECS       MINDEE_MCP_RATE_WINDOW   The window the per-minute budgets count over (default 60, as Mindee's)
   [allowed-directory ...]  MINDEE_MCP_ALLOWED_DIRS  Directories file_path may read (${delimiter}-separated in the variable)
   --allow-hard-links       MINDEE_MCP_ALLOW_HARD_LINKS  Also read files with several hard links (off: another link may be outside)
 
@@ -296,6 +322,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         'cache-ttl': { type: 'string' },
         'max-response-mb': { type: 'string' },
         'log-level': { type: 'string' },
+        'redis-url': { type: 'string' },
+        'rate-scope': { type: 'string' },
+        'rate-window': { type: 'string' },
         transport: { type: 'string' },
         host: { type: 'string' },
         port: { type: 'string' },
@@ -338,6 +367,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     maxResponseMegabytes: values['max-response-mb'] ?? (env.MINDEE_MCP_MAX_RESPONSE_MB || undefined),
     logLevel: values['log-level'] ?? (env.MINDEE_MCP_LOG_LEVEL?.trim().toLowerCase() || undefined),
     emulatorProcessingMs: env.MINDEE_MCP_EMULATOR_PROCESSING_MS || undefined,
+    redisUrl: values['redis-url'] ?? env.MINDEE_MCP_REDIS_URL,
+    rateScope: values['rate-scope'] ?? env.MINDEE_MCP_RATE_SCOPE,
+    rateWindowSeconds: values['rate-window'] ?? (env.MINDEE_MCP_RATE_WINDOW || undefined),
     transport: values.transport ?? (env.MINDEE_MCP_TRANSPORT?.trim().toLowerCase() || undefined),
     host: values.host ?? (env.MINDEE_MCP_HOST || undefined),
     port: values.port ?? (env.MINDEE_MCP_PORT || undefined),

@@ -71,6 +71,27 @@ describe('parseCommand', () => {
     expect(() => serve([], env)).toThrow(message);
   });
 
+  it('reads the shared-state settings: a Redis URL (never echoed when wrong), a rate scope, a rate window', () => {
+    expect(serve([])).toMatchObject({ redisUrl: undefined, rateScope: undefined, rateWindowSeconds: 60 });
+    expect(
+      serve(['--rate-scope', 'acme-prod', '--rate-window', '2'], { MINDEE_MCP_REDIS_URL: 'rediss://mcp:pw@redis.internal:6380/2', MINDEE_MCP_RATE_SCOPE: 'ignored' }),
+    ).toMatchObject({ redisUrl: 'rediss://mcp:pw@redis.internal:6380/2', rateScope: 'acme-prod', rateWindowSeconds: 2 });
+    expect(serve(['--redis-url', 'redis://127.0.0.1:6380']).redisUrl).toBe('redis://127.0.0.1:6380');
+    for (const bad of ['http://user:hunter2secret@host', 'redis//nohost', 'redis://']) {
+      let message = '';
+      try {
+        serve([], { MINDEE_MCP_REDIS_URL: bad });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        message = (error as Error).message;
+      }
+      expect(message).toContain('MINDEE_MCP_REDIS_URL must be a redis:// or rediss:// URL');
+      expect(message).not.toContain('hunter2secret');
+    }
+    expect(() => serve([], { MINDEE_MCP_RATE_SCOPE: 'has spaces' })).toThrow(/MINDEE_MCP_RATE_SCOPE must be/);
+    expect(() => serve([], { MINDEE_MCP_RATE_WINDOW: '0' })).toThrow(/MINDEE_MCP_RATE_WINDOW must be between/);
+  });
+
   it('refuses unknown flags with the usage, and takes no key on the command line', () => {
     expect(() => serve(['--api-key', 'md_x'])).toThrow(/Unknown option '--api-key'[\s\S]*Usage: mindee-mcp/);
   });

@@ -314,6 +314,10 @@ export class MindeeClient {
     const response = await this.#send('GET', this.#url(`v2/jobs/${id}`), 'return the job status', 'job', options);
     const job = this.#parse(jobResponseSchema, response, 'return the job status').job;
     this.#remember(job);
+    // Whoever looked, every wait for this job (in any process sharing the state) ends now.
+    if (job.status !== 'Processing') {
+      this.connection.state.jobEvents.publish({ jobId: job.id, status: job.status === 'Failed' ? 'Failed' : 'Processed', source: 'poll', job: { job } });
+    }
     return job;
   }
 

@@ -10,6 +10,7 @@ import type { Dispatcher } from 'undici';
 import { redactJsonInPlace, type Redactor } from '../redact.js';
 import { sleep, type Clock } from '../state/clock.js';
 import { RateBudgetDeadlineError, type RateBudget } from '../state/rate-budget.js';
+import type { Priority } from '../state/wait-queue.js';
 import { clip, errorMessage, formatBytes } from '../text.js';
 import {
   MindeeAbortError,
@@ -28,6 +29,8 @@ import { problemSchema } from './schemas.js';
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** The deepest JSON read: Mindee's results nest a few levels per level of the data schema. */
 export const MAX_JSON_DEPTH = 128;
+/** Enqueues refused by the rate limit that are sent again (each after the wait Mindee asked for). */
+const MAX_RATE_LIMITED_RETRIES = 20;
 /** How much of an error's text from outside is quoted back. */
 const QUOTED_CHARS = 500;
 const QUOTED_ITEMS = 20;
@@ -71,7 +74,7 @@ export interface ApiRequest {
   /** Absolute time no attempt may run past. */
   deadline?: number;
   /** Place in the budget's queue: lower goes first. */
-  priority?: number;
+  priority?: Priority;
 }
 
 export interface ApiResponse {
@@ -115,6 +118,7 @@ export class Transport {
     const { clock, retry } = this.options;
     const started = clock.now();
     const endsAt = Math.min(started + this.options.requestTimeoutMs, req.deadline ?? Number.POSITIVE_INFINITY);
+    let rateLimited = 0;
     for (let attempt = 0; ; attempt++) {
       if (req.signal?.aborted) throw abortError(req.signal);
       if (endsAt - clock.now() <= 0) {
@@ -136,10 +140,21 @@ export class Transport {
         settle();
       }
       const retryAfter = failure instanceof MindeeApiError ? failure.retryAfterSeconds : null;
-      const delay = backoffMs(attempt + 1, retry, retryAfter);
-      const again =
-        attempt < retry.maxRetries && !(failure instanceof MindeeAbortError) && isRetryable(req.method, failure) && clock.now() + delay < endsAt - 50;
+      // An enqueue refused by the rate limit created no job: it waits as told and tries again for
+      // as long as its time allows, not just maxRetries times.
+      const refusedEnqueue = req.method === 'POST' && status === 429;
+      if (refusedEnqueue) rateLimited++;
+      const delay = refusedEnqueue && retryAfter !== null ? retryAfter * 1000 : backoffMs(attempt + 1, retry, retryAfter);
+      const triesLeft = refusedEnqueue ? rateLimited <= MAX_RATE_LIMITED_RETRIES : attempt - rateLimited < retry.maxRetries;
+      const inTime = clock.now() + delay < endsAt - 50;
+      const again = triesLeft && !(failure instanceof MindeeAbortError) && isRetryable(req.method, failure) && inTime;
       this.options.observe?.({ method: req.method, route: req.route, status, durationMs: clock.now() - attemptStarted, retried: again });
+      if (refusedEnqueue && !again && !inTime) {
+        throw new MindeeNotSentError(
+          `Mindee's rate limit refused to ${req.action} (HTTP 429)${retryAfter !== null ? ` and asked to wait ${retryAfter} s` : ''}, longer than the time left: no job was created.`,
+          { cause: failure, hint: `Nothing was created. Send it again ${retryAfter !== null ? `in ${retryAfter} s` : 'in a minute'}.` },
+        );
+      }
       if (!again) {
         if (attempt > 0) failure.message += ` (it kept failing after ${attempt} ${attempt === 1 ? 'retry' : 'retries'})`;
         throw req.method === 'POST' ? mayHaveEnqueued(failure) : failure;

@@ -3,6 +3,7 @@
  * the parameters of an enqueue, what the process knows of a job it enqueued. Leaf types, so the
  * modules of the client can share them without importing one another.
  */
+import type { Priority } from '../state/wait-queue.js';
 import type { ByteSource } from './pdf-encryption.js';
 import type { Product } from './schemas.js';
 
@@ -19,8 +20,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Absolute time (ms since epoch) no request may run past. */
   deadline?: number;
-  /** Place in the queue when the rate budget is short: lower goes first (default 1). */
-  priority?: number;
+  /** Place in the queue when the rate budget is short: lower goes first (default 1); a function is read again while waiting. */
+  priority?: Priority;
 }
 
 /** What is uploaded: a file (streamed from its source, anew for each attempt) or a URL Mindee fetches itself. */

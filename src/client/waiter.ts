@@ -126,22 +126,29 @@ export async function waitForResult(client: WaitingClient, job: Job, options: Wa
       if (fromEvent) {
         current = fromEvent;
       } else {
+        // A completion pushed while this poll waits for its rate-budget slot ends the poll too.
+        const woken = new AbortController();
+        wake = () => woken.abort();
+        const interruptible = signal ? AbortSignal.any([signal, woken.signal]) : woken.signal;
         try {
-          // When GETs are short, the jobs most likely done are checked first.
-          const likely = planner.doneLikelihood({ modelId, pages, product, elapsedMs: clock.now() - startedAt, polls });
-          current = await client.getJob(current.id, { signal, deadline, priority: 2 - likely });
+          // When GETs are short, the jobs most likely done are checked first — read again while
+          // the poll waits, since a job grows likelier done meanwhile.
+          const priority = () => 2 - planner.doneLikelihood({ modelId, pages, product, elapsedMs: clock.now() - startedAt, polls });
+          current = await client.getJob(current.id, { signal: interruptible, deadline, priority });
           failures = 0;
         } catch (error) {
+          // A completion arrived meanwhile: it is taken at the top of the loop.
+          if (woken.signal.aborted && !signal?.aborted) continue;
           if (error instanceof MindeeTimeoutError && clock.now() >= deadline - 50) return { state: 'processing', job: current, polls };
           if (!(error instanceof MindeeError) || error instanceof MindeeAbortError || !isPassing(error)) throw error;
           if (++failures > MAX_PASSING_FAILURES) throw error;
           if (deadline - clock.now() <= margin) return { state: 'processing', job: current, polls };
           continue;
         }
-        polls++;
-        if (current.status !== 'Processing') {
-          state.jobEvents.publish({ jobId: current.id, status: current.status === 'Failed' ? 'Failed' : 'Processed', source: 'poll', job: { job: current } });
+        finally {
+          wake = null;
         }
+        polls++;
       }
       onProgress?.({ jobId: current.id, status: current.status, polls, elapsedMs: clock.now() - waitStarted });
     }

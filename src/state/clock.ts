@@ -3,7 +3,8 @@
  * fake time instead of sleeping. The system clock looks the globals up on each call, so
  * vitest's fake timers reach it too.
  */
-export type TimerHandle = unknown;
+/** An opaque handle of a timer, as setTimeout returns it. */
+export type TimerHandle = object;
 
 export interface Clock {
   now(): number;

@@ -5,6 +5,7 @@
  * the in-memory implementation serves one process (a shared one backs it with Redis).
  */
 import { abortReason, systemClock, type Clock, type TimerHandle } from './clock.js';
+import { priorityNow, WaitQueue, type Priority } from './wait-queue.js';
 
 export type RequestKind = 'get' | 'post';
 
@@ -12,8 +13,11 @@ export interface TakeOptions {
   signal?: AbortSignal;
   /** Absolute time (ms since epoch, on the budget's clock) after which no slot is wanted. */
   deadline?: number;
-  /** Place in the queue when slots are short: lower goes first (results 0, polls 1–2). */
-  priority?: number;
+  /**
+   * Place in the queue when slots are short: lower goes first (results 0, polls 1–2; see
+   * SPECULATIVE_ABOVE). A function is read again while the caller waits.
+   */
+  priority?: Priority;
 }
 
 /** Ends a slot: call it once the request has ended (answered, failed or aborted). */
@@ -40,6 +44,35 @@ export interface RateLimits {
   windowMs?: number;
 }
 
+/**
+ * Above this priority a request is speculative: a poll of a job not known to be likely done. At
+ * or below it, a caller is owed an answer or likely to get one: a result of a finished job, a
+ * retry, a status asked for by a caller, a poll of a job most likely done.
+ */
+export const SPECULATIVE_ABOVE = 1.5;
+/** A queue waiting for tokens looks again this often: a waiting poll may have become likely done. */
+export const REREAD_PRIORITIES_MS = 500;
+
+export interface Pacing {
+  /** Slots that may go at once. */
+  burst: number;
+  /** Of those, what speculative requests may take at once: the rest is kept for the others. */
+  speculativeBurst: number;
+}
+
+/**
+ * How each kind is paced. Enqueues use the whole window: each is owed to a document, and
+ * documents dropped at once may all be enqueued now, as Mindee's sliding window allows. GETs
+ * keep a small burst for speculative polls, which the planner spreads; what they leave — up to
+ * half the window — stays for results and for polls of jobs likely done, so that when many jobs
+ * finish together their results are fetched at once rather than at the steady rate.
+ */
+export function pacingOf(kind: RequestKind, perMinute: number): Pacing {
+  const steady = Math.max(1, Math.ceil(perMinute / 20));
+  if (kind === 'post') return { burst: perMinute, speculativeBurst: perMinute };
+  return { burst: Math.max(steady, Math.floor(perMinute / 2)), speculativeBurst: steady };
+}
+
 /** Mindee's documented limits per organisation are 200 POST and 1 200 GET a minute; stay under. */
 export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = Object.freeze({ postPerMinute: 180, getPerMinute: 1080 });
 
@@ -49,11 +82,6 @@ export class RateBudgetDeadlineError extends Error {
   constructor(readonly kind: RequestKind) {
     super(`No ${kind.toUpperCase()} slot of the rate budget became free before the deadline.`);
   }
-}
-
-interface Waiter {
-  priority: number;
-  grant: () => boolean;
 }
 
 /**
@@ -68,11 +96,13 @@ interface Waiter {
 export class PacedWindow {
   readonly perMinute: number;
   readonly burst: number;
+  /** Tokens speculative requests leave untouched. */
+  readonly reserve: number;
   readonly #grants = new Set<{ at: number }>();
-  readonly #waiters: Waiter[] = [];
+  readonly #queue: WaitQueue<Settle>;
   #tokens: number;
   #refilledAt: number;
-  #timer: TimerHandle;
+  #timer: TimerHandle | undefined;
 
   constructor(
     perMinute: number,
@@ -80,79 +110,39 @@ export class PacedWindow {
     private readonly clock: Clock = systemClock,
     private readonly windowMs = 60_000,
     burst?: number,
+    /** What speculative requests may take at once (default: the whole burst). */
+    speculativeBurst?: number,
   ) {
     if (!Number.isFinite(perMinute) || perMinute < 1) throw new RangeError('perMinute must be at least 1');
     this.perMinute = Math.floor(perMinute);
     this.burst = Math.max(1, Math.floor(burst ?? Math.ceil(this.perMinute / 20)));
+    this.reserve = Math.max(0, this.burst - Math.max(1, Math.floor(speculativeBurst ?? this.burst)));
     this.#tokens = this.burst;
     this.#refilledAt = clock.now();
+    this.#queue = new WaitQueue(clock, () => new RateBudgetDeadlineError(kind));
   }
 
   usage(): BudgetUsage {
     this.#expire();
-    return { perMinute: this.perMinute, inWindow: this.#grants.size, queued: this.#waiters.length };
+    return { perMinute: this.perMinute, inWindow: this.#grants.size, queued: this.#queue.length };
   }
 
   take(options: TakeOptions = {}): Promise<Settle> {
-    const { signal, deadline, priority = 1 } = options;
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    if (this.#waiters.length === 0) {
-      const settle = this.#tryGrant();
+    if (options.signal?.aborted) return Promise.reject(abortReason(options.signal));
+    if (this.#queue.length === 0) {
+      const settle = this.tryGrant(priorityNow(options.priority));
       if (settle) return Promise.resolve(settle);
     }
-    return new Promise<Settle>((resolve, reject) => {
-      let deadlineTimer: TimerHandle;
-      const cleanup = () => {
-        signal?.removeEventListener('abort', onAbort);
-        if (deadlineTimer !== undefined) this.clock.clearTimeout(deadlineTimer);
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-      };
-      const waiter: Waiter = {
-        priority,
-        grant: () => {
-          const settle = this.#tryGrant();
-          if (!settle) return false;
-          cleanup();
-          resolve(settle);
-          return true;
-        },
-      };
-      const onAbort = () => {
-        cleanup();
-        reject(abortReason(signal!));
-      };
-      if (deadline !== undefined) {
-        const left = deadline - this.clock.now();
-        if (left <= 0) return reject(new RateBudgetDeadlineError(this.kind));
-        deadlineTimer = this.clock.setTimeout(() => {
-          cleanup();
-          reject(new RateBudgetDeadlineError(this.kind));
-        }, left);
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      let at = this.#waiters.length;
-      while (at > 0 && this.#waiters[at - 1]!.priority > priority) at--;
-      this.#waiters.splice(at, 0, waiter);
-      this.#schedule();
-    });
+    const granted = this.#queue.wait(options);
+    this.#schedule();
+    return granted;
   }
 
-  #expire(): void {
-    const cutoff = this.clock.now() - this.windowMs;
-    for (const grant of this.#grants) if (grant.at <= cutoff) this.#grants.delete(grant);
-  }
-
-  #refill(): void {
-    const now = this.clock.now();
-    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#refilledAt) * this.perMinute) / this.windowMs);
-    this.#refilledAt = now;
-  }
-
-  #tryGrant(): Settle | null {
+  /** A slot now for a caller of this priority, or null; it does not queue (the shared budget queues its callers itself). */
+  tryGrant(priority = 1): Settle | null {
     this.#expire();
     this.#refill();
-    if (this.#grants.size >= this.perMinute || this.#tokens < 1) return null;
+    if (this.#grants.size >= this.perMinute || this.#tokens < this.#tokensNeeded(priority)) return null;
     this.#tokens -= 1;
     // In flight: it holds its slot until it ends, and a window after.
     const grant = { at: Number.POSITIVE_INFINITY };
@@ -166,25 +156,64 @@ export class PacedWindow {
     };
   }
 
-  #schedule(): void {
-    if (this.#timer !== undefined) return;
-    while (this.#waiters.length > 0 && this.#waiters[0]!.grant()) {
-      // granted: the waiter removed itself
-    }
-    if (this.#waiters.length === 0) return;
+  #tokensNeeded(priority: number): number {
+    return priority > SPECULATIVE_ABOVE ? 1 + this.reserve : 1;
+  }
+
+  /** How long until `tryGrant` may succeed; Infinity while every slot is in flight (a settle frees one). */
+  msUntilGrant(priority = 1): number {
+    this.#expire();
+    this.#refill();
     let wait = 0;
     if (this.#grants.size >= this.perMinute) {
       let oldest = Number.POSITIVE_INFINITY;
       for (const grant of this.#grants) oldest = Math.min(oldest, grant.at);
-      // Every slot in flight: the next settle schedules again.
-      if (!Number.isFinite(oldest)) return;
+      if (!Number.isFinite(oldest)) return Number.POSITIVE_INFINITY;
       wait = oldest + this.windowMs - this.clock.now();
     }
-    if (this.#tokens < 1) wait = Math.max(wait, ((1 - this.#tokens) * this.windowMs) / this.perMinute);
+    const needed = this.#tokensNeeded(priority);
+    if (this.#tokens < needed) wait = Math.max(wait, ((needed - this.#tokens) * this.windowMs) / this.perMinute);
+    return Math.max(0, wait);
+  }
+
+  /** Counts `count` slots as ended at `at`: requests made elsewhere that this window must leave room for. */
+  occupy(count: number, at: number): void {
+    for (let i = 0; i < Math.min(count, this.perMinute); i++) this.#grants.add({ at });
+  }
+
+  /** When each slot still in the window ended (in-flight slots are not listed). */
+  endedInWindow(): number[] {
+    this.#expire();
+    return [...this.#grants].map((g) => g.at).filter(Number.isFinite);
+  }
+
+  #expire(): void {
+    const cutoff = this.clock.now() - this.windowMs;
+    for (const grant of this.#grants) if (grant.at <= cutoff) this.#grants.delete(grant);
+  }
+
+  #refill(): void {
+    const now = this.clock.now();
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#refilledAt) * this.perMinute) / this.windowMs);
+    this.#refilledAt = now;
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined) return;
+    while (this.#queue.length > 0) {
+      const settle = this.tryGrant(this.#queue.nextPriority);
+      if (!settle) break;
+      // A waiter that left between the check and here cannot happen: serve is synchronous.
+      this.#queue.serve(settle);
+    }
+    if (this.#queue.length === 0) return;
+    const wait = this.msUntilGrant(this.#queue.nextPriority);
+    // Every slot in flight: the next settle schedules again.
+    if (!Number.isFinite(wait)) return;
     this.#timer = this.clock.setTimeout(() => {
       this.#timer = undefined;
       this.#schedule();
-    }, Math.max(1, Math.ceil(wait)));
+    }, Math.max(1, Math.ceil(Math.min(wait, REREAD_PRIORITIES_MS))));
   }
 }
 
@@ -193,10 +222,11 @@ export class MemoryRateBudget implements RateBudget {
   readonly #windows: Record<RequestKind, PacedWindow>;
 
   constructor(limits: RateLimits = DEFAULT_RATE_LIMITS, clock: Clock = systemClock) {
-    this.#windows = {
-      get: new PacedWindow(limits.getPerMinute, 'get', clock, limits.windowMs),
-      post: new PacedWindow(limits.postPerMinute, 'post', clock, limits.windowMs),
+    const window = (kind: RequestKind, perMinute: number) => {
+      const { burst, speculativeBurst } = pacingOf(kind, perMinute);
+      return new PacedWindow(perMinute, kind, clock, limits.windowMs, burst, speculativeBurst);
     };
+    this.#windows = { get: window('get', limits.getPerMinute), post: window('post', limits.postPerMinute) };
   }
 
   take(kind: RequestKind, options?: TakeOptions): Promise<Settle> {

@@ -212,7 +212,7 @@ export class FileTimingStore extends MemoryTimingStore {
   readonly #debounceMs: number;
   readonly #clock: Clock;
   #dirty = false;
-  #timer: TimerHandle;
+  #timer: TimerHandle | undefined;
   #flushing: Promise<void> | null = null;
 
   constructor(options: FileTimingStoreOptions) {

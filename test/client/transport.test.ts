@@ -49,6 +49,24 @@ describe('enqueue retries only where no job can exist', () => {
     expect(posts).toBe(2);
   });
 
+  it('keeps sending an enqueue refused by the rate limit past maxRetries: no job was created', async () => {
+    const limited = () => postRoute().reply(429, { status: 429, title: 'Too many requests', detail: 'slow down', code: '429-001', errors: [] }, { headers: { ...json, 'retry-after': '0' } });
+    for (let i = 0; i < 6; i++) limited();
+    postRoute().reply(202, jobBody(), { headers: json });
+    expect((await client.enqueue(URL_DOC, { modelId: 'model-1' })).id).toBe('job-1');
+    expect(posts).toBe(7);
+  });
+
+  it('gives up at once when the wait the rate limit asks for passes the deadline, saying nothing was created', async () => {
+    postRoute().reply(429, { status: 429, title: 'Too many requests', detail: 'slow down', code: '429-001', errors: [] }, { headers: { ...json, 'retry-after': '30' } });
+    const error = (await client.enqueue(URL_DOC, { modelId: 'model-1' }, { deadline: Date.now() + 10_000 }).catch((e: unknown) => e)) as MindeeTimeoutError;
+    expect(error.code).toBe('not_sent');
+    expect(error.mayHaveEnqueued).toBe(false);
+    expect(error.message).toMatch(/rate limit refused to enqueue the document \(HTTP 429\) and asked to wait 30 s, longer than the time left: no job was created/);
+    expect(error.hint).toMatch(/Send it again in 30 s/);
+    expect(posts).toBe(1);
+  });
+
   it('retries when the connection was refused', async () => {
     postRoute().replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
     postRoute().reply(202, jobBody(), { headers: json });

@@ -67,4 +67,28 @@ describe('waitForResult and job events', () => {
     expect(outcome.state).toBe('processed');
     expect(jobPolls()).toBe(1);
   });
+
+  it('ends at once on a pushed completion while its poll waits for a rate-budget slot', async () => {
+    // One GET an hour: the first poll takes it, the second waits for a slot the hour does not give.
+    const c = new MindeeClient({
+      apiKey: TEST_API_KEY,
+      baseUrl: emulator.url,
+      rateLimits: { postPerMinute: 10, getPerMinute: 1, windowMs: HOUR },
+      polling: { firstPollMs: 0, minIntervalMs: 10, maxIntervalMs: 10, earlyIntervalMs: 10 },
+    });
+    clients.push(c);
+    const job = await c.enqueue({ kind: 'url', url: 'https://example.com/a.pdf' }, { modelId: DEMO_MODELS.invoice });
+    const waiting = c.waitForResult(job, { deadline: Date.now() + HOUR, fetchResult: false });
+    await new Promise<void>((resolve) => {
+      const check = () => (c.budget.usage().get.queued > 0 ? resolve() : setImmediate(check));
+      check();
+    });
+    expect(jobPolls()).toBe(1);
+    emulator.completeJob(job.id);
+    c.connection.state.jobEvents.publish({ jobId: job.id, status: 'Processed', source: 'peer', job: emulator.job(job.id) });
+    const outcome = await waiting;
+    expect(outcome.state).toBe('processed');
+    expect(jobPolls()).toBe(1);
+    expect(c.budget.usage().get.queued).toBe(0);
+  });
 });

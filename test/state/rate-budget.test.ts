@@ -116,4 +116,27 @@ describe('MemoryRateBudget', () => {
     await vi.advanceTimersByTimeAsync(1_001);
     expect(posted).toBe(true);
   });
+
+  it('lets enqueues use the whole window at once, paces speculative polls, and keeps the rest of the burst for results', async () => {
+    const budget = new MemoryRateBudget({ postPerMinute: 180, getPerMinute: 1080 });
+    const start = Date.now();
+    const posts = await grantTimes(Array.from({ length: 180 }, () => budget.take('post')), start);
+    expect(posts.every((t) => t === 0)).toBe(true);
+    // Polls of jobs not known to be done: a burst of 54 (1080 / 20), then one every 1/18 s…
+    const polls = grantTimes(Array.from({ length: 56 }, () => budget.take('get', { priority: 2 })), start);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect((await polls).filter((t) => t === 0)).toHaveLength(54);
+    // …while results (and polls of jobs likely done) still have the rest of half a window's burst.
+    const now = Date.now();
+    const results = await grantTimes(Array.from({ length: 400 }, () => budget.take('get', { priority: 0 })), now);
+    expect(results.every((t) => t === 0)).toBe(true);
+    // A queued poll becomes likely done while it waits: it is then served before speculative ones.
+    let likely = 0;
+    const order: string[] = [];
+    const queued = grantTimes([budget.take('get', { priority: 2 }), budget.take('get', { priority: () => 2 - likely })], Date.now(), order, ['speculative', 'now likely']);
+    likely = 1;
+    await vi.advanceTimersByTimeAsync(30_000);
+    await queued;
+    expect(order).toEqual(['now likely', 'speculative']);
+  });
 });

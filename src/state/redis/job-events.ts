@@ -1,0 +1,86 @@
+/**
+ * Job completions relayed between processes on one Redis channel: a completion seen by any
+ * process (its poll, a webhook it received) ends the waits for that job on every process. Each
+ * completion is also kept a while under the job's id, so a wait that starts on another process
+ * just after it still ends at once. While Redis is away, completions stay local and every wait
+ * goes on polling: none is lost.
+ */
+import { z } from 'zod';
+import { MemoryJobEvents, type JobEvent, type JobEvents } from '../job-events.js';
+import type { RedisLink } from './link.js';
+
+/** A completion larger than this is relayed without the job it carries (the wait then polls it). */
+const MAX_MESSAGE_BYTES = 64 * 1024;
+/** How long a completion stays readable by a wait that starts later. */
+const KEPT_MS = 15 * 60_000;
+
+const messageSchema = z.object({
+  from: z.string(),
+  jobId: z.string().max(200),
+  status: z.enum(['Processed', 'Failed']),
+  job: z.unknown().optional(),
+});
+
+export class RedisJobEvents implements JobEvents {
+  readonly #local = new MemoryJobEvents();
+  readonly #channel: string;
+
+  constructor(private readonly link: RedisLink) {
+    this.#channel = link.key('job-events');
+  }
+
+  /** Starts relaying completions from the other processes. */
+  async start(): Promise<void> {
+    await this.link.subscribe(this.#channel, (message) => this.#receive(message));
+  }
+
+  publish(event: JobEvent): void {
+    this.#local.publish(event);
+    let message = JSON.stringify({ from: this.link.id, jobId: event.jobId, status: event.status, job: event.job });
+    if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) message = JSON.stringify({ from: this.link.id, jobId: event.jobId, status: event.status });
+    if (!this.link.up) return;
+    void this.link.command(['PUBLISH', this.#channel, message]).catch(() => {});
+    void this.link.command(['SET', this.#kept(event.jobId), message, 'PX', String(KEPT_MS)]).catch(() => {});
+  }
+
+  subscribe(jobId: string, listener: (event: JobEvent) => void): () => void {
+    const unsubscribe = this.#local.subscribe(jobId, listener);
+    let active = true;
+    if (this.link.up) {
+      this.link
+        .command(['GET', this.#kept(jobId)])
+        .then((message) => {
+          const event = typeof message === 'string' ? this.#parse(message, true) : null;
+          if (active && event) listener(event);
+        })
+        .catch(() => {});
+    }
+    return () => {
+      active = false;
+      unsubscribe();
+    };
+  }
+
+  #kept(jobId: string): string {
+    return this.link.key(`job:${jobId}`);
+  }
+
+  #receive(message: string): void {
+    const event = this.#parse(message, false);
+    if (event) this.#local.publish(event);
+  }
+
+  /** A completion from Redis, checked; null when it is malformed or (unless `own`) this process's own. */
+  #parse(message: string, own: boolean): JobEvent | null {
+    if (message.length > MAX_MESSAGE_BYTES) return null;
+    let parsed;
+    try {
+      parsed = messageSchema.safeParse(JSON.parse(message));
+    } catch {
+      return null;
+    }
+    if (!parsed.success || (!own && parsed.data.from === this.link.id)) return null;
+    const { jobId, status, job } = parsed.data;
+    return { jobId, status, source: 'peer', ...(job === undefined ? {} : { job }) };
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * The connection to Redis that every shared seam goes through, and its health. Redis is either
+ * up or down for the whole process: the first failed command marks it down (logged once), the
+ * seams then fall back to what this process holds, and a probe marks it up again as soon as a
+ * PING is answered (logged once). Commands never queue while the connection is away: they fail
+ * at once, so no wait ever hangs on Redis.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { RedisClientType } from '@redis/client';
+import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+
+export interface RedisLinkOptions {
+  url: string;
+  /** Where "lost" and "back" go (stderr). */
+  log?: { warn(message: string): void; info(message: string): void };
+  /** Key prefix of everything this project stores. */
+  prefix?: string;
+  clock?: Clock;
+  /** Longest wait for one command; past it Redis counts as lost. */
+  commandTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+/** Redis could not be reached when the server started: nothing is served. */
+export class RedisUnavailableError extends Error {
+  override name = 'RedisUnavailableError';
+}
+
+export const DEFAULT_PREFIX = 'mindee-mcp:v1:';
+/** How often this process says it is alive, and how long until a silent one is not counted. */
+const HEARTBEAT_MS = 5_000;
+const ALIVE_MS = 3 * HEARTBEAT_MS;
+/** Gaps between probes while Redis is down, and between reconnect attempts. */
+const PROBE_MS = 250;
+const MAX_RECONNECT_MS = 1_000;
+
+/** The URL with its password masked: it names the server in messages and logs. */
+export function maskRedisUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    return url.href;
+  } catch {
+    return '(an invalid URL)';
+  }
+}
+
+/** A Lua script, sent by its SHA once Redis has it (a restarted Redis has none: then by its text). */
+export class LuaScript {
+  readonly sha: string;
+  constructor(readonly source: string) {
+    this.sha = createHash('sha1').update(source).digest('hex');
+  }
+}
+
+/**
+ * Counts the processes alive in this deployment: each one refreshes its entry on every
+ * heartbeat; entries silent for longer than ALIVE_MS are dropped.
+ */
+const HELLO = new LuaScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+return redis.call('ZCARD', KEYS[1])
+`);
+
+export class RedisLink {
+  readonly prefix: string;
+  readonly id = randomUUID();
+  readonly url: string;
+  readonly clock: Clock;
+  /** Processes of the deployment alive when Redis last said, this one included. */
+  processes = 1;
+  readonly aliveMs = ALIVE_MS;
+  #up = true;
+  #everReady = false;
+  #closed = false;
+  #client: RedisClientType | undefined;
+  #subscriber: RedisClientType | undefined;
+  #probe: TimerHandle | undefined;
+  #heartbeat: TimerHandle | undefined;
+  readonly #listeners = new Set<(up: boolean) => void>();
+
+  constructor(readonly options: RedisLinkOptions) {
+    this.url = options.url;
+    this.prefix = options.prefix ?? DEFAULT_PREFIX;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  get up(): boolean {
+    return this.#up && !this.#closed;
+  }
+
+  /** Connects, checks that scripts run and registers this process; rejects with a message naming the URL (password masked). */
+  async connect(): Promise<void> {
+    // Loaded only when Redis is configured: the in-memory default does not pay for it.
+    const { createClient } = await import('@redis/client');
+    const client = createClient({
+      url: this.url,
+      disableOfflineQueue: true,
+      commandOptions: { timeout: this.options.commandTimeoutMs ?? 2_000 },
+      socket: {
+        connectTimeout: this.options.connectTimeoutMs ?? 5_000,
+        // Before the first connection a failure is final (the server must not start without
+        // its Redis); after it, reconnect for as long as the process runs.
+        reconnectStrategy: (retries: number, cause: Error) => (this.#everReady ? Math.min(100 * 2 ** retries, MAX_RECONNECT_MS) : cause),
+      },
+    }) as unknown as RedisClientType;
+    // node-redis reports every failed reconnect as an 'error' event: health is tracked by the
+    // commands themselves, and an EventEmitter without a listener would crash the process.
+    client.on('error', (error: unknown) => this.#markDown(error));
+    client.on('ready', () => this.#probeNow());
+    this.#client = client;
+    try {
+      await client.connect();
+      this.#everReady = true;
+      this.processes = Number(await this.#eval(client, HELLO, [this.processesKey], [this.id, String(ALIVE_MS)]));
+    } catch (error) {
+      await this.#destroy();
+      throw new RedisUnavailableError(`Cannot use Redis at ${maskRedisUrl(this.url)} (MINDEE_MCP_REDIS_URL): ${describe(error)}.`);
+    }
+    this.#heartbeat = this.clock.setTimeout(() => this.#beat(), HEARTBEAT_MS);
+  }
+
+  key(name: string): string {
+    return `${this.prefix}${name}`;
+  }
+
+  /** Where each process says it is alive (scored by when it last said so). */
+  get processesKey(): string {
+    return this.key('processes');
+  }
+
+  /** Calls `fn` when Redis goes down (false) or comes back (true). */
+  onChange(listener: (up: boolean) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Runs a script; any failure marks Redis down and is rethrown. */
+  async eval(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    const client = this.#client;
+    if (!client || !this.up) throw new Error('Redis is down');
+    try {
+      return await this.#eval(client, script, keys, args);
+    } catch (error) {
+      this.#markDown(error);
+      throw error;
+    }
+  }
+
+  /** Runs a command; any failure marks Redis down and is rethrown. */
+  async command(args: string[]): Promise<unknown> {
+    const client = this.#client;
+    if (!client || !this.up) throw new Error('Redis is down');
+    try {
+      return await client.sendCommand(args);
+    } catch (error) {
+      this.#markDown(error);
+      throw error;
+    }
+  }
+
+  /** A second connection for pub/sub (a subscribed connection takes no other command). */
+  async subscribe(channel: string, listener: (message: string) => void): Promise<void> {
+    if (!this.#client) throw new Error('Redis is not connected');
+    const subscriber = this.#client.duplicate() as RedisClientType;
+    subscriber.on('error', (error: unknown) => this.#markDown(error));
+    this.#subscriber = subscriber;
+    await subscriber.connect();
+    // node-redis subscribes again by itself after each reconnect.
+    await subscriber.subscribe(channel, listener);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#probe !== undefined) this.clock.clearTimeout(this.#probe);
+    if (this.#heartbeat !== undefined) this.clock.clearTimeout(this.#heartbeat);
+    // No longer counted among the processes sharing the budgets.
+    if (this.#up && this.#client?.isReady) await this.#client.sendCommand(['ZREM', this.processesKey, this.id]).catch(() => {});
+    await this.#destroy();
+  }
+
+  async #destroy(): Promise<void> {
+    for (const client of [this.#subscriber, this.#client]) {
+      if (!client) continue;
+      client.destroy();
+    }
+    this.#subscriber = undefined;
+    this.#client = undefined;
+  }
+
+  async #eval(client: RedisClientType, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await client.sendCommand(['EVALSHA', script.sha, String(keys.length), ...keys, ...args]);
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+      return client.sendCommand(['EVAL', script.source, String(keys.length), ...keys, ...args]);
+    }
+  }
+
+  #beat(): void {
+    this.#heartbeat = undefined;
+    if (this.#closed) return;
+    if (this.up) {
+      this.eval(HELLO, [this.processesKey], [this.id, String(ALIVE_MS)])
+        .then((n) => {
+          this.processes = Math.max(1, Number(n));
+        })
+        .catch(() => {});
+    }
+    this.#heartbeat = this.clock.setTimeout(() => this.#beat(), HEARTBEAT_MS);
+  }
+
+  #markDown(error: unknown): void {
+    if (!this.#up || this.#closed || !this.#everReady) return;
+    this.#up = false;
+    this.options.log?.warn(
+      `Redis at ${maskRedisUrl(this.url)} is unreachable${error === undefined ? '' : ` (${describe(error)})`}: this process falls back to its own rate budget ` +
+        `(1/${this.processes} of each limit, the share of each of the ${this.processes} processes last seen), its own kept results and its own job events, and reconnects.`,
+    );
+    for (const listener of this.#listeners) listener(false);
+    this.#scheduleProbe();
+  }
+
+  #scheduleProbe(): void {
+    if (this.#probe !== undefined || this.#closed) return;
+    this.#probe = this.clock.setTimeout(() => {
+      this.#probe = undefined;
+      this.#probeNow();
+    }, PROBE_MS);
+  }
+
+  #probeNow(): void {
+    if (this.#up || this.#closed) return;
+    const client = this.#client;
+    if (!client?.isReady) return this.#scheduleProbe();
+    this.#eval(client, HELLO, [this.processesKey], [this.id, String(ALIVE_MS)])
+      .then(() => {
+        if (this.#up || this.#closed) return;
+        this.#up = true;
+        this.options.log?.info(`Redis at ${maskRedisUrl(this.url)} is back: rate budgets, kept results and job events are shared again.`);
+        for (const listener of this.#listeners) listener(true);
+      })
+      .catch(() => this.#scheduleProbe());
+  }
+}
+
+function describe(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 300 ? `${message.slice(0, 300)}…` : message;
+}

@@ -57,6 +57,8 @@ export interface ConnectionOptions {
   rateScope?: string;
   /** How a missing key is explained; the CLI points at --emulator. */
   missingKeyHint?: string;
+  /** A key that is no secret (the local emulator's): it is not redacted, so a hint may name it. */
+  publicKey?: string;
   clock?: Clock;
   observe?: (event: AttemptEvent) => void;
   /** Sees every wait for a job once it ends: for metrics. */
@@ -148,6 +150,7 @@ export class MindeeConnection {
   readonly clock: Clock;
   readonly baseUrl: URL;
   readonly missingKeyHint: string;
+  readonly publicKey: string | undefined;
   readonly rateScope: string | undefined;
   readonly observeWait: ((event: WaitEvent) => void) | undefined;
   /** Jobs this process enqueued, by partition and job id. */
@@ -173,6 +176,7 @@ export class MindeeConnection {
     this.state = options.state ?? createMemoryState({ rateLimits: options.rateLimits, results: options.resultCache, clock: this.clock, timings: options.timings });
     this.planner = new PollPlanner(this.polling, this.state.timings);
     this.missingKeyHint = options.missingKeyHint ?? 'Set MINDEE_V2_API_KEY to a Mindee v2 API key (md_…).';
+    this.publicKey = options.publicKey;
     this.rateScope = options.rateScope;
     this.observeWait = options.observeWait;
     this.webhooks = options.webhooks && options.webhooks.ids.length > 0 ? options.webhooks : undefined;
@@ -226,7 +230,7 @@ export class MindeeClient {
     this.connection = options.connection ?? new MindeeConnection(options);
     this.#apiKey = options.apiKey && options.apiKey.length > 0 ? options.apiKey : undefined;
     this.#partition = this.#apiKey ? keyId(this.#apiKey) : 'no-key';
-    this.redact = createRedactor([this.#apiKey]);
+    this.redact = createRedactor([this.#apiKey === this.connection.publicKey ? undefined : this.#apiKey]);
     this.#budget = this.connection.state.rateBudget(this.connection.rateScope ?? this.#partition);
     this.results = this.connection.state.results(this.#partition);
   }

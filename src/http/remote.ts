@@ -59,7 +59,7 @@ export function toolNames(settings: ToolSettings): { all: string[]; write: Set<s
 export async function createRemoteServer(options: RemoteOptions): Promise<RemoteServer> {
   const { config, connection, metrics } = options;
   // One settings object for every request (tools are made once per settings), marked remote.
-  const settings: ToolSettings = options.settings.remote ? options.settings : { ...options.settings, remote: true };
+  const settings: ToolSettings = { ...options.settings, remote: true, callerKeys: config.auth === 'mindee-key' };
   const names = toolNames(settings);
   const authenticator = createAuthenticator({
     mode: config.auth,

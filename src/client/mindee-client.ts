@@ -193,8 +193,13 @@ export class MindeeConnection {
   }
 
   /** The client of one API key (undefined: calls explain how to set one). */
-  client(apiKey: string | undefined): MindeeClient {
-    return new MindeeClient({ apiKey, connection: this });
+  /**
+   * The client of one API key (undefined: calls explain how to set one). `principal` names one
+   * caller among several sharing the key (a remote server's token holders): each then has its own
+   * kept results and jobs, while the rate budget stays the key's.
+   */
+  client(apiKey: string | undefined, principal?: string): MindeeClient {
+    return new MindeeClient({ apiKey, connection: this, principal });
   }
 
   /** The job this process enqueued with that id, and the partition of the key that did. */
@@ -214,6 +219,8 @@ export interface MindeeClientOptions extends ConnectionOptions {
   apiKey: string | undefined;
   /** Share this connection instead of making one; it is then not closed with the client. */
   connection?: MindeeConnection;
+  /** One caller among several sharing the key: its results and jobs are its own. */
+  principal?: string;
 }
 
 export class MindeeClient {
@@ -229,9 +236,11 @@ export class MindeeClient {
     this.#ownsConnection = options.connection === undefined;
     this.connection = options.connection ?? new MindeeConnection(options);
     this.#apiKey = options.apiKey && options.apiKey.length > 0 ? options.apiKey : undefined;
-    this.#partition = this.#apiKey ? keyId(this.#apiKey) : 'no-key';
+    const key = this.#apiKey ? keyId(this.#apiKey) : 'no-key';
+    this.#partition = options.principal === undefined ? key : `${key}.${keyId(options.principal)}`;
     this.redact = createRedactor([this.#apiKey === this.connection.publicKey ? undefined : this.#apiKey]);
-    this.#budget = this.connection.state.rateBudget(this.connection.rateScope ?? this.#partition);
+    // The budget is the key's (its organisation's), whoever of its callers spends it.
+    this.#budget = this.connection.state.rateBudget(this.connection.rateScope ?? key);
     this.results = this.connection.state.results(this.#partition);
   }
 

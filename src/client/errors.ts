@@ -77,6 +77,8 @@ export class MindeeApiError extends MindeeError {
   readonly status: number;
   /** Mindee's own code of the problem, e.g. "422-001". */
   readonly problemCode: string | null;
+  /** What was being done, e.g. "enqueue the document". */
+  readonly action: string;
   readonly title: string | null;
   readonly detail: string | null;
   readonly errors: ProblemDetail[];
@@ -105,6 +107,7 @@ export class MindeeApiError extends MindeeError {
     super(parts.join('. ').replace(/\.\./g, '.'), { hint: init.hint ?? hintForStatus(status, init.code ?? null), code: 'api_error', mayHaveEnqueued: init.mayHaveEnqueued });
     this.status = status;
     this.problemCode = init.code ?? null;
+    this.action = init.action;
     this.title = title;
     this.detail = detail;
     this.errors = errors;

@@ -334,14 +334,33 @@ function apiError(status: number, headers: Headers, text: string, req: ApiReques
 }
 
 /** An enqueue that failed after the request went out may still have created a job: say so. */
+const MAY_HAVE_ENQUEUED =
+  'Mindee may or may not have received the document, so a job may exist for it. Sending it again is safe but may process it twice; give it an alias to tell the copies apart.';
+
+/**
+ * An enqueue that failed after the request may have reached Mindee — a lost or late answer, or a
+ * server error (a proxy's 502/504 can come after the job was made) — may still have created a
+ * job: say so. What never connected, and a 429, made none.
+ */
 function mayHaveEnqueued(error: MindeeError): MindeeError {
+  if (isRetryable('POST', error)) return error;
+  if (error instanceof MindeeApiError) {
+    if (error.status < 500 && error.status !== 408) return error;
+    return new MindeeApiError({
+      status: error.status,
+      code: error.problemCode,
+      title: error.title,
+      detail: error.detail,
+      errors: error.errors,
+      retryAfterSeconds: error.retryAfterSeconds,
+      action: error.action,
+      hint: MAY_HAVE_ENQUEUED,
+      mayHaveEnqueued: true,
+    });
+  }
   if (error.code !== 'network' && error.code !== 'timeout' && error.code !== 'bad_response') return error;
   const Kind = error.constructor as new (message: string, options: { cause?: unknown; hint?: string; mayHaveEnqueued?: boolean }) => MindeeError;
-  return new Kind(error.message, {
-    cause: error,
-    mayHaveEnqueued: true,
-    hint: 'Mindee may or may not have received the document, so a job may exist for it. Sending it again is safe but may process it twice; give it an alias to tell the copies apart.',
-  });
+  return new Kind(error.message, { cause: error, mayHaveEnqueued: true, hint: MAY_HAVE_ENQUEUED });
 }
 
 export function abortError(signal: AbortSignal): MindeeAbortError {

@@ -108,7 +108,8 @@ export async function waitForResult(client: WaitingClient, job: Job, options: Wa
           : planner.nextDelay({ modelId, pages, product, elapsedMs: now - startedAt, polls, gets: client.budget.usage().get });
       if (pushFallbackMs !== undefined && failures === 0) delay = Math.max(delay, polls === 0 ? startedAt + pushFallbackMs - now : pushFallbackMs / 3);
       const wakeAt = Math.min(now + delay, deadline - margin);
-      if (wakeAt <= now && polls > 0) return { state: 'processing', job: current, polls };
+      // Out of time, unless a completion was pushed meanwhile: that one is taken first.
+      if (wakeAt <= now && polls > 0 && !pushed) return { state: 'processing', job: current, polls };
       if (!pushed) {
         const woken = new AbortController();
         wake = () => woken.abort();
@@ -140,7 +141,14 @@ export async function waitForResult(client: WaitingClient, job: Job, options: Wa
           // A completion arrived meanwhile: it is taken at the top of the loop.
           if (woken.signal.aborted && !signal?.aborted) continue;
           if (error instanceof MindeeTimeoutError && clock.now() >= deadline - 50) return { state: 'processing', job: current, polls };
-          if (!(error instanceof MindeeError) || error instanceof MindeeAbortError || !isPassing(error)) throw error;
+          if (!(error instanceof MindeeError) || error instanceof MindeeAbortError) throw error;
+          // No budget slot within one request's time says nothing of the job, nor of the API: the
+          // wait goes on while it may (each try already waited its request's time for a slot).
+          if (error.code === 'not_sent') {
+            if (deadline - clock.now() <= margin) return { state: 'processing', job: current, polls };
+            continue;
+          }
+          if (!isPassing(error)) throw error;
           if (++failures > MAX_PASSING_FAILURES) throw error;
           if (deadline - clock.now() <= margin) return { state: 'processing', job: current, polls };
           continue;

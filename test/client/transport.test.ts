@@ -86,12 +86,22 @@ describe('enqueue retries only where no job can exist', () => {
     expect(posts).toBe(1);
   });
 
-  it('does not retry a server error: a job may have been made', async () => {
-    postRoute().reply(500, { status: 500, title: 'Internal', detail: 'boom', code: '500-001', errors: [] }, { headers: json });
+  it.each([500, 502, 504, 408])('does not retry HTTP %i, and says a job may have been made', async (status) => {
+    postRoute().reply(status, { status, title: 'Server error', detail: 'boom', code: `${status}-001`, errors: [] }, { headers: json });
     const error = (await enqueue()) as MindeeApiError;
     expect(error).toBeInstanceOf(MindeeApiError);
-    expect(error.status).toBe(500);
+    expect(error.status).toBe(status);
+    expect(error.mayHaveEnqueued).toBe(true);
+    expect(error.hint).toMatch(/may or may not have received the document/);
     expect(posts).toBe(1);
+  });
+
+  it('says no job exists when the connection never opened, however many tries', async () => {
+    postRoute().replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })).persist();
+    const error = (await enqueue()) as MindeeNetworkError;
+    expect(error).toBeInstanceOf(MindeeNetworkError);
+    expect(error.mayHaveEnqueued).toBe(false);
+    expect(error.hint).not.toMatch(/may or may not/);
   });
 });
 

@@ -92,3 +92,22 @@ describe('waitForResult and job events', () => {
     expect(c.budget.usage().get.queued).toBe(0);
   });
 });
+
+describe('waitForResult when GETs are scarce', () => {
+  it('keeps waiting, not failing, when a poll finds no budget slot within one request\'s time', async () => {
+    // One GET a minute, and a request time-out far below the wait: the second poll cannot be sent
+    // in time (not_sent), which says nothing of the job — the wait hands it back at its deadline.
+    const c = new MindeeClient({
+      apiKey: TEST_API_KEY,
+      baseUrl: emulator.url,
+      requestTimeoutMs: 200,
+      rateLimits: { postPerMinute: 10, getPerMinute: 1 },
+      polling: { firstPollMs: 10, minIntervalMs: 10, maxIntervalMs: 20 },
+    });
+    clients.push(c);
+    const job = await c.enqueue({ kind: 'url', url: 'https://example.com/a.pdf' }, { modelId: DEMO_MODELS.invoice });
+    const outcome = await c.waitForResult(job, { deadline: Date.now() + 1500, fetchResult: false });
+    expect(outcome.state).toBe('processing');
+    expect(jobPolls()).toBe(1);
+  });
+});

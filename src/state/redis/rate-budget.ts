@@ -277,7 +277,10 @@ class SharedWindow {
           continue;
         }
         // A caller that left while Redis answered: its slot was never used.
-        if (!this.#queue.serve(this.#settleOf(member, local))) unused();
+        if (!this.#queue.serve(this.#settleOf(member, local))) {
+          unused();
+          local?.();
+        }
       }
       if (localWait !== null) {
         this.#blockedInFlight = !Number.isFinite(localWait);
@@ -319,8 +322,12 @@ class SharedWindow {
     const { burst, speculativeBurst } = pacingOf(this.kind, limit);
     const window = new PacedWindow(limit, this.kind, this.#clock, this.#windowMs, burst, speculativeBurst);
     // Unknown use counts as a full window: the safe side (but it is a guess, not written back).
+    // A guess is spread over the window just past, so slots free steadily instead of all a window
+    // from now (which would grant nothing for a minute); known use is charged now.
     const charged = Math.ceil((this.#lastUsed ?? this.limit) / share);
-    window.occupy(charged, this.#clock.now());
+    const now = this.#clock.now();
+    if (this.#lastUsed === undefined) for (let i = 1; i <= charged; i++) window.occupy(1, now - this.#windowMs + (i * this.#windowMs) / charged);
+    else window.occupy(charged, now);
     this.#guessed = this.#lastUsed === undefined ? charged : 0;
     this.#fallback = window;
     return window;

@@ -1,6 +1,7 @@
 /**
  * A real redis-server for a test: its own free port, its own temporary directory, nothing
- * persisted; stopped (or killed, to play an outage) and started again on the same port.
+ * persisted; stopped (or killed, to play an outage) and started again on the same port, or
+ * paused and resumed (an outage that keeps the data).
  * `hasRedis` is false when Debian's redis-server is not installed: the Redis tests are then
  * skipped with one line from `test/setup/redis-global.ts` (and fail under CI=true).
  */
@@ -47,6 +48,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
   restart(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing is answered, an outage that keeps the data. */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT), with everything it held. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -92,6 +97,8 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
     port,
     kill,
     restart: launch,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     async stop() {
       await kill();
       await rm(dir, { recursive: true, force: true });

@@ -79,6 +79,7 @@ export class RedisLink {
   #closed = false;
   #client: RedisClientType | undefined;
   #subscriber: RedisClientType | undefined;
+  #subscriberReady: Promise<void> | undefined;
   #probe: TimerHandle | undefined;
   #heartbeat: TimerHandle | undefined;
   readonly #listeners = new Set<(up: boolean) => void>();
@@ -163,15 +164,18 @@ export class RedisLink {
     }
   }
 
-  /** A second connection for pub/sub (a subscribed connection takes no other command). */
+  /** Listens to a channel, on a second connection that every channel shares (a subscribed connection takes no other command). */
   async subscribe(channel: string, listener: (message: string) => void): Promise<void> {
     if (!this.#client) throw new Error('Redis is not connected');
-    const subscriber = this.#client.duplicate() as RedisClientType;
-    subscriber.on('error', (error: unknown) => this.#markDown(error));
-    this.#subscriber = subscriber;
-    await subscriber.connect();
+    if (!this.#subscriber) {
+      const subscriber = this.#client.duplicate() as RedisClientType;
+      subscriber.on('error', (error: unknown) => this.#markDown(error));
+      this.#subscriber = subscriber;
+      this.#subscriberReady = subscriber.connect().then(() => undefined);
+    }
+    await this.#subscriberReady;
     // node-redis subscribes again by itself after each reconnect.
-    await subscriber.subscribe(channel, listener);
+    await this.#subscriber.subscribe(channel, listener);
   }
 
   async close(): Promise<void> {
@@ -189,6 +193,7 @@ export class RedisLink {
       client.destroy();
     }
     this.#subscriber = undefined;
+    this.#subscriberReady = undefined;
     this.#client = undefined;
   }
 
@@ -219,7 +224,8 @@ export class RedisLink {
     this.#up = false;
     this.options.log?.warn(
       `Redis at ${maskRedisUrl(this.url)} is unreachable${error === undefined ? '' : ` (${describe(error)})`}: this process falls back to its own rate budget ` +
-        `(1/${this.processes} of each limit, the share of each of the ${this.processes} processes last seen), its own kept results and its own job events, and reconnects.`,
+        `(1/${this.processes} of each limit, the share of each of the ${this.processes} processes last seen), its own kept results and its own job events, and reconnects; ` +
+        'MCP tasks and shared uploads are refused until Redis is back.',
     );
     for (const listener of this.#listeners) listener(false);
     this.#scheduleProbe();
@@ -241,7 +247,7 @@ export class RedisLink {
       .then(() => {
         if (this.#up || this.#closed) return;
         this.#up = true;
-        this.options.log?.info(`Redis at ${maskRedisUrl(this.url)} is back: rate budgets, kept results and job events are shared again.`);
+        this.options.log?.info(`Redis at ${maskRedisUrl(this.url)} is back: rate budgets, kept results, job events, tasks and uploads are shared again.`);
         for (const listener of this.#listeners) listener(true);
       })
       .catch(() => this.#scheduleProbe());

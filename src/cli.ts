@@ -105,7 +105,9 @@ async function serve(config: Config): Promise<void> {
   const rateLimits = { postPerMinute: config.maxPostsPerMinute, getPerMinute: config.maxGetsPerMinute, windowMs: config.rateWindowSeconds * 1000 };
   const resultCache = { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024, ttlMs: config.cacheTtlSeconds * 1000 };
   const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
-  const state = config.redisUrl ? await redisState(config.redisUrl, { rateLimits, results: resultCache, leaseMs: requestTimeoutMs, log }) : undefined;
+  const state = config.redisUrl
+    ? await redisState(config.redisUrl, { rateLimits, results: resultCache, leaseMs: requestTimeoutMs, log, sharedUploads: config.uploadDir !== undefined })
+    : undefined;
   if (config.redisUrl) log.info(`shared state on Redis at ${maskRedisUrl(config.redisUrl)}${config.rateScope ? `, rate scope "${config.rateScope}"` : ''}`);
   // The HTTP side is loaded only when it serves: a stdio server starts without it.
   const httpSide = http ? await import('./http/index.js') : undefined;
@@ -211,6 +213,11 @@ function redisPassword(url: string | undefined): string | undefined {
 }
 
 main(process.argv.slice(2), process.env).catch((error: unknown) => {
+  // A setting found unusable only once the server starts (an upload directory it cannot write).
+  if (error instanceof ConfigError) {
+    process.stderr.write(`mindee-mcp: ${error.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`mindee-mcp: fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

@@ -71,12 +71,13 @@ async function reachable<T>(operation: () => Promise<T>): Promise<T> {
  * (250 ms, doubling to 5 s) until the task's lifetime is over, so a result that arrives during an
  * outage is still stored once the store is back.
  */
-async function endWhenReachable(end: () => Promise<boolean>, clock: Clock, until: number): Promise<boolean> {
+async function endWhenReachable(end: () => Promise<boolean>, clock: Clock, until: number, waiting: () => void): Promise<boolean> {
   for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
     try {
       return await end();
     } catch (error) {
       if (!(error instanceof StateUnavailableError) || clock.now() + delay >= until) throw error;
+      if (delay === 250) waiting();
       await new Promise<void>((resolve) => clock.setTimeout(resolve, delay));
     }
   }
@@ -229,7 +230,8 @@ export function enableToolTasks(server: McpServer, tools: readonly AnyTool[], de
         const status = result.isError ? 'failed' : 'completed';
         const summary = result.isError ? firstText(result) : 'Done: tasks/result has the answer.';
         const { clock } = deps.client.connection;
-        if (await endWhenReachable(() => store.end(owner, state.taskId, status, JSON.stringify(result), summary), clock, startedAt + ttl)) {
+        const waiting = () => deps.log.info(`task ${state.taskId} has ended, but the task store cannot be reached: its result is stored as soon as the store answers again`);
+        if (await endWhenReachable(() => store.end(owner, state.taskId, status, JSON.stringify(result), summary), clock, startedAt + ttl, waiting)) {
           const ended = await store.get(owner, state.taskId);
           if (ended) await inner.notification({ method: 'notifications/tasks/status', params: toTask(ended) });
         }

@@ -68,7 +68,15 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
       config.auth === 'oauth' ? { issuer: config.oauthIssuer!, jwksUrl: config.oauthJwksUrl!, publicUrl: config.publicUrl! } : undefined,
   });
   const requestLog = options.makeLogger([]);
-  const uploads = await Uploads.create({ store: connection.state.uploads, clock: options.clock, metrics, log: requestLog, maxFileBytes: options.maxUploadBytes });
+  const uploads = await Uploads.create({
+    store: connection.state.uploads,
+    dir: config.uploadDir,
+    perReplica: config.redisUrl !== undefined && config.uploadDir === undefined,
+    clock: options.clock,
+    metrics,
+    log: requestLog,
+    maxFileBytes: options.maxUploadBytes,
+  });
   const localFiles = config.allowedDirs.length > 0;
 
   const clientOf = (key: string | undefined): MindeeClient => {

@@ -157,7 +157,7 @@ export class RedisLink {
     const client = this.#client;
     if (!client || !this.up) throw new Error('Redis is down');
     try {
-      return await client.sendCommand(args);
+      return await this.#answered(client.sendCommand(args));
     } catch (error) {
       this.#markDown(error);
       throw error;
@@ -183,7 +183,7 @@ export class RedisLink {
     if (this.#probe !== undefined) this.clock.clearTimeout(this.#probe);
     if (this.#heartbeat !== undefined) this.clock.clearTimeout(this.#heartbeat);
     // No longer counted among the processes sharing the budgets.
-    if (this.#up && this.#client?.isReady) await this.#client.sendCommand(['ZREM', this.processesKey, this.id]).catch(() => {});
+    if (this.#up && this.#client?.isReady) await this.#answered(this.#client.sendCommand(['ZREM', this.processesKey, this.id])).catch(() => {});
     await this.#destroy();
   }
 
@@ -199,10 +199,29 @@ export class RedisLink {
 
   async #eval(client: RedisClientType, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
     try {
-      return await client.sendCommand(['EVALSHA', script.sha, String(keys.length), ...keys, ...args]);
+      return await this.#answered(client.sendCommand(['EVALSHA', script.sha, String(keys.length), ...keys, ...args]));
     } catch (error) {
       if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-      return client.sendCommand(['EVAL', script.source, String(keys.length), ...keys, ...args]);
+      return this.#answered(client.sendCommand(['EVAL', script.source, String(keys.length), ...keys, ...args]));
+    }
+  }
+
+  /**
+   * A command's answer within the command time-out. node-redis times a command out only until
+   * it is written: once written to a Redis that stopped answering (frozen, or cut off by the
+   * network while the connection stays open) it would wait forever. Its late answer, if any,
+   * is still read in order and dropped.
+   */
+  async #answered<T>(command: Promise<T>): Promise<T> {
+    const ms = this.options.commandTimeoutMs ?? 2_000;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([command, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -225,7 +244,7 @@ export class RedisLink {
     this.options.log?.warn(
       `Redis at ${maskRedisUrl(this.url)} is unreachable${error === undefined ? '' : ` (${describe(error)})`}: this process falls back to its own rate budget ` +
         `(1/${this.processes} of each limit, the share of each of the ${this.processes} processes last seen), its own kept results and its own job events, and reconnects; ` +
-        'MCP tasks and shared uploads are refused until Redis is back.',
+        'MCP tasks and shared uploads are refused meanwhile.',
     );
     for (const listener of this.#listeners) listener(false);
     this.#scheduleProbe();

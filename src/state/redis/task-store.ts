@@ -332,7 +332,7 @@ export class RedisTaskStore implements TaskStore {
 
   #unavailable(error: unknown): StateUnavailableError {
     const why = error instanceof Error ? error.message.slice(0, 200) : String(error).slice(0, 200);
-    return new StateUnavailableError(`Tasks are kept in Redis at ${maskRedisUrl(this.link.url)}, which cannot be reached now (${why}): try again once it is back.`);
+    return new StateUnavailableError(`Tasks are kept in Redis at ${maskRedisUrl(this.link.url)}, which cannot be reached now (${why}): try again in a moment.`);
   }
 }
 

@@ -41,11 +41,13 @@ end
 const PUT = new LuaScript(`${PRELUDE}
 local id, expiresAt = ARGV[3], tonumber(ARGV[9])
 redis.call('HSET', P .. 'up:' .. id, 'owner', ARGV[4], 'ownerKey', ARGV[5], 'path', ARGV[6], 'filename', ARGV[7], 'size', ARGV[8], 'expiresAt', ARGV[9])
--- A safety net for a deployment that stops sweeping: the record outlives its expiry by a day.
-redis.call('PEXPIREAT', P .. 'up:' .. id, expiresAt + 86400000)
+-- A safety net for a deployment that stops sweeping: the record outlives its expiry by a day
+-- (counted from now, so Redis's clock and the processes' need not agree).
+local keep = math.max(expiresAt - now, 0) + 86400000
+redis.call('PEXPIRE', P .. 'up:' .. id, keep)
 redis.call('ZADD', P .. 'up:exp', expiresAt, id)
 redis.call('ZADD', P .. 'up:o:' .. ARGV[5], expiresAt, id)
-redis.call('PEXPIREAT', P .. 'up:o:' .. ARGV[5], expiresAt + 86400000)
+redis.call('PEXPIRE', P .. 'up:o:' .. ARGV[5], keep)
 return 1
 `);
 
@@ -136,7 +138,7 @@ export class RedisUploadStore implements UploadStore {
       return await this.link.eval(script, [], [this.link.prefix, String(this.clock.now()), ...args]);
     } catch (error) {
       const why = error instanceof Error ? error.message.slice(0, 200) : String(error).slice(0, 200);
-      throw new StateUnavailableError(`Uploads are recorded in Redis at ${maskRedisUrl(this.link.url)}, which cannot be reached now (${why}): try again once it is back.`);
+      throw new StateUnavailableError(`Uploads are recorded in Redis at ${maskRedisUrl(this.link.url)}, which cannot be reached now (${why}): try again in a moment.`);
     }
   }
 }

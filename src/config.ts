@@ -255,7 +255,7 @@ Options (each has an environment variable; the flag wins):
                                                     (default: the user cache directory, ${defaultStateDir(process.env)};
                                                     with --emulator: off); off keeps nothing
                            MINDEE_MCP_EMULATOR_PROCESSING_MS  With --emulator: how long each job takes (default ${DEFAULT_EMULATOR_PROCESSING_MS})
-  --redis-url URL          MINDEE_MCP_REDIS_URL     Share rate budgets, kept results and job events with every process on this Redis
+  --redis-url URL          MINDEE_MCP_REDIS_URL     Share rate budgets, kept results, job events and tasks with every process on this Redis
                            (redis:// or rediss://; put a password in the variable, not the flag, which other processes can see)
   --rate-scope NAME        MINDEE_MCP_RATE_SCOPE    One rate budget for every key of an organisation (default: one per key)
   --rate-window SECS       MINDEE_MCP_RATE_WINDOW   The window the per-minute budgets count over (default 60, as Mindee's)

@@ -68,10 +68,12 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
       config.auth === 'oauth' ? { issuer: config.oauthIssuer!, jwksUrl: config.oauthJwksUrl!, publicUrl: config.publicUrl! } : undefined,
   });
   const requestLog = options.makeLogger([]);
+  const perReplica = config.redisUrl !== undefined && config.uploadDir === undefined;
+  if (perReplica) requestLog.info('uploads stay with the replica that receives them: set MINDEE_MCP_UPLOAD_DIR to a directory every replica mounts for an upload_id to work on any of them');
   const uploads = await Uploads.create({
     store: connection.state.uploads,
     dir: config.uploadDir,
-    perReplica: config.redisUrl !== undefined && config.uploadDir === undefined,
+    perReplica,
     clock: options.clock,
     metrics,
     log: requestLog,

@@ -16,7 +16,7 @@ const init = { ttl: 60_000, pollInterval: 1000 };
 interface Subject {
   store: TaskStore;
   clock: ManualClock;
-  size(): Promise<{ tasks: number; bytes: number }>;
+  size: () => Promise<{ tasks: number; bytes: number }>;
 }
 
 interface Implementation {

@@ -117,7 +117,7 @@ export class RedisUploadStore implements UploadStore {
   }
 
   async pending(owner: string): Promise<{ count: number; bytes: number }> {
-    const [count, bytes] = (await this.#run(PENDING, [keySafe(owner)])) as [number, number];
+    const [count, bytes] = (await this.#run(PENDING, [keySafe(owner)])) as [unknown, unknown];
     return { count: Number(count), bytes: Number(bytes) };
   }
 

@@ -6,12 +6,14 @@
  * skipped with one line from `test/setup/redis-global.ts` (and fail under CI=true).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { RedisLink } from '../../src/state/redis/link.js';
 
 function findRedisServer(): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin', '/usr/local/bin'];
@@ -102,6 +104,49 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
     async stop() {
       await kill();
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves when `lines` (a log collected into an array) gets a line containing `text`. */
+export function logged(lines: string[], text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const push = lines.push.bind(lines);
+    if (lines.some((l) => l.includes(text))) return resolve();
+    lines.push = (...items: string[]) => {
+      const n = push(...items);
+      if (items.some((l) => l.includes(text))) resolve();
+      return n;
+    };
+  });
+}
+
+/**
+ * One redis-server for the tests of a file (started in `setup`, stopped in `teardown`), and links
+ * to it: each call of `links(n)` gives n processes' links on a key prefix of their own, so every
+ * test starts from an empty store.
+ */
+export function redisForFile(): { setup: () => Promise<void>; teardown: () => Promise<void>; links: (count: number) => Promise<RedisLink[]> } {
+  let server: RedisServer | undefined;
+  const open: RedisLink[] = [];
+  return {
+    async setup() {
+      server = await startRedis();
+    },
+    async teardown() {
+      for (const link of open.splice(0)) await link.close();
+      await server?.stop();
+    },
+    async links(count) {
+      const prefix = `test:${randomUUID()}:`;
+      const links = [];
+      for (let i = 0; i < count; i++) {
+        const link = new RedisLink({ url: server!.url, prefix });
+        await link.connect();
+        open.push(link);
+        links.push(link);
+      }
+      return links;
     },
   };
 }

@@ -3,13 +3,11 @@
  * memory, and on a real redis-server (skipped, said once, without one). Time is a manual clock
  * handed to the store: both count a task's ttl on it.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryTaskStore, TaskCursorError, TaskStoreFullError, type TaskStore, type TaskStoreLimits } from '../../src/state/task-store.js';
-import { RedisLink } from '../../src/state/redis/link.js';
 import { RedisTaskStore } from '../../src/state/redis/task-store.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { hasRedis, startRedis, type RedisServer } from '../helpers/redis.js';
+import { hasRedis, redisForFile } from '../helpers/redis.js';
 
 const init = { ttl: 60_000, pollInterval: 1000 };
 
@@ -38,23 +36,16 @@ const memory: Implementation = {
 };
 
 /** Each store on its own key prefix of one redis-server: a fresh store per test. */
-const redis: Implementation & { server?: RedisServer; links: RedisLink[] } = {
+const shared = redisForFile();
+const redis: Implementation = {
   name: 'RedisTaskStore',
   skip: !hasRedis,
-  links: [],
-  async setup() {
-    this.server = await startRedis();
-  },
-  async teardown() {
-    for (const link of this.links.splice(0)) await link.close();
-    await this.server?.stop();
-  },
+  setup: shared.setup,
+  teardown: shared.teardown,
   async make(limits) {
-    const link = new RedisLink({ url: this.server!.url, prefix: `test:${randomUUID()}:` });
-    await link.connect();
-    this.links.push(link);
+    const [link] = await shared.links(1);
     const clock = new ManualClock();
-    const store = new RedisTaskStore(link, limits, clock);
+    const store = new RedisTaskStore(link!, limits, clock);
     await store.start();
     return { store, clock, size: () => store.size() };
   },

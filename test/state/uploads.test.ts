@@ -3,13 +3,11 @@
  * redis-server (skipped, said once, without one), where two stores on one Redis play two
  * replicas.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/state/clock.js';
-import { RedisLink } from '../../src/state/redis/link.js';
 import { RedisUploadStore } from '../../src/state/redis/uploads.js';
 import { MemoryUploadStore, type UploadRecord, type UploadStore } from '../../src/state/uploads.js';
-import { hasRedis, startRedis, type RedisServer } from '../helpers/redis.js';
+import { hasRedis, redisForFile } from '../helpers/redis.js';
 
 let now = 1_000_000;
 const clock = { ...systemClock, now: () => now };
@@ -36,29 +34,14 @@ const memory: Implementation = {
   },
 };
 
-const redis: Implementation & { server?: RedisServer; links: RedisLink[] } = {
+const shared = redisForFile();
+const redis: Implementation = {
   name: 'RedisUploadStore',
   skip: !hasRedis,
   drains: false,
-  links: [],
-  async setup() {
-    this.server = await startRedis();
-  },
-  async teardown() {
-    for (const link of this.links.splice(0)) await link.close();
-    await this.server?.stop();
-  },
-  async make(count) {
-    const prefix = `test:${randomUUID()}:`;
-    const stores = [];
-    for (let i = 0; i < count; i++) {
-      const link = new RedisLink({ url: this.server!.url, prefix });
-      await link.connect();
-      this.links.push(link);
-      stores.push(new RedisUploadStore(link, clock));
-    }
-    return stores;
-  },
+  setup: shared.setup,
+  teardown: shared.teardown,
+  make: async (count) => (await shared.links(count)).map((link) => new RedisUploadStore(link, clock)),
 };
 
 describe.each([memory, redis])('$name', (impl) => {

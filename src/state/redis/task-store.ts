@@ -11,14 +11,15 @@
  * Ends missed by a process while it was cut off are caught up when Redis is back, and when its
  * running task next reports progress.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { systemClock, type Clock } from '../clock.js';
 import { StateUnavailableError } from '../errors.js';
 import { KeyedListeners } from '../listeners.js';
 import {
   DEFAULT_TASK_STORE,
-  TaskCursorError,
-  TaskStoreFullError,
+  newTask,
+  storeFull,
+  unknownCursor,
   type EndStatus,
   type TaskChange,
   type TaskState,
@@ -220,29 +221,20 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async create(owner: string, init: { ttl: number; pollInterval: number; statusMessage?: string }): Promise<TaskState> {
-    const at = new Date(this.clock.now()).toISOString();
-    const state: TaskState = {
-      taskId: randomUUID(),
-      status: 'working',
-      ...(init.statusMessage === undefined ? {} : { statusMessage: init.statusMessage }),
-      createdAt: at,
-      lastUpdatedAt: at,
-      ttl: init.ttl,
-      pollInterval: init.pollInterval,
-    };
+    const state = newTask(init, this.clock.now());
     const refused = Number(
       await this.#run(CREATE, [
         state.taskId,
         ownerKey(owner),
         String(init.ttl),
         String(init.pollInterval),
-        at,
+        state.createdAt,
         ...optional(init.statusMessage),
         String(this.#limits.maxTasks),
         String(KEY_MARGIN_MS),
       ]),
     );
-    if (refused >= 0) throw new TaskStoreFullError(`${refused} tasks are running, the most this server keeps at once. Wait for one to end, or cancel one.`);
+    if (refused >= 0) throw storeFull(refused);
     return state;
   }
 
@@ -279,10 +271,9 @@ export class RedisTaskStore implements TaskStore {
   }
 
   async list(owner: string, cursor?: string): Promise<{ tasks: TaskState[]; nextCursor?: string }> {
-    const refused = () => new TaskCursorError('This cursor is not one tasks/list gave, or its task has ended and expired: list again from the start.');
-    if (cursor !== undefined && !TASK_ID.test(cursor)) throw refused();
+    if (cursor !== undefined && !TASK_ID.test(cursor)) throw unknownCursor();
     const reply = (await this.#run(LIST, [ownerKey(owner), ...optional(cursor), String(this.#limits.pageSize)])) as Reply;
-    if (reply[0] === -1) throw refused();
+    if (reply[0] === -1) throw unknownCursor();
     const tasks: TaskState[] = [];
     const width = 7;
     for (let i = 1; i + width <= reply.length; i += width) tasks.push(toState(String(reply[i]), reply.slice(i + 1, i + width)));

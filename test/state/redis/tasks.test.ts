@@ -11,7 +11,7 @@ import { createRedisState } from '../../../src/state/redis/index.js';
 import { RedisLink } from '../../../src/state/redis/link.js';
 import { RedisTaskStore } from '../../../src/state/redis/task-store.js';
 import type { EndStatus } from '../../../src/state/task-store.js';
-import { hasRedis, startRedis, type RedisServer } from '../../helpers/redis.js';
+import { hasRedis, logged, startRedis, type RedisServer } from '../../helpers/redis.js';
 
 const init = { ttl: 60_000, pollInterval: 1000 };
 const open: Array<{ close(): Promise<void> } | RedisServer> = [];
@@ -41,19 +41,6 @@ async function deafStore(server: RedisServer, lines: string[]): Promise<RedisTas
   await link.connect();
   open.push(link);
   return new RedisTaskStore(link);
-}
-
-/** Resolves when `lines` gets a line containing `text`. */
-function logged(lines: string[], text: string): Promise<void> {
-  return new Promise((resolve) => {
-    const push = lines.push.bind(lines);
-    if (lines.some((l) => l.includes(text))) return resolve();
-    lines.push = (...items: string[]) => {
-      const n = push(...items);
-      if (items.some((l) => l.includes(text))) resolve();
-      return n;
-    };
-  });
 }
 
 const endOf = (store: SharedState['tasks'], taskId: string) => new Promise<EndStatus>((resolve) => store.onEnd(taskId, resolve));

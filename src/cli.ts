@@ -9,6 +9,7 @@ import { ConfigError, HEARTBEAT_MS, USAGE, parseCommand, type Config } from './c
 import { FileAccess } from './files/file-access.js';
 import { createLogger } from './log.js';
 import { createRedactor } from './redact.js';
+import { errorMessage } from './text.js';
 import { createServer } from './server.js';
 import type { SharedState } from './state/index.js';
 import type { RedisStateOptions } from './state/redis/index.js';
@@ -65,9 +66,12 @@ async function serve(config: Config): Promise<void> {
 
   // The socket opens first: its URL is where webhooks go (an in-process emulator's included).
   const http = config.transport === 'http';
+  const port = http ? config.port : config.webhookPort;
   const listener =
-    http || config.webhookPort !== undefined
-      ? await (await import('./http/listener.js')).HttpListener.open({ host: config.host, port: http ? config.port : config.webhookPort!, requestTimeoutMs: config.httpTimeoutSeconds * 1000 })
+    port !== undefined
+      ? await (await import('./http/listener.js')).HttpListener.open({ host: config.host, port, requestTimeoutMs: config.httpTimeoutSeconds * 1000 }).catch((error: unknown) => {
+          throw new ConfigError(listenProblem(error, config.host, port, http ? 'MINDEE_MCP_PORT (--port)' : 'MINDEE_MCP_WEBHOOK_PORT (--webhook-port)'));
+        })
       : undefined;
   const receiver = listener ? `${listener.url}/webhooks/mindee` : undefined;
 
@@ -123,6 +127,7 @@ async function serve(config: Config): Promise<void> {
     rateScope: config.rateScope,
     maxResponseBytes: config.maxResponseMegabytes * 1024 * 1024,
     missingKeyHint: MISSING_KEY_HINT,
+    publicKey: config.emulator ? apiKey : undefined,
     timings,
     observe: metrics?.observeAttempt,
     observeWait: metrics?.observeWait,
@@ -212,12 +217,18 @@ function redisPassword(url: string | undefined): string | undefined {
   return password.length >= 8 ? password : undefined;
 }
 
+/** Why the socket could not open, and which setting changes it. */
+function listenProblem(error: unknown, host: string, port: number, setting: string): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EADDRINUSE') return `could not listen on ${host}:${port}: the port is already in use. Stop what uses it, or choose another port with ${setting}.`;
+  if (code === 'EACCES') return `could not listen on ${host}:${port}: permission denied (ports below 1024 need privileges). Choose another port with ${setting}.`;
+  if (code === 'EADDRNOTAVAIL') return `could not listen on ${host}:${port}: this machine has no such address. Check MINDEE_MCP_HOST (--host).`;
+  return `could not listen on ${host}:${port}: ${errorMessage(error)}.`;
+}
+
 main(process.argv.slice(2), process.env).catch((error: unknown) => {
-  // A setting found unusable only once the server starts (an upload directory it cannot write).
-  if (error instanceof ConfigError) {
-    process.stderr.write(`mindee-mcp: ${error.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`mindee-mcp: fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // A setting that cannot work (a port in use) is said plainly; anything else is a bug, with its stack.
+  if (error instanceof ConfigError) process.stderr.write(`mindee-mcp: ${error.message}\n`);
+  else process.stderr.write(`mindee-mcp: fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

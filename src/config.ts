@@ -30,7 +30,7 @@ const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const satisfies readonl
 const seconds = (name: string, max: number) =>
   z.coerce
     .number({ error: `${name} must be a number of seconds` })
-    .refine((n) => Number.isFinite(n) && n > 0 && n <= max, { error: `${name} must be between 0 and ${max} seconds` });
+    .refine((n) => Number.isFinite(n) && n > 0 && n <= max, { error: `${name} must be more than 0 and at most ${max} seconds` });
 
 /** A whole number setting, at least `min`, whose messages name its variable. */
 const count = (name: string, min: number) =>
@@ -289,8 +289,11 @@ Remote server (--transport http) and webhooks:
   -h, --help               This help
   -v, --version            The version
 
-The API key, tokens and webhook secrets are read from the environment only (never from the
-command line, where other processes could see them).`;
+Secrets are read from the environment only (never from the command line, where other processes
+could see them):
+                           MINDEE_V2_API_KEY        Your Mindee v2 API key (md_…)
+                           MINDEE_MCP_HTTP_TOKENS   token mode: accepted bearer tokens (comma-separated, or @file)
+                           MINDEE_WEBHOOK_SECRET    Signing secret(s) of your Mindee webhooks (comma-separated)`;
 
 function truthy(v: string | undefined): boolean {
   return v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
@@ -363,7 +366,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     baseUrl: values['base-url'] ?? (env.MINDEE_V2_BASE_URL || undefined),
     requestTimeoutSeconds: values['request-timeout'] ?? (env.MINDEE_REQUEST_TIMEOUT || undefined),
     maxWaitSeconds: values['max-wait'] ?? (env.MINDEE_MCP_MAX_WAIT || undefined),
-    allowedDirs: [...positionals, ...envDirs],
+    // An empty argument (a host's form left blank) names no directory.
+    allowedDirs: [...positionals.map((d) => d.trim()).filter(Boolean), ...envDirs],
     emulator,
     allowHardLinks: values['allow-hard-links'] ?? truthy(env.MINDEE_MCP_ALLOW_HARD_LINKS),
     defaultModelId: values.model ?? env.MINDEE_MODEL_ID,

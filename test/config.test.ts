@@ -61,7 +61,7 @@ describe('parseCommand', () => {
     [{ MINDEE_V2_BASE_URL: 'ftp://x' }, /MINDEE_V2_BASE_URL must be an http\(s\) URL/],
     [{ MINDEE_V2_BASE_URL: 'https://user:pw@x' }, /without credentials/],
     [{ MINDEE_REQUEST_TIMEOUT: 'soon' }, /MINDEE_REQUEST_TIMEOUT must be/],
-    [{ MINDEE_MCP_MAX_WAIT: '900' }, /MINDEE_MCP_MAX_WAIT must be between 0 and 590/],
+    [{ MINDEE_MCP_MAX_WAIT: '900' }, /MINDEE_MCP_MAX_WAIT must be more than 0 and at most 590/],
     [{ MINDEE_MODEL_ID: 'invoice' }, /MINDEE_MODEL_ID must be a model UUID/],
     [{ MINDEE_MCP_MODELS: 'invoice:abc' }, /"invoice:abc" is not of the form alias=<model UUID>/],
     [{ MINDEE_MCP_MAX_RESULT_CHARS: '10' }, /at least 2000/],
@@ -90,7 +90,7 @@ describe('parseCommand', () => {
       expect(message).not.toContain('hunter2secret');
     }
     expect(() => serve([], { MINDEE_MCP_RATE_SCOPE: 'has spaces' })).toThrow(/MINDEE_MCP_RATE_SCOPE must be/);
-    expect(() => serve([], { MINDEE_MCP_RATE_WINDOW: '0' })).toThrow(/MINDEE_MCP_RATE_WINDOW must be between/);
+    expect(() => serve([], { MINDEE_MCP_RATE_WINDOW: '0' })).toThrow(/MINDEE_MCP_RATE_WINDOW must be more than 0 and at most/);
   });
 
   it('refuses unknown flags with the usage, and takes no key on the command line', () => {
@@ -189,5 +189,12 @@ describe('where learned poll timings are kept', () => {
     expect(defaultStateDir({ XDG_CACHE_HOME: '/x/cache' }, 'darwin', '/Users/u')).toBe('/Users/u/Library/Caches/mindee-mcp');
     expect(defaultStateDir({ LOCALAPPDATA: 'C:\\Users\\u\\AppData\\Local' }, 'win32', 'C:\\Users\\u')).toBe('C:\\Users\\u\\AppData\\Local\\mindee-mcp');
     expect(defaultStateDir({}, 'win32', 'C:\\Users\\u')).toBe('C:\\Users\\u\\AppData\\Local\\mindee-mcp');
+  });
+});
+
+describe('forms that leave a field blank', () => {
+  it('ignore an empty directory argument, as a host sends for an empty optional folder', () => {
+    const command = parseCommand(['', '  '], {});
+    expect(command.kind === 'serve' && command.config.allowedDirs).toEqual([]);
   });
 });

@@ -57,6 +57,8 @@ export interface ConnectionOptions {
   rateScope?: string;
   /** How a missing key is explained; the CLI points at --emulator. */
   missingKeyHint?: string;
+  /** A key that is no secret (the local emulator's): it is not redacted, so a hint may name it. */
+  publicKey?: string;
   clock?: Clock;
   observe?: (event: AttemptEvent) => void;
   /** Sees every wait for a job once it ends: for metrics. */
@@ -148,6 +150,7 @@ export class MindeeConnection {
   readonly clock: Clock;
   readonly baseUrl: URL;
   readonly missingKeyHint: string;
+  readonly publicKey: string | undefined;
   readonly rateScope: string | undefined;
   readonly observeWait: ((event: WaitEvent) => void) | undefined;
   /** Jobs this process enqueued, by partition and job id. */
@@ -173,6 +176,7 @@ export class MindeeConnection {
     this.state = options.state ?? createMemoryState({ rateLimits: options.rateLimits, results: options.resultCache, clock: this.clock, timings: options.timings });
     this.planner = new PollPlanner(this.polling, this.state.timings);
     this.missingKeyHint = options.missingKeyHint ?? 'Set MINDEE_V2_API_KEY to a Mindee v2 API key (md_…).';
+    this.publicKey = options.publicKey;
     this.rateScope = options.rateScope;
     this.observeWait = options.observeWait;
     this.webhooks = options.webhooks && options.webhooks.ids.length > 0 ? options.webhooks : undefined;
@@ -189,8 +193,13 @@ export class MindeeConnection {
   }
 
   /** The client of one API key (undefined: calls explain how to set one). */
-  client(apiKey: string | undefined): MindeeClient {
-    return new MindeeClient({ apiKey, connection: this });
+  /**
+   * The client of one API key (undefined: calls explain how to set one). `principal` names one
+   * caller among several sharing the key (a remote server's token holders): each then has its own
+   * kept results and jobs, while the rate budget stays the key's.
+   */
+  client(apiKey: string | undefined, principal?: string): MindeeClient {
+    return new MindeeClient({ apiKey, connection: this, principal });
   }
 
   /** The job this process enqueued with that id, and the partition of the key that did. */
@@ -210,6 +219,8 @@ export interface MindeeClientOptions extends ConnectionOptions {
   apiKey: string | undefined;
   /** Share this connection instead of making one; it is then not closed with the client. */
   connection?: MindeeConnection;
+  /** One caller among several sharing the key: its results and jobs are its own. */
+  principal?: string;
 }
 
 export class MindeeClient {
@@ -225,9 +236,11 @@ export class MindeeClient {
     this.#ownsConnection = options.connection === undefined;
     this.connection = options.connection ?? new MindeeConnection(options);
     this.#apiKey = options.apiKey && options.apiKey.length > 0 ? options.apiKey : undefined;
-    this.#partition = this.#apiKey ? keyId(this.#apiKey) : 'no-key';
-    this.redact = createRedactor([this.#apiKey]);
-    this.#budget = this.connection.state.rateBudget(this.connection.rateScope ?? this.#partition);
+    const key = this.#apiKey ? keyId(this.#apiKey) : 'no-key';
+    this.#partition = options.principal === undefined ? key : `${key}.${keyId(options.principal)}`;
+    this.redact = createRedactor([this.#apiKey === this.connection.publicKey ? undefined : this.#apiKey]);
+    // The budget is the key's (its organisation's), whoever of its callers spends it.
+    this.#budget = this.connection.state.rateBudget(this.connection.rateScope ?? key);
     this.results = this.connection.state.results(this.#partition);
   }
 

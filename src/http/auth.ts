@@ -183,6 +183,8 @@ function mindeeKeyAuth(req: Request, res: Response, next: NextFunction): void {
   // Mindee wants the raw key: a "Bearer " left in the header value is taken off.
   key = key.replace(/^Bearer\s+/i, '');
   if (key.length > MAX_CREDENTIAL_CHARS || /\s/.test(key)) return unauthorized(res, 'invalid_token', 'The Mindee API key is malformed');
+  // Mindee v2 keys start with md_: anything else (a v1 key, a token meant for another server) is refused here, not sent on.
+  if (!/^md_[\w-]+$/.test(key)) return unauthorized(res, 'invalid_token', 'This is not a Mindee v2 API key (they start with md_)');
   res.locals.principal = { id: `key:${keyId(key)}`, mindeeKey: key, scopes: null, secrets: [key] } satisfies Principal;
   next();
 }

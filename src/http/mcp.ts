@@ -130,6 +130,9 @@ function scopeOf(message: Message, writeTools: ReadonlySet<string>): string | nu
   if (!isRequest(message)) return null;
   if (message.method === 'tools/call') return writeTools.has(String(message.params?.name)) ? SCOPE_ENQUEUE : SCOPE_READ;
   if (typeof message.method === 'string' && message.method.startsWith('resources/')) return SCOPE_READ;
+  // A task is an enqueue's call: reading it needs what reading a result needs, ending it what starting it needed.
+  if (message.method === 'tasks/cancel') return SCOPE_ENQUEUE;
+  if (typeof message.method === 'string' && message.method.startsWith('tasks/')) return SCOPE_READ;
   return null;
 }
 

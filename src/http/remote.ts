@@ -59,7 +59,7 @@ export function toolNames(settings: ToolSettings): { all: string[]; write: Set<s
 export async function createRemoteServer(options: RemoteOptions): Promise<RemoteServer> {
   const { config, connection, metrics } = options;
   // One settings object for every request (tools are made once per settings), marked remote.
-  const settings: ToolSettings = options.settings.remote ? options.settings : { ...options.settings, remote: true };
+  const settings: ToolSettings = { ...options.settings, remote: true, callerKeys: config.auth === 'mindee-key' };
   const names = toolNames(settings);
   const authenticator = createAuthenticator({
     mode: config.auth,
@@ -81,15 +81,16 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
   });
   const localFiles = config.allowedDirs.length > 0;
 
-  const clientOf = (key: string | undefined): MindeeClient => {
-    const client = connection.client(key);
+  const clientOf = (key: string | undefined, principal?: string): MindeeClient => {
+    const client = connection.client(key, principal);
     metrics?.watchBudget(connection.rateScope ?? keyId(key ?? ''), client.budget);
     return client;
   };
-  // In mindee-key mode every call has the caller's key: the server's own is never used.
-  const shared = config.auth === 'mindee-key' ? undefined : clientOf(options.serverKey);
+  // In mindee-key mode every call has the caller's key: the server's own is never used. In the
+  // other modes callers share the server's key, but not what it fetched or started for another
+  // caller: each principal has its own kept results, jobs and tasks.
   const depsFor = (principal: Principal): ToolDeps => ({
-    client: principal.mindeeKey || !shared ? clientOf(principal.mindeeKey) : shared,
+    client: principal.mindeeKey ? clientOf(principal.mindeeKey) : clientOf(config.auth === 'mindee-key' ? undefined : options.serverKey, principal.id),
     files: options.files,
     log: options.makeLogger(principal.secrets),
     settings,

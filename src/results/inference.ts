@@ -125,7 +125,8 @@ export function inferenceView(inference: Inference, options: ViewOptions = {}): 
           return { page, content: isRecord(p) && typeof p.content === 'string' ? p.content : '' };
         });
       }
-      if ('rag' in result) {
+      // The RAG match is part of a whole result, not of the fields asked for.
+      if ('rag' in result && !narrowed) {
         const rag = isRecord(result.rag) ? result.rag : null;
         view.rag = rag ? { retrieved_document_id: typeof rag.retrieved_document_id === 'string' ? rag.retrieved_document_id : null } : null;
       }

@@ -29,6 +29,8 @@ export interface ToolSettings {
   models: ModelSettings;
   /** The server serves remote callers (HTTP): the tools take uploads. */
   remote?: boolean;
+  /** Each caller sends their own Mindee key (HTTP, mindee-key mode): a refused key is theirs to fix. */
+  callerKeys?: boolean;
   /** How long kept results stay, seconds (MINDEE_MCP_CACHE_TTL): no task outlives them. */
   keptResultsSeconds?: number;
   /** The API is an emulator inside this process, whose jobs die with it (`--emulator`). */

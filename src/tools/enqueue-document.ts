@@ -17,7 +17,7 @@ export const enqueueDocument = (settings: ToolSettings) =>
     title: 'Extract data from a document with Mindee',
     description:
       'Send one document to a Mindee model and wait for its result (fields, class, crops, splits or text). ' +
-      'Give one of file_path, url, file_base64. Unfinished after the wait? Call get_job_status with its job_id.',
+      `Give one of file_path, url, file_base64${settings.remote ? ', upload_id' : ''}. Unfinished after the wait? Call get_job_status with its job_id.`,
     inputSchema: {
       ...modelArgs(settings),
       file_path: z.string().optional().describe('In an allowed directory'),

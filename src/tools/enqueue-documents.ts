@@ -149,7 +149,7 @@ async function processOne(
   ctx: ToolContext,
 ): Promise<{ row: BatchRow; inference: Inference | null }> {
   const row: BatchRow = { source: clip(w.source, 300), status: 'Refused', job_id: null, inference_id: null, result: null, error: null };
-  if (w.error) return { row: { ...row, error: errorText(w.error) }, inference: null };
+  if (w.error) return { row: { ...row, error: errorText(w.error, deps.settings) }, inference: null };
   let job: Job;
   try {
     if (w.jobId !== undefined) {
@@ -185,13 +185,13 @@ async function processOne(
     const outcome = await deps.client.waitForResult(job, { signal: ctx.signal, deadline });
     const summary = jobSummary(outcome.job);
     row.inference_id = summary.inference_id;
-    if (outcome.state === 'failed') return { row: { ...row, status: 'Failed', error: errorText(new MindeeJobFailedError(job.id, summary.error)) }, inference: null };
+    if (outcome.state === 'failed') return { row: { ...row, status: 'Failed', error: errorText(new MindeeJobFailedError(job.id, summary.error), deps.settings) }, inference: null };
     if (outcome.state === 'processing') return { row: { ...row, status: 'Processing' }, inference: null };
-    const error = outcome.resultError ? `Processed, but the result could not be fetched: ${errorText(outcome.resultError)}` : row.error;
+    const error = outcome.resultError ? `Processed, but the result could not be fetched: ${errorText(outcome.resultError, deps.settings)}` : row.error;
     return { row: { ...row, status: 'Processed', error }, inference: outcome.inference };
   } catch (error) {
     if (!(error instanceof MindeeError) || ctx.signal.aborted) throw error;
-    return { row: { ...row, status: 'Processing', error: `Waiting failed: ${errorText(error)}` }, inference: null };
+    return { row: { ...row, status: 'Processing', error: `Waiting failed: ${errorText(error, deps.settings)}` }, inference: null };
   }
 }
 

@@ -15,8 +15,11 @@ const IN_PROCESS_404 =
   'MINDEE_V2_BASE_URL=http://127.0.0.1:8080 and MINDEE_V2_API_KEY=md_emulator_local_key.';
 
 /** Per code: the next step, naming the tools and arguments that take it. */
-function toolHint(error: MindeeError, settings?: Pick<ToolSettings, 'inProcessEmulator'>): string | undefined {
+function toolHint(error: MindeeError, settings?: Pick<ToolSettings, 'inProcessEmulator' | 'callerKeys'>): string | undefined {
   if (settings?.inProcessEmulator && error instanceof MindeeApiError && error.status === 404) return `${error.hint ?? ''} ${IN_PROCESS_404}`.trim();
+  if (settings?.callerKeys && error instanceof MindeeApiError && error.status === 401) {
+    return 'Mindee refused the API key sent with this request: send your own valid Mindee v2 key (md_…, v1 keys do not work) as "Authorization: Bearer md_…" or "X-Mindee-Api-Key: md_…".';
+  }
   switch (error.code) {
     case 'foreign_origin':
       return `${error.hint ?? ''} To read it from the configured API instead, call get_inference_result with the inference_id.`.trim();
@@ -38,7 +41,7 @@ function toolHint(error: MindeeError, settings?: Pick<ToolSettings, 'inProcessEm
 }
 
 /** The text of an error result: what failed, then what to do. */
-export function errorText(error: MindeeError, settings?: Pick<ToolSettings, 'inProcessEmulator'>): string {
+export function errorText(error: MindeeError, settings?: Pick<ToolSettings, 'inProcessEmulator' | 'callerKeys'>): string {
   return describeError(error, toolHint(error, settings) ?? error.hint);
 }
 

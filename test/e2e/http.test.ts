@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -73,6 +74,26 @@ describe('spawned server over Streamable HTTP', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(2);
     expect(stderr).toMatch(/MINDEE_MCP_AUTH=none serves anyone/);
+  });
+});
+
+describe('a port already in use', () => {
+  it('is said plainly, naming the setting that changes it', async () => {
+    const busy = createNetServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, [CLI, '--transport', 'http', '--port', String(port), '--emulator'], { env: { PATH: process.env.PATH ?? '' } });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(1);
+      expect(stderr).toContain(`could not listen on 127.0.0.1:${port}: the port is already in use`);
+      expect(stderr).toContain('MINDEE_MCP_PORT (--port)');
+      expect(stderr).not.toContain('    at ');
+    } finally {
+      busy.close();
+    }
   });
 });
 

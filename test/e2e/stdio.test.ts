@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MODELS, EMULATOR_API_KEY, startEmulator, type Emulator } from 'mindee-v2-emulator';
@@ -97,6 +97,19 @@ describe('spawned server over stdio', () => {
       expect(tasks).toEqual([expect.objectContaining({ status: 'completed', ttl: 1_800_000 })]);
     } finally {
       await s.close();
+    }
+  });
+
+  it('with --emulator, tells how to keep a job across processes, naming the emulator\'s public key', async () => {
+    const c = await connect(['--emulator', dir], {});
+    try {
+      const missing = (await c.client.callTool({ name: 'get_job_status', arguments: { job_id: 'job-from-another-process' } })) as CallToolResult;
+      expect(missing.isError).toBe(true);
+      const text = missing.content[0]!.type === 'text' ? missing.content[0]!.text : '';
+      // The in-process emulator's key is no secret: redacting it would make the hint useless.
+      expect(text).toContain('MINDEE_V2_API_KEY=md_emulator_local_key');
+    } finally {
+      await c.close();
     }
   });
 

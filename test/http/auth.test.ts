@@ -53,6 +53,17 @@ describe('mindee-key: each caller sends its own Mindee key', () => {
     const result = await callTool(client, 'search_models', {});
     expect(result.isError).toBe(true);
     expect(JSON.stringify(result.content)).toMatch(/401/);
+    // The caller set no variable: the hint is about the key they sent.
+    expect(JSON.stringify(result.content)).toContain('Mindee refused the API key sent with this request');
+    expect(JSON.stringify(result.content)).not.toContain('MINDEE_V2_API_KEY');
+  });
+
+  it('refuses what is not a Mindee v2 key at the door, without sending it on', async () => {
+    h = await startHttpHarness({ argv: ['--auth', 'mindee-key'] });
+    const refused = await h.fetch('/mcp', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: 'Bearer notamindeekey' }, body: '{}' });
+    expect(refused.status).toBe(401);
+    expect(refused.json().error_description).toContain('not a Mindee v2 API key');
+    expect(h.emulator.requests).toHaveLength(0);
   });
 });
 

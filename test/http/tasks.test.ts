@@ -7,7 +7,7 @@ import { CallToolResultSchema, CreateTaskResultSchema } from '@modelcontextproto
 import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startHttpHarness, type HttpHarness } from '../helpers/http-harness.js';
-import { recordOutput } from '../setup/secrets.js';
+import { addSecret, recordOutput } from '../setup/secrets.js';
 
 let h: HttpHarness | undefined;
 afterEach(async () => {
@@ -36,5 +36,32 @@ describe('MCP tasks over HTTP', () => {
     expect((await client.experimental.tasks.getTask(task.taskId)).status).toBe('completed');
     const listed = await client.experimental.tasks.listTasks();
     expect(listed.tasks.map((t) => t.taskId)).toContain(task.taskId);
+  });
+});
+
+describe('callers sharing the server key (token mode)', () => {
+  const A = 'tok_caller_a_0123456789abcdef';
+  const B = 'tok_caller_b_0123456789abcdef';
+
+  it('see neither each other\'s tasks nor each other\'s kept results', async () => {
+    addSecret(A);
+    addSecret(B);
+    h = await startHttpHarness({ argv: ['--auth', 'token'], env: { MINDEE_MCP_HTTP_TOKENS: `${A},${B}` }, emulator: { processingMs: Infinity } });
+    const a = await h.client({ authorization: `Bearer ${A}` });
+    const b = await h.client({ authorization: `Bearer ${B}` });
+    const created = new Promise<string>((resolve) => h!.emulator.once('job-created', (job: { id: string }) => resolve(job.id)));
+    const { task } = await a.request(
+      { method: 'tools/call', params: { name: 'enqueue_document', arguments: { model_id: DEMO_MODELS.invoice, url: 'https://example.com/a.pdf' }, task: {} } },
+      CreateTaskResultSchema,
+    );
+    h.emulator.completeJob(await created);
+    const own = await a.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
+    expect(own.isError).toBeFalsy();
+
+    expect((await b.experimental.tasks.listTasks()).tasks).toEqual([]);
+    await expect(b.experimental.tasks.getTask(task.taskId)).rejects.toThrow();
+    await expect(b.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema)).rejects.toThrow();
+    expect((await b.listResources()).resources).toEqual([]);
+    expect((await a.listResources()).resources.length).toBe(1);
   });
 });

@@ -109,7 +109,9 @@ async function serve(config: Config): Promise<void> {
   const rateLimits = { postPerMinute: config.maxPostsPerMinute, getPerMinute: config.maxGetsPerMinute, windowMs: config.rateWindowSeconds * 1000 };
   const resultCache = { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024, ttlMs: config.cacheTtlSeconds * 1000 };
   const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
-  const state = config.redisUrl ? await redisState(config.redisUrl, { rateLimits, results: resultCache, leaseMs: requestTimeoutMs, log }) : undefined;
+  const state = config.redisUrl
+    ? await redisState(config.redisUrl, { rateLimits, results: resultCache, leaseMs: requestTimeoutMs, log, sharedUploads: config.uploadDir !== undefined })
+    : undefined;
   if (config.redisUrl) log.info(`shared state on Redis at ${maskRedisUrl(config.redisUrl)}${config.rateScope ? `, rate scope "${config.rateScope}"` : ''}`);
   // The HTTP side is loaded only when it serves: a stdio server starts without it.
   const httpSide = http ? await import('./http/index.js') : undefined;

@@ -194,6 +194,13 @@ export const configSchema = z.object({
     .transform((v) => (v ? v : undefined))
     .refine((v) => v === undefined || /^[A-Za-z0-9_.:-]{1,64}$/.test(v), 'MINDEE_MCP_RATE_SCOPE must be 1 to 64 letters, digits, ".", "_", ":" or "-"'),
   rateWindowSeconds: seconds('MINDEE_MCP_RATE_WINDOW', 3600).default(60),
+  /** Where POST /uploads keeps documents: a directory every replica mounts; unset, a private one per process. */
+  uploadDir: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || isAbsolute(v), 'MINDEE_MCP_UPLOAD_DIR must be an absolute directory, e.g. /mnt/mindee-uploads'),
   /** Where learned poll timings are kept; null keeps nothing. */
   stateDir: z
     .string()
@@ -248,7 +255,7 @@ Options (each has an environment variable; the flag wins):
                                                     (default: the user cache directory, ${defaultStateDir(process.env)};
                                                     with --emulator: off); off keeps nothing
                            MINDEE_MCP_EMULATOR_PROCESSING_MS  With --emulator: how long each job takes (default ${DEFAULT_EMULATOR_PROCESSING_MS})
-  --redis-url URL          MINDEE_MCP_REDIS_URL     Share rate budgets, kept results and job events with every process on this Redis
+  --redis-url URL          MINDEE_MCP_REDIS_URL     Share rate budgets, kept results, job events and tasks with every process on this Redis
                            (redis:// or rediss://; put a password in the variable, not the flag, which other processes can see)
   --rate-scope NAME        MINDEE_MCP_RATE_SCOPE    One rate budget for every key of an organisation (default: one per key)
   --rate-window SECS       MINDEE_MCP_RATE_WINDOW   The window the per-minute budgets count over (default 60, as Mindee's)
@@ -271,6 +278,8 @@ Remote server (--transport http) and webhooks:
                            MINDEE_MCP_MAX_BODY_MB   Largest /mcp request body (default ${DEFAULT_MAX_BODY_MB})
                            MINDEE_MCP_MAX_CONCURRENT_CALLS  Calls in flight per caller before 429 (default ${DEFAULT_MAX_CONCURRENT_CALLS})
                            MINDEE_MCP_HTTP_TIMEOUT  Seconds a request (an upload included) may take to arrive (default ${DEFAULT_HTTP_TIMEOUT_SECONDS})
+  --upload-dir DIR         MINDEE_MCP_UPLOAD_DIR    Where uploads wait for their one use; with Redis, a directory every replica
+                                                    mounts lets an upload_id work on any of them (default: private, per process)
                            MINDEE_MCP_SHUTDOWN_SECONDS  On SIGTERM, how long calls in flight may finish (default ${DEFAULT_SHUTDOWN_SECONDS})
                            MINDEE_WEBHOOK_SECRET    Signing secret(s) of your Mindee webhooks, comma-separated
                            MINDEE_MCP_WEBHOOK_IDS   Webhook UUIDs added to enqueues that give none (of the model's own)
@@ -337,6 +346,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         'log-format': { type: 'string' },
         'webhook-port': { type: 'string' },
         'state-dir': { type: 'string' },
+        'upload-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -388,6 +398,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     maxBodyMegabytes: env.MINDEE_MCP_MAX_BODY_MB || undefined,
     maxConcurrentCalls: env.MINDEE_MCP_MAX_CONCURRENT_CALLS || undefined,
     httpTimeoutSeconds: env.MINDEE_MCP_HTTP_TIMEOUT || undefined,
+    uploadDir: values['upload-dir'] ?? env.MINDEE_MCP_UPLOAD_DIR,
     webhookSecrets: (env.MINDEE_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     webhookIds: env.MINDEE_MCP_WEBHOOK_IDS,
     webhookPort: values['webhook-port'] ?? (env.MINDEE_MCP_WEBHOOK_PORT || undefined),

@@ -24,6 +24,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { MAX_WAIT_SECONDS } from './config.js';
+import type { Clock } from './state/clock.js';
+import { StateUnavailableError } from './state/errors.js';
 import { DEFAULT_RESULT_STORE } from './state/result-store.js';
 import { TaskCursorError, TaskStoreFullError, type TaskState } from './state/task-store.js';
 import { clip } from './text.js';
@@ -54,6 +56,33 @@ function toTask(state: TaskState): Task {
   return { ...state };
 }
 
+/** A task store that cannot be reached (Redis away) is said as such to the caller, who can do without a task. */
+async function reachable<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof StateUnavailableError) throw new McpError(ErrorCode.InternalError, `${error.message} Meanwhile, call the tool without "task": the call itself then waits for the result.`);
+    throw error;
+  }
+}
+
+/**
+ * Ends a task whose tool call has finished. While the store cannot be reached, tries again
+ * (250 ms, doubling to 5 s) until the task's lifetime is over, so a result that arrives during an
+ * outage is still stored once the store is back.
+ */
+async function endWhenReachable(end: () => Promise<boolean>, clock: Clock, until: number, waiting: () => void): Promise<boolean> {
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await end();
+    } catch (error) {
+      if (!(error instanceof StateUnavailableError) || clock.now() + delay >= until) throw error;
+      if (delay === 250) waiting();
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, delay));
+    }
+  }
+}
+
 /**
  * The store as the SDK's task handlers (tasks/get, tasks/result, tasks/list, tasks/cancel) see
  * it: the shared task store, seen by one owner.
@@ -62,44 +91,48 @@ export function sdkTaskStore(deps: ToolDeps): SdkTaskStore {
   const store = deps.client.connection.state.tasks;
   const notFound = (taskId: string) => new McpError(ErrorCode.InvalidParams, `Task not found: ${clip(taskId, 80)} is unknown to this caller, or has expired.`);
   return {
-    async createTask(params: CreateTaskOptions, _requestId: RequestId, _request: Request, sessionId?: string) {
-      return toTask(await store.create(ownerOf(deps, sessionId), { ttl: taskTtl(deps, params.ttl ?? undefined, 0), pollInterval: params.pollInterval ?? MIN_POLL_MS }));
-    },
-    async getTask(taskId, sessionId) {
-      const state = await store.get(ownerOf(deps, sessionId), taskId);
-      return state && toTask(state);
-    },
-    async storeTaskResult(taskId, status, result, sessionId) {
-      if (!(await store.end(ownerOf(deps, sessionId), taskId, status, JSON.stringify(result)))) throw notFound(taskId);
-    },
-    async getTaskResult(taskId, sessionId): Promise<Result> {
-      const json = await store.result(ownerOf(deps, sessionId), taskId);
-      if (json === undefined) throw notFound(taskId);
-      return JSON.parse(json) as Result;
-    },
-    async updateTaskStatus(taskId, status, statusMessage, sessionId) {
-      const owner = ownerOf(deps, sessionId);
-      if (status === 'cancelled') {
-        // tasks/cancel: the task ends now, its result says what that means for the Mindee job.
-        const before = await store.get(owner, taskId);
-        const message = before?.statusMessage ? `${CANCELLED} Last status: ${before.statusMessage}` : CANCELLED;
-        const result: CallToolResult = { isError: true, content: [{ type: 'text', text: message }] };
-        if (!(await store.end(owner, taskId, 'cancelled', JSON.stringify(result), message))) throw notFound(taskId);
-      } else if (status === 'completed' || status === 'failed') {
-        throw new McpError(ErrorCode.InternalError, 'A task ends with its result (storeTaskResult), not by a status change.');
-      } else if (!(await store.update(owner, taskId, { statusMessage }))) {
-        throw notFound(taskId);
-      }
-    },
-    async listTasks(cursor, sessionId) {
-      try {
-        const page = await store.list(ownerOf(deps, sessionId), cursor);
-        return { tasks: page.tasks.map(toTask), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
-      } catch (error) {
-        if (error instanceof TaskCursorError) throw new McpError(ErrorCode.InvalidParams, error.message);
-        throw error;
-      }
-    },
+    createTask: (params: CreateTaskOptions, _requestId: RequestId, _request: Request, sessionId?: string) =>
+      reachable(async () => toTask(await store.create(ownerOf(deps, sessionId), { ttl: taskTtl(deps, params.ttl ?? undefined, 0), pollInterval: params.pollInterval ?? MIN_POLL_MS }))),
+    getTask: (taskId, sessionId) =>
+      reachable(async () => {
+        const state = await store.get(ownerOf(deps, sessionId), taskId);
+        return state && toTask(state);
+      }),
+    storeTaskResult: (taskId, status, result, sessionId) =>
+      reachable(async () => {
+        if (!(await store.end(ownerOf(deps, sessionId), taskId, status, JSON.stringify(result)))) throw notFound(taskId);
+      }),
+    getTaskResult: (taskId, sessionId) =>
+      reachable(async (): Promise<Result> => {
+        const json = await store.result(ownerOf(deps, sessionId), taskId);
+        if (json === undefined) throw notFound(taskId);
+        return JSON.parse(json) as Result;
+      }),
+    updateTaskStatus: (taskId, status, statusMessage, sessionId) =>
+      reachable(async () => {
+        const owner = ownerOf(deps, sessionId);
+        if (status === 'cancelled') {
+          // tasks/cancel: the task ends now, its result says what that means for the Mindee job.
+          const before = await store.get(owner, taskId);
+          const message = before?.statusMessage ? `${CANCELLED} Last status: ${before.statusMessage}` : CANCELLED;
+          const result: CallToolResult = { isError: true, content: [{ type: 'text', text: message }] };
+          if (!(await store.end(owner, taskId, 'cancelled', JSON.stringify(result), message))) throw notFound(taskId);
+        } else if (status === 'completed' || status === 'failed') {
+          throw new McpError(ErrorCode.InternalError, 'A task ends with its result (storeTaskResult), not by a status change.');
+        } else if (!(await store.update(owner, taskId, { statusMessage }))) {
+          throw notFound(taskId);
+        }
+      }),
+    listTasks: (cursor, sessionId) =>
+      reachable(async () => {
+        try {
+          const page = await store.list(ownerOf(deps, sessionId), cursor);
+          return { tasks: page.tasks.map(toTask), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+        } catch (error) {
+          if (error instanceof TaskCursorError) throw new McpError(ErrorCode.InvalidParams, error.message);
+          throw error;
+        }
+      }),
   };
 }
 
@@ -172,7 +205,7 @@ export function enableToolTasks(server: McpServer, tools: readonly AnyTool[], de
     };
     let state: TaskState;
     try {
-      state = await store.create(owner, { ttl, pollInterval: pollInterval(), statusMessage: 'Sending to Mindee…' });
+      state = await reachable(() => store.create(owner, { ttl, pollInterval: pollInterval(), statusMessage: 'Sending to Mindee…' }));
     } catch (error) {
       if (error instanceof TaskStoreFullError) throw new McpError(ErrorCode.InternalError, error.message);
       throw error;
@@ -196,7 +229,9 @@ export function enableToolTasks(server: McpServer, tools: readonly AnyTool[], de
         const result = await callTool(tool, args, taskDeps, ctx);
         const status = result.isError ? 'failed' : 'completed';
         const summary = result.isError ? firstText(result) : 'Done: tasks/result has the answer.';
-        if (await store.end(owner, state.taskId, status, JSON.stringify(result), summary)) {
+        const { clock } = deps.client.connection;
+        const waiting = () => deps.log.info(`task ${state.taskId} has ended, but the task store cannot be reached: its result is stored as soon as the store answers again`);
+        if (await endWhenReachable(() => store.end(owner, state.taskId, status, JSON.stringify(result), summary), clock, startedAt + ttl, waiting)) {
           const ended = await store.get(owner, state.taskId);
           if (ended) await inner.notification({ method: 'notifications/tasks/status', params: toTask(ended) });
         }

@@ -66,6 +66,7 @@ describe('parseCommand', () => {
     [{ MINDEE_MCP_MODELS: 'invoice:abc' }, /"invoice:abc" is not of the form alias=<model UUID>/],
     [{ MINDEE_MCP_MAX_RESULT_CHARS: '10' }, /at least 2000/],
     [{ MINDEE_MCP_STATE_DIR: 'cache/mindee' }, /MINDEE_MCP_STATE_DIR must be an absolute directory, or off/],
+    [{ MINDEE_MCP_UPLOAD_DIR: 'uploads' }, /MINDEE_MCP_UPLOAD_DIR must be an absolute directory, e\.g\. \/mnt\/mindee-uploads/],
   ])('explains a bad value: %o', (env, message) => {
     expect(() => serve([], env)).toThrow(ConfigError);
     expect(() => serve([], env)).toThrow(message);

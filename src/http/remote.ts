@@ -68,7 +68,17 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
       config.auth === 'oauth' ? { issuer: config.oauthIssuer!, jwksUrl: config.oauthJwksUrl!, publicUrl: config.publicUrl! } : undefined,
   });
   const requestLog = options.makeLogger([]);
-  const uploads = await Uploads.create({ store: connection.state.uploads, clock: options.clock, metrics, log: requestLog, maxFileBytes: options.maxUploadBytes });
+  const perReplica = config.redisUrl !== undefined && config.uploadDir === undefined;
+  if (perReplica) requestLog.info('uploads stay with the replica that receives them: set MINDEE_MCP_UPLOAD_DIR to a directory every replica mounts for an upload_id to work on any of them');
+  const uploads = await Uploads.create({
+    store: connection.state.uploads,
+    dir: config.uploadDir,
+    perReplica,
+    clock: options.clock,
+    metrics,
+    log: requestLog,
+    maxFileBytes: options.maxUploadBytes,
+  });
   const localFiles = config.allowedDirs.length > 0;
 
   const clientOf = (key: string | undefined, principal?: string): MindeeClient => {

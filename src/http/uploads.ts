@@ -1,13 +1,15 @@
 /**
  * POST /uploads: how a caller gets a document to a remote server without pushing base64 through
- * the model. The body (raw, or the first file of a multipart form) streams to a private
- * directory (0700), cut off at the size limit; the file then passes every ingress check of a
- * local file (prepareDocument: sniffed type, encrypted PDFs, empty files). The answer is an
- * upload id that the enqueue tools take once, for the principal that made it, within 15 minutes.
+ * the model. The body (raw, or the first file of a multipart form) streams to the upload
+ * directory — a private one (0700) per process, or MINDEE_MCP_UPLOAD_DIR, which every replica
+ * mounts — cut off at the size limit; the file then passes every ingress check of a local file
+ * (prepareDocument: sniffed type, encrypted PDFs, empty files), and again when it is sent. The
+ * answer is an upload id that the enqueue tools take once, for the principal that made it,
+ * within 15 minutes; with the records in Redis and a shared directory, on any replica.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, unlink } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { access, lstat, mkdir, mkdtemp, opendir, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -16,8 +18,10 @@ import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy
 import type { Request, RequestHandler, Response } from 'express';
 import { describeError, MindeeInputError } from '../client/errors.js';
 import { DEFAULT_INPUT_LIMITS, prepareDocument } from '../client/inputs.js';
+import { ConfigError } from '../config.js';
 import type { Logger } from '../log.js';
 import { systemClock, type Clock } from '../state/clock.js';
+import { StateUnavailableError } from '../state/errors.js';
 import type { ClaimResult, UploadRecord, UploadStore } from '../state/uploads.js';
 import { clip, formatBytes } from '../text.js';
 import type { ClaimedUpload } from '../tools/define.js';
@@ -28,10 +32,22 @@ export const UPLOAD_TTL_MS = 15 * 60 * 1000;
 /** Uploads one principal may have waiting at once. */
 export const MAX_PENDING_UPLOADS = 20;
 const SWEEP_EVERY_MS = 60_000;
+/**
+ * A file in a shared directory with no record left (a replica that died mid-upload, a Redis that
+ * restarted empty) is deleted this long after its upload expired: past any send still reading it.
+ */
+const ORPHAN_AFTER_MS = 3600_000;
+/** Entries of a shared directory looked at by one sweep. */
+const ORPHANS_SCANNED = 10_000;
 const UPLOAD_ID = /^up_[A-Za-z0-9_-]{16,64}$/;
+const AGAIN = 'Upload the document again (POST /uploads) and pass the new upload_id.';
 
 export interface UploadsOptions {
   store: UploadStore;
+  /** A directory every replica mounts (MINDEE_MCP_UPLOAD_DIR); without it, a private one, removed on close. */
+  dir?: string;
+  /** Other replicas serve the same callers but each keeps its uploads (Redis without a shared directory): an unknown id says so. */
+  perReplica?: boolean;
   maxFileBytes?: number;
   ttlMs?: number;
   clock?: Clock;
@@ -50,19 +66,41 @@ export class Uploads {
 
   private constructor(
     readonly dir: string,
+    /** The directory is the operator's (MINDEE_MCP_UPLOAD_DIR): it stays, and its orphans are swept. */
+    private readonly configured: boolean,
     private readonly options: UploadsOptions,
   ) {
     this.#store = options.store;
     this.#maxBytes = options.maxFileBytes ?? DEFAULT_INPUT_LIMITS.maxFileBytes;
     this.#ttlMs = options.ttlMs ?? UPLOAD_TTL_MS;
     this.#clock = options.clock ?? systemClock;
-    this.#sweeper = setInterval(() => void this.sweep(), SWEEP_EVERY_MS);
+    this.#sweeper = setInterval(() => {
+      // A store that is away was said once, where it went; the next sweep takes what this one left.
+      this.sweep().catch((error: unknown) => {
+        if (!(error instanceof StateUnavailableError)) options.log.warn(`uploads not swept: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    }, SWEEP_EVERY_MS);
     this.#sweeper.unref();
   }
 
-  /** Makes the private directory (mkdtemp creates it 0700). */
+  /** Makes the private directory (mkdtemp creates it 0700), or checks the configured one (made 0700 when missing). */
   static async create(options: UploadsOptions): Promise<Uploads> {
-    return new Uploads(await mkdtemp(join(tmpdir(), 'mindee-mcp-uploads-')), options);
+    if (!options.dir) return new Uploads(await mkdtemp(join(tmpdir(), 'mindee-mcp-uploads-')), false, options);
+    try {
+      await mkdir(options.dir, { recursive: true, mode: 0o700 });
+      await access(options.dir, constants.R_OK | constants.W_OK | constants.X_OK);
+      if (!(await lstat(options.dir)).isDirectory()) throw new Error('it is not a directory');
+    } catch (error) {
+      throw new ConfigError(
+        `MINDEE_MCP_UPLOAD_DIR ${clip(options.dir, 200)} cannot be used (${(error as Error).message}): make it a directory this server may read and write, or mount the shared volume there.`,
+      );
+    }
+    return new Uploads(options.dir, true, options);
+  }
+
+  /** Where the file of an upload is: found from its id in this server's directory, never from a path read back from a store. */
+  #fileOf(id: string): string {
+    return join(this.dir, id);
   }
 
   readonly route: RequestHandler = (req, res, next) => {
@@ -77,7 +115,17 @@ export class Uploads {
       if (!req.complete) res.set('Connection', 'close');
       res.status(status).json({ error, error_description: description });
     };
-    const pending = await this.#store.pending(owner);
+    const unavailable = (error: StateUnavailableError) => {
+      res.set('Retry-After', '5');
+      refuse(503, 'temporarily_unavailable', `Uploads cannot be taken now: ${error.message}`);
+    };
+    let pending;
+    try {
+      pending = await this.#store.pending(owner);
+    } catch (error) {
+      if (error instanceof StateUnavailableError) return unavailable(error);
+      throw error;
+    }
     if (pending.count >= MAX_PENDING_UPLOADS) {
       res.set('Retry-After', '60');
       return refuse(429, 'too_many_uploads', `You have ${pending.count} uploads not used yet (at most ${MAX_PENDING_UPLOADS}): use them, or wait for them to expire (${this.#ttlMs / 60_000} minutes).`, 'busy');
@@ -89,7 +137,7 @@ export class Uploads {
     if (Number.isFinite(declared) && declared > this.#maxBytes + 64 * 1024) return tooLarge();
 
     const id = `up_${randomBytes(18).toString('base64url')}`;
-    const path = join(this.dir, id);
+    const path = this.#fileOf(id);
     let filename: string | undefined;
     try {
       if (/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
@@ -119,7 +167,13 @@ export class Uploads {
     if (document.kind !== 'file') throw new Error('internal: an upload prepared as a URL');
     const name = filename ? document.filename : `document.${document.mimeType.split('/')[1] ?? 'bin'}`;
     const expiresAt = this.#clock.now() + this.#ttlMs;
-    await this.#store.put({ id, owner, path, filename: name, size: document.size, expiresAt });
+    try {
+      await this.#store.put({ id, owner, path, filename: name, size: document.size, expiresAt });
+    } catch (error) {
+      await removeQuietly(path);
+      if (error instanceof StateUnavailableError) return unavailable(error);
+      throw error;
+    }
     this.options.metrics?.upload('accepted');
     res.status(201).json({ upload_id: id, expires_at: new Date(expiresAt).toISOString(), filename: name, bytes: document.size });
   }
@@ -171,28 +225,62 @@ export class Uploads {
 
   /** Claims an upload of `owner` for one enqueue. */
   async claim(uploadId: string, owner: string): Promise<ClaimedUpload> {
-    const result: ClaimResult = UPLOAD_ID.test(uploadId) ? await this.#store.claim(uploadId, owner) : { ok: false, reason: 'unknown' };
     const shown = clip(uploadId, 80);
-    if (!result.ok) {
-      if (result.record) await removeQuietly(result.record.path);
-      const again = 'Upload the document again (POST /uploads) and pass the new upload_id.';
-      if (result.reason === 'expired') throw new MindeeInputError(`Upload ${shown} has expired (uploads last ${this.#ttlMs / 60_000} minutes).`, { hint: again });
-      if (result.reason === 'used') throw new MindeeInputError(`Upload ${shown} was already used: an upload is sent once.`, { hint: again });
-      throw new MindeeInputError(`Upload ${shown} was not found: it does not exist, or was made with other credentials.`, { hint: again });
+    let result: ClaimResult = { ok: false, reason: 'unknown' };
+    if (UPLOAD_ID.test(uploadId)) {
+      try {
+        result = await this.#store.claim(uploadId, owner);
+      } catch (error) {
+        if (!(error instanceof StateUnavailableError)) throw error;
+        throw new MindeeInputError(`Upload ${shown} cannot be claimed now. ${error.message}`, { hint: 'Try again in a moment: the upload stays usable until it expires.' });
+      }
     }
-    const { path, filename } = result.record;
-    return { path, filename, release: () => removeQuietly(path) };
+    if (!result.ok) {
+      if (result.record) await removeQuietly(this.#fileOf(result.record.id));
+      if (result.reason === 'expired') throw new MindeeInputError(`Upload ${shown} has expired (uploads last ${this.#ttlMs / 60_000} minutes).`, { hint: AGAIN });
+      if (result.reason === 'used') throw new MindeeInputError(`Upload ${shown} was already used: an upload is sent once.`, { hint: AGAIN });
+      const elsewhere = this.options.perReplica
+        ? ', or was received by another replica of this server (each keeps its own uploads unless MINDEE_MCP_UPLOAD_DIR names a directory every replica mounts)'
+        : '';
+      throw new MindeeInputError(`Upload ${shown} was not found: it does not exist, or was made with other credentials${elsewhere}.`, { hint: AGAIN });
+    }
+    const path = this.#fileOf(result.record.id);
+    const found = await lstat(path).catch(() => null);
+    if (!found) {
+      throw new MindeeInputError(`Upload ${shown} is recorded, but its file is not in this server's upload directory: the replica that received it writes elsewhere.`, {
+        hint: `${AGAIN} The operator should point MINDEE_MCP_UPLOAD_DIR of every replica at one shared directory.`,
+      });
+    }
+    return { path, filename: result.record.filename, release: () => removeQuietly(path) };
   }
 
-  /** Deletes the files of expired uploads. */
+  /** Deletes the files of expired uploads (and, in a configured directory, files no record names any more). */
   async sweep(): Promise<void> {
-    for (const record of await this.#store.sweep()) await removeQuietly(record.path);
+    for (const record of await this.#store.sweep()) if (UPLOAD_ID.test(record.id)) await removeQuietly(this.#fileOf(record.id));
+    if (this.configured) await this.#sweepOrphans();
   }
 
+  async #sweepOrphans(): Promise<void> {
+    const before = this.#clock.now() - this.#ttlMs - ORPHAN_AFTER_MS;
+    let scanned = 0;
+    for await (const entry of await opendir(this.dir)) {
+      if (++scanned > ORPHANS_SCANNED) break;
+      if (!entry.isFile() || !UPLOAD_ID.test(entry.name)) continue;
+      const path = this.#fileOf(entry.name);
+      const stats = await lstat(path).catch(() => null);
+      if (stats && stats.mtimeMs < before) await removeQuietly(path);
+    }
+  }
+
+  /**
+   * Stops sweeping and deletes the files of the uploads no one can claim once this process is
+   * gone; a shared store keeps its uploads, for the other replicas. A private directory goes.
+   */
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
-    await this.#store.drain();
-    await rm(this.dir, { recursive: true, force: true });
+    const left = await this.#store.drain().catch(() => []);
+    for (const record of left) if (UPLOAD_ID.test(record.id)) await removeQuietly(this.#fileOf(record.id));
+    if (!this.configured) await rm(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -21,6 +21,11 @@ export class KeyedListeners<T> {
     for (const listener of [...listeners]) listener(value);
   }
 
+  /** The keys someone listens to now. */
+  keys(): string[] {
+    return [...this.#byKey.keys()];
+  }
+
   /** Keys someone listens to. */
   get size(): number {
     return this.#byKey.size;

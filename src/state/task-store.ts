@@ -67,6 +67,29 @@ export class TaskCursorError extends Error {
   override name = 'TaskCursorError';
 }
 
+/** Creation refused with `count` tasks kept, none of them ended. */
+export function storeFull(count: number): TaskStoreFullError {
+  return new TaskStoreFullError(`${count} tasks are running, the most this server keeps at once. Wait for one to end, or cancel one.`);
+}
+
+export function unknownCursor(): TaskCursorError {
+  return new TaskCursorError('This cursor is not one tasks/list gave, or its task has ended and expired: list again from the start.');
+}
+
+/** A task as created, running, at `now`. */
+export function newTask(init: { ttl: number; pollInterval: number; statusMessage?: string }, now: number): TaskState {
+  const at = new Date(now).toISOString();
+  return {
+    taskId: randomUUID(),
+    status: 'working',
+    ...(init.statusMessage === undefined ? {} : { statusMessage: init.statusMessage }),
+    createdAt: at,
+    lastUpdatedAt: at,
+    ttl: init.ttl,
+    pollInterval: init.pollInterval,
+  };
+}
+
 interface Entry {
   owner: string;
   state: TaskState;
@@ -97,22 +120,9 @@ export class MemoryTaskStore implements TaskStore {
 
   async create(owner: string, init: { ttl: number; pollInterval: number; statusMessage?: string }): Promise<TaskState> {
     this.#dropExpired();
-    if (this.#entries.size >= this.#limits.maxTasks && !this.#dropOldestEnded()) {
-      throw new TaskStoreFullError(
-        `${this.#entries.size} tasks are running, the most this server keeps at once. Wait for one to end, or cancel one.`,
-      );
-    }
+    if (this.#entries.size >= this.#limits.maxTasks && !this.#dropOldestEnded()) throw storeFull(this.#entries.size);
     const now = this.clock.now();
-    const at = new Date(now).toISOString();
-    const state: TaskState = {
-      taskId: randomUUID(),
-      status: 'working',
-      ...(init.statusMessage === undefined ? {} : { statusMessage: init.statusMessage }),
-      createdAt: at,
-      lastUpdatedAt: at,
-      ttl: init.ttl,
-      pollInterval: init.pollInterval,
-    };
+    const state = newTask(init, now);
     this.#entries.set(state.taskId, { owner, state, expiresAt: now + init.ttl });
     return { ...state };
   }
@@ -154,7 +164,7 @@ export class MemoryTaskStore implements TaskStore {
     let start = 0;
     if (cursor !== undefined) {
       const at = mine.findIndex((e) => e.state.taskId === cursor);
-      if (at < 0) throw new TaskCursorError('This cursor is not one tasks/list gave, or its task has ended and expired: list again from the start.');
+      if (at < 0) throw unknownCursor();
       start = at + 1;
     }
     const page = mine.slice(start, start + this.#limits.pageSize);

@@ -1,8 +1,8 @@
 /**
  * Documents uploaded to a remote server, waiting to be sent to Mindee: each is usable once,
  * only by the principal that made it, and only until it expires. The store keeps the records;
- * the files themselves live in the server's private upload directory (shared storage when
- * several processes share a store). The in-memory implementation serves one process.
+ * the files themselves live in the server's upload directory (private to the process, or one
+ * every replica mounts when several share a store). The in-memory implementation serves one process.
  */
 import { BoundedMap } from './bounded-map.js';
 import { systemClock, type Clock } from './clock.js';
@@ -11,7 +11,7 @@ export interface UploadRecord {
   id: string;
   /** The principal that made it: only it may use it. */
   owner: string;
-  /** Where the checked document is. */
+  /** Where the checked document was written (as a record: the server finds the file from its id in its own upload directory). */
   path: string;
   filename: string;
   size: number;
@@ -31,7 +31,10 @@ export interface UploadStore {
   pending(owner: string): Promise<{ count: number; bytes: number }>;
   /** Removes and returns the uploads expired by now, so their files can be deleted. */
   sweep(): Promise<UploadRecord[]>;
-  /** Every upload not yet used (on shutdown, to delete their files). */
+  /**
+   * On shutdown, the uploads no one else could claim once this process is gone, taken so their
+   * files can be deleted: every one not yet used for a store of one process, none for a shared one.
+   */
   drain(): Promise<UploadRecord[]>;
 }
 

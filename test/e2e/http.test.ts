@@ -3,10 +3,9 @@
  * SDK's StreamableHTTPClientTransport; and in stdio mode with `--webhook-port`. `npm test`
  * builds dist first.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -14,9 +13,9 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { request } from 'undici';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
+import { CLI, spawnServer } from '../helpers/spawned.js';
 import { addSecret, recordOutput } from '../setup/secrets.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const TOKEN = 'tok_e2e_6f1d3b5a7c9e2f4a6b8d0c1e';
 addSecret(TOKEN);
 
@@ -24,43 +23,11 @@ beforeAll(() => {
   if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run `npm run build` (npm test does it first).');
 });
 
-interface Spawned {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  stderr(): string;
-  exited: Promise<number | null>;
-}
-
-/** Starts the server and resolves once it says where it listens. */
-async function spawnServer(args: string[], env: Record<string, string>, ready: RegExp): Promise<Spawned> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const m = ready.exec(stderr);
-      if (m) resolve(m[1]!);
-    });
-    void exited.then((code) => reject(new Error(`exited (${code}) before it was ready: ${stderr}`)));
-  });
-  return {
-    child,
-    url,
-    stderr: () => {
-      recordOutput('server stderr', stderr);
-      return stderr;
-    },
-    exited,
-  };
-}
-
 describe('spawned server over Streamable HTTP', () => {
   it('serves the whole flow with token auth, JSON logs and pushed results, and shuts down gracefully with a call in flight', async () => {
     const server = await spawnServer(
       ['--transport', 'http', '--port', '0', '--emulator', '--log-format', 'json'],
       { MINDEE_MCP_AUTH: 'token', MINDEE_MCP_HTTP_TOKENS: TOKEN, MINDEE_MCP_EMULATOR_PROCESSING_MS: '300' },
-      /serving MCP \(Streamable HTTP\) at (http:\/\/127\.0\.0\.1:\d+)\/mcp/,
     );
     try {
       const health = await request(`${server.url}/healthz`);

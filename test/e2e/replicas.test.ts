@@ -2,24 +2,26 @@
  * Many processes, one Mindee organisation: built servers (`node dist/cli.js` over stdio, driven
  * by the SDK's Client) sharing one emulator that enforces organisation-wide limits, with and
  * without a shared Redis. Time is scaled: the emulator's window and the servers'
- * (MINDEE_MCP_RATE_WINDOW) are 2 s instead of 60, so minutes of traffic take seconds.
+ * (MINDEE_MCP_RATE_WINDOW) are 2 s instead of 60, so minutes of traffic take seconds. And two
+ * HTTP replicas behind no balancer at all: what one receives (an upload, a task), the other serves.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CallToolResultSchema, CreateTaskResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MODELS, startEmulator, type Emulator, type RequestRecord } from 'mindee-v2-emulator';
 import { makePdf, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
-import { TEST_API_KEY, recordOutput } from '../setup/secrets.js';
+import { TEST_API_KEY, addSecret, recordOutput } from '../setup/secrets.js';
 import { freePort, hasRedis, startRedis, type RedisServer } from '../helpers/redis.js';
-
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+import { CLI, spawnServer } from '../helpers/spawned.js';
 const WINDOW_MS = 2_000;
 /** The organisation's limits per window, as the emulator enforces them. */
 const ORG = { postPerMinute: 100, getPerMinute: 400, windowMs: WINDOW_MS };
@@ -125,6 +127,27 @@ function busiestWindow(requests: ReadonlyArray<RequestRecord>, method: 'GET' | '
 }
 
 const refused = (e: Emulator) => e.requests.filter((r) => r.status === 429).length;
+
+const HTTP_TOKEN = 'tok_replicas_3b9e1c7d5f2a4e6b8c0d';
+addSecret(HTTP_TOKEN);
+
+/** An SDK client of a spawned HTTP server, closed after the test. */
+async function httpClient(url: string): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${HTTP_TOKEN}` } } });
+  const client = new Client({ name: 'replicas-http', version: '1.0.0' });
+  await client.connect(transport);
+  cleanup.push(() => client.close());
+  return client;
+}
+
+/** POSTs a document to a server's /uploads; its upload_id. */
+async function uploadTo(url: string, body: Buffer): Promise<string> {
+  const res = await request(`${url}/uploads?filename=march.pdf`, { method: 'POST', headers: { authorization: `Bearer ${HTTP_TOKEN}`, 'content-type': 'application/pdf' }, body });
+  const answer = (await res.body.json()) as { upload_id: string };
+  recordOutput('upload', answer);
+  expect(res.statusCode).toBe(201);
+  return answer.upload_id;
+}
 
 describe('a missing Redis at start', () => {
   it('stops the server with a clear error naming the URL, its password masked, and a non-zero exit', async () => {
@@ -233,6 +256,64 @@ describe.skipIf(!hasRedis)('many processes, one organisation', () => {
     // B's one poll and A's; the result was read once, by A.
     expect(gets(`/v2/jobs/${job.id}`)).toBe(2);
     expect(gets(`/v2/inferences/${inferenceId}`)).toBe(1);
+  });
+
+  it('serves over HTTP on either replica what the other started: an upload_id made on one, a task followed, answered and cancelled on the other', async () => {
+    const e = await emulator({ processingMs: Infinity, rateLimits: false });
+    const r = await redis();
+    const uploads = join(dir, 'uploads');
+    const env = {
+      MINDEE_V2_API_KEY: TEST_API_KEY,
+      MINDEE_V2_BASE_URL: e.url,
+      MINDEE_MCP_REDIS_URL: r.url,
+      MINDEE_MCP_UPLOAD_DIR: uploads,
+      MINDEE_MCP_AUTH: 'token',
+      MINDEE_MCP_HTTP_TOKENS: HTTP_TOKEN,
+      MINDEE_MCP_STATE_DIR: 'off',
+    };
+    const [a, b] = await Promise.all([0, 1].map(() => spawnServer(['--transport', 'http', '--port', '0'], env)));
+    for (const s of [a!, b!]) cleanup.push(async () => {
+      s.child.kill('SIGKILL');
+      await s.exited;
+      s.stderr();
+    });
+    const onA = await httpClient(a!.url);
+    const onB = await httpClient(b!.url);
+    const nextJob = () => new Promise<string>((resolve) => e.once('job-created', (job: { id: string }) => resolve(job.id)));
+    const startTask = (client: Client, args: Record<string, unknown>) =>
+      client.request({ method: 'tools/call', params: { name: 'enqueue_document', arguments: { model_id: DEMO_MODELS.invoice, ...args }, task: {} } }, CreateTaskResultSchema).then((c) => c.task);
+
+    // Uploaded to A, sent by a task started on B, followed and answered on A.
+    const first = await uploadTo(a!.url, makeSampleInvoicePdf());
+    let created = nextJob();
+    const sent = await startTask(onB, { upload_id: first });
+    const firstJob = await created;
+    expect((await onA.experimental.tasks.getTask(sent.taskId)).status).toBe('working');
+    e.completeJob(firstJob);
+    const answered = await onA.experimental.tasks.getTaskResult(sent.taskId, CallToolResultSchema);
+    recordOutput('tasks/result on A', answered);
+    expect(answered.isError).toBeFalsy();
+    expect((answered.structuredContent as any).result).toMatchObject({ file: { name: 'march.pdf' }, fields: { invoice_number: 'INV-2026-0042' } });
+
+    // Started on A, cancelled on B; A's answer is the cancel's.
+    created = nextJob();
+    const second = await startTask(onA, { url: 'https://example.com/a.pdf' });
+    await created;
+    expect((await onB.experimental.tasks.listTasks()).tasks.map((t) => t.taskId)).toEqual([sent.taskId, second.taskId]);
+    expect((await onB.experimental.tasks.cancelTask(second.taskId)).status).toBe('cancelled');
+    const cancelled = await onA.experimental.tasks.getTaskResult(second.taskId, CallToolResultSchema);
+    expect(cancelled.isError).toBe(true);
+    expect(JSON.stringify(cancelled.content)).toContain('Mindee cannot cancel a job');
+
+    // A stops; the upload it received and nobody used stays for B.
+    const left = await uploadTo(a!.url, makeSampleInvoicePdf());
+    a!.child.kill('SIGTERM');
+    expect(await a!.exited).toBe(0);
+    expect(await readdir(uploads)).toEqual([left]);
+    const later = await onB.callTool({ name: 'enqueue_document', arguments: { model_id: DEMO_MODELS.invoice, upload_id: left, wait: false } });
+    recordOutput('b', later);
+    expect(later.isError).toBeFalsy();
+    expect(await readdir(uploads)).toEqual([]);
   });
 
   it('survives Redis stopped mid-run and restarted: no crash, every document ends with its result or a clear error, the budget holds', async () => {

@@ -1,16 +1,19 @@
 /**
  * A real redis-server for a test: its own free port, its own temporary directory, nothing
- * persisted; stopped (or killed, to play an outage) and started again on the same port.
+ * persisted; stopped (or killed, to play an outage) and started again on the same port, or
+ * paused and resumed (an outage that keeps the data).
  * `hasRedis` is false when Debian's redis-server is not installed: the Redis tests are then
  * skipped with one line from `test/setup/redis-global.ts` (and fail under CI=true).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { RedisLink } from '../../src/state/redis/link.js';
 
 function findRedisServer(): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/sbin', '/usr/local/bin'];
@@ -47,6 +50,10 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
   restart(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing is answered, an outage that keeps the data. */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT), with everything it held. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -92,9 +99,54 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
     port,
     kill,
     restart: launch,
+    pause: () => child?.kill('SIGSTOP'),
+    resume: () => child?.kill('SIGCONT'),
     async stop() {
       await kill();
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves when `lines` (a log collected into an array) gets a line containing `text`. */
+export function logged(lines: string[], text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const push = lines.push.bind(lines);
+    if (lines.some((l) => l.includes(text))) return resolve();
+    lines.push = (...items: string[]) => {
+      const n = push(...items);
+      if (items.some((l) => l.includes(text))) resolve();
+      return n;
+    };
+  });
+}
+
+/**
+ * One redis-server for the tests of a file (started in `setup`, stopped in `teardown`), and links
+ * to it: each call of `links(n)` gives n processes' links on a key prefix of their own, so every
+ * test starts from an empty store.
+ */
+export function redisForFile(): { setup: () => Promise<void>; teardown: () => Promise<void>; links: (count: number) => Promise<RedisLink[]> } {
+  let server: RedisServer | undefined;
+  const open: RedisLink[] = [];
+  return {
+    async setup() {
+      server = await startRedis();
+    },
+    async teardown() {
+      for (const link of open.splice(0)) await link.close();
+      await server?.stop();
+    },
+    async links(count) {
+      const prefix = `test:${randomUUID()}:`;
+      const links = [];
+      for (let i = 0; i < count; i++) {
+        const link = new RedisLink({ url: server!.url, prefix });
+        await link.connect();
+        open.push(link);
+        links.push(link);
+      }
+      return links;
     },
   };
 }

@@ -3,7 +3,7 @@
  * passes every ingress check, and is sent once, by the principal that uploaded it, within its
  * lifetime; local paths are refused over HTTP unless directories were configured.
  */
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
@@ -133,6 +133,59 @@ describe('POST /uploads', () => {
     await h.remote.uploads.sweep();
     expect(await readdir(h.remote.uploads.dir)).toEqual([]);
     expect(second.status).toBe(201);
+  });
+
+  it('keeps uploads in MINDEE_MCP_UPLOAD_DIR: on shutdown (no other replica to claim them) it deletes their files and keeps the directory', async () => {
+    const tmp = await tempDir();
+    try {
+      const dir = join(tmp.dir, 'made-on-start');
+      h = await startHttpHarness({ argv: ['--auth', 'mindee-key', '--upload-dir', dir] });
+      expect(h.remote.uploads.dir).toBe(dir);
+      expect((await stat(dir)).mode & 0o777).toBe(0o700);
+      const up = await upload(AS_A, makeSampleInvoicePdf());
+      expect(await readdir(dir)).toEqual([up.body.upload_id]);
+      await h.close();
+      h = undefined;
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await tmp.close();
+    }
+  });
+
+  it('sweeps from MINDEE_MCP_UPLOAD_DIR the upload files no record names, an hour after they would have expired, and nothing else', async () => {
+    const tmp = await tempDir();
+    try {
+      let now = Date.now();
+      const clock: Clock = { ...systemClock, now: () => now };
+      h = await startHttpHarness({ argv: ['--auth', 'mindee-key'], env: { MINDEE_MCP_UPLOAD_DIR: tmp.dir }, clock });
+      const live = await upload(AS_A, makeSampleInvoicePdf());
+      // Left by a replica that died mid-upload, or whose records a restarted Redis lost.
+      const orphan = 'up_ORPHANED_0123456789abcdef';
+      await writeFile(join(tmp.dir, orphan), 'x');
+      await utimes(join(tmp.dir, orphan), new Date(now), new Date(now));
+      await writeFile(join(tmp.dir, 'notes.txt'), 'not ours');
+      now += 15 * 60_000 - 1;
+      await h.remote.uploads.sweep();
+      expect((await readdir(tmp.dir)).sort()).toEqual(['notes.txt', orphan, live.body.upload_id].sort());
+      now += 3600_000 + 2;
+      await h.remote.uploads.sweep();
+      expect(await readdir(tmp.dir)).toEqual(['notes.txt']);
+    } finally {
+      await tmp.close();
+    }
+  });
+
+  it('refuses to start with an upload directory it cannot use, saying which and what to do', async () => {
+    const tmp = await tempDir();
+    try {
+      const file = join(tmp.dir, 'a-file');
+      await writeFile(file, 'x');
+      await expect(startHttpHarness({ env: { MINDEE_MCP_UPLOAD_DIR: file } })).rejects.toThrow(
+        new RegExp(`^MINDEE_MCP_UPLOAD_DIR ${file} cannot be used \\(.+\\): make it a directory this server may read and write, or mount the shared volume there\\.$`),
+      );
+    } finally {
+      await tmp.close();
+    }
   });
 
   it('limits the uploads one principal may leave waiting (429)', async () => {

@@ -1,20 +1,23 @@
 /**
  * The shared state of a deployment on Redis (or Valkey): rate budgets per scope, kept results
- * per key hash, job completions, what the poll planner learned. Selected by MINDEE_MCP_REDIS_URL; without it the state stays
- * in memory (`createMemoryState`).
+ * per key hash, job completions, what the poll planner learned, MCP tasks, and the records of
+ * uploads when their files are in a directory every replica shares. Selected by
+ * MINDEE_MCP_REDIS_URL; without it the state stays in memory (`createMemoryState`).
  */
 import { BoundedMap } from '../bounded-map.js';
 import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from '../rate-budget.js';
 import { DEFAULT_RESULT_STORE, MemoryResultStores, type ResultStoreLimits } from '../result-store.js';
-import { MemoryTaskStore } from '../task-store.js';
+import type { TaskStoreLimits } from '../task-store.js';
 import { MemoryUploadStore } from '../uploads.js';
 import type { SharedState } from '../index.js';
 import { RedisJobEvents } from './job-events.js';
 import { maskRedisUrl, RedisLink, RedisUnavailableError, type RedisLinkOptions } from './link.js';
 import { RedisRateBudget } from './rate-budget.js';
 import { keySafe, RedisResultStores } from './result-store.js';
+import { RedisTaskStore } from './task-store.js';
 import { RedisTimingStore } from './timings.js';
+import { RedisUploadStore } from './uploads.js';
 
 export { maskRedisUrl, RedisUnavailableError } from './link.js';
 
@@ -22,6 +25,12 @@ export interface RedisStateOptions extends Omit<RedisLinkOptions, 'clock'> {
   /** The budget of each scope, shared by every process in it. */
   rateLimits?: RateLimits;
   results?: Partial<ResultStoreLimits>;
+  tasks?: Partial<TaskStoreLimits>;
+  /**
+   * Upload records in Redis: only when the files are in a directory every replica mounts
+   * (MINDEE_MCP_UPLOAD_DIR). Otherwise an upload stays with the process that received it.
+   */
+  sharedUploads?: boolean;
   /** The longest one request can run (the request time-out): a slot held by a process that died is freed after it. */
   leaseMs?: number;
   clock?: Clock;
@@ -36,8 +45,10 @@ export async function createRedisState(options: RedisStateOptions): Promise<Shar
   const link = new RedisLink({ ...options, clock });
   await link.connect();
   const events = new RedisJobEvents(link);
+  const tasks = new RedisTaskStore(link, options.tasks, clock);
   try {
     await events.start();
+    await tasks.start();
   } catch (error) {
     await link.close();
     throw new RedisUnavailableError(`Cannot subscribe to Redis at ${maskRedisUrl(options.url)} (MINDEE_MCP_REDIS_URL): ${error instanceof Error ? error.message : String(error)}.`);
@@ -58,11 +69,10 @@ export async function createRedisState(options: RedisStateOptions): Promise<Shar
     },
     results: (partition) => results.partition(partition),
     jobEvents: events,
-    // Upload records stay in this process: an upload's file is in this process's private
-    // directory, which another replica cannot read.
-    uploads: new MemoryUploadStore(clock),
-    // Per process for now: a task is followed on the replica that started it.
-    tasks: new MemoryTaskStore(undefined, clock),
+    // Without a shared directory, an upload's file is in this process's private one, which
+    // another replica cannot read: its record stays here too.
+    uploads: options.sharedUploads ? new RedisUploadStore(link, clock) : new MemoryUploadStore(clock),
+    tasks,
     timings,
     close: async () => {
       await timings.flush();

@@ -61,6 +61,11 @@ export class RedisJobEvents implements JobEvents {
     };
   }
 
+  /** Jobs someone in this process is waiting for. */
+  get watched(): number {
+    return this.#local.watched;
+  }
+
   #kept(jobId: string): string {
     return this.link.key(`job:${jobId}`);
   }

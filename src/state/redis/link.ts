@@ -79,6 +79,7 @@ export class RedisLink {
   #closed = false;
   #client: RedisClientType | undefined;
   #subscriber: RedisClientType | undefined;
+  #subscriberReady: Promise<void> | undefined;
   #probe: TimerHandle | undefined;
   #heartbeat: TimerHandle | undefined;
   readonly #listeners = new Set<(up: boolean) => void>();
@@ -156,22 +157,25 @@ export class RedisLink {
     const client = this.#client;
     if (!client || !this.up) throw new Error('Redis is down');
     try {
-      return await client.sendCommand(args);
+      return await this.#answered(client.sendCommand(args));
     } catch (error) {
       this.#markDown(error);
       throw error;
     }
   }
 
-  /** A second connection for pub/sub (a subscribed connection takes no other command). */
+  /** Listens to a channel, on a second connection that every channel shares (a subscribed connection takes no other command). */
   async subscribe(channel: string, listener: (message: string) => void): Promise<void> {
     if (!this.#client) throw new Error('Redis is not connected');
-    const subscriber = this.#client.duplicate() as RedisClientType;
-    subscriber.on('error', (error: unknown) => this.#markDown(error));
-    this.#subscriber = subscriber;
-    await subscriber.connect();
+    if (!this.#subscriber) {
+      const subscriber = this.#client.duplicate() as RedisClientType;
+      subscriber.on('error', (error: unknown) => this.#markDown(error));
+      this.#subscriber = subscriber;
+      this.#subscriberReady = subscriber.connect().then(() => undefined);
+    }
+    await this.#subscriberReady;
     // node-redis subscribes again by itself after each reconnect.
-    await subscriber.subscribe(channel, listener);
+    await this.#subscriber.subscribe(channel, listener);
   }
 
   async close(): Promise<void> {
@@ -179,7 +183,7 @@ export class RedisLink {
     if (this.#probe !== undefined) this.clock.clearTimeout(this.#probe);
     if (this.#heartbeat !== undefined) this.clock.clearTimeout(this.#heartbeat);
     // No longer counted among the processes sharing the budgets.
-    if (this.#up && this.#client?.isReady) await this.#client.sendCommand(['ZREM', this.processesKey, this.id]).catch(() => {});
+    if (this.#up && this.#client?.isReady) await this.#answered(this.#client.sendCommand(['ZREM', this.processesKey, this.id])).catch(() => {});
     await this.#destroy();
   }
 
@@ -189,15 +193,35 @@ export class RedisLink {
       client.destroy();
     }
     this.#subscriber = undefined;
+    this.#subscriberReady = undefined;
     this.#client = undefined;
   }
 
   async #eval(client: RedisClientType, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
     try {
-      return await client.sendCommand(['EVALSHA', script.sha, String(keys.length), ...keys, ...args]);
+      return await this.#answered(client.sendCommand(['EVALSHA', script.sha, String(keys.length), ...keys, ...args]));
     } catch (error) {
       if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-      return client.sendCommand(['EVAL', script.source, String(keys.length), ...keys, ...args]);
+      return this.#answered(client.sendCommand(['EVAL', script.source, String(keys.length), ...keys, ...args]));
+    }
+  }
+
+  /**
+   * A command's answer within the command time-out. node-redis times a command out only until
+   * it is written: once written to a Redis that stopped answering (frozen, or cut off by the
+   * network while the connection stays open) it would wait forever. Its late answer, if any,
+   * is still read in order and dropped.
+   */
+  async #answered<T>(command: Promise<T>): Promise<T> {
+    const ms = this.options.commandTimeoutMs ?? 2_000;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    });
+    try {
+      return await Promise.race([command, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -219,7 +243,8 @@ export class RedisLink {
     this.#up = false;
     this.options.log?.warn(
       `Redis at ${maskRedisUrl(this.url)} is unreachable${error === undefined ? '' : ` (${describe(error)})`}: this process falls back to its own rate budget ` +
-        `(1/${this.processes} of each limit, the share of each of the ${this.processes} processes last seen), its own kept results and its own job events, and reconnects.`,
+        `(1/${this.processes} of each limit, the share of each of the ${this.processes} processes last seen), its own kept results and its own job events, and reconnects; ` +
+        'MCP tasks and shared uploads are refused meanwhile.',
     );
     for (const listener of this.#listeners) listener(false);
     this.#scheduleProbe();
@@ -241,7 +266,7 @@ export class RedisLink {
       .then(() => {
         if (this.#up || this.#closed) return;
         this.#up = true;
-        this.options.log?.info(`Redis at ${maskRedisUrl(this.url)} is back: rate budgets, kept results and job events are shared again.`);
+        this.options.log?.info(`Redis at ${maskRedisUrl(this.url)} is back: rate budgets, kept results, job events, tasks and uploads are shared again.`);
         for (const listener of this.#listeners) listener(true);
       })
       .catch(() => this.#scheduleProbe());

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisState, RedisUnavailableError } from '../../../src/state/redis/index.js';
 import { RateBudgetDeadlineError, type Settle } from '../../../src/state/rate-budget.js';
 import type { JobEvent, SharedState } from '../../../src/state/index.js';
-import { hasRedis, startRedis, type RedisServer } from '../../helpers/redis.js';
+import { hasRedis, logged, startRedis, type RedisServer } from '../../helpers/redis.js';
 
 const MINUTE = 60_000;
 const open: Array<SharedState | RedisServer> = [];
@@ -29,19 +29,6 @@ async function processOn(server: RedisServer, options: Partial<Parameters<typeof
   const state = await createRedisState({ url: server.url, log, ...options });
   open.push(state);
   return { state, lines };
-}
-
-/** Resolves when `lines` gets a line containing `text`. */
-function logged(lines: string[], text: string): Promise<void> {
-  return new Promise((resolve) => {
-    const push = lines.push.bind(lines);
-    if (lines.some((l) => l.includes(text))) return resolve();
-    lines.push = (...items: string[]) => {
-      const n = push(...items);
-      if (items.some((l) => l.includes(text))) resolve();
-      return n;
-    };
-  });
 }
 
 /** Takes until the budget refuses (deadline 200 ms past now): how many were granted. */

@@ -1,0 +1,150 @@
+/**
+ * Upload records in Redis, so an upload_id made on one replica is claimed on another (their
+ * files are in a directory every replica mounts: MINDEE_MCP_UPLOAD_DIR). The claim is one
+ * script: an upload is taken once, by the principal that made it, before it expires, however
+ * many replicas try at once. A shutdown drains nothing: another replica may still claim what
+ * this one received, and whichever replica sweeps next deletes what has expired.
+ *
+ * While Redis is away every call fails at once with StateUnavailableError (the uploads are
+ * refused, the claims can be tried again): a record kept locally could be claimed twice.
+ */
+import { systemClock, type Clock } from '../clock.js';
+import { StateUnavailableError } from '../errors.js';
+import type { ClaimResult, UploadRecord, UploadStore } from '../uploads.js';
+import { LuaScript, maskRedisUrl, type RedisLink } from './link.js';
+import { keySafe } from './result-store.js';
+
+/** How long a used id is remembered, so reusing one is told apart from a wrong id. */
+const USED_REMEMBERED_MS = 24 * 3600_000;
+/** Expired uploads taken by one sweep; the next sweep takes more. */
+const SWEEP_BATCH = 500;
+
+/**
+ * ARGV[1] is the key prefix, ARGV[2] the time (ms, the processes' clock, as the expiries). An
+ * upload is a hash at P..'up:'..id, listed in up:exp (by expiry: the sweep) and in its owner's
+ * up:o:<owner> (by expiry: what is pending); a used one leaves P..'up:used:'..id = its owner.
+ */
+const PRELUDE = `
+local P = ARGV[1]
+local now = tonumber(ARGV[2])
+local FIELDS = {'owner', 'path', 'filename', 'size', 'expiresAt', 'ownerKey'}
+local function take(id)
+  local record = redis.call('HMGET', P .. 'up:' .. id, unpack(FIELDS))
+  redis.call('DEL', P .. 'up:' .. id)
+  redis.call('ZREM', P .. 'up:exp', id)
+  if record[6] then redis.call('ZREM', P .. 'up:o:' .. record[6], id) end
+  return record
+end
+`;
+
+/** ARGV: prefix, now, id, owner, ownerKey, path, filename, size, expiresAt. */
+const PUT = new LuaScript(`${PRELUDE}
+local id, expiresAt = ARGV[3], tonumber(ARGV[9])
+redis.call('HSET', P .. 'up:' .. id, 'owner', ARGV[4], 'ownerKey', ARGV[5], 'path', ARGV[6], 'filename', ARGV[7], 'size', ARGV[8], 'expiresAt', ARGV[9])
+-- A safety net for a deployment that stops sweeping: the record outlives its expiry by a day
+-- (counted from now, so Redis's clock and the processes' need not agree).
+local keep = math.max(expiresAt - now, 0) + 86400000
+redis.call('PEXPIRE', P .. 'up:' .. id, keep)
+redis.call('ZADD', P .. 'up:exp', expiresAt, id)
+redis.call('ZADD', P .. 'up:o:' .. ARGV[5], expiresAt, id)
+redis.call('PEXPIRE', P .. 'up:o:' .. ARGV[5], keep)
+return 1
+`);
+
+/** ARGV: prefix, now, id, owner, usedRememberedMs. {'ok', fields…}, {'expired', fields…}, {'used'} or {'unknown'}. */
+const CLAIM = new LuaScript(`${PRELUDE}
+local id, owner = ARGV[3], ARGV[4]
+if redis.call('HGET', P .. 'up:' .. id, 'owner') ~= owner then
+  if redis.call('GET', P .. 'up:used:' .. id) == owner then return {'used'} end
+  return {'unknown'}
+end
+local record = take(id)
+if tonumber(record[5]) <= now then
+  table.insert(record, 1, 'expired')
+  return record
+end
+redis.call('SET', P .. 'up:used:' .. id, owner, 'PX', ARGV[5])
+table.insert(record, 1, 'ok')
+return record
+`);
+
+/** ARGV: prefix, now, ownerKey. {count, bytes} of the owner's uploads not expired. */
+const PENDING = new LuaScript(`${PRELUDE}
+local own = P .. 'up:o:' .. ARGV[3]
+redis.call('ZREMRANGEBYSCORE', own, '-inf', now)
+local count, bytes = 0, 0
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', own, '(' .. now, '+inf')) do
+  local size = tonumber(redis.call('HGET', P .. 'up:' .. id, 'size'))
+  if size then
+    count = count + 1
+    bytes = bytes + size
+  end
+end
+return {count, bytes}
+`);
+
+/** ARGV: prefix, now, batch. {id, fields…, id, fields…} of the uploads expired by now, removed. */
+const SWEEP = new LuaScript(`${PRELUDE}
+local out = {}
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'up:exp', '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))) do
+  local record = take(id)
+  table.insert(out, id)
+  for j = 1, #FIELDS do table.insert(out, record[j]) end
+end
+return out
+`);
+
+type Reply = Array<string | number | null>;
+const WIDTH = 6;
+
+export class RedisUploadStore implements UploadStore {
+  constructor(
+    private readonly link: RedisLink,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  async put(record: UploadRecord): Promise<void> {
+    const { id, owner, path, filename, size, expiresAt } = record;
+    await this.#run(PUT, [id, owner, keySafe(owner), path, filename, String(size), String(expiresAt)]);
+  }
+
+  async claim(id: string, owner: string): Promise<ClaimResult> {
+    const reply = (await this.#run(CLAIM, [id, owner, String(USED_REMEMBERED_MS)])) as Reply;
+    const [outcome, ...fields] = reply;
+    if (outcome === 'ok') return { ok: true, record: toRecord(id, fields) };
+    if (outcome === 'expired') return { ok: false, reason: 'expired', record: toRecord(id, fields) };
+    return { ok: false, reason: outcome === 'used' ? 'used' : 'unknown' };
+  }
+
+  async pending(owner: string): Promise<{ count: number; bytes: number }> {
+    const [count, bytes] = (await this.#run(PENDING, [keySafe(owner)])) as [unknown, unknown];
+    return { count: Number(count), bytes: Number(bytes) };
+  }
+
+  async sweep(): Promise<UploadRecord[]> {
+    const reply = (await this.#run(SWEEP, [String(SWEEP_BATCH)])) as Reply;
+    const out: UploadRecord[] = [];
+    for (let i = 0; i + WIDTH < reply.length; i += WIDTH + 1) out.push(toRecord(String(reply[i]), reply.slice(i + 1, i + 1 + WIDTH)));
+    return out;
+  }
+
+  /** Nothing: the uploads this process received may still be claimed on another. */
+  async drain(): Promise<UploadRecord[]> {
+    return [];
+  }
+
+  async #run(script: LuaScript, args: string[]): Promise<unknown> {
+    try {
+      return await this.link.eval(script, [], [this.link.prefix, String(this.clock.now()), ...args]);
+    } catch (error) {
+      const why = error instanceof Error ? error.message.slice(0, 200) : String(error).slice(0, 200);
+      throw new StateUnavailableError(`Uploads are recorded in Redis at ${maskRedisUrl(this.link.url)}, which cannot be reached now (${why}): try again in a moment.`);
+    }
+  }
+}
+
+/** A record from its fields in the order of the scripts' FIELDS. */
+function toRecord(id: string, fields: Reply): UploadRecord {
+  const [owner, path, filename, size, expiresAt] = fields;
+  return { id, owner: String(owner), path: String(path), filename: String(filename), size: Number(size), expiresAt: Number(expiresAt) };
+}

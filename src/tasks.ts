@@ -39,6 +39,11 @@ export const TASKS_CAPABILITY = { list: {}, cancel: {}, requests: { tools: { cal
 export const MINDEE_MIN_RETENTION_MS = 3600_000;
 /** Time left after a task's wait to read its result. */
 const READ_MARGIN_MS = 60_000;
+/** Tasks one owner may have running in this process: the store's slots are everyone's. */
+export const MAX_RUNNING_TASKS_PER_OWNER = 50;
+/** Running tasks per owner, for the whole process (a stateless HTTP server makes a server per request). */
+const running = new Map<string, number>();
+
 /** Bounds of the suggested gap between two tasks/get. */
 const MIN_POLL_MS = 1000;
 const MAX_POLL_MS = 10_000;
@@ -191,7 +196,16 @@ export function enableToolTasks(server: McpServer, tools: readonly AnyTool[], de
     // within the task's lifetime.
     const askedWait = typeof args.max_wait_seconds === 'number' ? args.max_wait_seconds : undefined;
     const ttl = taskTtl(deps, params.task?.ttl, (askedWait ?? MAX_WAIT_SECONDS) * 1000);
-    const waitSeconds = askedWait ?? Math.max(1, Math.min(MAX_WAIT_SECONDS, Math.floor((ttl - READ_MARGIN_MS) / 1000)));
+    // The wait ends before the task does, with time to read the result: a task never expires while
+    // its wait still runs (it could then be neither cancelled nor read).
+    const waitSeconds = Math.max(1, Math.min(askedWait ?? MAX_WAIT_SECONDS, MAX_WAIT_SECONDS, Math.floor((ttl - READ_MARGIN_MS) / 1000)));
+    if (askedWait !== undefined && askedWait > waitSeconds) args.max_wait_seconds = waitSeconds;
+    if ((running.get(owner) ?? 0) >= MAX_RUNNING_TASKS_PER_OWNER) {
+      throw new McpError(
+        ErrorCode.InvalidRequest,
+        `This caller already has ${MAX_RUNNING_TASKS_PER_OWNER} tasks running here: wait for some to end (tasks/get) or cancel them (tasks/cancel), then start more; enqueue_documents sends many documents in one task.`,
+      );
+    }
     const modelId = plannedModel(args, deps);
     const startedAt = deps.client.connection.clock.now();
     const pollInterval = () => {
@@ -211,6 +225,7 @@ export function enableToolTasks(server: McpServer, tools: readonly AnyTool[], de
       throw error;
     }
 
+    running.set(owner, (running.get(owner) ?? 0) + 1);
     const stopped = new AbortController();
     const unsubscribe = store.onEnd(state.taskId, () => stopped.abort(new Error('The task was cancelled.')));
     const plain = toolContext(extra, deps, stopped.signal);
@@ -239,6 +254,9 @@ export function enableToolTasks(server: McpServer, tools: readonly AnyTool[], de
         deps.log.debug(`task ${state.taskId}: ${String(error)}`);
       } finally {
         unsubscribe();
+        const left = (running.get(owner) ?? 1) - 1;
+        if (left > 0) running.set(owner, left);
+        else running.delete(owner);
       }
     })();
     return { task: toTask(state) };

@@ -8,7 +8,7 @@ import { CallToolResultSchema, CreateTaskResultSchema, TaskStatusNotificationSch
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
-import { MINDEE_MIN_RETENTION_MS } from '../src/tasks.js';
+import { MAX_RUNNING_TASKS_PER_OWNER, MINDEE_MIN_RETENTION_MS } from '../src/tasks.js';
 import type { MemoryJobEvents } from '../src/state/job-events.js';
 import { startHarness, textOf, type Harness } from './helpers/harness.js';
 import { recordOutput } from './setup/secrets.js';
@@ -159,6 +159,28 @@ describe('MCP tasks', () => {
     expect((await startTask('enqueue_document', { ...args, max_wait_seconds: 30 }, 1000)).ttl).toBe(90_000);
     h.deps.settings.keptResultsSeconds = 24 * 3600;
     expect((await startTask('enqueue_document', args)).ttl).toBe(MINDEE_MIN_RETENTION_MS);
+  });
+
+  it('end their wait before they expire, however long a wait was asked for', async () => {
+    // Results kept 62 s: the task lives 62 s, so a 590 s wait is cut to end 60 s before.
+    h = await startHarness({ emulator: { processingMs: Infinity }, settings: { keptResultsSeconds: 62 } });
+    const path = await h.write('a.pdf', makeSampleInvoicePdf());
+    const task = await startTask('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path, max_wait_seconds: 590 });
+    expect(task.ttl).toBe(62_000);
+    const result = await taskResult(task.taskId);
+    expect(result.isError).toBeFalsy();
+    expect(textOf(result)).toContain('Still processing after 2 s');
+  });
+
+  it('are bounded per caller, so one caller cannot take every slot of the store', async () => {
+    h = await startHarness({ emulator: { processingMs: Infinity } });
+    const args = { model_id: DEMO_MODELS.invoice, url: 'https://example.com/a.pdf' };
+    const tasks = await Promise.all(Array.from({ length: MAX_RUNNING_TASKS_PER_OWNER }, () => startTask('enqueue_document', args)));
+    expect(tasks.every((t) => t.status === 'working')).toBe(true);
+    await expect(startTask('enqueue_document', args)).rejects.toThrow(/already has 50 tasks running/);
+    await h.mcp.experimental.tasks.cancelTask(tasks[0]!.taskId);
+    await vi.waitFor(async () => expect((await startTask('enqueue_document', args)).status).toBe('working'));
+    for (const t of (await h.mcp.experimental.tasks.listTasks()).tasks) if (t.status === 'working') await h.mcp.experimental.tasks.cancelTask(t.taskId);
   });
 
   it('suggest polling when jobs of the model usually end', async () => {

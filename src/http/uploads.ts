@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
-import { access, lstat, mkdir, mkdtemp, opendir, rm, unlink } from 'node:fs/promises';
+import { access, lstat, mkdir, mkdtemp, opendir, readdir, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -25,12 +25,14 @@ import { StateUnavailableError } from '../state/errors.js';
 import type { ClaimResult, UploadRecord, UploadStore } from '../state/uploads.js';
 import { clip, formatBytes } from '../text.js';
 import type { ClaimedUpload } from '../tools/define.js';
-import { principalOf } from './auth.js';
+import { principalOf, type Principal } from './auth.js';
 import type { Metrics } from './metrics.js';
 
 export const UPLOAD_TTL_MS = 15 * 60 * 1000;
 /** Uploads one principal may have waiting at once. */
 export const MAX_PENDING_UPLOADS = 20;
+/** Files the upload directory may hold at once, whoever sent them: the disk is everyone's. */
+export const MAX_FILES_IN_DIR = 1000;
 const SWEEP_EVERY_MS = 60_000;
 /**
  * A file in a shared directory with no record left (a replica that died mid-upload, a Redis that
@@ -53,6 +55,11 @@ export interface UploadsOptions {
   clock?: Clock;
   metrics?: Metrics;
   log: Logger;
+  /**
+   * Whether this principal may write to the disk at all; false is a 401. In mindee-key mode a key
+   * of the right form is not yet a Mindee key: the API is asked once before its first upload.
+   */
+  admit?: (principal: Principal) => Promise<boolean>;
 }
 
 class TooLarge extends Error {}
@@ -63,6 +70,8 @@ export class Uploads {
   readonly #ttlMs: number;
   readonly #clock: Clock;
   readonly #sweeper: NodeJS.Timeout;
+  /** Uploads of each principal still being received here: the pending count is checked before a body is read. */
+  readonly #receiving = new Map<string, number>();
 
   private constructor(
     readonly dir: string,
@@ -119,6 +128,10 @@ export class Uploads {
       res.set('Retry-After', '5');
       refuse(503, 'temporarily_unavailable', `Uploads cannot be taken now: ${error.message}`);
     };
+    if (this.options.admit && !(await this.options.admit(principalOf(res)))) {
+      res.set('WWW-Authenticate', 'Bearer realm="mindee-mcp", error="invalid_token"');
+      return refuse(401, 'invalid_token', 'Mindee did not accept the API key sent with this upload: send your own valid Mindee v2 key.');
+    }
     let pending;
     try {
       pending = await this.#store.pending(owner);
@@ -126,10 +139,33 @@ export class Uploads {
       if (error instanceof StateUnavailableError) return unavailable(error);
       throw error;
     }
-    if (pending.count >= MAX_PENDING_UPLOADS) {
+    // Uploads still arriving count too: parallel uploads cannot all pass the check before any is recorded.
+    const count = pending.count + (this.#receiving.get(owner) ?? 0);
+    if (count >= MAX_PENDING_UPLOADS) {
       res.set('Retry-After', '60');
-      return refuse(429, 'too_many_uploads', `You have ${pending.count} uploads not used yet (at most ${MAX_PENDING_UPLOADS}): use them, or wait for them to expire (${this.#ttlMs / 60_000} minutes).`, 'busy');
+      return refuse(429, 'too_many_uploads', `You have ${count} uploads not used yet (at most ${MAX_PENDING_UPLOADS}): use them, or wait for them to expire (${this.#ttlMs / 60_000} minutes).`, 'busy');
     }
+    if ((await readdir(this.dir)).length >= MAX_FILES_IN_DIR) {
+      res.set('Retry-After', '60');
+      return refuse(503, 'temporarily_unavailable', `This server holds ${MAX_FILES_IN_DIR} uploads not used yet, its limit: try again in a minute, or send the document by url.`, 'busy');
+    }
+    this.#receiving.set(owner, (this.#receiving.get(owner) ?? 0) + 1);
+    try {
+      await this.#receiveBody(req, res, owner, refuse, unavailable);
+    } finally {
+      const left = (this.#receiving.get(owner) ?? 1) - 1;
+      if (left > 0) this.#receiving.set(owner, left);
+      else this.#receiving.delete(owner);
+    }
+  }
+
+  async #receiveBody(
+    req: Request,
+    res: Response,
+    owner: string,
+    refuse: (status: number, error: string, description: string, outcome?: 'refused' | 'too_large' | 'busy') => void,
+    unavailable: (error: StateUnavailableError) => void,
+  ): Promise<void> {
     const tooLarge = () =>
       refuse(413, 'too_large', `The document is over the ${formatBytes(this.#maxBytes)} limit for one document. Split the PDF, or compress the images, and upload each part.`, 'too_large');
     const declared = Number(req.headers['content-length']);

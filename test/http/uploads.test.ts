@@ -10,6 +10,7 @@ import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makePdf, makePng, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { systemClock, type Clock } from '../../src/state/clock.js';
+import { startAccounts, type Accounts } from '../helpers/accounts.js';
 import { startHarness, textOf } from '../helpers/harness.js';
 import { callTool, startHttpHarness, tempDir, type HttpHarness } from '../helpers/http-harness.js';
 import { TEST_API_KEY, addSecret, recordOutput } from '../setup/secrets.js';
@@ -18,9 +19,12 @@ const KEY_B = 'md_test_UPLOADER_B_4e5f6a7b8c9d0e1f2a3b';
 addSecret(KEY_B);
 
 let h: HttpHarness | undefined;
+let accounts: Accounts | undefined;
 afterEach(async () => {
   await h?.close();
+  await accounts?.close();
   h = undefined;
+  accounts = undefined;
 });
 
 const AS_A = { authorization: `Bearer ${TEST_API_KEY}` };
@@ -189,7 +193,9 @@ describe('POST /uploads', () => {
   });
 
   it('limits the uploads one principal may leave waiting (429)', async () => {
-    h = await startHttpHarness({ argv: ['--auth', 'mindee-key'] });
+    // Two Mindee accounts, so the second caller's key is one Mindee accepts.
+    accounts = await startAccounts([TEST_API_KEY, KEY_B]);
+    h = await startHttpHarness({ argv: ['--auth', 'mindee-key'], connection: { baseUrl: accounts.url } });
     for (let i = 0; i < 20; i++) expect((await upload(AS_A, makePng(4, 4))).status).toBe(201);
     const over = await upload(AS_A, makePng(4, 4));
     expect(over.status).toBe(429);
@@ -235,5 +241,25 @@ describe('local files on a remote server', () => {
     } finally {
       await local.close();
     }
+  });
+});
+
+describe('the disk is everyone\'s', () => {
+  it('takes no upload from a key Mindee refuses (mindee-key mode)', async () => {
+    h = await startHttpHarness({ argv: ['--auth', 'mindee-key'] });
+    const invented = 'md_invented_key_0123456789abcdef';
+    addSecret(invented);
+    const refused = await upload({ authorization: `Bearer ${invented}` }, makeSampleInvoicePdf());
+    expect(refused.status).toBe(401);
+    expect(refused.body.error_description).toContain('Mindee did not accept the API key');
+    expect(await readdir(h.remote.uploads.dir)).toEqual([]);
+    expect((await upload(AS_A, makeSampleInvoicePdf())).status).toBe(201);
+  });
+
+  it('counts uploads still arriving, so parallel ones cannot pass the limit together', async () => {
+    h = await startHttpHarness({ argv: ['--auth', 'mindee-key'] });
+    const statuses = await Promise.all(Array.from({ length: 30 }, () => upload(AS_A, makeSampleInvoicePdf()).then((r) => r.status)));
+    expect(statuses.filter((s) => s === 201)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
   });
 });

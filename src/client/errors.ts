@@ -113,6 +113,21 @@ export class MindeeApiError extends MindeeError {
     this.errors = errors;
     this.retryAfterSeconds = init.retryAfterSeconds ?? null;
   }
+
+  /** The same error with another hint (and, for an enqueue, whether a job may exist). */
+  withHint(hint: string, mayHaveEnqueued = this.mayHaveEnqueued): MindeeApiError {
+    return new MindeeApiError({
+      status: this.status,
+      code: this.problemCode,
+      title: this.title,
+      detail: this.detail,
+      errors: this.errors,
+      retryAfterSeconds: this.retryAfterSeconds,
+      action: this.action,
+      hint,
+      mayHaveEnqueued,
+    });
+  }
 }
 
 function hintForStatus(status: number, code: string | null): string | undefined {

@@ -346,17 +346,7 @@ function mayHaveEnqueued(error: MindeeError): MindeeError {
   if (isRetryable('POST', error)) return error;
   if (error instanceof MindeeApiError) {
     if (error.status < 500 && error.status !== 408) return error;
-    return new MindeeApiError({
-      status: error.status,
-      code: error.problemCode,
-      title: error.title,
-      detail: error.detail,
-      errors: error.errors,
-      retryAfterSeconds: error.retryAfterSeconds,
-      action: error.action,
-      hint: MAY_HAVE_ENQUEUED,
-      mayHaveEnqueued: true,
-    });
+    return error.withHint(MAY_HAVE_ENQUEUED, true);
   }
   if (error.code !== 'network' && error.code !== 'timeout' && error.code !== 'bad_response') return error;
   const Kind = error.constructor as new (message: string, options: { cause?: unknown; hint?: string; mayHaveEnqueued?: boolean }) => MindeeError;

@@ -48,14 +48,5 @@ export function errorText(error: MindeeError, settings?: Pick<ToolSettings, 'inP
 /** A 404 on a result of unknown product: it may be another product's. */
 export function withProductHint(error: unknown): unknown {
   if (!(error instanceof MindeeApiError) || error.status !== 404) return error;
-  return new MindeeApiError({
-    status: error.status,
-    code: error.problemCode,
-    title: error.title,
-    detail: error.detail,
-    errors: error.errors,
-    retryAfterSeconds: error.retryAfterSeconds,
-    action: 'return the result',
-    hint: `${error.hint ?? ''} If another product than extraction made the result, pass product (classification, crop, ocr or split).`.trim(),
-  });
+  return error.withHint(`${error.hint ?? ''} If another product than extraction made the result, pass product (classification, crop, ocr or split).`.trim());
 }

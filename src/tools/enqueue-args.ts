@@ -23,6 +23,13 @@ export function modelArgs(settings: ToolSettings) {
   };
 }
 
+/** What both enqueue tools are: not read-only (each call starts a job), runnable as MCP tasks, with large answers. */
+export const enqueueTraits = {
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  execution: { taskSupport: 'optional' },
+  _meta: { 'anthropic/maxResultSizeChars': 100_000 },
+} as const;
+
 export const optionArgs = {
   webhook_ids: z.array(z.string()).optional().describe('From search_models'),
   rag: z.boolean().optional().describe('Use RAG'),

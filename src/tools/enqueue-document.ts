@@ -4,7 +4,7 @@ import { prepareDocument } from '../client/inputs.js';
 import { jobSummary, renderJob } from '../results/jobs.js';
 import { inferenceShape, jobShape } from '../results/shapes.js';
 import { defineTool, type ToolSettings } from './define.js';
-import { documentSource, enqueueParams, modelArgs, optionArgs, uploadIdArg, waitArgs } from './enqueue-args.js';
+import { enqueueTraits, documentSource, enqueueParams, modelArgs, optionArgs, uploadIdArg, waitArgs } from './enqueue-args.js';
 import { resultLink } from './get-inference-result.js';
 import { resolveModelId } from './models.js';
 import { refuseLocalFiles } from './remote.js';
@@ -36,9 +36,7 @@ export const enqueueDocument = (settings: ToolSettings) =>
       result: inferenceShape.nullable(),
       next_step: z.string().nullable(),
     },
-    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-    execution: { taskSupport: 'optional' },
-    _meta: { 'anthropic/maxResultSizeChars': 100_000 },
+    ...enqueueTraits,
     async run(args, deps, ctx) {
       const waitSeconds = args.max_wait_seconds ?? deps.settings.maxWaitSeconds;
       const enqueuedAt = Date.now();

@@ -6,7 +6,7 @@ import { countRows, fitBatch, isFinished, rowResult } from '../results/batch.js'
 import { jobSummary } from '../results/jobs.js';
 import { batchCountsShape, batchRowShape, type BatchRow } from '../results/shapes.js';
 import { defineTool, type ToolContext, type ToolDeps, type ToolSettings } from './define.js';
-import { enqueueParams, modelArgs, optionArgs, uploadIdsArg, waitArgs } from './enqueue-args.js';
+import { enqueueTraits, enqueueParams, modelArgs, optionArgs, uploadIdsArg, waitArgs } from './enqueue-args.js';
 import { errorText } from './hints.js';
 import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote.js';
 import { resolveModelId } from './models.js';
@@ -59,9 +59,7 @@ export const enqueueDocuments = (settings: ToolSettings) =>
       next_step: z.string().nullable(),
       left_out: z.string().nullable().describe('Results cut by the size budget'),
     },
-    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-    execution: { taskSupport: 'optional' },
-    _meta: { 'anthropic/maxResultSizeChars': 100_000 },
+    ...enqueueTraits,
     async run(args, deps, ctx) {
       const waitSeconds = args.max_wait_seconds ?? deps.settings.maxWaitSeconds;
       const started = Date.now();

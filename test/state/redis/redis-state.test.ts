@@ -53,7 +53,7 @@ describe.skipIf(!hasRedis)('Redis shared state', () => {
     const a = (await processOn(server, { rateLimits: limits })).state;
     const b = (await processOn(server, { rateLimits: limits })).state;
     // Enqueues may use the whole window at once: 6 between them, then none for a minute.
-    const all = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).rateBudget('org').take('post', { deadline: Date.now() + 300 }).then(
+    const all = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).rateBudget('org').take('post', { deadline: Date.now() + 2_000 }).then(
       () => 'granted',
       (error: unknown) => (error instanceof RateBudgetDeadlineError ? 'refused' : String(error)),
     )));
@@ -79,7 +79,7 @@ describe.skipIf(!hasRedis)('Redis shared state', () => {
     results.forEach((s) => s());
     // Polls now wait for the steady rate to fill the reserve again; results need not.
     await expect(a.rateBudget('org').take('get', { ...poll, deadline: Date.now() + 200 })).rejects.toBeInstanceOf(RateBudgetDeadlineError);
-    (await b.rateBudget('org').take('get', { priority: 0, deadline: Date.now() + 200 }))();
+    (await b.rateBudget('org').take('get', { priority: 0, deadline: Date.now() + 2_000 }))();
   });
 
   it('holds a slot while its request is in flight on another process, and frees it once settled and the window has passed', async () => {

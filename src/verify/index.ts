@@ -8,7 +8,7 @@ import { builtInChecks, currencyOf, Findings, Money } from './checks.js';
 import { isRecord, leaves, type RawFields } from './fields.js';
 import { currencyDecimals } from './formats.js';
 import { applyRules, type RuleSet } from './rules.js';
-import { CONFIDENCE_LEVELS, MAX_ISSUES, confidenceRank, type ConfidenceLevel, type IssueKind, type Review, type ReviewIssue } from './types.js';
+import { MAX_ISSUES, confidenceRank, type ConfidenceLevel, type IssueKind, type Review, type ReviewIssue } from './types.js';
 
 export { CONFIDENCE_LEVELS, MAX_ISSUES, isConfidence, type Box, type ConfidenceLevel, type IssueKind, type Review, type ReviewIssue } from './types.js';
 export { parseRules, RuleSet, RulesError, DEFAULT_EXPRESSION_BOUNDS, MAX_RULES_FILE_BYTES, type ExpressionBounds, type ModelRules } from './rules.js';
@@ -129,6 +129,16 @@ export async function verifyInference(inference: Inference, options: VerifyOptio
   return { review: mergeReviews(nested), nested };
 }
 
+/** `verifyInference` without the rules file's expressions (which run asynchronously): built-in checks and confidences only. */
+export function verifyInferenceSync(inference: Inference, options: Omit<VerifyOptions, 'rules'> = {}): InferenceReview | null {
+  const extractions = extractionsOf(inference);
+  if (extractions.length === 0) return null;
+  const first = extractions[0]!;
+  if (extractions.length === 1 && first.at === '') return { review: verifyFieldsSync(first.fields, options), nested: [] };
+  const nested = extractions.map((e) => ({ at: e.at, review: verifyFieldsSync(e.fields, options) }));
+  return { review: mergeReviews(nested), nested };
+}
+
 /** Nested reviews as one, each issue's path prefixed with where its extraction sits in the answer. */
 export function mergeReviews(nested: Array<{ at: string; review: Review }>): Review {
   const issues: ReviewIssue[] = [];
@@ -180,4 +190,3 @@ export function reviewLine(review: Review): string {
   return line + notChecked;
 }
 
-export { CONFIDENCE_LEVELS as CONFIDENCES };

@@ -10,6 +10,7 @@ import { enqueueTraits, enqueueParams, modelArgs, optionArgs, uploadIdsArg, wait
 import { errorText } from './hints.js';
 import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote.js';
 import { resolveModelId } from './models.js';
+import { reviewArgs, reviewFor, withVerifyDefaults } from './review.js';
 import { RESULT_TOOL, viewArgs } from './view-args.js';
 import { withHeartbeat } from './waiting.js';
 import { clip } from '../text.js';
@@ -41,6 +42,8 @@ function inputSchema(settings: ToolSettings) {
     detail: view.detail,
     fields: view.fields,
     max_chars: view.max_chars,
+    // The threshold is the configured one: a batch's rows are read again with get_inference_result to change it.
+    checks: reviewArgs(settings).checks,
   };
 }
 type BatchArgs = z.output<z.ZodObject<ReturnType<typeof inputSchema>>>;
@@ -89,7 +92,12 @@ export const enqueueDocuments = (settings: ToolSettings) =>
         ),
       );
 
-      const rows = outcomes.map(({ row, inference }) => ({ ...row, result: inference ? rowResult(inference, { detail: args.detail, fields: args.fields }) : null }));
+      const rows = await Promise.all(
+        outcomes.map(async ({ row, inference }) => ({
+          ...row,
+          result: inference ? rowResult(inference, { detail: args.detail, fields: args.fields }, await reviewFor(inference, args, deps)) : null,
+        })),
+      );
       const counts = countRows(rows);
       const fitted = fitBatch(counts, rows, args.max_chars ?? deps.settings.maxResultChars, {
         readTool: RESULT_TOOL,
@@ -156,7 +164,7 @@ async function processOne(
       try {
         const document = await prepareDocument(w.document!);
         try {
-          job = await deps.client.enqueue(document, enqueueParams(args, models.modelId!), { signal: ctx.signal, deadline });
+          job = await deps.client.enqueue(document, withVerifyDefaults(enqueueParams(args, models.modelId!), deps), { signal: ctx.signal, deadline });
         } finally {
           await document.close();
         }
@@ -204,7 +212,7 @@ function resumeStep(rows: BatchRow[], work: Work[], args: BatchArgs, waitSeconds
   const urls = notSent.flatMap(({ w }) => (w.document && 'url' in w.document ? [w.document.url] : []));
   const total = jobIds.length + paths.length + urls.length;
   if (total === 0) return null;
-  const { file_paths: _f, urls: _u, upload_ids: _up, job_ids: _j, wait: _w, max_wait_seconds: _m, detail, fields, max_chars, ...sending } = args;
+  const { file_paths: _f, urls: _u, upload_ids: _up, job_ids: _j, wait: _w, max_wait_seconds: _m, detail, fields, max_chars, checks, ...sending } = args;
   const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   const phrase = (n: number) => {
     // The first n items, jobs first: they are what the caller waits for.
@@ -214,7 +222,7 @@ function resumeStep(rows: BatchRow[], work: Work[], args: BatchArgs, waitSeconds
     const call = {
       // Options of the enqueue matter only to what is still to be sent.
       ...(p.length + u.length > 0 ? defined(sending) : {}),
-      ...defined({ detail, fields, max_chars }),
+      ...defined({ detail, fields, max_chars, checks }),
       ...(ids.length ? { job_ids: ids } : {}),
       ...(p.length ? { file_paths: p } : {}),
       ...(u.length ? { urls: u } : {}),

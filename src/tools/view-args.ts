@@ -4,6 +4,7 @@ import type { Inference } from '../client/schemas.js';
 import { MAX_MAX_CHARS, MIN_MAX_CHARS, fitToBudget, type Fitted, type ViewChange } from '../results/budget.js';
 import { inferenceView } from '../results/inference.js';
 import { parsePageWindow } from '../results/pages.js';
+import type { InferenceReview } from '../verify/index.js';
 import type { ToolDeps, ToolSettings } from './define.js';
 import { refuseLocalFiles } from './remote.js';
 
@@ -29,7 +30,7 @@ export const saveArg = {
   save_to: z.string().optional().describe('Write full JSON here'),
 };
 
-export type ViewArgs = { detail?: 'values' | 'confidence' | 'full'; fields?: string[]; pages?: string; max_chars?: number };
+export type ViewArgs = { detail?: 'values' | 'confidence' | 'full'; fields?: string[]; pages?: string; max_chars?: number; checks?: boolean; min_confidence?: string };
 
 /** Writes the whole result as JSON to a new file in the allowed directories; returns its path. */
 export async function saveInference(inference: Inference, target: string, deps: ToolDeps): Promise<string> {
@@ -38,13 +39,13 @@ export async function saveInference(inference: Inference, target: string, deps: 
 }
 
 /** The view of a result that the arguments ask for, within the size budget. */
-export function presentInference(inference: Inference, args: ViewArgs, deps: ToolDeps, savedTo?: string): Fitted {
+export function presentInference(inference: Inference, args: ViewArgs, deps: ToolDeps, savedTo?: string, review?: InferenceReview | null): Fitted {
   const pages = parsePageWindow(args.pages);
-  const view = inferenceView(inference, { detail: args.detail, fields: args.fields, pages });
+  const view = inferenceView(inference, { detail: args.detail, fields: args.fields, pages, review });
   if (savedTo) view.saved_to = savedTo;
   const callArgs: Record<string, unknown> = { inference_id: inference.id };
   if (view.product !== 'extraction') callArgs.product = view.product;
-  for (const key of ['detail', 'fields', 'pages', 'max_chars'] as const) if (args[key] !== undefined) callArgs[key] = args[key];
+  for (const key of ['detail', 'fields', 'pages', 'max_chars', 'checks', 'min_confidence'] as const) if (args[key] !== undefined) callArgs[key] = args[key];
   const nextCall = (change: ViewChange) => {
     const { maxChars, ...rest } = change;
     return { tool: RESULT_TOOL, arguments: { ...callArgs, ...rest, ...(maxChars === undefined ? {} : { max_chars: maxChars }) } };

@@ -170,7 +170,7 @@ const MAX_LINE = 500;
  * The one line an agent can act on: `Needs review (2): total_amount 284.80 ≠ total_net 229.00 +
  * total_tax 45.80; …` or `Checked: 9 checks passed, lowest confidence High`.
  */
-export function reviewLine(review: Review): string {
+export function reviewLine(review: Omit<Review, 'issues' | 'lowest_confidence'> & { issues: ReadonlyArray<{ message: string }>; lowest_confidence: string | null }): string {
   const notChecked = review.unchecked.length ? `; not checked: ${review.unchecked.map((u) => u.split(':')[0]).join(', ')}` : '';
   if (review.verdict === 'accept') {
     const checks = review.checks === 0 ? 'no checks apply' : `${review.checks} check${review.checks === 1 ? '' : 's'} passed`;
@@ -186,7 +186,8 @@ export function reviewLine(review: Review): string {
     line += part;
     shown++;
   }
-  if (shown < total) line += `${shown ? '; ' : ''}and ${total - shown} more (review.issues)`;
+  if (shown === 0 && review.issues.length === 0) line += 'the issues are left out of this answer, with the rest of the result';
+  else if (shown < total) line += `${shown ? '; ' : ''}and ${total - shown} more${shown < review.issues.length ? ' (review.issues)' : ''}`;
   return line + notChecked;
 }
 

@@ -5,6 +5,7 @@
  * nesting and sequence length — a result is outside data. Parsing is pure: the caller reads the
  * file.
  */
+import { createHash } from 'node:crypto';
 import jsonata from 'jsonata';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -93,6 +94,8 @@ export class RuleSet {
     private readonly byModel: ReadonlyMap<string, ModelRules>,
     readonly bounds: ExpressionBounds,
     private readonly reparse: (bounds: ExpressionBounds) => RuleSet,
+    /** A digest of the file's text: a verdict made under other rules is made anew. */
+    readonly id: string,
   ) {}
 
   forModel(modelId: string | null | undefined): ModelRules | undefined {
@@ -186,7 +189,7 @@ export function parseRules(text: string, file: string, aliases: Readonly<Record<
     });
     byModel.set(id.toLowerCase(), { key, required: spec.required ?? [], fields, checks });
   }
-  return new RuleSet(file, byModel, bounds, (b) => parseRules(text, file, aliases, b));
+  return new RuleSet(file, byModel, bounds, (b) => parseRules(text, file, aliases, b), createHash('sha256').update(text).digest('hex').slice(0, 16));
 }
 
 /**

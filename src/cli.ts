@@ -107,7 +107,7 @@ async function serve(config: Config): Promise<void> {
     keptResultsSeconds: config.cacheTtlSeconds,
     inProcessEmulator: config.emulator,
     // A bad rules file ends the start here, naming the file, the rule and the fault.
-    verify: { minConfidence: config.minConfidence, rules: loadRules(config.rulesFile, aliases), confidence: config.sendConfidence, polygon: config.sendPolygon },
+    verify: { minConfidence: config.minConfidence, rules: await loadRules(config.rulesFile, aliases), confidence: config.sendConfidence, polygon: config.sendPolygon },
   };
   const rateLimits = { postPerMinute: config.maxPostsPerMinute, getPerMinute: config.maxGetsPerMinute, windowMs: config.rateWindowSeconds * 1000 };
   const resultCache = { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024, ttlMs: config.cacheTtlSeconds * 1000 };

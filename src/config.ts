@@ -16,7 +16,7 @@ import { DEFAULT_MAX_CHARS, MAX_MAX_CHARS, MIN_MAX_CHARS } from './results/budge
 import { DEFAULT_RATE_LIMITS } from './state/rate-budget.js';
 import { DEFAULT_RESULT_STORE } from './state/result-store.js';
 import { quote } from './text.js';
-import { CONFIDENCE_LEVELS, MAX_RULES_FILE_BYTES, parseRules, RulesError, type RuleSet } from './verify/index.js';
+import { CONFIDENCE_LEVELS, MAX_RULES_FILE_BYTES, loadRuleSet, RulesError, type RuleSet } from './verify/index.js';
 
 /** Hosts cut a tool call off at about 60 s: a blocking wait stays well under by default. */
 export const DEFAULT_MAX_WAIT_SECONDS = 40;
@@ -456,7 +456,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
  * rule is refused, naming the file, the rule and what is wrong. `aliases` are the model aliases
  * in force (MINDEE_MCP_MODELS, and the emulator's demo models).
  */
-export function loadRules(file: string | undefined, aliases: Readonly<Record<string, string>>): RuleSet | null {
+export async function loadRules(file: string | undefined, aliases: Readonly<Record<string, string>>): Promise<RuleSet | null> {
   if (file === undefined) return null;
   let text: string;
   try {
@@ -466,7 +466,7 @@ export function loadRules(file: string | undefined, aliases: Readonly<Record<str
     throw new ConfigError(`MINDEE_MCP_RULES: cannot read the rules file ${quote(file, 200)} (${(error as Error).message}).`);
   }
   try {
-    return parseRules(text, file, aliases);
+    return await loadRuleSet(text, file, aliases);
   } catch (error) {
     if (error instanceof RulesError) throw new ConfigError(`MINDEE_MCP_RULES: ${error.message}`);
     throw error;

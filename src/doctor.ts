@@ -56,7 +56,7 @@ export async function runDoctor(input: DoctorInput): Promise<number> {
   const emulatorAliases = config.emulator
     ? Object.fromEntries(Object.entries((await import('mindee-v2-emulator')).DEMO_MODELS).map(([name, id]) => [name.toLowerCase(), id]))
     : {};
-  if (config.rulesFile !== undefined) report(rulesCheck(config.rulesFile, { ...emulatorAliases, ...config.modelAliases }));
+  if (config.rulesFile !== undefined) report(await rulesCheck(config.rulesFile, { ...emulatorAliases, ...config.modelAliases }));
   if (config.emulator) {
     const { startEmulator } = await import('mindee-v2-emulator');
     const emulator = await startEmulator({ processingMs: config.emulatorProcessingMs });
@@ -156,9 +156,9 @@ async function acceptedCheck(apiKey: string, baseUrl: string): Promise<Check> {
 }
 
 /** MINDEE_MCP_RULES: read and checked as the server would at start. */
-function rulesCheck(file: string, aliases: Record<string, string>): Check {
+async function rulesCheck(file: string, aliases: Record<string, string>): Promise<Check> {
   try {
-    const rules = loadRules(file, aliases);
+    const rules = await loadRules(file, aliases);
     return { outcome: 'ok', what: `Rules: ${file}, for ${rules?.models.join(', ') || 'no model'}.` };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -226,10 +226,10 @@ describe('verified results (issue 18)', () => {
     try {
       const good = join(dir, 'rules.yaml');
       await writeFile(good, 'invoice:\n  required: [invoice_number]\n');
-      expect(loadRules(undefined, {})).toBeNull();
-      expect(loadRules(good, { invoice: '11111111-2222-4333-8444-555555555555' })!.models).toEqual(['invoice']);
-      expect(() => loadRules(good, {})).toThrow(new ConfigError(`MINDEE_MCP_RULES: ${good}: invoice: "invoice" is neither a model UUID nor an alias of MINDEE_MCP_MODELS.`));
-      expect(() => loadRules(join(dir, 'none.yaml'), {})).toThrow(/^MINDEE_MCP_RULES: cannot read the rules file ".*none\.yaml" \(ENOENT/);
+      expect(await loadRules(undefined, {})).toBeNull();
+      expect((await loadRules(good, { invoice: '11111111-2222-4333-8444-555555555555' }))!.models).toEqual(['invoice']);
+      await expect(loadRules(good, {})).rejects.toThrow(new ConfigError(`MINDEE_MCP_RULES: ${good}: invoice: "invoice" is neither a model UUID nor an alias of MINDEE_MCP_MODELS.`));
+      await expect(loadRules(join(dir, 'none.yaml'), {})).rejects.toThrow(/^MINDEE_MCP_RULES: cannot read the rules file ".*none\.yaml" \(ENOENT/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -7,12 +7,23 @@ import type { Inference } from '../client/schemas.js';
 import { builtInChecks, currencyOf, Findings, Money } from './checks.js';
 import { isRecord, leaves, type RawFields } from './fields.js';
 import { currencyDecimals } from './formats.js';
-import { applyRules, type RuleSet } from './rules.js';
+// Types only: the rules module (JSONata, YAML) is loaded when a rules file is (loadRuleSet).
+import type { RuleSet } from './rules.js';
 import { MAX_ISSUES, confidenceRank, type ConfidenceLevel, type IssueKind, type Review, type ReviewIssue } from './types.js';
 
 export { CONFIDENCE_LEVELS, MAX_ISSUES, isConfidence, type Box, type ConfidenceLevel, type IssueKind, type Review, type ReviewIssue } from './types.js';
-export { parseRules, RuleSet, RulesError, DEFAULT_EXPRESSION_BOUNDS, MAX_RULES_FILE_BYTES, type ExpressionBounds, type ModelRules } from './rules.js';
+export { RulesError, DEFAULT_EXPRESSION_BOUNDS, MAX_RULES_FILE_BYTES, type ExpressionBounds } from './types.js';
+export type { RuleSet, ModelRules } from './rules.js';
 export { currencyDecimals, ibanValid, isCalendarDate, isCurrencyCode, vatFormValid } from './formats.js';
+
+/**
+ * Reads a rules file's text (see rules.ts), loading the expression and YAML libraries only now:
+ * a server without rules never loads them.
+ */
+export async function loadRuleSet(text: string, file: string, aliases: Readonly<Record<string, string>> = {}): Promise<RuleSet> {
+  const { parseRules } = await import('./rules.js');
+  return parseRules(text, file, aliases);
+}
 
 /** Below this level a value needs review, unless told otherwise (Mindee's advice: approve High and Certain). */
 export const DEFAULT_MIN_CONFIDENCE: ConfidenceLevel = 'High';
@@ -41,10 +52,9 @@ const ORDER: Record<IssueKind, number> = { failed_check: 0, missing: 1, invalid_
 export async function verifyFields(fields: RawFields, modelId: string | null, options: VerifyOptions = {}): Promise<Review> {
   const found = new Findings();
   builtInChecks(fields, found);
-  const rules = options.rules?.forModel(modelId);
-  if (rules && options.rules) {
+  if (options.rules?.forModel(modelId)) {
     const currency = currencyOf(fields)?.value;
-    await applyRules(fields, rules, options.rules.bounds, new Money(currencyDecimals(typeof currency === 'string' ? currency.toUpperCase() : null)), found);
+    await options.rules.apply(fields, modelId, new Money(currencyDecimals(typeof currency === 'string' ? currency.toUpperCase() : null)), found);
   }
   return finish(fields, found, options);
 }

@@ -8,7 +8,7 @@ import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_MODELS, demoModels } from 'mindee-v2-emulator';
 import { makePdf, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
-import { parseRules } from '../../src/verify/index.js';
+import { parseRules } from '../../src/verify/rules.js';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
 
 let h: Harness;

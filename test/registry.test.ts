@@ -74,3 +74,22 @@ describe('server.json', () => {
     expect(remote.headers.find((h: { name: string }) => h.name === 'Authorization')).toMatchObject({ isSecret: true });
   });
 });
+
+describe('tools/list as a model sees it', () => {
+  it('stays within 1 300 cl100k tokens (name + description + input schema of every tool), default settings', async () => {
+    const { Tiktoken } = await import('js-tiktoken/lite');
+    const { default: cl100k } = await import('js-tiktoken/ranks/cl100k_base');
+    const { startHarness } = await import('./helpers/harness.js');
+    // The settings a user gets by default (maxWaitSeconds 40, as the descriptions state it).
+    const h = await startHarness({ settings: { maxWaitSeconds: 40 } });
+    try {
+      const encoder = new Tiktoken(cl100k);
+      const { tools } = await h.mcp.listTools();
+      const tokens = tools.reduce((n, t) => n + encoder.encode(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema })).length, 0);
+      expect(tools).toHaveLength(5);
+      expect(tokens).toBeLessThanOrEqual(1300);
+    } finally {
+      await h.close();
+    }
+  });
+});

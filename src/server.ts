@@ -10,7 +10,7 @@ import { checkId } from './client/mindee-client.js';
 import { RootsFollower } from './files/roots.js';
 import { resourceUri } from './results/inference.js';
 import { TASKS_CAPABILITY, enableToolTasks, sdkTaskStore } from './tasks.js';
-import { clip, errorMessage } from './text.js';
+import { clip, errorMessage, stripControl } from './text.js';
 import { callTool, toolContext, type AnyTool, type Extra } from './tool-call.js';
 import { advertisedSchema, type ToolDeps, type ToolSettings } from './tools/define.js';
 import { errorText } from './tools/hints.js';
@@ -72,7 +72,7 @@ function registerResults(server: McpServer, deps: ToolDeps): void {
     list: async () => ({
       resources: (await deps.client.results.list()).map(({ inferenceId, meta }) => ({
         uri: resourceUri(inferenceId),
-        name: deps.client.redact(`Mindee result ${clip(inferenceId, 80)}${meta.fileName ? ` (${clip(meta.fileName, 120)})` : ''}`),
+        name: deps.client.redact(stripControl(`Mindee result ${clip(inferenceId, 80)}${meta.fileName ? ` (${clip(meta.fileName, 120)})` : ''}`)),
         mimeType: 'application/json',
       })),
     }),
@@ -97,11 +97,11 @@ function registerResults(server: McpServer, deps: ToolDeps): void {
       try {
         const product = (await deps.client.knownProduct(inferenceId)) ?? undefined;
         const inference = await deps.client.getResult({ inferenceId, product });
-        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: deps.client.redact(JSON.stringify({ inference }, null, 2)) }] };
+        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: deps.client.redact(stripControl(JSON.stringify({ inference }, null, 2))) }] };
       } catch (error) {
         if (!(error instanceof MindeeError)) throw error;
         const notFound = error.code === 'api_error' && 'status' in error && error.status === 404;
-        throw new McpError(notFound ? RESOURCE_NOT_FOUND : -32603, deps.client.redact(errorText(error, deps.settings)), { uri: uri.href });
+        throw new McpError(notFound ? RESOURCE_NOT_FOUND : -32603, deps.client.redact(stripControl(errorText(error, deps.settings))), { uri: uri.href });
       }
     },
   );

@@ -23,7 +23,7 @@ export async function callTool(tool: AnyTool, args: Parameters<AnyTool['run']>[0
       structuredContent: out.structured,
     };
     // The API may echo anything back: the key must never reach the model, nor a terminal escape.
-    return redactDeep(result, (text) => stripControl(deps.client.redact(text)));
+    return redactDeep(result, (text) => deps.client.redact(stripControl(text)));
   } catch (error) {
     return errorResult(error, tool.name, deps);
   }
@@ -42,7 +42,7 @@ export function toolContext(extra: Extra, deps: ToolDeps, signal: AbortSignal = 
       extra
         .sendNotification({
           method: 'notifications/progress',
-          params: { progressToken: token, progress: value, ...(total === undefined ? {} : { total }), message: stripControl(deps.client.redact(clip(message, 500))) },
+          params: { progressToken: token, progress: value, ...(total === undefined ? {} : { total }), message: deps.client.redact(stripControl(clip(message, 500))) },
         })
         .catch((error: unknown) => deps.log.debug(`progress notification not sent: ${String(error)}`));
     },
@@ -60,5 +60,5 @@ export function errorResult(error: unknown, toolName: string, deps: ToolDeps): C
     text = `mindee-mcp hit an unexpected internal error in ${toolName}: ${clip(errorMessage(error), 300)}. The details are in the server's log (stderr); please report it.`;
   }
   // Redacted before it is cut, so no piece of a key survives the cut; bounded like any answer.
-  return { isError: true, content: [{ type: 'text', text: clip(stripControl(deps.client.redact(text)), deps.settings.maxResultChars - 100) }] };
+  return { isError: true, content: [{ type: 'text', text: clip(deps.client.redact(stripControl(text)), deps.settings.maxResultChars - 100) }] };
 }

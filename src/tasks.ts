@@ -27,8 +27,8 @@ import { MAX_WAIT_SECONDS } from './config.js';
 import type { Clock } from './state/clock.js';
 import { StateUnavailableError } from './state/errors.js';
 import { DEFAULT_RESULT_STORE } from './state/result-store.js';
-import { TaskCursorError, TaskStoreFullError, type TaskState } from './state/task-store.js';
-import { clip } from './text.js';
+import { DEFAULT_TASK_STORE, TaskCursorError, TaskStoreFullError, type TaskState } from './state/task-store.js';
+import { clip, stripControl } from './text.js';
 import { callTool, toolContext, type AnyTool, type Extra } from './tool-call.js';
 import type { ToolDeps } from './tools/define.js';
 import { resolveModelId } from './tools/models.js';
@@ -39,8 +39,8 @@ export const TASKS_CAPABILITY = { list: {}, cancel: {}, requests: { tools: { cal
 export const MINDEE_MIN_RETENTION_MS = 3600_000;
 /** Time left after a task's wait to read its result. */
 const READ_MARGIN_MS = 60_000;
-/** Tasks one owner may have running in this process: the store's slots are everyone's. */
-export const MAX_RUNNING_TASKS_PER_OWNER = 50;
+/** Tasks one owner may have running in this process: the store's slots are everyone's (its quota per owner is the same). */
+export const MAX_RUNNING_TASKS_PER_OWNER = DEFAULT_TASK_STORE.maxTasksPerOwner;
 /** Running tasks per owner, for the whole process (a stateless HTTP server makes a server per request). */
 const running = new Map<string, number>();
 
@@ -234,7 +234,7 @@ export function enableToolTasks(server: McpServer, tools: readonly AnyTool[], de
       progress(progress: number, total: number | undefined, message: string) {
         plain.progress(progress, total, message);
         store
-          .update(owner, state.taskId, { statusMessage: deps.client.redact(message), pollInterval: pollInterval() })
+          .update(owner, state.taskId, { statusMessage: deps.client.redact(stripControl(message)), pollInterval: pollInterval() })
           .catch((error: unknown) => deps.log.debug(`task ${state.taskId} not updated: ${String(error)}`));
       },
     };

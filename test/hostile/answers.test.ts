@@ -5,7 +5,8 @@
  */
 import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
-import { afterEach, describe, expect, it } from 'vitest';
+import { CreateTaskResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseCommand } from '../../src/config.js';
 import { createRedactor } from '../../src/redact.js';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
@@ -199,6 +200,30 @@ describe('2b. the key never leaves, split by what a reader does not see (issue 1
     // The file name reaches the resource list without its terminal escapes.
     expect(listed.resources[0]!.name).toBe('Mindee result inf-1 ([redacted].pdf)');
     expect(split(sep)).not.toBe(TEST_API_KEY);
+  });
+});
+
+describe('2c. an MCP task\'s status text is bounded and clean (issue 16)', () => {
+  it('a 300 000-character job status with terminal escapes and the split key', async () => {
+    const { h, api } = await hostile({}, { heartbeatMs: 10 });
+    const status = (x: { key: string }) => `\u001b]0;pwned\u0007\u001b[31m${'P'.repeat(300_000)} ${x.key.match(/.{1,3}/g)!.join('\u0007')}`;
+    api.on('job', (x) => sendJson(x.res, 200, job(x, { status: status(x) })));
+    const tasks: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const created = await h.mcp.request({ method: 'tools/call', params: { name: 'enqueue_document', arguments: { model_id: MODEL, url: URL_DOC, max_wait_seconds: 30 }, task: {} } }, CreateTaskResultSchema);
+      tasks.push(created.task.taskId);
+    }
+    await vi.waitFor(async () => {
+      for (const id of tasks) expect((await h.mcp.experimental.tasks.getTask(id)).statusMessage).toContain('PPPP');
+    }, { timeout: 10_000, interval: 20 });
+    const listed = await h.mcp.experimental.tasks.listTasks();
+    const text = JSON.stringify(listed);
+    expect(listed.tasks).toHaveLength(5);
+    for (const task of listed.tasks) expect(task.statusMessage!.length).toBeLessThanOrEqual(600);
+    expect(text.length).toBeLessThan(5 * 1200);
+    expect(text).not.toMatch(/\\u001b|\\u0007|pwned/);
+    expect(findSecret(text)).toBeNull();
+    for (const id of tasks) await h.mcp.experimental.tasks.cancelTask(id);
   });
 });
 

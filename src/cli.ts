@@ -107,7 +107,13 @@ async function serve(config: Config): Promise<void> {
     inProcessEmulator: config.emulator,
   };
   const rateLimits = { postPerMinute: config.maxPostsPerMinute, getPerMinute: config.maxGetsPerMinute, windowMs: config.rateWindowSeconds * 1000 };
-  const resultCache = { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024, ttlMs: config.cacheTtlSeconds * 1000 };
+  const resultCache = {
+    maxEntries: config.cacheResults,
+    maxBytes: config.cacheMegabytes * 1024 * 1024,
+    ttlMs: config.cacheTtlSeconds * 1000,
+    maxEntriesPerPartition: config.cacheResultsPerCaller ?? config.cacheResults,
+    maxBytesPerPartition: (config.cacheMegabytesPerCaller ?? config.cacheMegabytes) * 1024 * 1024,
+  };
   const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
   const state = config.redisUrl
     ? await redisState(config.redisUrl, { rateLimits, results: resultCache, leaseMs: requestTimeoutMs, log, sharedUploads: config.uploadDir !== undefined })

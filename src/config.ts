@@ -165,6 +165,12 @@ export const configSchema = z.object({
     .min(0, 'MINDEE_MCP_CACHE_MB must be 0 or more')
     .default(DEFAULT_RESULT_STORE.maxBytes / 1024 / 1024),
   cacheTtlSeconds: seconds('MINDEE_MCP_CACHE_TTL', 24 * 3600).default(DEFAULT_RESULT_STORE.ttlMs / 1000),
+  // A caller's share of the kept results (each key, token holder or OAuth subject); default: all of them.
+  cacheResultsPerCaller: count('MINDEE_MCP_CACHE_RESULTS_PER_CALLER', 0).optional(),
+  cacheMegabytesPerCaller: z.coerce
+    .number({ error: 'MINDEE_MCP_CACHE_MB_PER_CALLER must be a number' })
+    .min(0, 'MINDEE_MCP_CACHE_MB_PER_CALLER must be 0 or more')
+    .optional(),
   maxResponseMegabytes: z.coerce
     .number({ error: 'MINDEE_MCP_MAX_RESPONSE_MB must be a number' })
     .min(1, 'MINDEE_MCP_MAX_RESPONSE_MB must be at least 1')
@@ -249,6 +255,8 @@ Options (each has an environment variable; the flag wins):
   --cache-results N        MINDEE_MCP_CACHE_RESULTS Results kept in memory (default ${DEFAULT_RESULT_STORE.maxEntries})
   --cache-mb N             MINDEE_MCP_CACHE_MB      Memory for kept results (default ${DEFAULT_RESULT_STORE.maxBytes / 1024 / 1024})
   --cache-ttl SECS         MINDEE_MCP_CACHE_TTL     How long a kept result stays (default ${DEFAULT_RESULT_STORE.ttlMs / 1000})
+  --cache-results-per-caller N  MINDEE_MCP_CACHE_RESULTS_PER_CALLER  Results one caller keeps (default: --cache-results)
+  --cache-mb-per-caller N  MINDEE_MCP_CACHE_MB_PER_CALLER  Memory for one caller's kept results (default: --cache-mb)
   --max-response-mb N      MINDEE_MCP_MAX_RESPONSE_MB  Largest API answer read (default ${DEFAULT_MAX_RESPONSE_BYTES / 1024 / 1024})
   --log-level LEVEL        MINDEE_MCP_LOG_LEVEL     debug, info (default), warn or error; logs go to stderr
   --state-dir DIR          MINDEE_MCP_STATE_DIR     Where learned poll timings are kept across restarts
@@ -332,6 +340,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         'cache-results': { type: 'string' },
         'cache-mb': { type: 'string' },
         'cache-ttl': { type: 'string' },
+        'cache-results-per-caller': { type: 'string' },
+        'cache-mb-per-caller': { type: 'string' },
         'max-response-mb': { type: 'string' },
         'log-level': { type: 'string' },
         'redis-url': { type: 'string' },
@@ -378,6 +388,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     cacheResults: values['cache-results'] ?? (env.MINDEE_MCP_CACHE_RESULTS || undefined),
     cacheMegabytes: values['cache-mb'] ?? (env.MINDEE_MCP_CACHE_MB || undefined),
     cacheTtlSeconds: values['cache-ttl'] ?? (env.MINDEE_MCP_CACHE_TTL || undefined),
+    cacheResultsPerCaller: values['cache-results-per-caller'] ?? (env.MINDEE_MCP_CACHE_RESULTS_PER_CALLER || undefined),
+    cacheMegabytesPerCaller: values['cache-mb-per-caller'] ?? (env.MINDEE_MCP_CACHE_MB_PER_CALLER || undefined),
     maxResponseMegabytes: values['max-response-mb'] ?? (env.MINDEE_MCP_MAX_RESPONSE_MB || undefined),
     logLevel: values['log-level'] ?? (env.MINDEE_MCP_LOG_LEVEL?.trim().toLowerCase() || undefined),
     emulatorProcessingMs: env.MINDEE_MCP_EMULATOR_PROCESSING_MS || undefined,

@@ -464,6 +464,7 @@ export class MindeeClient {
       action,
       route,
       redact: this.redact,
+      caller: this.#partition,
       body,
       ...options,
     });

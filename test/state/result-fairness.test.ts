@@ -6,7 +6,7 @@
  * real redis-server. Each case failed on the code before (one least-recently-used list for all).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryResultStores, type ResultStoreLimits, type StoredResult } from '../../src/state/result-store.js';
+import { DEFAULT_RESULT_STORE, MemoryResultStores, type ResultStoreLimits, type StoredResult } from '../../src/state/result-store.js';
 import { RedisResultStores } from '../../src/state/redis/result-store.js';
 import { hasRedis, redisForFile } from '../helpers/redis.js';
 
@@ -41,22 +41,13 @@ const redis: Implementation = {
   teardown: shared.teardown,
   async make(limits) {
     const [link] = await shared.links(1);
-    const full = { ...new MemoryResultStoresDefaults(), ...limits };
+    const full = { ...DEFAULT_RESULT_STORE, ...limits };
     // Each process also keeps a local copy of what it put; list() reads Redis while it is up.
     const stores = new RedisResultStores(link!, full, new MemoryResultStores(full));
     return (name) => stores.partition(name);
   },
   bytes: (r) => r.json.length + JSON.stringify(r.meta).length,
 };
-
-/** The default limits, as a class so the Redis store gets every field. */
-class MemoryResultStoresDefaults implements ResultStoreLimits {
-  maxEntries = 100;
-  maxBytes = 64 * 1024 * 1024;
-  ttlMs = 3600_000;
-  maxEntriesPerPartition = 100;
-  maxBytesPerPartition = 64 * 1024 * 1024;
-}
 
 /** A result that counts `bytes` in the store of `impl`. */
 const sized = (impl: Implementation, id: string, bytes: number) => result(id, bytes - impl.bytes(result('', 0)));

@@ -93,6 +93,19 @@ describe('parseCommand', () => {
     expect(() => serve([], { MINDEE_MCP_RATE_WINDOW: '0' })).toThrow(/MINDEE_MCP_RATE_WINDOW must be more than 0 and at most/);
   });
 
+  it('reads each caller\'s share of the kept results, by default the whole store (issue 16)', () => {
+    const config = (argv: string[], env: Record<string, string> = {}) => {
+      const command = parseCommand(argv, { MINDEE_V2_API_KEY: 'md_x', ...env });
+      if (command.kind !== 'serve') throw new Error(command.kind);
+      return command.config;
+    };
+    expect(config([])).toMatchObject({ cacheResultsPerCaller: undefined, cacheMegabytesPerCaller: undefined });
+    expect(config([], { MINDEE_MCP_CACHE_RESULTS_PER_CALLER: '10', MINDEE_MCP_CACHE_MB_PER_CALLER: '8' })).toMatchObject({ cacheResultsPerCaller: 10, cacheMegabytesPerCaller: 8 });
+    expect(config(['--cache-results-per-caller', '3', '--cache-mb-per-caller', '1.5'])).toMatchObject({ cacheResultsPerCaller: 3, cacheMegabytesPerCaller: 1.5 });
+    expect(() => config([], { MINDEE_MCP_CACHE_RESULTS_PER_CALLER: 'many' })).toThrow(/MINDEE_MCP_CACHE_RESULTS_PER_CALLER must be a number/);
+    expect(USAGE).toContain('MINDEE_MCP_CACHE_MB_PER_CALLER');
+  });
+
   it('refuses unknown flags with the usage, and takes no key on the command line', () => {
     expect(() => serve(['--api-key', 'md_x'])).toThrow(/Unknown option '--api-key'[\s\S]*Usage: mindee-mcp/);
   });

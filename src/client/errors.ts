@@ -28,7 +28,8 @@ export type ErrorCode =
   | 'base64_refused'
   | 'url_refused'
   | 'path_is_url'
-  | 'unknown_model';
+  | 'unknown_model'
+  | 'state_unavailable';
 
 export interface ProblemDetail {
   pointer: string | null;
@@ -151,6 +152,35 @@ function hintForStatus(status: number, code: string | null): string | undefined 
     default:
       return status >= 500 ? 'Mindee had a server-side problem: try again in a moment.' : undefined;
   }
+}
+
+/**
+ * A job or result id this caller cannot read: none it started has this id. Answered the same
+ * whether the id exists for another caller, was never made, or Mindee answered 404 for it — so
+ * an id tells nothing of anyone else's work. A 404, for every hint keyed on one.
+ */
+export class MindeeUnknownIdError extends MindeeApiError {
+  override name = 'MindeeUnknownIdError';
+  constructor(kind: 'job' | 'inference', id: string, action: string) {
+    super({
+      status: 404,
+      action,
+      hint:
+        kind === 'job'
+          ? 'Use a job id an enqueue gave you: jobs are kept up to 24 h; a job started elsewhere is read where it was started.'
+          : 'Use an inference id of a job you started: it may not be ready yet, results are kept 1–24 h, and a model may delete them once fetched.',
+    });
+    this.message =
+      kind === 'job'
+        ? `No job with id ${id} is known to you: the id may be wrong or expired, or the job is not one you started here.`
+        : `No result with id ${id} is known to you: the id may be wrong, not ready, expired or deleted, or the result is not of a job you started here.`;
+  }
+}
+
+/** A shared store (who started which job) cannot be reached now: nothing was asked of Mindee. */
+export class MindeeStateError extends MindeeError {
+  override name = 'MindeeStateError';
+  static defaultCode: ErrorCode = 'state_unavailable';
 }
 
 /** A request or a wait ran out of time. */

@@ -161,19 +161,28 @@ function hintForStatus(status: number, code: string | null): string | undefined 
  */
 export class MindeeUnknownIdError extends MindeeApiError {
   override name = 'MindeeUnknownIdError';
-  constructor(kind: 'job' | 'inference', id: string, action: string) {
+  readonly kind: 'job' | 'inference';
+  readonly id: string;
+  constructor(kind: 'job' | 'inference', id: string, action: string, hint?: string) {
     super({
       status: 404,
       action,
       hint:
-        kind === 'job'
-          ? 'Use a job id an enqueue gave you: jobs are kept up to 24 h; a job started elsewhere is read where it was started.'
-          : 'Use an inference id of a job you started: it may not be ready yet, results are kept 1–24 h, and a model may delete them once fetched.',
+        hint ??
+        (kind === 'job'
+          ? 'Check the id: a job may have expired (results are kept 1–24 h) or been deleted once its result was fetched. Send the document again if it is gone.'
+          : 'Check the id: a result may not be ready yet, may have expired (results are kept 1–24 h) or been deleted once fetched.'),
     });
+    this.kind = kind;
+    this.id = id;
     this.message =
       kind === 'job'
         ? `No job with id ${id} is known to you: the id may be wrong or expired, or the job is not one you started here.`
         : `No result with id ${id} is known to you: the id may be wrong, not ready, expired or deleted, or the result is not of a job you started here.`;
+  }
+
+  override withHint(hint: string): MindeeUnknownIdError {
+    return new MindeeUnknownIdError(this.kind, this.id, this.action, hint);
   }
 }
 

@@ -52,11 +52,17 @@ export class RedisJobOwners implements JobOwners {
   }
 
   async record(kind: OwnedKind, id: string, caller: string): Promise<void> {
+    if (this.link.up) {
+      const { ttlMs, perCaller } = this.#limits;
+      try {
+        const taken = await this.link.eval(RECORD, [], [this.link.prefix, `${kind}:${id}`, caller, keySafe(caller), String(ttlMs), String(perCaller)]);
+        // Another caller owns it: nothing is kept here either.
+        if (Number(taken) !== 1) return;
+      } catch {
+        // Redis lost meanwhile: this replica still knows (below); the others do not.
+      }
+    }
     await this.#local.record(kind, id, caller);
-    if (!this.link.up) return;
-    const { ttlMs, perCaller } = this.#limits;
-    // Redis lost meanwhile: this replica still knows; the others will not until it is recorded again.
-    await this.link.eval(RECORD, [], [this.link.prefix, `${kind}:${id}`, caller, keySafe(caller), String(ttlMs), String(perCaller)]).catch(() => {});
   }
 
   async ownerOf(kind: OwnedKind, id: string): Promise<string | undefined> {

@@ -26,7 +26,7 @@ export type { EndStatus, TaskChange, TaskState, TaskStatus, TaskStore, TaskStore
 export interface SharedState {
   /** The budget of one scope: every key of one organisation should share one. */
   rateBudget(scope: string): RateBudget;
-  /** The kept results of one partition (one per API key). */
+  /** The kept results of one caller (its `Caller.id`). */
   results(partition: string): ResultStore;
   readonly jobEvents: JobEvents;
   /** Who started each job (and so whose its inference is): an id alone reads nothing of another caller. */

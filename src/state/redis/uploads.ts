@@ -1,7 +1,7 @@
 /**
  * Upload records in Redis, so an upload_id made on one replica is claimed on another (their
  * files are in a directory every replica mounts: MINDEE_MCP_UPLOAD_DIR). The claim is one
- * script: an upload is taken once, by the principal that made it, before it expires, however
+ * script: an upload is taken once, by the caller that made it, before it expires, however
  * many replicas try at once. A shutdown drains nothing: another replica may still claim what
  * this one received, and whichever replica sweeps next deletes what has expired.
  *

@@ -19,7 +19,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SharedState } from '../../src/state/index.js';
 import { createRedisState } from '../../src/state/redis/index.js';
 import { startAccounts, type Accounts } from '../helpers/accounts.js';
-import { textOf } from '../helpers/harness.js';
+import { startHarness, textOf } from '../helpers/harness.js';
 import { callTool, startHttpHarness, type HttpHarness, type HttpHarnessOptions } from '../helpers/http-harness.js';
 import { hasRedis, startRedis, type RedisServer } from '../helpers/redis.js';
 import { TEST_API_KEY, addSecret } from '../setup/secrets.js';
@@ -245,5 +245,24 @@ describe.each<Backend>([
     const mine = await callTool(a, 'get_inference_result', { inference_id: inferenceId });
     expect(mine.isError, textOf(mine)).toBeFalsy();
     expect((await b.listResources()).resources).toEqual([]);
+  });
+});
+
+describe('stdio: the key is the caller\'s own', () => {
+  it('reads a job made outside the server with that key', async () => {
+    const h = await startHarness();
+    try {
+      const form = new FormData();
+      form.set('model_id', DEMO_MODELS.invoice);
+      form.set('url', 'https://example.com/outside.pdf');
+      const res = await fetch(`${h.emulator.url}/v2/inferences/enqueue`, { method: 'POST', headers: { authorization: TEST_API_KEY }, body: form });
+      const outside = ((await res.json()) as { job: { id: string } }).job.id;
+      const status = await h.call('get_job_status', { job_id: outside });
+      expect(status.isError, textOf(status)).toBeFalsy();
+      const inferenceId = (status.structuredContent as any).job.inference_id as string;
+      expect((await h.call('get_inference_result', { inference_id: inferenceId })).structuredContent).toMatchObject({ inference_id: inferenceId });
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -459,6 +459,8 @@ export class MindeeClient {
         await keepInference(this.connection.state.results(jobOwner), inference, product, response.text);
         throw new MindeeUnknownIdError('inference', id ?? inference.id, action);
       }
+      // A result_url naming no inference id was let through on its job's word: its inference must agree.
+      if (jobOwner === undefined && !this.#foreignJobs) throw new MindeeUnknownIdError('inference', id ?? inference.id, action);
     }
     await this.keep(inference, product, response.text);
     return inference;

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { createRedactor, type Redactor } from '../redact.js';
 import { BoundedMap } from '../state/bounded-map.js';
 import { systemClock, type Clock } from '../state/clock.js';
-import type { Caller } from '../state/caller.js';
+import { callerDigest, type Caller } from '../state/caller.js';
 import { StateUnavailableError } from '../state/errors.js';
 import type { JobEvent } from '../state/job-events.js';
 import type { OwnedKind } from '../state/owners.js';
@@ -159,7 +159,7 @@ export function keyId(apiKey: string): string {
 
 /** The caller that a Mindee key is: the process with its key (stdio), or a remote caller sending its own. */
 export function keyCaller(apiKey: string | undefined): Caller {
-  return { id: apiKey ? `key:${keyId(apiKey)}` : 'no-key' };
+  return { id: apiKey ? `key:${callerDigest(apiKey)}` : 'no-key' };
 }
 
 /** What every client of one process shares. */

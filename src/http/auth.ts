@@ -18,9 +18,9 @@ import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middlew
 import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { keyCaller, keyId } from '../client/mindee-client.js';
+import { keyCaller } from '../client/mindee-client.js';
 import type { AuthMode } from '../config.js';
-import type { Caller } from '../state/caller.js';
+import { callerDigest, type Caller } from '../state/caller.js';
 import { clip } from '../text.js';
 
 export const SCOPE_READ = 'mindee:read';
@@ -132,7 +132,7 @@ function tokenVerifier(tokens: string[]): OAuthTokenVerifier {
       // Every token is compared, whatever matched: the time taken tells nothing.
       for (const k of known) match = timingSafeEqual(k, presented) || match;
       if (!match) throw new InvalidTokenError('The bearer token is not one this server accepts');
-      return { token, clientId: `token:${keyId(token)}`, scopes: [...ALL_SCOPES], expiresAt: NEVER };
+      return { token, clientId: `token:${callerDigest(token)}`, scopes: [...ALL_SCOPES], expiresAt: NEVER };
     },
   };
 }
@@ -163,7 +163,7 @@ function jwtVerifier(oauth: { issuer: string; jwksUrl: string; publicUrl: string
 
 /** An OAuth caller: the issuer and the subject, whole (a digest, so any length fits a key). */
 export function oauthCaller(issuer: string, subject: string): Caller {
-  return { id: `oauth:${createHash('sha256').update(JSON.stringify([issuer, subject])).digest('hex')}` };
+  return { id: `oauth:${callerDigest(issuer, subject)}` };
 }
 
 /** Why a JWT was refused, in words that carry nothing of the token. */

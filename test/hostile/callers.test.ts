@@ -248,6 +248,38 @@ describe.each<Backend>([
   });
 });
 
+describe.skipIf(!hasRedis)('two replicas on one Redis', () => {
+  it('know on each who started a job on the other', async () => {
+    const redis = await startRedis();
+    const prefix = `test:${randomUUID()}:`;
+    const states: SharedState[] = [];
+    const servers: HttpHarness[] = [];
+    try {
+      const replica = async (emulator?: Emulator) => {
+        const state = await createRedisState({ url: redis.url, prefix, rateLimits: { postPerMinute: 100_000, getPerMinute: 100_000 }, commandTimeoutMs: 2000 });
+        states.push(state);
+        const h = await startHttpHarness({ env: TOKEN_ENV, connection: { state }, ...(emulator ? { sharedEmulator: emulator } : {}) });
+        servers.push(h);
+        return h;
+      };
+      const one = await replica();
+      const two = await replica(one.emulator);
+      const done = await callTool(await one.client({ authorization: `Bearer ${TOKEN_A}` }), 'enqueue_document', { model_id: 'invoice', url: 'https://example.com/a.pdf', wait: false });
+      const jobId = (done.structuredContent as any).job.job_id as string;
+      const before = one.emulator.requests.length;
+      const stranger = await callTool(await two.client({ authorization: `Bearer ${TOKEN_B}` }), 'get_job_status', { job_id: jobId });
+      expect(textOf(stranger)).toContain(`No job with id ${jobId} is known to you`);
+      expect(one.emulator.requests.length).toBe(before);
+      const owner = await callTool(await two.client({ authorization: `Bearer ${TOKEN_A}` }), 'get_job_status', { job_id: jobId });
+      expect(owner.isError, textOf(owner)).toBeFalsy();
+    } finally {
+      for (const h of servers.reverse()) await h.close();
+      for (const state of states) await state.close();
+      await redis.stop();
+    }
+  });
+});
+
 describe('stdio: the key is the caller\'s own', () => {
   it('reads a job made outside the server with that key', async () => {
     const h = await startHarness();

@@ -311,7 +311,8 @@ export class FileAccess {
       if (!anyInside) {
         const shown = candidates[0] ?? local.path;
         if (hasDotDotSegment(raw)) {
-          throw new MindeeInputError(`${truncate(raw)} uses ".." to leave the allowed directories (it resolves to ${shown}); this server may read only files inside ${this.#listDirs()}.`, {
+          const resolved = this.#remote ? '' : ` (it resolves to ${shown})`;
+          throw new MindeeInputError(`${truncate(raw)} uses ".." to leave the allowed directories${resolved}; this server may read only files inside ${this.#listDirs()}.`, {
             hint: `Pass a path inside one of those directories; to allow another directory, ${HOW_TO_ALLOW}.`,
           });
         }
@@ -346,8 +347,9 @@ export class FileAccess {
 
     if (!allowed.some((d) => isWithin(d.real, real))) {
       const link = await findSymlink(chosen);
-      const what =
-        link === chosen
+      const what = this.#remote
+        ? `${truncate(chosen)} leads through a symbolic link to a file`
+        : link === chosen
           ? `${truncate(chosen)} is a symbolic link pointing to ${real}`
           : link
             ? `${truncate(chosen)} is reached through the symbolic link ${link}, and really is ${real}`
@@ -384,6 +386,7 @@ export class FileAccess {
   }
 
   #listDirs(): string {
+    if (this.#remote) return 'those the server\'s operator shared';
     const dirs = this.directories();
     if (dirs.length <= MAX_LISTED_DIRS) return dirs.join(', ');
     return `${dirs.slice(0, MAX_LISTED_DIRS).join(', ')} and ${dirs.length - MAX_LISTED_DIRS} more`;

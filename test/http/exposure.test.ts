@@ -5,8 +5,9 @@
  * failed before its fix: /metrics answered anyone, and a path outside the allowed directories
  * was answered with the list of them.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { afterEach, describe, expect, it } from 'vitest';
 import { textOf } from '../helpers/harness.js';
 import { callTool, startHttpHarness, tempDir, type HttpHarness } from '../helpers/http-harness.js';
@@ -63,5 +64,21 @@ describe('errors to remote callers', () => {
     expect(outside.isError).toBe(true);
     expect(textOf(outside)).toMatch(/^\/etc\/hostname is outside the directories this server may read\./);
     expect(JSON.stringify(outside)).not.toContain(dir.dir);
+
+    // A link out of the directory, a ".." way out, a missing file: the answer never says where
+    // things are on the server.
+    const secret = join(dir.dir, 'private-elsewhere');
+    await mkdir(secret);
+    await writeFile(join(secret, 'payroll.pdf'), makeSampleInvoicePdf());
+    await symlink(join(secret, 'payroll.pdf'), join(allowed, 'link.pdf'));
+    for (const file_path of [join(allowed, 'link.pdf'), `${allowed}/../private-elsewhere/payroll.pdf`, join(allowed, 'missing.pdf'), 'missing.pdf']) {
+      const answer = await callTool(client, 'enqueue_document', { model_id: 'invoice', file_path });
+      expect(answer.isError, file_path).toBe(true);
+      // What remains once the caller's own path is taken out.
+      const said = textOf(answer).split(file_path).join('<given>');
+      expect(said, file_path).not.toContain('private-elsewhere');
+      if (!file_path.startsWith(allowed)) expect(said, file_path).not.toContain(dir.dir);
+    }
+    expect(h.emulator.requests.filter((r) => r.method === 'POST')).toEqual([]);
   });
 });

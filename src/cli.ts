@@ -94,7 +94,7 @@ async function serve(config: Config): Promise<void> {
     emulatorAliases = Object.fromEntries(Object.entries(DEMO_MODELS).map(([name, id]) => [name.toLowerCase(), id]));
   }
 
-  const secrets = [config.apiKey, apiKey, ...config.httpTokens, ...webhookSecrets, redisPassword(config.redisUrl)];
+  const secrets = [config.apiKey, apiKey, ...config.httpTokens, ...webhookSecrets, config.metricsToken, redisPassword(config.redisUrl)];
   const makeLogger = (more: ReadonlyArray<string | undefined>) =>
     createLogger({ level: config.logLevel, format: config.logFormat, redact: createRedactor([...secrets, ...more]) });
   const log = makeLogger([]);
@@ -143,7 +143,7 @@ async function serve(config: Config): Promise<void> {
       fallbackMs: config.webhookFallbackSeconds * 1000,
     },
   });
-  const files = new FileAccess({ allowedDirs: config.allowedDirs, allowHardLinks: config.allowHardLinks });
+  const files = new FileAccess({ allowedDirs: config.allowedDirs, allowHardLinks: config.allowHardLinks, remote: config.transport === 'http' });
   for (const warning of files.warnings) log.warn(warning);
   if (webhookIds.length > 0 && !receiver) log.warn('MINDEE_MCP_WEBHOOK_IDS is set but nothing here receives webhooks: jobs are polled as usual.');
   const where = config.emulator ? `the local emulator at ${baseUrl}` : baseUrl;

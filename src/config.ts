@@ -101,6 +101,15 @@ const remoteSettings = {
   webhookIds: list('MINDEE_MCP_WEBHOOK_IDS', 100).refine((v) => v.every((id) => UUID_PATTERN.test(id)), 'MINDEE_MCP_WEBHOOK_IDS must list webhook UUIDs'),
   webhookPort: count('MINDEE_MCP_WEBHOOK_PORT', 0).max(65535, 'MINDEE_MCP_WEBHOOK_PORT must be at most 65535').optional(),
   webhookFallbackSeconds: seconds('MINDEE_MCP_WEBHOOK_FALLBACK_SECONDS', MAX_WAIT_SECONDS).default(DEFAULT_WEBHOOK_FALLBACK_SECONDS),
+  /** token and oauth modes: jobs made outside this server with its key may be read (never another caller's). */
+  allowForeignJobs: z.boolean().default(false),
+  /** The bearer token /metrics asks for; without one, /metrics is served only by a server listening on loopback. */
+  metricsToken: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || v.length >= MIN_TOKEN_CHARS, `MINDEE_MCP_METRICS_TOKEN must have at least ${MIN_TOKEN_CHARS} characters (make it with \`openssl rand -hex 32\`)`),
 };
 /**
  * The user's cache directory for this program, where learned poll timings are kept:
@@ -293,6 +302,9 @@ Remote server (--transport http) and webhooks:
                            MINDEE_MCP_WEBHOOK_IDS   Webhook UUIDs added to enqueues that give none (of the model's own)
   --webhook-port N         MINDEE_MCP_WEBHOOK_PORT  stdio mode: also receive webhooks at POST /webhooks/mindee on this port
                            MINDEE_MCP_WEBHOOK_FALLBACK_SECONDS  While a webhook is expected, first poll after (default ${DEFAULT_WEBHOOK_FALLBACK_SECONDS})
+  --allow-foreign-jobs     MINDEE_MCP_ALLOW_FOREIGN_JOBS  token and oauth modes: callers may read jobs made outside this server
+                                                    with its key (never another caller's; off by default)
+                           MINDEE_MCP_METRICS_TOKEN The bearer token GET /metrics asks for (without it: /metrics on loopback only)
 
   -h, --help               This help
   -v, --version            The version
@@ -301,7 +313,8 @@ Secrets are read from the environment only (never from the command line, where o
 could see them):
                            MINDEE_V2_API_KEY        Your Mindee v2 API key (md_…)
                            MINDEE_MCP_HTTP_TOKENS   token mode: accepted bearer tokens (comma-separated, or @file)
-                           MINDEE_WEBHOOK_SECRET    Signing secret(s) of your Mindee webhooks (comma-separated)`;
+                           MINDEE_WEBHOOK_SECRET    Signing secret(s) of your Mindee webhooks (comma-separated)
+                           MINDEE_MCP_METRICS_TOKEN The bearer token of GET /metrics`;
 
 function truthy(v: string | undefined): boolean {
   return v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
@@ -357,6 +370,7 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         'webhook-port': { type: 'string' },
         'state-dir': { type: 'string' },
         'upload-dir': { type: 'string' },
+        'allow-foreign-jobs': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -415,13 +429,15 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     webhookIds: env.MINDEE_MCP_WEBHOOK_IDS,
     webhookPort: values['webhook-port'] ?? (env.MINDEE_MCP_WEBHOOK_PORT || undefined),
     webhookFallbackSeconds: env.MINDEE_MCP_WEBHOOK_FALLBACK_SECONDS || undefined,
+    allowForeignJobs: values['allow-foreign-jobs'] ?? truthy(env.MINDEE_MCP_ALLOW_FOREIGN_JOBS),
+    metricsToken: env.MINDEE_MCP_METRICS_TOKEN,
     // The emulator's simulated models have nothing to teach a real session: kept only when asked.
     stateDir: values['state-dir'] ?? (env.MINDEE_MCP_STATE_DIR?.trim() || (emulator ? 'off' : defaultStateDir(env))),
   };
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     // A key pasted into the wrong variable must not be printed back.
-    const redact = createRedactor([env.MINDEE_V2_API_KEY, ...raw.httpTokens, ...raw.webhookSecrets]);
+    const redact = createRedactor([env.MINDEE_V2_API_KEY, ...raw.httpTokens, ...raw.webhookSecrets, env.MINDEE_MCP_METRICS_TOKEN]);
     const message = `Invalid configuration:\n${result.error.issues.map((i) => `  - ${i.message}`).join('\n')}`;
     throw new ConfigError(redact(message).replace(/md_[A-Za-z0-9_-]{4,}/g, 'md_[redacted]'));
   }
@@ -486,6 +502,12 @@ function resolveRemote(config: ParsedConfig): Config {
     if (!loopback && config.allowedHosts.length === 0 && !config.publicUrl) {
       problems.push(
         `Listening on ${config.host}: set MINDEE_MCP_ALLOWED_HOSTS to the host names clients use (or MINDEE_MCP_PUBLIC_URL), so that requests for other hosts are refused (DNS rebinding); "*" accepts any.`,
+      );
+    }
+    if (auth === 'mindee-key' && config.allowedDirs.length > 0) {
+      problems.push(
+        'MINDEE_MCP_AUTH=mindee-key with allowed directories would let anyone holding any Mindee key list and read those directories (sending their documents to their own account) and write results into them: ' +
+          'use token or oauth mode (MINDEE_MCP_AUTH) to serve the directories to known callers, or drop the directories and let callers send their documents as uploads (POST /uploads) or URLs.',
       );
     }
     if (config.webhookPort !== undefined) problems.push('MINDEE_MCP_WEBHOOK_PORT is for stdio mode: the HTTP server receives webhooks at /webhooks/mindee itself.');

@@ -52,9 +52,9 @@ const CANCELLED =
   'Cancelled: mindee-mcp stopped waiting. Mindee cannot cancel a job: a document already sent is still processed ' +
   '(and counted); get_job_status with its job_id follows it.';
 
-/** Who may see a task: the caller's API key (its partition) and MCP session. */
+/** Who may see a task: the caller and its MCP session. */
 function ownerOf(deps: ToolDeps, sessionId: string | undefined): string {
-  return `${deps.client.partition}\u0000${sessionId ?? ''}`;
+  return `${deps.client.caller.id}\u0000${sessionId ?? ''}`;
 }
 
 function toTask(state: TaskState): Task {

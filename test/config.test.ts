@@ -155,9 +155,22 @@ describe('remote server settings', () => {
     [['--transport', 'ws'], {}, /MINDEE_MCP_TRANSPORT must be stdio or http/],
     [[], { MINDEE_MCP_WEBHOOK_IDS: 'abc' }, /MINDEE_MCP_WEBHOOK_IDS must list webhook UUIDs/],
     [[], { MINDEE_MCP_PUBLIC_URL: 'https://x.test/?q=1' }, /MINDEE_MCP_PUBLIC_URL must be an http\(s\) URL/],
+    // Anyone with any Mindee key could read the server's folders into their own account.
+    [['--transport', 'http', '--auth', 'mindee-key', '/srv/documents'], {}, /mindee-key with allowed directories would let anyone holding any Mindee key .* use token or oauth mode .* uploads/],
+    [['--transport', 'http'], { MINDEE_MCP_ALLOWED_DIRS: '/srv/documents' }, /mindee-key with allowed directories/],
+    [['--transport', 'http', '--auth', 'token'], { ...KEY, MINDEE_MCP_HTTP_TOKENS: TOKEN, MINDEE_MCP_METRICS_TOKEN: 'short' }, /MINDEE_MCP_METRICS_TOKEN must have at least 16 characters/],
   ])('explains what a remote setup lacks: %j', (argv, env, message) => {
     expect(() => serve(argv, env)).toThrow(ConfigError);
     expect(() => serve(argv, env)).toThrow(message);
+  });
+
+  it('serves allowed directories over HTTP to known callers only; reads the foreign-jobs and metrics settings', () => {
+    const config = serve(['--transport', 'http', '--auth', 'token', '--allow-foreign-jobs', '/srv/documents'], { ...KEY, MINDEE_MCP_HTTP_TOKENS: TOKEN, MINDEE_MCP_METRICS_TOKEN: 'metrics_0123456789abcdef' });
+    expect(config).toMatchObject({ allowedDirs: ['/srv/documents'], allowForeignJobs: true, metricsToken: 'metrics_0123456789abcdef' });
+    expect(serve(['--transport', 'http'], { ...KEY, MINDEE_MCP_ALLOW_FOREIGN_JOBS: '1' }).allowForeignJobs).toBe(true);
+    expect(serve(['--transport', 'http'], KEY)).toMatchObject({ allowForeignJobs: false, metricsToken: undefined });
+    // stdio: the folders are the user's own.
+    expect(serve(['/srv/documents']).allowedDirs).toEqual(['/srv/documents']);
   });
 
   it('never prints a token or a webhook secret back', () => {

@@ -31,6 +31,11 @@ export interface FileAccessOptions {
    * lie outside the allowed directories, and nothing tells which name is the original.
    */
   allowHardLinks?: boolean;
+  /**
+   * The callers are remote (HTTP): no message names a directory of the server, or where a path
+   * of theirs leads on it (the log does); they echo only the path the caller gave.
+   */
+  remote?: boolean;
 }
 
 export interface ResolvedFile {
@@ -55,6 +60,7 @@ const MAX_LISTED_DIRS = 10;
 export class FileAccess {
   readonly #homeDir: string;
   readonly #allowHardLinks: boolean;
+  readonly #remote: boolean;
   readonly #configured: AllowedDir[] = [];
   readonly #configWarnings: string[] = [];
   /** Configured directories that could not be used, for the fail-closed message. */
@@ -66,6 +72,7 @@ export class FileAccess {
   constructor(options: FileAccessOptions) {
     this.#homeDir = options.homeDir ?? os.homedir();
     this.#allowHardLinks = options.allowHardLinks ?? false;
+    this.#remote = options.remote ?? false;
     for (const dir of options.allowedDirs) {
       if (dir.trim() === '') continue;
       if (dir.includes('\0')) {
@@ -304,7 +311,8 @@ export class FileAccess {
       if (!anyInside) {
         const shown = candidates[0] ?? local.path;
         if (hasDotDotSegment(raw)) {
-          throw new MindeeInputError(`${truncate(raw)} uses ".." to leave the allowed directories (it resolves to ${shown}); this server may read only files inside ${this.#listDirs()}.`, {
+          const resolved = this.#remote ? '' : ` (it resolves to ${shown})`;
+          throw new MindeeInputError(`${truncate(raw)} uses ".." to leave the allowed directories${resolved}; this server may read only files inside ${this.#listDirs()}.`, {
             hint: `Pass a path inside one of those directories; to allow another directory, ${HOW_TO_ALLOW}.`,
           });
         }
@@ -339,8 +347,9 @@ export class FileAccess {
 
     if (!allowed.some((d) => isWithin(d.real, real))) {
       const link = await findSymlink(chosen);
-      const what =
-        link === chosen
+      const what = this.#remote
+        ? `${truncate(chosen)} leads through a symbolic link to a file`
+        : link === chosen
           ? `${truncate(chosen)} is a symbolic link pointing to ${real}`
           : link
             ? `${truncate(chosen)} is reached through the symbolic link ${link}, and really is ${real}`
@@ -377,12 +386,19 @@ export class FileAccess {
   }
 
   #listDirs(): string {
+    if (this.#remote) return 'those the server\'s operator shared';
     const dirs = this.directories();
     if (dirs.length <= MAX_LISTED_DIRS) return dirs.join(', ');
     return `${dirs.slice(0, MAX_LISTED_DIRS).join(', ')} and ${dirs.length - MAX_LISTED_DIRS} more`;
   }
 
   #outsideError(raw: string, resolved: string): MindeeInputError {
+    if (this.#remote) {
+      return new MindeeInputError(`${truncate(raw)} is outside the directories this server may read.`, {
+        code: 'file_not_allowed',
+        hint: 'Use a path in a directory the server\'s operator shared with you, or send the document as an upload or a url.',
+      });
+    }
     const shown = raw === resolved ? resolved : `${truncate(raw)} (${resolved})`;
     return new MindeeInputError(`${shown} is outside the directories this server may read (${this.#listDirs()}).`, {
       code: 'file_not_allowed',
@@ -391,7 +407,7 @@ export class FileAccess {
   }
 
   #noDirectoriesError(): MindeeInputError {
-    const missing = this.#missingConfigured.length
+    const missing = this.#missingConfigured.length && !this.#remote
       ? ` (configured but unusable: ${this.#missingConfigured.join(', ')} — see the server's log)`
       : '';
     return new MindeeInputError(`Reading local files is turned off: no allowed directory is set${missing}, and the MCP client shared no roots.`, {

@@ -152,13 +152,13 @@ export function mcpRoute(options: McpRouteOptions): RequestHandler {
       }
     }
     for (const m of messages) {
-      if (m.method === 'notifications/cancelled') options.inFlight.cancel(principal.id, m.params?.requestId);
+      if (m.method === 'notifications/cancelled') options.inFlight.cancel(principal.caller.id, m.params?.requestId);
     }
     const requestIds = messages.filter(isRequest).map((m) => m.id);
     let release = () => {};
     // Notifications (a cancellation among them) always pass: they end at once, and may free a slot.
     if (requestIds.length > 0) {
-      const slot = concurrency.acquire(principal.id);
+      const slot = concurrency.acquire(principal.caller.id);
       if (!slot) {
         res.set('Retry-After', String(RETRY_AFTER_SECONDS));
         res.status(429).json({
@@ -201,7 +201,7 @@ export function mcpRoute(options: McpRouteOptions): RequestHandler {
       const errors = [...unanswered].map((id) => requestIds.find((r) => String(r) === id));
       void Promise.allSettled(errors.map((id) => transport.send({ jsonrpc: '2.0', id: id as string | number, error: { code: -32000, message: why } }))).finally(close);
     };
-    const done = options.inFlight.add(principal.id, requestIds, cancel);
+    const done = options.inFlight.add(principal.caller.id, requestIds, cancel);
     const timer = setTimeout(
       () => cancel(`The call took longer than this server allows (${Math.round(options.requestTimeoutMs / 1000)} s) and was stopped; call again with a shorter wait.`),
       options.requestTimeoutMs,

@@ -10,6 +10,7 @@ import { isLoopbackHost, type Config } from '../config.js';
 import type { FileAccess } from '../files/file-access.js';
 import type { Logger } from '../log.js';
 import { BoundedMap } from '../state/bounded-map.js';
+import type { Caller } from '../state/caller.js';
 import { systemClock, type Clock } from '../state/clock.js';
 import type { ToolDeps, ToolSettings } from '../tools/define.js';
 import { createTools } from '../tools/index.js';
@@ -78,7 +79,7 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
   const admit = async (principal: Principal): Promise<boolean> => {
     if (!principal.mindeeKey) return true;
     const now = (options.clock ?? systemClock).now();
-    if ((admitted.get(principal.id) ?? 0) > now) return true;
+    if ((admitted.get(principal.caller.id) ?? 0) > now) return true;
     try {
       await connection.client(principal.mindeeKey).searchModels({ perPage: 1 });
     } catch (error) {
@@ -86,7 +87,7 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
       // Mindee unreachable says nothing of the key: the upload is taken (its use will tell).
       return true;
     }
-    admitted.set(principal.id, now + 10 * 60_000);
+    admitted.set(principal.caller.id, now + 10 * 60_000);
     return true;
   };
   const uploads = await Uploads.create({
@@ -101,20 +102,23 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
   });
   const localFiles = config.allowedDirs.length > 0;
 
-  const clientOf = (key: string | undefined, principal?: string): MindeeClient => {
-    const client = connection.client(key, principal);
+  // Jobs made outside this server are the key's, not any caller's: readable where the key is the
+  // caller's own (mindee-key) or the one caller's (none); in token and oauth modes only when allowed.
+  const foreignJobs = config.auth === 'mindee-key' || config.auth === 'none' || config.allowForeignJobs;
+  const clientOf = (key: string | undefined, caller: Caller): MindeeClient => {
+    const client = connection.client(key, caller, { foreignJobs });
     metrics?.watchBudget(connection.rateScope ?? keyId(key ?? ''), client.budget);
     return client;
   };
   // In mindee-key mode every call has the caller's key: the server's own is never used. In the
   // other modes callers share the server's key, but not what it fetched or started for another
-  // caller: each principal has its own kept results, jobs and tasks.
+  // caller: each caller has its own jobs, kept results, tasks and uploads.
   const depsFor = (principal: Principal): ToolDeps => ({
-    client: principal.mindeeKey ? clientOf(principal.mindeeKey) : clientOf(config.auth === 'mindee-key' ? undefined : options.serverKey, principal.id),
+    client: clientOf(principal.mindeeKey ?? (config.auth === 'mindee-key' ? undefined : options.serverKey), principal.caller),
     files: options.files,
     log: options.makeLogger(principal.secrets),
     settings,
-    remote: { localFiles, claimUpload: (id) => uploads.claim(id, principal.id) },
+    remote: { localFiles, claimUpload: (id) => uploads.claim(id, principal.caller.id) },
   });
 
   const http = createHttpApp({
@@ -128,6 +132,7 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
     requestTimeoutMs: (config.maxWaitSeconds > 590 ? config.maxWaitSeconds : 590) * 1000 + 60_000,
     log: requestLog,
     metrics,
+    metricsAccess: config.metricsToken ? { token: config.metricsToken } : isLoopbackHost(config.host) ? 'open' : 'off',
     version: VERSION,
     uploads: uploads.route,
     webhooks:

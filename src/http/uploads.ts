@@ -117,7 +117,7 @@ export class Uploads {
   };
 
   async #receive(req: Request, res: Response): Promise<void> {
-    const owner = principalOf(res).id;
+    const owner = principalOf(res).caller.id;
     const refuse = (status: number, error: string, description: string, outcome: 'refused' | 'too_large' | 'busy' = 'refused') => {
       this.options.metrics?.upload(outcome);
       // The rest of a body not read is not waited for.

@@ -1,6 +1,6 @@
 /**
  * Documents uploaded to a remote server, waiting to be sent to Mindee: each is usable once,
- * only by the principal that made it, and only until it expires. The store keeps the records;
+ * only by the caller that made it, and only until it expires. The store keeps the records;
  * the files themselves live in the server's upload directory (private to the process, or one
  * every replica mounts when several share a store). The in-memory implementation serves one process.
  */
@@ -9,7 +9,7 @@ import { systemClock, type Clock } from './clock.js';
 
 export interface UploadRecord {
   id: string;
-  /** The principal that made it: only it may use it. */
+  /** The caller that made it (its id): only it may use it. */
   owner: string;
   /** Where the checked document was written (as a record: the server finds the file from its id in its own upload directory). */
   path: string;
@@ -20,7 +20,7 @@ export interface UploadRecord {
 
 export type ClaimResult =
   | { ok: true; record: UploadRecord }
-  /** `unknown` covers another principal's uploads: their existence is not revealed. `expired` hands the record back so its file can be deleted. */
+  /** `unknown` covers another caller's uploads: their existence is not revealed. `expired` hands the record back so its file can be deleted. */
   | { ok: false; reason: 'unknown' | 'used' | 'expired'; record?: UploadRecord };
 
 export interface UploadStore {
@@ -45,7 +45,7 @@ export class MemoryUploadStore implements UploadStore {
   readonly #records: BoundedMap<string, UploadRecord>;
   readonly #used = new BoundedMap<string, string>(USED_REMEMBERED);
 
-  /** `max` bounds the records kept; the server bounds uploads per principal well below it. */
+  /** `max` bounds the records kept; the server bounds uploads per caller well below it. */
   constructor(
     private readonly clock: Clock = systemClock,
     max = 100_000,

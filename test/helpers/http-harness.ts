@@ -108,7 +108,7 @@ export async function startHttpHarness(options: HttpHarnessOptions = {}): Promis
   });
   const logs: string[] = [];
   const watchers = new Set<(line: string) => void>();
-  const secrets = [TEST_API_KEY, ...config.httpTokens, ...config.webhookSecrets];
+  const secrets = [TEST_API_KEY, ...config.httpTokens, ...config.webhookSecrets, ...(config.metricsToken ? [config.metricsToken] : [])];
   const makeLogger = (more: ReadonlyArray<string | undefined>) =>
     createLogger({
       level: 'debug',
@@ -124,7 +124,7 @@ export async function startHttpHarness(options: HttpHarnessOptions = {}): Promis
     config,
     connection,
     serverKey: config.apiKey,
-    files: new FileAccess({ allowedDirs: config.allowedDirs }),
+    files: new FileAccess({ allowedDirs: config.allowedDirs, remote: true }),
     settings,
     makeLogger,
     metrics,

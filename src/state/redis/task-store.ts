@@ -29,7 +29,7 @@ import {
   type TaskStore,
   type TaskStoreLimits,
 } from '../task-store.js';
-import { LuaScript, maskRedisUrl, type RedisLink } from './link.js';
+import { LuaScript, type RedisLink } from './link.js';
 
 /** Task ids are the store's own UUIDs: anything else is unknown without asking Redis. */
 const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -350,22 +350,22 @@ export class RedisTaskStore implements TaskStore {
   async #run(script: LuaScript, args: string[]): Promise<unknown> {
     try {
       return await this.link.eval(script, [], [this.link.prefix, String(this.clock.now()), ...args]);
-    } catch (error) {
-      throw this.#unavailable(error);
+    } catch {
+      throw this.#unavailable();
     }
   }
 
   async #command(args: string[]): Promise<unknown> {
     try {
       return await this.link.command(args);
-    } catch (error) {
-      throw this.#unavailable(error);
+    } catch {
+      throw this.#unavailable();
     }
   }
 
-  #unavailable(error: unknown): StateUnavailableError {
-    const why = error instanceof Error ? error.message.slice(0, 200) : String(error).slice(0, 200);
-    return new StateUnavailableError(`Tasks are kept in Redis at ${maskRedisUrl(this.link.url)}, which cannot be reached now (${why}): try again in a moment.`);
+  /** Where Redis is and why it failed go to the log (the link says it once), not to callers. */
+  #unavailable(): StateUnavailableError {
+    return new StateUnavailableError('Tasks are kept in the shared state (Redis), which cannot be reached now: try again in a moment.');
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Upload records in Redis, so an upload_id made on one replica is claimed on another (their
  * files are in a directory every replica mounts: MINDEE_MCP_UPLOAD_DIR). The claim is one
- * script: an upload is taken once, by the principal that made it, before it expires, however
+ * script: an upload is taken once, by the caller that made it, before it expires, however
  * many replicas try at once. A shutdown drains nothing: another replica may still claim what
  * this one received, and whichever replica sweeps next deletes what has expired.
  *
@@ -11,7 +11,7 @@
 import { systemClock, type Clock } from '../clock.js';
 import { StateUnavailableError } from '../errors.js';
 import type { ClaimResult, UploadRecord, UploadStore } from '../uploads.js';
-import { LuaScript, maskRedisUrl, type RedisLink } from './link.js';
+import { LuaScript, type RedisLink } from './link.js';
 import { keySafe } from './result-store.js';
 
 /** How long a used id is remembered, so reusing one is told apart from a wrong id. */
@@ -136,9 +136,9 @@ export class RedisUploadStore implements UploadStore {
   async #run(script: LuaScript, args: string[]): Promise<unknown> {
     try {
       return await this.link.eval(script, [], [this.link.prefix, String(this.clock.now()), ...args]);
-    } catch (error) {
-      const why = error instanceof Error ? error.message.slice(0, 200) : String(error).slice(0, 200);
-      throw new StateUnavailableError(`Uploads are recorded in Redis at ${maskRedisUrl(this.link.url)}, which cannot be reached now (${why}): try again in a moment.`);
+    } catch {
+      // Where Redis is and why it failed go to the log (the link says it once), not to callers.
+      throw new StateUnavailableError('Uploads are recorded in the shared state (Redis), which cannot be reached now: try again in a moment.');
     }
   }
 }

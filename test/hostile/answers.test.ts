@@ -193,7 +193,7 @@ describe('2b. the key never leaves, split by what a reader does not see (issue 1
     const failed = await h.call('enqueue_document', { model_id: MODEL, url: URL_DOC });
     expect(failed.isError).toBe(true);
     api.on('result', (x) => sendJson(x.res, 404, { status: 404, title: 'Gone', detail: `no ${hidden(x)}`, code: '404-001', errors: [] }));
-    await expect(h.mcp.readResource({ uri: 'mindee://inferences/inf-2' })).rejects.toThrow(/Gone|not found/i);
+    await expect(h.mcp.readResource({ uri: 'mindee://inferences/inf-2' })).rejects.toThrow(/Gone|not found|is known to you/i);
     const everything = JSON.stringify([r, fields, models, listed, read, failed]) + h.logs.join('\n');
     expect(findSecret(everything)).toBeNull();
     expect(everything).toContain('[redacted]');

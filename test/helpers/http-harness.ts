@@ -77,7 +77,7 @@ export async function startHttpHarness(options: HttpHarnessOptions = {}): Promis
   const command = parseCommand(['--transport', 'http', '--port', '0', ...(options.argv ?? [])], env);
   if (command.kind !== 'serve') throw new Error('expected serve');
   const config = command.config;
-  const listener = await HttpListener.open({ host: config.host, port: 0, requestTimeoutMs: config.httpTimeoutSeconds * 1000 });
+  const listener = await HttpListener.open({ host: config.host, port: 0, requestTimeoutMs: config.httpTimeoutSeconds * 1000, maxConnections: config.maxConnections });
   const emulator =
     options.sharedEmulator ??
     (await startEmulator({

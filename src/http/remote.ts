@@ -11,6 +11,7 @@ import type { FileAccess } from '../files/file-access.js';
 import type { Logger } from '../log.js';
 import { BoundedMap } from '../state/bounded-map.js';
 import { systemClock, type Clock } from '../state/clock.js';
+import type { UploadLimits } from '../state/uploads.js';
 import type { ToolDeps, ToolSettings } from '../tools/define.js';
 import { createTools } from '../tools/index.js';
 import { VERSION } from '../version.js';
@@ -33,6 +34,8 @@ export interface RemoteOptions {
   clock?: Clock;
   /** Largest upload: Mindee's limit for one document unless lowered (tests). */
   maxUploadBytes?: number;
+  /** Bounds of the upload directory other than the settings' (tests: small ones). */
+  uploadLimits?: Partial<UploadLimits>;
 }
 
 export interface RemoteServer extends HttpApp {
@@ -98,6 +101,8 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
     metrics,
     log: requestLog,
     maxFileBytes: options.maxUploadBytes,
+    limits: { bytes: config.uploadDirMegabytes * 1024 * 1024, ...options.uploadLimits },
+    arrivalMs: config.httpTimeoutSeconds * 1000,
   });
   const localFiles = config.allowedDirs.length > 0;
 

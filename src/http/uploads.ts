@@ -25,7 +25,7 @@ import { StateUnavailableError } from '../state/errors.js';
 import type { ClaimResult, UploadLimits, UploadRecord, UploadStore } from '../state/uploads.js';
 import { clip, formatBytes } from '../text.js';
 import type { ClaimedUpload } from '../tools/define.js';
-import { principalOf, type Principal } from './auth.js';
+import { principalOf } from './auth.js';
 import type { Metrics } from './metrics.js';
 
 export const UPLOAD_TTL_MS = 15 * 60 * 1000;
@@ -60,11 +60,6 @@ export interface UploadsOptions {
   clock?: Clock;
   metrics?: Metrics;
   log: Logger;
-  /**
-   * Whether this principal may write to the disk at all; false is a 401. In mindee-key mode a key
-   * of the right form is not yet a Mindee key: the API is asked once before its first upload.
-   */
-  admit?: (principal: Principal) => Promise<boolean>;
 }
 
 class TooLarge extends Error {}
@@ -137,10 +132,6 @@ export class Uploads {
       res.set('Retry-After', '5');
       refuse(503, 'temporarily_unavailable', `Uploads cannot be taken now: ${error.message}`);
     };
-    if (this.options.admit && !(await this.options.admit(principalOf(res)))) {
-      res.set('WWW-Authenticate', 'Bearer realm="mindee-mcp", error="invalid_token"');
-      return refuse(401, 'invalid_token', 'Mindee did not accept the API key sent with this upload: send your own valid Mindee v2 key.');
-    }
     const tooLarge = () =>
       refuse(413, 'too_large', `The document is over the ${formatBytes(this.#maxBytes)} limit for one document. Split the PDF, or compress the images, and upload each part.`, 'too_large');
     const declared = Number(req.headers['content-length']);

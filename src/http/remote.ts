@@ -125,7 +125,7 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
     admit: admission?.middleware,
     webhooks:
       config.webhookSecrets.length > 0
-        ? webhookRoute({ secrets: config.webhookSecrets, maxBodyBytes: config.maxResponseMegabytes * 1024 * 1024, connection, metrics, log: requestLog })
+        ? webhookRoute({ secrets: config.webhookSecrets, maxBodyBytes: config.maxResponseMegabytes * 1024 * 1024, connection, metrics, log: requestLog, clock: options.clock })
         : undefined,
   });
   return { ...http, uploads, close: () => uploads.close() };

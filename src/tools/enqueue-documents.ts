@@ -115,7 +115,7 @@ async function collectWork(args: BatchArgs, deps: ToolDeps): Promise<Work[]> {
       }
     } catch (error) {
       if (error instanceof FolderTooLargeError) {
-        throw new MindeeInputError(`More documents than one call takes (${MAX_BATCH}): ${error.message}`, {
+        throw new MindeeInputError(`More documents than one call takes (${MAX_BATCH}): ${error.message}${error.max < MAX_BATCH ? ' (the room left beside the other documents of the call)' : ''}`, {
           hint: `Split them into calls of at most ${MAX_BATCH} (for example one folder of fewer documents at a time).`,
         });
       }

@@ -69,8 +69,10 @@ export class HttpListener {
       if (open <= max) return;
       overCap.add(socket);
       socket.end(overCapAnswer(max));
-      // A peer that does not close its side is not waited for.
-      socket.setTimeout(CHECK_EVERY_MS, () => socket.destroy());
+      // A peer that does not close its side (or keeps sending) is not waited for.
+      const cut = setTimeout(() => socket.destroy(), CHECK_EVERY_MS);
+      cut.unref();
+      socket.once('close', () => clearTimeout(cut));
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

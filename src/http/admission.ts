@@ -1,8 +1,9 @@
 /**
  * mindee-key mode: a key of the right form is not yet a Mindee key. Before any body of a caller
  * is read (/mcp, /uploads), its key is asked of Mindee once (one model search): a good key is
- * remembered a while, a refused one too (401 at once, nothing read, no work done). Keys not yet
- * known good are bounded as a whole: so many requests of them at once for the whole server, 503
+ * remembered a while, a refused one too (401 at once, nothing read, no work done). The requests of
+ * a key being checked wait for that one answer. Keys not yet known good are bounded as a whole:
+ * so many checks (and requests served without an answer, below) at once for the whole server, 503
  * past that, so made-up keys cannot each become a new caller with limits of its own.
  *
  * Mindee unreachable (or too slow to answer) says nothing of a key: its request is served, still
@@ -15,7 +16,7 @@ import { BoundedMap } from '../state/bounded-map.js';
 import { systemClock, type Clock, type TimerHandle } from '../state/clock.js';
 import { principalOf } from './auth.js';
 
-/** Requests of keys not yet known good, in flight at once, for the whole server. */
+/** Checks of new keys, and requests of keys Mindee did not answer for, in flight at once, for the whole server. */
 export const MAX_UNVERIFIED_REQUESTS = 8;
 /** How long Mindee's yes is remembered. */
 export const GOOD_FOR_MS = 10 * 60_000;
@@ -53,42 +54,38 @@ export class KeyAdmission {
     if (!key) return next();
     const known = this.#known.get(principal.id);
     if (known && known.until > this.#clock.now()) return known.verdict === 'good' ? next() : refused(res);
-    // Taken in the same step as its check: parallel requests cannot all pass it.
-    if (this.#unverified >= this.#max) {
-      res.set('Retry-After', '2');
-      res.set('Connection', 'close');
-      res.status(503).json({
-        error: 'temporarily_unavailable',
-        error_description: `This server is checking as many new Mindee API keys as it takes at once (${this.#max} requests): try again in a moment.`,
-      });
-      return;
-    }
-    this.#unverified++;
-    let held = true;
-    const release = () => {
-      if (!held) return;
-      held = false;
-      this.#unverified--;
-    };
-    res.on('close', release);
-    this.#verdict(principal.id, key).then((verdict) => {
-      if (verdict === 'refused') {
+    // The requests of a key being checked wait for that one answer, reading nothing meanwhile.
+    let checking = this.#checking.get(principal.id);
+    if (!checking) {
+      const release = this.#take();
+      if (!release) return busy(res, this.#max);
+      checking = this.#ask(principal.id, key).finally(() => {
         release();
-        return refused(res);
-      }
-      // Not known (Mindee unreachable): served, and still counted until it ends.
-      if (verdict === 'good') release();
+        this.#checking.delete(principal.id);
+      });
+      this.#checking.set(principal.id, checking);
+    }
+    checking.then((verdict) => {
+      if (verdict === 'good') return next();
+      if (verdict === 'refused') return refused(res);
+      // Not known (Mindee unreachable): served, within the bound, until it ends.
+      const release = this.#take();
+      if (!release) return busy(res, this.#max);
+      res.on('close', release);
       next();
     }, next);
   };
 
-  #verdict(id: string, key: string): Promise<KeyVerdict> {
-    let checking = this.#checking.get(id);
-    if (!checking) {
-      checking = this.#ask(id, key).finally(() => this.#checking.delete(id));
-      this.#checking.set(id, checking);
-    }
-    return checking;
+  /** A place among the checks and the requests of keys not known good, taken in the same step as its check. */
+  #take(): (() => void) | null {
+    if (this.#unverified >= this.#max) return null;
+    this.#unverified++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.#unverified--;
+    };
   }
 
   async #ask(id: string, key: string): Promise<KeyVerdict> {
@@ -104,6 +101,15 @@ export class KeyAdmission {
     if (verdict !== 'unknown') this.#known.set(id, { verdict, until: this.#clock.now() + (verdict === 'good' ? GOOD_FOR_MS : REFUSED_FOR_MS) });
     return verdict;
   }
+}
+
+function busy(res: Parameters<RequestHandler>[1], max: number): void {
+  res.set('Retry-After', '2');
+  res.set('Connection', 'close');
+  res.status(503).json({
+    error: 'temporarily_unavailable',
+    error_description: `This server is checking as many new Mindee API keys as it takes at once (${max} checks and requests): try again in a moment.`,
+  });
 }
 
 function refused(res: Parameters<RequestHandler>[1]): void {

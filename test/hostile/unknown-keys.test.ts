@@ -42,6 +42,13 @@ describe('keys Mindee does not know, in mindee-key mode', () => {
     expect(h.emulator.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v2/search/models']);
   });
 
+  it('check a new key once, however many of its requests come at once, and none of them is turned away', async () => {
+    h = await startHttpHarness({ argv: ['--auth', 'mindee-key'] });
+    const answers = await Promise.all(Array.from({ length: 3 * MAX_UNVERIFIED_REQUESTS }, () => post('/mcp', TEST_API_KEY, rpc('tools/list'))));
+    expect(answers.map((a) => a.status)).toEqual(Array(3 * MAX_UNVERIFIED_REQUESTS).fill(200));
+    expect(h.emulator.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v2/search/models']);
+  });
+
   it('are bounded as a whole while Mindee does not answer; a key known good passes; none is locked out', async () => {
     const clock = new ManualClock();
     h = await startHttpHarness({ argv: ['--auth', 'mindee-key'], clock });
@@ -61,7 +68,7 @@ describe('keys Mindee does not know, in mindee-key mode', () => {
     const one = await post('/mcp', madeUp(50), rpc('tools/list'));
     expect(one.status).toBe(503);
     expect(one.headers.get('retry-after')).toBe('2');
-    expect(one.json().error_description).toContain(`checking as many new Mindee API keys as it takes at once (${MAX_UNVERIFIED_REQUESTS} requests)`);
+    expect(one.json().error_description).toContain(`checking as many new Mindee API keys as it takes at once (${MAX_UNVERIFIED_REQUESTS} checks and requests)`);
     expect((await post('/mcp', TEST_API_KEY, rpc('tools/list'))).status).toBe(200);
 
     // Mindee never answered: the requests are served (a good key would be locked out otherwise).

@@ -142,9 +142,16 @@ describe('remote server settings', () => {
     [['--transport', 'ws'], {}, /MINDEE_MCP_TRANSPORT must be stdio or http/],
     [[], { MINDEE_MCP_WEBHOOK_IDS: 'abc' }, /MINDEE_MCP_WEBHOOK_IDS must list webhook UUIDs/],
     [[], { MINDEE_MCP_PUBLIC_URL: 'https://x.test/?q=1' }, /MINDEE_MCP_PUBLIC_URL must be an http\(s\) URL/],
+    [[], { MINDEE_MCP_MAX_CONNECTIONS: '0' }, /MINDEE_MCP_MAX_CONNECTIONS must be at least 1/],
+    [[], { MINDEE_MCP_UPLOAD_DIR_MB: 'lots' }, /MINDEE_MCP_UPLOAD_DIR_MB must be a number/],
   ])('explains what a remote setup lacks: %j', (argv, env, message) => {
     expect(() => serve(argv, env)).toThrow(ConfigError);
     expect(() => serve(argv, env)).toThrow(message);
+  });
+
+  it('caps connections and the upload directory\'s bytes: 1200 and 2048 MB unless set', () => {
+    expect(serve([])).toMatchObject({ maxConnections: 1200, uploadDirMegabytes: 2048 });
+    expect(serve([], { MINDEE_MCP_MAX_CONNECTIONS: '5000', MINDEE_MCP_UPLOAD_DIR_MB: '512' })).toMatchObject({ maxConnections: 5000, uploadDirMegabytes: 512 });
   });
 
   it('never prints a token or a webhook secret back', () => {

@@ -287,10 +287,10 @@ Remote server (--transport http) and webhooks:
                            MINDEE_MCP_MAX_BODY_MB   Largest /mcp request body (default ${DEFAULT_MAX_BODY_MB})
                            MINDEE_MCP_MAX_CONCURRENT_CALLS  Calls in flight per caller before 429 (default ${DEFAULT_MAX_CONCURRENT_CALLS})
                            MINDEE_MCP_HTTP_TIMEOUT  Seconds a request (an upload included) may take to arrive (default ${DEFAULT_HTTP_TIMEOUT_SECONDS})
-                           MINDEE_MCP_MAX_CONNECTIONS  Open connections at most; one more is answered 503 (default ${DEFAULT_MAX_CONNECTIONS})
+  --max-connections N      MINDEE_MCP_MAX_CONNECTIONS  Open connections at most; one more is answered 503 (default ${DEFAULT_MAX_CONNECTIONS})
   --upload-dir DIR         MINDEE_MCP_UPLOAD_DIR    Where uploads wait for their one use; with Redis, a directory every replica
                                                     mounts lets an upload_id work on any of them (default: private, per process)
-                           MINDEE_MCP_UPLOAD_DIR_MB  Megabytes the upload directory may hold, uploads arriving included (default ${DEFAULT_UPLOAD_DIR_MB})
+  --upload-dir-mb N        MINDEE_MCP_UPLOAD_DIR_MB  Megabytes the upload directory may hold, uploads arriving included (default ${DEFAULT_UPLOAD_DIR_MB})
                            MINDEE_MCP_SHUTDOWN_SECONDS  On SIGTERM, how long calls in flight may finish (default ${DEFAULT_SHUTDOWN_SECONDS})
                            MINDEE_WEBHOOK_SECRET    Signing secret(s) of your Mindee webhooks, comma-separated
                            MINDEE_MCP_WEBHOOK_IDS   Webhook UUIDs added to enqueues that give none (of the model's own)
@@ -358,6 +358,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         'webhook-port': { type: 'string' },
         'state-dir': { type: 'string' },
         'upload-dir': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'upload-dir-mb': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -409,8 +411,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     maxBodyMegabytes: env.MINDEE_MCP_MAX_BODY_MB || undefined,
     maxConcurrentCalls: env.MINDEE_MCP_MAX_CONCURRENT_CALLS || undefined,
     httpTimeoutSeconds: env.MINDEE_MCP_HTTP_TIMEOUT || undefined,
-    maxConnections: env.MINDEE_MCP_MAX_CONNECTIONS || undefined,
-    uploadDirMegabytes: env.MINDEE_MCP_UPLOAD_DIR_MB || undefined,
+    maxConnections: values['max-connections'] ?? (env.MINDEE_MCP_MAX_CONNECTIONS || undefined),
+    uploadDirMegabytes: values['upload-dir-mb'] ?? (env.MINDEE_MCP_UPLOAD_DIR_MB || undefined),
     uploadDir: values['upload-dir'] ?? env.MINDEE_MCP_UPLOAD_DIR,
     webhookSecrets: (env.MINDEE_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     webhookIds: env.MINDEE_MCP_WEBHOOK_IDS,

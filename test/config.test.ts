@@ -152,6 +152,7 @@ describe('remote server settings', () => {
   it('caps connections and the upload directory\'s bytes: 1200 and 2048 MB unless set', () => {
     expect(serve([])).toMatchObject({ maxConnections: 1200, uploadDirMegabytes: 2048 });
     expect(serve([], { MINDEE_MCP_MAX_CONNECTIONS: '5000', MINDEE_MCP_UPLOAD_DIR_MB: '512' })).toMatchObject({ maxConnections: 5000, uploadDirMegabytes: 512 });
+    expect(serve(['--max-connections', '2000', '--upload-dir-mb', '256'], { MINDEE_MCP_MAX_CONNECTIONS: '5000' })).toMatchObject({ maxConnections: 2000, uploadDirMegabytes: 256 });
   });
 
   it('never prints a token or a webhook secret back', () => {

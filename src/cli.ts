@@ -69,7 +69,7 @@ async function serve(config: Config): Promise<void> {
   const port = http ? config.port : config.webhookPort;
   const listener =
     port !== undefined
-      ? await (await import('./http/listener.js')).HttpListener.open({ host: config.host, port, requestTimeoutMs: config.httpTimeoutSeconds * 1000 }).catch((error: unknown) => {
+      ? await (await import('./http/listener.js')).HttpListener.open({ host: config.host, port, requestTimeoutMs: config.httpTimeoutSeconds * 1000, maxConnections: config.maxConnections }).catch((error: unknown) => {
           throw new ConfigError(listenProblem(error, config.host, port, http ? 'MINDEE_MCP_PORT (--port)' : 'MINDEE_MCP_WEBHOOK_PORT (--webhook-port)'));
         })
       : undefined;

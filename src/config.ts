@@ -75,6 +75,10 @@ export const DEFAULT_MAX_BODY_MB = 8;
 export const DEFAULT_MAX_CONCURRENT_CALLS = 8;
 export const DEFAULT_HTTP_TIMEOUT_SECONDS = 300;
 export const DEFAULT_WEBHOOK_FALLBACK_SECONDS = 15;
+/** Open connections of the HTTP server at most: 1 000 calls waiting on Mindee, and room for uploads, webhooks and probes. */
+export const DEFAULT_MAX_CONNECTIONS = 1200;
+/** Bytes the upload directory may hold at once (uploads waiting and arriving), in MB. */
+export const DEFAULT_UPLOAD_DIR_MB = 2048;
 
 /** The settings of the remote (HTTP) server and of webhooks (issue 10). */
 const remoteSettings = {
@@ -97,6 +101,11 @@ const remoteSettings = {
     .default(DEFAULT_MAX_BODY_MB),
   maxConcurrentCalls: count('MINDEE_MCP_MAX_CONCURRENT_CALLS', 1).default(DEFAULT_MAX_CONCURRENT_CALLS),
   httpTimeoutSeconds: seconds('MINDEE_MCP_HTTP_TIMEOUT', 3600).default(DEFAULT_HTTP_TIMEOUT_SECONDS),
+  maxConnections: count('MINDEE_MCP_MAX_CONNECTIONS', 1).default(DEFAULT_MAX_CONNECTIONS),
+  uploadDirMegabytes: z.coerce
+    .number({ error: 'MINDEE_MCP_UPLOAD_DIR_MB must be a number' })
+    .min(1, 'MINDEE_MCP_UPLOAD_DIR_MB must be at least 1')
+    .default(DEFAULT_UPLOAD_DIR_MB),
   webhookSecrets: z.array(z.string().min(1)).default([]),
   webhookIds: list('MINDEE_MCP_WEBHOOK_IDS', 100).refine((v) => v.every((id) => UUID_PATTERN.test(id)), 'MINDEE_MCP_WEBHOOK_IDS must list webhook UUIDs'),
   webhookPort: count('MINDEE_MCP_WEBHOOK_PORT', 0).max(65535, 'MINDEE_MCP_WEBHOOK_PORT must be at most 65535').optional(),
@@ -295,8 +304,10 @@ Remote server (--transport http) and webhooks:
                            MINDEE_MCP_MAX_BODY_MB   Largest /mcp request body (default ${DEFAULT_MAX_BODY_MB})
                            MINDEE_MCP_MAX_CONCURRENT_CALLS  Calls in flight per caller before 429 (default ${DEFAULT_MAX_CONCURRENT_CALLS})
                            MINDEE_MCP_HTTP_TIMEOUT  Seconds a request (an upload included) may take to arrive (default ${DEFAULT_HTTP_TIMEOUT_SECONDS})
+  --max-connections N      MINDEE_MCP_MAX_CONNECTIONS  Open connections at most; one more is answered 503 (default ${DEFAULT_MAX_CONNECTIONS})
   --upload-dir DIR         MINDEE_MCP_UPLOAD_DIR    Where uploads wait for their one use; with Redis, a directory every replica
                                                     mounts lets an upload_id work on any of them (default: private, per process)
+  --upload-dir-mb N        MINDEE_MCP_UPLOAD_DIR_MB  Megabytes the upload directory may hold, uploads arriving included (default ${DEFAULT_UPLOAD_DIR_MB})
                            MINDEE_MCP_SHUTDOWN_SECONDS  On SIGTERM, how long calls in flight may finish (default ${DEFAULT_SHUTDOWN_SECONDS})
                            MINDEE_WEBHOOK_SECRET    Signing secret(s) of your Mindee webhooks, comma-separated
                            MINDEE_MCP_WEBHOOK_IDS   Webhook UUIDs added to enqueues that give none (of the model's own)
@@ -371,6 +382,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         'state-dir': { type: 'string' },
         'upload-dir': { type: 'string' },
         'allow-foreign-jobs': { type: 'boolean' },
+        'max-connections': { type: 'string' },
+        'upload-dir-mb': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -424,6 +437,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     maxBodyMegabytes: env.MINDEE_MCP_MAX_BODY_MB || undefined,
     maxConcurrentCalls: env.MINDEE_MCP_MAX_CONCURRENT_CALLS || undefined,
     httpTimeoutSeconds: env.MINDEE_MCP_HTTP_TIMEOUT || undefined,
+    maxConnections: values['max-connections'] ?? (env.MINDEE_MCP_MAX_CONNECTIONS || undefined),
+    uploadDirMegabytes: values['upload-dir-mb'] ?? (env.MINDEE_MCP_UPLOAD_DIR_MB || undefined),
     uploadDir: values['upload-dir'] ?? env.MINDEE_MCP_UPLOAD_DIR,
     webhookSecrets: (env.MINDEE_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     webhookIds: env.MINDEE_MCP_WEBHOOK_IDS,

@@ -159,6 +159,8 @@ describe('remote server settings', () => {
     [['--transport', 'http', '--auth', 'mindee-key', '/srv/documents'], {}, /mindee-key with allowed directories would let anyone holding any Mindee key .* use token or oauth mode .* uploads/],
     [['--transport', 'http'], { MINDEE_MCP_ALLOWED_DIRS: '/srv/documents' }, /mindee-key with allowed directories/],
     [['--transport', 'http', '--auth', 'token'], { ...KEY, MINDEE_MCP_HTTP_TOKENS: TOKEN, MINDEE_MCP_METRICS_TOKEN: 'short' }, /MINDEE_MCP_METRICS_TOKEN must have at least 16 characters/],
+    [[], { MINDEE_MCP_MAX_CONNECTIONS: '0' }, /MINDEE_MCP_MAX_CONNECTIONS must be at least 1/],
+    [[], { MINDEE_MCP_UPLOAD_DIR_MB: 'lots' }, /MINDEE_MCP_UPLOAD_DIR_MB must be a number/],
   ])('explains what a remote setup lacks: %j', (argv, env, message) => {
     expect(() => serve(argv, env)).toThrow(ConfigError);
     expect(() => serve(argv, env)).toThrow(message);
@@ -171,6 +173,12 @@ describe('remote server settings', () => {
     expect(serve(['--transport', 'http'], KEY)).toMatchObject({ allowForeignJobs: false, metricsToken: undefined });
     // stdio: the folders are the user's own.
     expect(serve(['/srv/documents']).allowedDirs).toEqual(['/srv/documents']);
+  });
+
+  it('caps connections and the upload directory\'s bytes: 1200 and 2048 MB unless set', () => {
+    expect(serve([])).toMatchObject({ maxConnections: 1200, uploadDirMegabytes: 2048 });
+    expect(serve([], { MINDEE_MCP_MAX_CONNECTIONS: '5000', MINDEE_MCP_UPLOAD_DIR_MB: '512' })).toMatchObject({ maxConnections: 5000, uploadDirMegabytes: 512 });
+    expect(serve(['--max-connections', '2000', '--upload-dir-mb', '256'], { MINDEE_MCP_MAX_CONNECTIONS: '5000' })).toMatchObject({ maxConnections: 2000, uploadDirMegabytes: 256 });
   });
 
   it('never prints a token or a webhook secret back', () => {

@@ -5,7 +5,7 @@
  * neither `..` nor a symbolic link can lead outside. Knows nothing of MCP or HTTP.
  */
 import { constants, realpathSync, statSync, type Stats } from 'node:fs';
-import { lstat, open, readdir, readlink, realpath, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, open, opendir, readlink, realpath, stat, unlink, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,16 @@ export const HOW_TO_ALLOW = `start the server with the directory as an argument 
 
 /** The setting that lets files with several hard links be read. */
 export const ALLOW_HARD_LINKS_SETTING = '--allow-hard-links (MINDEE_MCP_ALLOW_HARD_LINKS=1)';
+
+/** A folder holds more documents than the call has room for: it was not read further. */
+export class FolderTooLargeError extends MindeeInputError {
+  constructor(
+    readonly folder: string,
+    readonly max: number,
+  ) {
+    super(`${truncate(folder)} holds more than ${max} documents.`, { hint: 'Pass a folder with fewer documents, or the files themselves in several calls.' });
+  }
+}
 
 export interface FileAccessOptions {
   allowedDirs: string[];
@@ -195,15 +205,20 @@ export class FileAccess {
   /**
    * A file, or every document directly inside a directory (not its subdirectories, nor hidden
    * files), each checked as `resolve` checks one file. Entries that cannot be read come back
-   * with their error, so one bad file does not hide the others.
+   * with their error, so one bad file does not hide the others. A directory is read only as far
+   * as `max` documents: one more, and it throws FolderTooLargeError before any file is checked.
    */
-  async expand(input: string): Promise<Array<ResolvedFile | { displayPath: string; error: MindeeInputError }>> {
+  async expand(input: string, max = Infinity): Promise<Array<ResolvedFile | { displayPath: string; error: MindeeInputError }>> {
     const { stats, chosen } = await this.#resolveEntry(input);
     if (!stats.isDirectory()) return [await this.resolve(input)];
-    const names = (await readdir(chosen, { withFileTypes: true }))
-      .filter((d) => !d.name.startsWith('.') && !d.isDirectory())
-      .map((d) => d.name)
-      .sort((a, b) => a.localeCompare(b));
+    const names: string[] = [];
+    // Leaving the loop early (the throw) closes the directory.
+    for await (const d of await opendir(chosen)) {
+      if (d.name.startsWith('.') || d.isDirectory()) continue;
+      names.push(d.name);
+      if (names.length > max) throw new FolderTooLargeError(chosen, max);
+    }
+    names.sort((a, b) => a.localeCompare(b));
     return Promise.all(
       names.map(async (name) => {
         const displayPath = path.join(chosen, name);

@@ -39,6 +39,8 @@ export interface HttpAppOptions {
   version: string;
   /** POST /uploads, once the caller is authenticated. */
   uploads?: RequestHandler;
+  /** After authentication, before a body of /mcp or /uploads is read: whether the caller's key is one Mindee takes (mindee-key mode). */
+  admit?: RequestHandler;
   /** POST /webhooks/mindee (authenticated by its signature). */
   webhooks?: RequestHandler;
 }
@@ -103,9 +105,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   };
   app.get('/mcp', notAllowed);
   app.delete('/mcp', notAllowed);
+  const admit: RequestHandler = options.admit ?? ((_req, _res, next) => next());
   app.post(
     '/mcp',
     options.authenticator.middleware,
+    admit,
     express.json({ limit: options.maxBodyBytes }),
     mcpRoute({
       depsFor: options.depsFor,
@@ -124,7 +128,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       if (scopes && !scopes.has(SCOPE_ENQUEUE)) return insufficientScope(res, SCOPE_ENQUEUE, options.authenticator.resourceMetadataUrl);
       next();
     };
-    app.post('/uploads', options.authenticator.middleware, mayEnqueue, options.uploads);
+    app.post('/uploads', options.authenticator.middleware, mayEnqueue, admit, options.uploads);
   }
   app.use((req, res) => {
     res.status(404).json({ error: 'not_found', error_description: `No route ${req.method} ${clip(req.path, 100)}: the MCP endpoint is POST /mcp.` });

@@ -101,20 +101,25 @@ function callKey(principal: string, id: unknown): string {
   return `${principal}\u0000${typeof id}:${String(id)}`;
 }
 
-/** Per-caller count of requests in flight. */
+/**
+ * Per-caller count of calls (JSON-RPC requests) in flight: a batch of 40 calls takes 40 places,
+ * as 40 requests would. Batches are kept, not refused: clients of the 2025-03-26 protocol may
+ * send them, and counting each call is what the limit means.
+ */
 class Concurrency {
   readonly #counts = new Map<string, number>();
   constructor(private readonly max: number) {}
 
-  acquire(principal: string): (() => void) | null {
+  /** Takes `calls` places for `principal`, all or none. */
+  acquire(principal: string, calls = 1): (() => void) | null {
     const n = this.#counts.get(principal) ?? 0;
-    if (n >= this.max) return null;
-    this.#counts.set(principal, n + 1);
+    if (n + calls > this.max) return null;
+    this.#counts.set(principal, n + calls);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const left = (this.#counts.get(principal) ?? 1) - 1;
+      const left = (this.#counts.get(principal) ?? calls) - calls;
       if (left <= 0) this.#counts.delete(principal);
       else this.#counts.set(principal, left);
     };
@@ -157,15 +162,26 @@ export function mcpRoute(options: McpRouteOptions): RequestHandler {
     const requestIds = messages.filter(isRequest).map((m) => m.id);
     let release = () => {};
     // Notifications (a cancellation among them) always pass: they end at once, and may free a slot.
+    if (requestIds.length > options.maxConcurrentCalls) {
+      res.status(400).json({
+        jsonrpc: '2.0',
+        error: {
+          code: -32600,
+          message: `This batch has ${requestIds.length} calls; a caller may have at most ${options.maxConcurrentCalls} in flight (MINDEE_MCP_MAX_CONCURRENT_CALLS): send fewer calls per batch.`,
+        },
+        id: null,
+      });
+      return;
+    }
     if (requestIds.length > 0) {
-      const slot = concurrency.acquire(principal.caller.id);
+      const slot = concurrency.acquire(principal.caller.id, requestIds.length);
       if (!slot) {
         res.set('Retry-After', String(RETRY_AFTER_SECONDS));
         res.status(429).json({
           jsonrpc: '2.0',
           error: {
             code: -32000,
-            message: `Too many calls in flight for this caller (the limit is ${options.maxConcurrentCalls}, MINDEE_MCP_MAX_CONCURRENT_CALLS): retry once one has ended.`,
+            message: `Too many calls in flight for this caller (the limit is ${options.maxConcurrentCalls}, MINDEE_MCP_MAX_CONCURRENT_CALLS${requestIds.length > 1 ? `; this batch has ${requestIds.length}` : ''}): retry once one has ended.`,
           },
           id: null,
         });

@@ -41,21 +41,21 @@ describe('mindee-key: each caller sends its own Mindee key', () => {
       expect(res.status).toBe(200);
       expect(res.text).toContain('invoice');
     }
-    expect(h.emulator.requests.length).toBe(3);
+    // One model search checked the key before its first request was read; then the three calls.
+    expect(h.emulator.requests.length).toBe(4);
     expect(h.emulator.requests.every((r) => r.authorized)).toBe(true);
   });
 
-  it('passes a wrong key to Mindee, whose refusal the tool reports', async () => {
+  it('refuses a key Mindee refuses with 401 before the request is read, naming no setting of the server', async () => {
     h = await startHttpHarness({ argv: ['--auth', 'mindee-key'] });
     const wrong = 'md_wrong_key_0123456789abcdef';
     addSecret(wrong);
-    const client = await h.client({ authorization: `Bearer ${wrong}` });
-    const result = await callTool(client, 'search_models', {});
-    expect(result.isError).toBe(true);
-    expect(JSON.stringify(result.content)).toMatch(/401/);
-    // The caller set no variable: the hint is about the key they sent.
-    expect(JSON.stringify(result.content)).toContain('Mindee refused the API key sent with this request');
-    expect(JSON.stringify(result.content)).not.toContain('MINDEE_V2_API_KEY');
+    const res = await h.fetch('/mcp', { method: 'POST', headers: { ...JSON_HEADERS, authorization: `Bearer ${wrong}` }, body: callBody('search_models', {}) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    // The caller set no variable: the answer is about the key they sent.
+    expect(res.json().error_description).toContain('Mindee refused the API key sent with this request');
+    expect(res.text).not.toContain('MINDEE_V2_API_KEY');
   });
 
   it('refuses what is not a Mindee v2 key at the door, without sending it on', async () => {

@@ -10,12 +10,12 @@ import { FileAccess } from './files/file-access.js';
 import { createLogger } from './log.js';
 import { createRedactor } from './redact.js';
 import { errorMessage } from './text.js';
-import { createServer } from './server.js';
+import { createServer } from './mcp/server.js';
 import type { SharedState } from './state/index.js';
 import type { RedisStateOptions } from './state/redis/index.js';
 import { maskRedisUrl } from './state/redis/link.js';
 import { FileTimingStore } from './state/timings.js';
-import { BoundedStdioServerTransport } from './stdio.js';
+import { BoundedStdioServerTransport } from './mcp/stdio.js';
 import type { ToolSettings } from './tools/define.js';
 import { VERSION } from './version.js';
 

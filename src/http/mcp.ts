@@ -9,7 +9,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { createServer } from '../server.js';
+import { createServer } from '../mcp/server.js';
 import { clip } from '../text.js';
 import type { ToolDeps } from '../tools/define.js';
 import { insufficientScope, principalOf, SCOPE_ENQUEUE, SCOPE_READ, type Principal } from './auth.js';

@@ -23,15 +23,15 @@ import {
   type Task,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { MAX_WAIT_SECONDS } from './config.js';
-import type { Clock } from './state/clock.js';
-import { StateUnavailableError } from './state/errors.js';
-import { DEFAULT_RESULT_STORE } from './state/result-store.js';
-import { TaskCursorError, TaskStoreFullError, type TaskState } from './state/task-store.js';
-import { clip } from './text.js';
+import { MAX_WAIT_SECONDS } from '../config.js';
+import type { Clock } from '../state/clock.js';
+import { StateUnavailableError } from '../state/errors.js';
+import { DEFAULT_RESULT_STORE } from '../state/result-store.js';
+import { TaskCursorError, TaskStoreFullError, type TaskState } from '../state/task-store.js';
+import { clip } from '../text.js';
 import { callTool, toolContext, type AnyTool, type Extra } from './tool-call.js';
-import type { ToolDeps } from './tools/define.js';
-import { resolveModelId } from './tools/models.js';
+import type { ToolDeps } from '../tools/define.js';
+import { resolveModelId } from '../tools/models.js';
 
 export const TASKS_CAPABILITY = { list: {}, cancel: {}, requests: { tools: { call: {} } } } satisfies ServerCapabilities['tasks'];
 

@@ -6,11 +6,11 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import { MindeeError } from './client/errors.js';
-import { redactDeep } from './redact.js';
-import { clip, errorMessage, stripControl } from './text.js';
-import type { ToolContext, ToolDefinition, ToolDeps } from './tools/define.js';
-import { errorText } from './tools/hints.js';
+import { MindeeError } from '../client/errors.js';
+import { redactDeep } from '../redact.js';
+import { clip, errorMessage, stripControl } from '../text.js';
+import type { ToolContext, ToolDefinition, ToolDeps } from '../tools/define.js';
+import { errorText } from '../tools/hints.js';
 
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 export type AnyTool = ToolDefinition<z.ZodRawShape, z.ZodRawShape>;

@@ -5,17 +5,17 @@
  */
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { McpError, RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { MindeeError } from './client/errors.js';
-import { checkId } from './client/mindee-client.js';
-import { RootsFollower } from './files/roots.js';
-import { resourceUri } from './results/inference.js';
+import { MindeeError } from '../client/errors.js';
+import { checkId } from '../client/mindee-client.js';
+import { RootsFollower } from '../files/roots.js';
+import { resourceUri } from '../results/inference.js';
 import { TASKS_CAPABILITY, enableToolTasks, sdkTaskStore } from './tasks.js';
-import { clip, errorMessage } from './text.js';
+import { clip, errorMessage } from '../text.js';
 import { callTool, toolContext, type AnyTool, type Extra } from './tool-call.js';
-import { advertisedSchema, type ToolDeps, type ToolSettings } from './tools/define.js';
-import { errorText } from './tools/hints.js';
-import { createTools } from './tools/index.js';
-import { PACKAGE_NAME, VERSION } from './version.js';
+import { advertisedSchema, type ToolDeps, type ToolSettings } from '../tools/define.js';
+import { errorText } from '../tools/hints.js';
+import { createTools } from '../tools/index.js';
+import { PACKAGE_NAME, VERSION } from '../version.js';
 
 export const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, IDs…) with Mindee.
 1. No model id? search_models lists the account's models: pass a model's id (or a configured alias) as model_id and its type as product.

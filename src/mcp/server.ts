@@ -1,21 +1,34 @@
 /**
- * createServer(deps) → an McpServer with every tool registered (each call made by tool-call.ts;
- * the long ones may also run as MCP tasks, tasks.ts), the kept results served as resources,
- * and the allowed directories kept in step with the client's roots.
+ * createServer(deps, options) → one MCP server (the v2 SDK's low-level `Server`) answering every
+ * revision this server speaks: the 2025 era (2025-06-18, 2025-11-25, with `initialize`) and
+ * 2026-07-28 (per request, after `server/discover`). It owns tools/list (made once per settings)
+ * and tools/call: each call is checked, then made plainly or as a task (tasks.ts, both task
+ * forms), and its outcome is reported through `options.onCall`. The kept results are served as
+ * resources, and on a local connection of the 2025 era the allowed directories follow the
+ * client's roots.
  */
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { McpError, RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  type CallToolRequest,
+  type CallToolResult,
+  type ListToolsResult,
+  type ServerCapabilities,
+  type Tool,
+} from '@modelcontextprotocol/server';
+import { z } from 'zod';
 import { MindeeError } from '../client/errors.js';
 import { checkId } from '../client/mindee-client.js';
 import { RootsFollower } from '../files/roots.js';
 import { resourceUri } from '../results/inference.js';
-import { TASKS_CAPABILITY, enableToolTasks, sdkTaskStore } from './tasks.js';
 import { clip, errorMessage } from '../text.js';
-import { callTool, toolContext, type AnyTool, type Extra } from './tool-call.js';
 import { advertisedSchema, type ToolDeps, type ToolSettings } from '../tools/define.js';
 import { errorText } from '../tools/hints.js';
 import { createTools } from '../tools/index.js';
 import { PACKAGE_NAME, VERSION } from '../version.js';
+import { TASKS_CAPABILITY, TASKS_EXTENSION, Tasks, taskFormOf } from './tasks.js';
+import { callTool, toolContext, type AnyTool, type Extra } from './tool-call.js';
 
 export const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, IDs…) with Mindee.
 1. No model id? search_models lists the account's models: pass a model's id (or a configured alias) as model_id and its type as product.
@@ -25,102 +38,168 @@ Documents are PDFs or images: a local file (file_path, file_paths) in the direct
 Options of both enqueue tools, for extraction only (omitted: the model's own setting): rag, raw_text (each page's text), polygon (field locations), confidence, text_context, and data_schema {"replace": {"fields": [{name, title, is_array, type, description, guidelines}]}} for other fields than the model's.
 Reading a result: detail "values" (default), "confidence" (each value with its confidence) or "full" (also locations, polygons, OCR words); fields as dotted paths through objects and lists, e.g. ["total_amount", "line_items.description"]; pages ("3", "1-5", "6-") for raw text and OCR. Past max_chars an answer ends with the exact call for the next part. Full JSON: the mindee://inferences/{id} resource.`;
 
-/** JSON-RPC error of resources/read for an unknown resource (MCP spec). */
-export const RESOURCE_NOT_FOUND = -32002;
+/**
+ * JSON-RPC error of resources/read for an unknown resource: -32602 with the `uri` in its data, as
+ * 2026-07-28 says (the SDK sends the older -32002 as -32602 in every era; clients accept both).
+ */
+export const RESOURCE_NOT_FOUND = ProtocolErrorCode.InvalidParams;
 
-/** The tools of one set of settings, made once: a stateless HTTP server makes a server per request. */
-const madeTools = new WeakMap<ToolSettings, ReturnType<typeof createTools>>();
-function toolsOf(settings: ToolSettings): ReturnType<typeof createTools> {
-  let tools = madeTools.get(settings);
-  if (!tools) madeTools.set(settings, (tools = createTools(settings)));
-  return tools;
+/** How a tool call ended, as logs and metrics count it. */
+export type CallOutcome = 'ok' | 'error' | 'cancelled' | 'protocol_error';
+
+export interface ServeOptions {
+  /** The protocol era this instance serves (the serving entries say; a directly connected server is 2025-era). */
+  era?: 'legacy' | 'modern';
+  /** Hears the outcome of every tools/call this instance answers. */
+  onCall?: (tool: string, outcome: CallOutcome) => void;
+  /** Stops this instance's calls early (a time-out, a shutdown): each answers with the reason's message. */
+  signal?: AbortSignal;
 }
 
-export function createServer(deps: ToolDeps): McpServer {
-  // The tools capability is declared by the first registration, after enableToolTasks.
-  const server = new McpServer(
-    { name: PACKAGE_NAME, title: 'Mindee document extraction', version: VERSION },
-    { capabilities: { resources: {}, tasks: TASKS_CAPABILITY }, taskStore: sdkTaskStore(deps), instructions: INSTRUCTIONS },
-  );
-  const tools: readonly AnyTool[] = toolsOf(deps.settings);
-  enableToolTasks(server, tools, deps);
-  for (const tool of tools) registerTool(server, tool, deps);
+/** What is made once per settings: a stateless HTTP server makes a server per request. */
+interface Catalogue {
+  tools: ReadonlyMap<string, { tool: AnyTool; input: z.ZodObject }>;
+  list: ListToolsResult;
+}
+const catalogues = new WeakMap<ToolSettings, Catalogue>();
+
+function catalogueOf(settings: ToolSettings): Catalogue {
+  let made = catalogues.get(settings);
+  if (made) return made;
+  const tools = createTools(settings) as readonly AnyTool[];
+  const definition = (tool: AnyTool): Tool => ({
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: z.toJSONSchema(advertisedSchema(tool.inputSchema), { target: 'draft-7', io: 'input' }) as Tool['inputSchema'],
+    outputSchema: z.toJSONSchema(advertisedSchema(tool.outputSchema), { target: 'draft-7', io: 'output' }),
+    annotations: { title: tool.title, ...tool.annotations },
+    ...(tool.execution ? { execution: tool.execution } : {}),
+    ...(tool._meta ? { _meta: tool._meta } : {}),
+  });
+  made = {
+    tools: new Map(tools.map((tool) => [tool.name, { tool, input: z.object(tool.inputSchema) }])),
+    list: { tools: tools.map(definition) },
+  };
+  catalogues.set(settings, made);
+  return made;
+}
+
+export function createServer(deps: ToolDeps, options: ServeOptions = {}): Server {
+  const era = options.era ?? 'legacy';
+  const catalogue = catalogueOf(deps.settings);
+  // The 2025 tasks are a capability of their own; 2026-07-28 has them as an extension.
+  const capabilities: ServerCapabilities =
+    era === 'legacy' ? { tools: {}, resources: {}, tasks: TASKS_CAPABILITY } : { tools: {}, resources: {}, extensions: { [TASKS_EXTENSION]: {} } };
+  const server = new Server({ name: PACKAGE_NAME, title: 'Mindee document extraction', version: VERSION }, { capabilities, instructions: INSTRUCTIONS });
+  const tasks = new Tasks(deps, era, (notification) => server.notification(notification));
+
+  server.setRequestHandler('tools/list', () => catalogue.list);
+  const stop = options.signal;
+  /** The request's context, cancelled also when the instance is stopped. */
+  const stoppable = (extra: Extra): Extra => (stop ? { ...extra, mcpReq: { ...extra.mcpReq, signal: AbortSignal.any([extra.mcpReq.signal, stop]) } } : extra);
+  const stopped = () => new ProtocolError(-32000, errorMessage(stop?.reason));
+  server.setRequestHandler('tools/call', async (request, extra) => {
+    const name = request.params.name;
+    const report = (outcome: CallOutcome) => options.onCall?.(clip(name, 64), outcome);
+    try {
+      const result = await answerCall(request, stoppable(extra));
+      if (stop?.aborted) throw stopped();
+      report(result.isError === true ? 'error' : extra.mcpReq.signal.aborted ? 'cancelled' : 'ok');
+      return result;
+    } catch (error) {
+      report(stop?.aborted || extra.mcpReq.signal.aborted ? 'cancelled' : 'protocol_error');
+      throw stop?.aborted ? stopped() : error;
+    }
+  });
+
+  async function answerCall(request: CallToolRequest, extra: Extra): Promise<CallToolResult> {
+    const { name } = request.params;
+    const entry = catalogue.tools.get(name);
+    if (!entry) {
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${clip(name, 80)}. The tools are ${[...catalogue.tools.keys()].join(', ')}.`);
+    }
+    const form = taskFormOf(request, extra, era);
+    if (form.asked && !entry.tool.execution) {
+      throw new ProtocolError(ProtocolErrorCode.MethodNotFound, `${clip(name, 80)} does not run as a task (its execution.taskSupport is not "optional"): call it without "task".`);
+    }
+    const parsed = await entry.input.safeParseAsync(request.params.arguments ?? {});
+    if (!parsed.success) {
+      const message = `Input validation error: Invalid arguments for tool ${name}: ${clip(z.prettifyError(parsed.error), 2000)}`;
+      if (form.asked) throw new ProtocolError(ProtocolErrorCode.InvalidParams, message);
+      return { isError: true, content: [{ type: 'text', text: message }] };
+    }
+    const args = parsed.data;
+    if (entry.tool.execution && form.allowed) return tasks.call(entry.tool, args, extra, form);
+    return callTool(entry.tool, args, deps, toolContext(extra, deps));
+  }
+
+  tasks.install(server, stoppable);
   registerResults(server, deps);
   // A remote caller's roots name directories of its own machine, not of the server's.
-  if (!deps.remote) syncRoots(server, deps);
+  if (!deps.remote && era === 'legacy') syncRoots(server, deps);
   return server;
 }
 
-function registerTool(server: McpServer, tool: AnyTool, deps: ToolDeps): void {
-  server.registerTool(
-    tool.name,
-    {
-      title: tool.title,
-      description: tool.description,
-      inputSchema: advertisedSchema(tool.inputSchema),
-      outputSchema: advertisedSchema(tool.outputSchema),
-      annotations: { title: tool.title, ...tool.annotations },
-      ...(tool._meta ? { _meta: tool._meta } : {}),
-    },
-    (args, extra: Extra) => callTool(tool, args, deps, toolContext(extra, deps)),
-  );
-}
+const RESULT_URI = /^mindee:\/\/inferences\/([^/?#]*)$/;
 
 /** mindee://inferences/{inference_id}: the full JSON of a result, kept or from the API. */
-function registerResults(server: McpServer, deps: ToolDeps): void {
-  const template = new ResourceTemplate('mindee://inferences/{inference_id}', {
-    list: async () => ({
-      resources: (await deps.client.results.list()).map(({ inferenceId, meta }) => ({
-        uri: resourceUri(inferenceId),
-        name: deps.client.redact(`Mindee result ${clip(inferenceId, 80)}${meta.fileName ? ` (${clip(meta.fileName, 120)})` : ''}`),
-        mimeType: 'application/json',
-      })),
-    }),
-  });
-  server.registerResource(
-    'inference-result',
-    template,
-    {
-      title: 'Mindee result (full JSON)',
-      description: 'The complete result of a processed document, as the Mindee v2 API returns it.',
+function registerResults(server: Server, deps: ToolDeps): void {
+  server.setRequestHandler('resources/list', async () => ({
+    resources: (await deps.client.results.list()).map(({ inferenceId, meta }) => ({
+      uri: resourceUri(inferenceId),
+      name: deps.client.redact(`Mindee result ${clip(inferenceId, 80)}${meta.fileName ? ` (${clip(meta.fileName, 120)})` : ''}`),
       mimeType: 'application/json',
-    },
-    async (uri, variables) => {
-      const raw = variables.inference_id;
-      let inferenceId: string;
-      try {
-        inferenceId = decodeURIComponent(Array.isArray(raw) ? (raw[0] ?? '') : (raw ?? ''));
-        checkId(inferenceId, 'inference_id');
-      } catch {
-        throw new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${clip(uri.href, 200)} is not the URI of a Mindee result.`, { uri: uri.href });
-      }
-      try {
-        const product = (await deps.client.knownProduct(inferenceId)) ?? undefined;
-        const inference = await deps.client.getResult({ inferenceId, product });
-        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: deps.client.redact(JSON.stringify({ inference }, null, 2)) }] };
-      } catch (error) {
-        if (!(error instanceof MindeeError)) throw error;
-        const notFound = error.code === 'api_error' && 'status' in error && error.status === 404;
-        throw new McpError(notFound ? RESOURCE_NOT_FOUND : -32603, deps.client.redact(errorText(error, deps.settings)), { uri: uri.href });
-      }
-    },
-  );
+    })),
+  }));
+  server.setRequestHandler('resources/templates/list', () => ({
+    resourceTemplates: [
+      {
+        uriTemplate: 'mindee://inferences/{inference_id}',
+        name: 'inference-result',
+        title: 'Mindee result (full JSON)',
+        description: 'The complete result of a processed document, as the Mindee v2 API returns it.',
+        mimeType: 'application/json',
+      },
+    ],
+  }));
+  server.setRequestHandler('resources/read', async (request) => {
+    const uri = request.params.uri;
+    const notFound = () => new ProtocolError(RESOURCE_NOT_FOUND, `Resource not found: ${clip(uri, 200)} is not the URI of a Mindee result.`, { uri });
+    const match = RESULT_URI.exec(uri);
+    if (!match) throw notFound();
+    let inferenceId: string;
+    try {
+      inferenceId = decodeURIComponent(match[1]!);
+      checkId(inferenceId, 'inference_id');
+    } catch {
+      throw notFound();
+    }
+    try {
+      const product = (await deps.client.knownProduct(inferenceId)) ?? undefined;
+      const inference = await deps.client.getResult({ inferenceId, product });
+      return { contents: [{ uri, mimeType: 'application/json', text: deps.client.redact(JSON.stringify({ inference }, null, 2)) }] };
+    } catch (error) {
+      if (!(error instanceof MindeeError)) throw error;
+      const missing = error.code === 'api_error' && 'status' in error && error.status === 404;
+      throw new ProtocolError(missing ? RESOURCE_NOT_FOUND : ProtocolErrorCode.InternalError, deps.client.redact(errorText(error, deps.settings)), { uri });
+    }
+  });
 }
 
 /** Directories the client exposes as MCP roots may be read, and follow its changes. */
-function syncRoots(server: McpServer, deps: ToolDeps): void {
-  const inner = server.server;
+function syncRoots(server: Server, deps: ToolDeps): void {
   const follower = new RootsFollower(
     deps.files,
-    async () => (await inner.listRoots()).roots,
+    async () => (await server.listRoots()).roots,
     (error) => {
       if (error === null) deps.log.info(`allowed directories: ${deps.files.directories().join(', ') || '(none)'}`);
       else deps.log.warn(`could not read the client's roots: ${errorMessage(error)}`);
     },
   );
   const refresh = () => {
-    if (inner.getClientCapabilities()?.roots) follower.changed();
+    if (server.getClientCapabilities()?.roots) follower.changed();
   };
-  inner.oninitialized = refresh;
-  inner.setNotificationHandler(RootsListChangedNotificationSchema, refresh);
+  server.oninitialized = refresh;
+  server.setNotificationHandler('notifications/roots/list_changed', refresh);
 }

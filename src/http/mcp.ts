@@ -232,7 +232,8 @@ export function mcpRoute(options: McpRouteOptions): RequestHandler {
       options.requestTimeoutMs,
     );
     timer.unref();
-    res.on('close', () => close());
+    // Before the request log's own listener: a caller who hung up is logged as having cancelled.
+    res.prependListener('close', () => cancel());
     try {
       if (await isLegacy(req, body)) await serveLegacy(req, res, body, exchange);
       else {

@@ -105,7 +105,8 @@ function legacyTask(state: TaskState): Record<string, unknown> {
 function modernTask(state: TaskState, resultJson?: string): Record<string, unknown> {
   const { ttl, pollInterval, status, ...rest } = state;
   const task: Record<string, unknown> = { ...rest, status: status === 'failed' ? 'completed' : status, ttlMs: ttl, ...(pollInterval === undefined ? {} : { pollIntervalMs: pollInterval }) };
-  if ((status === 'completed' || status === 'failed') && resultJson !== undefined) task.result = JSON.parse(resultJson) as unknown;
+  // The result as the request would have had it: a 2026-07-28 result says its type.
+  if ((status === 'completed' || status === 'failed') && resultJson !== undefined) task.result = { ...(JSON.parse(resultJson) as object), resultType: 'complete' };
   return task;
 }
 

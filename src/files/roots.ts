@@ -25,6 +25,11 @@ export class RootsFollower {
     this.#report = report;
   }
 
+  /** Resolves once no list is on its way (a call that reads a file waits for the roots it may be under). */
+  async settled(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
   /** The client's roots changed (or are first known): suspend them and read the new list. */
   changed(): void {
     this.#files.suspendRoots();

@@ -11,8 +11,10 @@ import {
   ProtocolError,
   ProtocolErrorCode,
   Server,
+  isInputRequiredResult,
   type CallToolRequest,
   type CallToolResult,
+  type InputRequiredResult,
   type ListToolsResult,
   type ServerCapabilities,
   type Tool,
@@ -27,6 +29,7 @@ import { advertisedSchema, type ToolDeps, type ToolSettings } from '../tools/def
 import { errorText } from '../tools/hints.js';
 import { createTools } from '../tools/index.js';
 import { PACKAGE_NAME, VERSION } from '../version.js';
+import { answerTo, ask, canAsk } from './ask.js';
 import { TASKS_CAPABILITY, TASKS_EXTENSION, Tasks, taskFormOf } from './tasks.js';
 import { callTool, toolContext, type AnyTool, type Extra } from './tool-call.js';
 
@@ -105,6 +108,7 @@ export function createServer(deps: ToolDeps, options: ServeOptions = {}): Server
     try {
       const result = await answerCall(request, stoppable(extra));
       if (stop?.aborted) throw stopped();
+      if (isInputRequiredResult(result)) return result;
       report(result.isError === true ? 'error' : extra.mcpReq.signal.aborted ? 'cancelled' : 'ok');
       return result;
     } catch (error) {
@@ -113,7 +117,18 @@ export function createServer(deps: ToolDeps, options: ServeOptions = {}): Server
     }
   });
 
-  async function answerCall(request: CallToolRequest, extra: Extra): Promise<CallToolResult> {
+  // A local 2026-07-28 connection has no roots/list request: the roots are asked with the first
+  // call that reads or writes a local file, and again after the client says they changed.
+  const askRoots = era === 'modern' && !deps.remote;
+  let rootsKnown = false;
+  let follower: RootsFollower | undefined;
+  if (askRoots) {
+    server.setNotificationHandler('notifications/roots/list_changed', () => {
+      rootsKnown = false;
+    });
+  }
+
+  async function answerCall(request: CallToolRequest, extra: Extra): Promise<CallToolResult | InputRequiredResult> {
     const { name } = request.params;
     const entry = catalogue.tools.get(name);
     if (!entry) {
@@ -130,6 +145,16 @@ export function createServer(deps: ToolDeps, options: ServeOptions = {}): Server
       return { isError: true, content: [{ type: 'text', text: message }] };
     }
     const args = parsed.data;
+    const local = LOCAL_FILE_ARGUMENTS.some((name) => args[name] !== undefined);
+    // A 2025 client's roots are read when it connects and when they change: a call waits for a list on its way.
+    if (local && follower) await follower.settled();
+    if (askRoots && !rootsKnown && local && canAsk(extra, undefined, 'roots')) {
+      const answer = answerTo(extra, 'roots');
+      if (answer.kind !== 'roots') return ask({ roots: { kind: 'roots' } });
+      await deps.files.setRoots(answer.roots);
+      rootsKnown = true;
+      deps.log.info(`allowed directories: ${deps.files.directories().join(', ') || '(none)'}`);
+    }
     if (entry.tool.execution && form.allowed) return tasks.call(entry.tool, args, extra, form);
     return callTool(entry.tool, args, deps, toolContext(extra, deps));
   }
@@ -137,9 +162,12 @@ export function createServer(deps: ToolDeps, options: ServeOptions = {}): Server
   tasks.install(server, stoppable);
   registerResults(server, deps);
   // A remote caller's roots name directories of its own machine, not of the server's.
-  if (!deps.remote && era === 'legacy') syncRoots(server, deps);
+  if (!deps.remote && era === 'legacy') follower = syncRoots(server, deps);
   return server;
 }
+
+/** Arguments that name files on this machine: a call with one needs the client's roots. */
+const LOCAL_FILE_ARGUMENTS = ['file_path', 'file_paths', 'save_to'];
 
 const RESULT_URI = /^mindee:\/\/inferences\/([^/?#]*)$/;
 
@@ -188,7 +216,7 @@ function registerResults(server: Server, deps: ToolDeps): void {
 }
 
 /** Directories the client exposes as MCP roots may be read, and follow its changes. */
-function syncRoots(server: Server, deps: ToolDeps): void {
+function syncRoots(server: Server, deps: ToolDeps): RootsFollower {
   const follower = new RootsFollower(
     deps.files,
     async () => (await server.listRoots()).roots,
@@ -202,4 +230,5 @@ function syncRoots(server: Server, deps: ToolDeps): void {
   };
   server.oninitialized = refresh;
   server.setNotificationHandler('notifications/roots/list_changed', refresh);
+  return follower;
 }

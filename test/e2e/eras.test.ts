@@ -51,6 +51,22 @@ describe('spawned server over stdio, both eras', () => {
   });
 });
 
+describe('roots in both eras', () => {
+  it.each(['modern', 'legacy'] as const)('reads files in the folders a %s client shares, and only there', async (era) => {
+    // No folder configured: only the client's roots open files.
+    const client = await connectStdio({ command: process.execPath, args: [CLI, '--emulator'], env: { MINDEE_MCP_STATE_DIR: join(dir, 'state'), MINDEE_MCP_EMULATOR_PROCESSING_MS: '0' } }, era, { roots: [dir] });
+    try {
+      const done = await call(client, 'enqueue_document', { model_id: 'invoice', file_path: join(dir, 'invoice.pdf') });
+      expect(done.isError).toBeFalsy();
+      expect((done.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+      const outside = await call(client, 'enqueue_document', { model_id: 'invoice', file_path: CLI });
+      expect(outside.isError).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 /** A 2026-07-28 client written by hand: one JSON-RPC request per line, each with its `_meta` envelope. */
 class RawModern {
   readonly #child: ChildProcessWithoutNullStreams;

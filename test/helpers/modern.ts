@@ -7,6 +7,7 @@
 import { Client, StreamableHTTPClientTransport, type CallToolResult, type Progress } from '@modelcontextprotocol/client';
 import { StdioClientTransport, type StdioServerParameters } from '@modelcontextprotocol/client/stdio';
 import { createTaskSessionFromClient, type RawClientDispatch } from '@modelcontextprotocol/ext-tasks/client';
+import { pathToFileURL } from 'node:url';
 import { request } from 'undici';
 import { recordOutput } from '../setup/secrets.js';
 
@@ -16,22 +17,39 @@ const CLIENT_INFO = { name: 'modern-test', version: '1.0.0' };
 
 export type Era = 'modern' | 'legacy';
 
-/** A v2 SDK client, pinned to 2026-07-28 ('modern') or speaking the 2025 handshake ('legacy'). */
-export function v2Client(era: Era, options: { tasks?: boolean } = {}): Client {
-  return new Client(CLIENT_INFO, {
-    versionNegotiation: { mode: era === 'modern' ? { pin: MODERN } : 'legacy' },
-    capabilities: options.tasks ? { extensions: { [TASKS_EXTENSION]: {} } } : {},
-  });
+export interface ClientOptions {
+  /** Declares the tasks extension. */
+  tasks?: boolean;
+  /** Declares roots and answers roots/list with these directories. */
+  roots?: string[];
+  /** Declares elicitation and answers each form with this. */
+  elicit?: (message: string) => { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, string | number | boolean> };
 }
 
-export async function connectHttp(url: string, era: Era, headers: Record<string, string> = {}, options: { tasks?: boolean } = {}): Promise<Client> {
+/** A v2 SDK client, pinned to 2026-07-28 ('modern') or speaking the 2025 handshake ('legacy'). */
+export function v2Client(era: Era, options: ClientOptions = {}): Client {
+  const client = new Client(CLIENT_INFO, {
+    versionNegotiation: { mode: era === 'modern' ? { pin: MODERN } : 'legacy' },
+    capabilities: {
+      ...(options.tasks ? { extensions: { [TASKS_EXTENSION]: {} } } : {}),
+      ...(options.roots ? { roots: {} } : {}),
+      ...(options.elicit ? { elicitation: { form: {} } } : {}),
+    },
+  });
+  const { roots, elicit } = options;
+  if (roots) client.setRequestHandler('roots/list', () => ({ roots: roots.map((dir) => ({ uri: pathToFileURL(dir).href, name: dir })) }));
+  if (elicit) client.setRequestHandler('elicitation/create', (request) => elicit(request.params.message));
+  return client;
+}
+
+export async function connectHttp(url: string, era: Era, headers: Record<string, string> = {}, options: ClientOptions = {}): Promise<Client> {
   const client = v2Client(era, options);
   await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }));
   return client;
 }
 
-export async function connectStdio(params: StdioServerParameters, era: Era): Promise<Client> {
-  const client = v2Client(era);
+export async function connectStdio(params: StdioServerParameters, era: Era, options: ClientOptions = {}): Promise<Client> {
+  const client = v2Client(era, options);
   await client.connect(new StdioClientTransport({ ...params, stderr: params.stderr ?? 'pipe' }));
   return client;
 }

@@ -146,8 +146,8 @@ export function createServer(deps: ToolDeps, options: ServeOptions = {}): Server
     }
     const args = parsed.data;
     const local = LOCAL_FILE_ARGUMENTS.some((name) => args[name] !== undefined);
-    // A 2025 client's roots are read when it connects and when they change: a call waits for a list on its way.
-    if (local && follower) await follower.settled();
+    // A 2025 client's roots are read once it has connected: a call right after waits for that first list.
+    if (local && follower) await follower.firstList();
     if (askRoots && !rootsKnown && local && canAsk(extra, undefined, 'roots')) {
       const answer = answerTo(extra, 'roots');
       if (answer.kind !== 'roots') return ask({ roots: { kind: 'roots' } });

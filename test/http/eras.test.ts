@@ -108,6 +108,15 @@ describe('2026-07-28 over HTTP', () => {
     });
     // A 2025-era opening with an unknown version is answered with the newest 2025 one (the 2025 negotiation).
     expect(init.text).toMatch(/"protocolVersion":"2025-/);
+    // Each 2025 revision a client opens with is the one it gets.
+    for (const version of ['2025-06-18', '2025-11-25']) {
+      const opened = await h.fetch('/mcp', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'host', version: '1' } } }),
+      });
+      expect(opened.json().result).toMatchObject({ protocolVersion: version, serverInfo: { name: 'mindee-mcp' } });
+    }
   });
 
   it('keeps serving 2025 clients: the v2 client in legacy mode and the v1 client', async () => {

@@ -11,9 +11,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isCreateTaskResultV2, isDetailedTaskV2 } from '@modelcontextprotocol/ext-tasks/core/v2';
+import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport as V1StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { CallToolResultSchema, CreateTaskResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { MODERN, TASKS_EXTENSION, call, connectStdio } from '../helpers/modern.js';
+import { hasRedis, startRedis } from '../helpers/redis.js';
 import { recordOutput } from '../setup/secrets.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -67,6 +71,29 @@ describe('roots in both eras', () => {
   });
 });
 
+describe('2025-11-25 tasks over stdio', () => {
+  it.each(hasRedis ? (['memory', 'Redis'] as const) : (['memory'] as const))('run for the v1 client as a 2025 host (%s state)', async (state) => {
+    const redis = state === 'Redis' ? await startRedis() : undefined;
+    const { command, args, env } = server({ MINDEE_MCP_EMULATOR_PROCESSING_MS: '300', ...(redis ? { MINDEE_MCP_REDIS_URL: redis.url } : {}) });
+    const client = new V1Client({ name: 'host-2025', version: '1.0.0' });
+    await client.connect(new V1StdioClientTransport({ command, args, env, stderr: 'pipe' }));
+    try {
+      const { task } = await client.request(
+        { method: 'tools/call', params: { name: 'enqueue_document', arguments: { model_id: 'invoice', file_path: join(dir, 'invoice.pdf') }, task: {} } },
+        CreateTaskResultSchema,
+      );
+      expect(task.status).toBe('working');
+      const result = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
+      recordOutput('tasks/result', result);
+      expect((result.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+      expect((await client.experimental.tasks.listTasks()).tasks.map((t) => [t.taskId, t.status])).toEqual([[task.taskId, 'completed']]);
+    } finally {
+      await client.close();
+      await redis?.stop();
+    }
+  });
+});
+
 /** A 2026-07-28 client written by hand: one JSON-RPC request per line, each with its `_meta` envelope. */
 class RawModern {
   readonly #child: ChildProcessWithoutNullStreams;
@@ -105,8 +132,10 @@ class RawModern {
 }
 
 describe('the tasks extension over stdio', () => {
-  it('answers a declaring client with a task once the wait outlasts its budget; tasks/get then carries the result', async () => {
-    const raw = new RawModern({ MINDEE_MCP_EMULATOR_PROCESSING_MS: '2500' });
+  // Redis only where redis-server is installed (test/helpers/redis.ts says so once, and fails under CI).
+  it.each(hasRedis ? (['memory', 'Redis'] as const) : (['memory'] as const))('answers a declaring client with a task once the wait outlasts its budget; tasks/get then carries the result (%s state)', async (state) => {
+    const redis = state === 'Redis' ? await startRedis() : undefined;
+    const raw = new RawModern({ MINDEE_MCP_EMULATOR_PROCESSING_MS: '2500', ...(redis ? { MINDEE_MCP_REDIS_URL: redis.url } : {}) });
     const tasks = { extensions: { [TASKS_EXTENSION]: {} } };
     try {
       const created = await raw.request('tools/call', { name: 'enqueue_document', arguments: { model_id: 'invoice', file_path: join(dir, 'invoice.pdf'), max_wait_seconds: 1 } }, tasks);
@@ -132,6 +161,7 @@ describe('the tasks extension over stdio', () => {
       expect(JSON.stringify(plain.result.content)).toMatch(/Still processing/);
     } finally {
       await raw.close();
+      await redis?.stop();
     }
   });
 });

@@ -10,12 +10,11 @@ import { FileAccess } from './files/file-access.js';
 import { createLogger } from './log.js';
 import { createRedactor } from './redact.js';
 import { errorMessage } from './text.js';
-import { createServer } from './server.js';
 import type { SharedState } from './state/index.js';
 import type { RedisStateOptions } from './state/redis/index.js';
 import { maskRedisUrl } from './state/redis/link.js';
 import { FileTimingStore } from './state/timings.js';
-import { BoundedStdioServerTransport } from './stdio.js';
+import { serveOnStdio } from './mcp/stdio.js';
 import type { ToolSettings } from './tools/define.js';
 import { VERSION } from './version.js';
 
@@ -174,8 +173,7 @@ async function serve(config: Config): Promise<void> {
     listener.serve(webhookOnlyApp({ secrets: webhookSecrets, maxBodyBytes: config.maxResponseMegabytes * 1024 * 1024, connection, log }));
     log.info(`receiving Mindee webhooks at ${receiver}`);
   }
-  const server = createServer({ client, files, log, settings });
-  const transport = new BoundedStdioServerTransport();
+  const stdio = serveOnStdio({ client, files, log, settings });
 
   let closing = false;
   const shutdown = async (why: string) => {
@@ -185,7 +183,7 @@ async function serve(config: Config): Promise<void> {
     const force = setTimeout(() => process.exit(0), 3000);
     force.unref();
     // The learned timings are flushed even if closing the connection fails on the way.
-    await Promise.allSettled([server.close(), listener?.shutdown(1000), connection.close(), timings?.flush(), closeEmulator?.(), state?.close()]);
+    await Promise.allSettled([stdio.close(), listener?.shutdown(1000), connection.close(), timings?.flush(), closeEmulator?.(), state?.close()]);
     process.exit(0);
   };
   // The transport does not end the process when the host closes stdin: do it here.
@@ -194,7 +192,6 @@ async function serve(config: Config): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  await server.connect(transport);
   log.info(`mindee-mcp ${VERSION} serving on stdio, Mindee API: ${where}${apiKey ? '' : ' (no API key set: tool calls will explain how to set one)'}`);
   log.debug(`learned poll timings: ${timings ? timings.path : 'not kept (MINDEE_MCP_STATE_DIR=off)'}`);
   log.info(`allowed directories: ${files.directories().join(', ') || '(none: file_path is refused until one is configured or the client shares roots)'}`);

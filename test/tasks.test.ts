@@ -8,7 +8,7 @@ import { CallToolResultSchema, CreateTaskResultSchema, TaskStatusNotificationSch
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
-import { MAX_RUNNING_TASKS_PER_OWNER, MINDEE_MIN_RETENTION_MS } from '../src/tasks.js';
+import { MAX_RUNNING_TASKS_PER_OWNER, MINDEE_MIN_RETENTION_MS } from '../src/mcp/tasks.js';
 import type { MemoryJobEvents } from '../src/state/job-events.js';
 import { startHarness, textOf, type Harness } from './helpers/harness.js';
 import { recordOutput } from './setup/secrets.js';

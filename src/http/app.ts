@@ -12,7 +12,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { hostHeaderValidation } from '@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js';
+import { validateHostHeader } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
 import { clip, formatBytes } from '../text.js';
 import type { ToolDeps } from '../tools/define.js';
@@ -93,7 +93,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     });
   }
   if (options.allowedHosts !== '*') {
-    app.use(hostHeaderValidation(options.allowedHosts));
+    app.use(hostCheck(options.allowedHosts));
     app.use(originCheck(options.allowedHosts));
   }
   if (options.authenticator.routes) app.use(options.authenticator.routes.path, options.authenticator.routes.handler);
@@ -146,6 +146,15 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
 /** A digest of fixed length, so tokens of any length compare in constant time. */
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
+}
+
+/** DNS-rebinding protection: a Host that is not allowed gets 403 naming it (the SDK's check). */
+function hostCheck(allowed: string[]): RequestHandler {
+  return (req, res, next) => {
+    const checked = validateHostHeader(req.headers.host, allowed);
+    if (checked.ok) return next();
+    jsonRpcError(res, 403, clip(checked.message, 300));
+  };
 }
 
 function jsonRpcError(res: express.Response, status: number, message: string): void {

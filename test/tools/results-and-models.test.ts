@@ -91,10 +91,11 @@ describe('get_inference_result', () => {
     expect(listed.resources.map((res) => res.uri)).toContain(`mindee://inferences/${id}`);
   });
 
-  it('answers an unknown result resource with the spec\'s "resource not found" (-32002)', async () => {
+  it('answers an unknown result resource with the spec\'s "resource not found" (-32602 with its uri; -32002 before 2026-07-28)', async () => {
     h = await startHarness();
-    await expect(h.mcp.readResource({ uri: 'mindee://inferences/no-such-result' })).rejects.toMatchObject({ code: -32002 });
-    await expect(h.mcp.readResource({ uri: 'mindee://inferences/..%2Fsearch' })).rejects.toMatchObject({ code: -32002 });
+    const uri = 'mindee://inferences/no-such-result';
+    await expect(h.mcp.readResource({ uri })).rejects.toMatchObject({ code: -32602, data: { uri } });
+    await expect(h.mcp.readResource({ uri: 'mindee://inferences/..%2Fsearch' })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('Resource not found') });
   });
 
   it('routes a utility product result it has not seen the job of, given the product', async () => {

@@ -3,16 +3,15 @@
  * turned into an MCP result (text + structured content, redacted, or an isError text saying what
  * failed and what to do next), with progress sent to the caller's token.
  */
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
-import { MindeeError } from './client/errors.js';
-import { redactDeep } from './redact.js';
-import { clip, errorMessage, stripControl } from './text.js';
-import type { ToolContext, ToolDefinition, ToolDeps } from './tools/define.js';
-import { errorText } from './tools/hints.js';
+import { MindeeError } from '../client/errors.js';
+import { redactDeep } from '../redact.js';
+import { clip, errorMessage, stripControl } from '../text.js';
+import type { ToolContext, ToolDefinition, ToolDeps } from '../tools/define.js';
+import { errorText } from '../tools/hints.js';
 
-export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+export type Extra = ServerContext;
 export type AnyTool = ToolDefinition<z.ZodRawShape, z.ZodRawShape>;
 
 export async function callTool(tool: AnyTool, args: Parameters<AnyTool['run']>[0], deps: ToolDeps, ctx: ToolContext): Promise<CallToolResult> {
@@ -30,17 +29,17 @@ export async function callTool(tool: AnyTool, args: Parameters<AnyTool['run']>[0
 }
 
 /** The context of a call: its cancellation, and progress to its token when it gave one. */
-export function toolContext(extra: Extra, deps: ToolDeps, signal: AbortSignal = extra.signal): ToolContext {
-  const token = extra._meta?.progressToken;
+export function toolContext(extra: Extra, deps: ToolDeps, signal: AbortSignal = extra.mcpReq.signal, open: () => boolean = () => true): ToolContext {
+  const token = extra.mcpReq._meta?.progressToken;
   let last = -Infinity;
   return {
     signal,
     progress(progress, total, message) {
       const value = total === undefined ? progress : Math.min(progress, total);
-      if (token === undefined || signal.aborted || value <= last) return;
+      if (token === undefined || signal.aborted || value <= last || !open()) return;
       last = value;
-      extra
-        .sendNotification({
+      extra.mcpReq
+        .notify({
           method: 'notifications/progress',
           params: { progressToken: token, progress: value, ...(total === undefined ? {} : { total }), message: deps.client.redact(stripControl(clip(message, 500))) },
         })

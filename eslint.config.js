@@ -15,14 +15,14 @@ if (!existsSync(new URL('packages/mindee-v2-emulator/dist/index.d.ts', import.me
 }
 
 // ---- the layer graph ------------------------------------------------------------------------
-// cli (and its doctor) → the MCP serving side (server.ts, tasks.ts, tool-call.ts; the transports
-// stdio.ts and http/) → tools → config → (client, results, files, state), where the client uses
+// cli (and its doctor) → the MCP serving side (mcp/: server factory, tool call, tasks, the stdio
+// transport; http/ serves it over HTTP) → tools → config → (client, results, files, state), where the client uses
 // state, and results and files use the client's types, schemas and errors. The leaves (redact,
 // text, version, log) serve every layer. Each entry lists what a layer must NOT import: whatever
 // sits above it, and the siblings the design keeps apart.
-const GRAPH = 'cli, doctor → server, tasks, tool-call, stdio, http → tools → config → (client, results, files, state) and verify; only the client uses state; results and files use the client; results use verify, which uses the client\'s types';
+const GRAPH = 'cli, doctor → http → mcp → tools → config → (client, results, files, state) and verify; only the client uses state; results and files use the client; results use verify, which uses the client\'s types';
 const CLI = ['cli', 'doctor'];
-const SERVING = ['server', 'tasks', 'tool-call', 'stdio', 'http'];
+const SERVING = ['mcp', 'http'];
 const ABOVE_CONFIG = [...CLI, ...SERVING, 'tools'];
 const ABOVE_LOWER = [...ABOVE_CONFIG, 'config'];
 const ABOVE = {
@@ -34,16 +34,13 @@ const ABOVE = {
   // Checks on a result (issue 18): pure functions of a result; the tools and results use them.
   verify: [...ABOVE_LOWER, 'results', 'files', 'state'],
   tools: [...CLI, ...SERVING],
-  // The transports sit side by side; http/ mounts server.ts per request.
-  http: [...CLI, 'stdio'],
+  // The MCP serving layer knows no HTTP; http/ serves it.
+  mcp: [...CLI, 'http'],
+  http: [...CLI],
 };
 const EVERY_LAYER = [...ABOVE_LOWER, 'client', 'results', 'files', 'state', 'verify'];
 const TOP_LEVEL = {
   doctor: ['cli', ...SERVING],
-  server: [...CLI, 'stdio', 'http'],
-  tasks: [...CLI, 'server', 'stdio', 'http'],
-  'tool-call': [...CLI, 'server', 'tasks', 'stdio', 'http'],
-  stdio: [...CLI, 'server', 'tasks', 'tool-call', 'http', 'tools'],
   config: ABOVE_CONFIG,
   ...Object.fromEntries(['redact', 'text', 'version', 'log'].map((leaf) => [leaf, EVERY_LAYER])),
 };
@@ -117,9 +114,17 @@ export default defineConfig(
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
       // undici deprecates Body.formData() for servers because it buffers the whole body: the
       // emulator (and the test that mirrors it) bound the body before parsing.
+      // The MCP SDK marks its low-level Server "for advanced use cases": src/mcp/ owns tools/list and
+      // tools/call on it (one place chooses plain call or task); and roots, deprecated by 2026-07-28,
+      // are still how a 2025-era client shares its folders (getClientCapabilities, listRoots).
       '@typescript-eslint/no-deprecated': [
         'error',
-        { allow: ['undici', 'undici-types'].map((pkg) => ({ from: 'package', package: pkg, name: 'formData' })) },
+        {
+          allow: [
+            ...['undici', 'undici-types'].map((pkg) => ({ from: 'package', package: pkg, name: 'formData' })),
+            ...['Server', 'listRoots', 'getClientCapabilities'].map((name) => ({ from: 'package', package: '@modelcontextprotocol/server', name })),
+          ],
+        },
       ],
 
       // Turned off, each for a reason:

@@ -23,6 +23,8 @@ const { output } = await build({
   cwd: root,
   platform: 'node',
   external: [/^node:/, /^mindee-v2-emulator(\/|$)/, /^undici(\/|$)/],
+  // The MCP SDK's Node shim with a light JSON Schema validator (scripts/sdk-shims.mjs): Ajv stays out.
+  resolve: { alias: { '@modelcontextprotocol/server/_shims': join(root, 'scripts/sdk-shims.mjs') } },
   logLevel: 'warn',
   output: { dir: 'dist', format: 'esm', chunkFileNames: 'chunks/[name]-[hash].js', comments: { legal: true } },
   write: true,

@@ -10,12 +10,11 @@ import { FileAccess } from './files/file-access.js';
 import { createLogger } from './log.js';
 import { createRedactor } from './redact.js';
 import { errorMessage } from './text.js';
-import { createServer } from './server.js';
 import type { SharedState } from './state/index.js';
 import type { RedisStateOptions } from './state/redis/index.js';
 import { maskRedisUrl } from './state/redis/link.js';
 import { FileTimingStore } from './state/timings.js';
-import { BoundedStdioServerTransport } from './stdio.js';
+import { serveOnStdio } from './mcp/stdio.js';
 import type { ToolSettings } from './tools/define.js';
 import { VERSION } from './version.js';
 
@@ -69,7 +68,7 @@ async function serve(config: Config): Promise<void> {
   const port = http ? config.port : config.webhookPort;
   const listener =
     port !== undefined
-      ? await (await import('./http/listener.js')).HttpListener.open({ host: config.host, port, requestTimeoutMs: config.httpTimeoutSeconds * 1000 }).catch((error: unknown) => {
+      ? await (await import('./http/listener.js')).HttpListener.open({ host: config.host, port, requestTimeoutMs: config.httpTimeoutSeconds * 1000, maxConnections: config.maxConnections }).catch((error: unknown) => {
           throw new ConfigError(listenProblem(error, config.host, port, http ? 'MINDEE_MCP_PORT (--port)' : 'MINDEE_MCP_WEBHOOK_PORT (--webhook-port)'));
         })
       : undefined;
@@ -94,7 +93,7 @@ async function serve(config: Config): Promise<void> {
     emulatorAliases = Object.fromEntries(Object.entries(DEMO_MODELS).map(([name, id]) => [name.toLowerCase(), id]));
   }
 
-  const secrets = [config.apiKey, apiKey, ...config.httpTokens, ...webhookSecrets, redisPassword(config.redisUrl)];
+  const secrets = [config.apiKey, apiKey, ...config.httpTokens, ...webhookSecrets, config.metricsToken, redisPassword(config.redisUrl)];
   const makeLogger = (more: ReadonlyArray<string | undefined>) =>
     createLogger({ level: config.logLevel, format: config.logFormat, redact: createRedactor([...secrets, ...more]) });
   const log = makeLogger([]);
@@ -110,7 +109,13 @@ async function serve(config: Config): Promise<void> {
     verify: { minConfidence: config.minConfidence, rules: await loadRules(config.rulesFile, aliases), confidence: config.sendConfidence, polygon: config.sendPolygon },
   };
   const rateLimits = { postPerMinute: config.maxPostsPerMinute, getPerMinute: config.maxGetsPerMinute, windowMs: config.rateWindowSeconds * 1000 };
-  const resultCache = { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024, ttlMs: config.cacheTtlSeconds * 1000 };
+  const resultCache = {
+    maxEntries: config.cacheResults,
+    maxBytes: config.cacheMegabytes * 1024 * 1024,
+    ttlMs: config.cacheTtlSeconds * 1000,
+    maxEntriesPerPartition: config.cacheResultsPerCaller ?? config.cacheResults,
+    maxBytesPerPartition: (config.cacheMegabytesPerCaller ?? config.cacheMegabytes) * 1024 * 1024,
+  };
   const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
   const state = config.redisUrl
     ? await redisState(config.redisUrl, { rateLimits, results: resultCache, leaseMs: requestTimeoutMs, log, sharedUploads: config.uploadDir !== undefined })
@@ -140,7 +145,7 @@ async function serve(config: Config): Promise<void> {
       fallbackMs: config.webhookFallbackSeconds * 1000,
     },
   });
-  const files = new FileAccess({ allowedDirs: config.allowedDirs, allowHardLinks: config.allowHardLinks });
+  const files = new FileAccess({ allowedDirs: config.allowedDirs, allowHardLinks: config.allowHardLinks, remote: config.transport === 'http' });
   for (const warning of files.warnings) log.warn(warning);
   if (webhookIds.length > 0 && !receiver) log.warn('MINDEE_MCP_WEBHOOK_IDS is set but nothing here receives webhooks: jobs are polled as usual.');
   const where = config.emulator ? `the local emulator at ${baseUrl}` : baseUrl;
@@ -171,8 +176,7 @@ async function serve(config: Config): Promise<void> {
     listener.serve(webhookOnlyApp({ secrets: webhookSecrets, maxBodyBytes: config.maxResponseMegabytes * 1024 * 1024, connection, log }));
     log.info(`receiving Mindee webhooks at ${receiver}`);
   }
-  const server = createServer({ client, files, log, settings });
-  const transport = new BoundedStdioServerTransport();
+  const stdio = serveOnStdio({ client, files, log, settings });
 
   let closing = false;
   const shutdown = async (why: string) => {
@@ -182,7 +186,7 @@ async function serve(config: Config): Promise<void> {
     const force = setTimeout(() => process.exit(0), 3000);
     force.unref();
     // The learned timings are flushed even if closing the connection fails on the way.
-    await Promise.allSettled([server.close(), listener?.shutdown(1000), connection.close(), timings?.flush(), closeEmulator?.(), state?.close()]);
+    await Promise.allSettled([stdio.close(), listener?.shutdown(1000), connection.close(), timings?.flush(), closeEmulator?.(), state?.close()]);
     process.exit(0);
   };
   // The transport does not end the process when the host closes stdin: do it here.
@@ -191,7 +195,6 @@ async function serve(config: Config): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  await server.connect(transport);
   log.info(`mindee-mcp ${VERSION} serving on stdio, Mindee API: ${where}${apiKey ? '' : ' (no API key set: tool calls will explain how to set one)'}`);
   log.debug(`learned poll timings: ${timings ? timings.path : 'not kept (MINDEE_MCP_STATE_DIR=off)'}`);
   log.info(`allowed directories: ${files.directories().join(', ') || '(none: file_path is refused until one is configured or the client shares roots)'}`);

@@ -86,6 +86,10 @@ export const DEFAULT_MAX_BODY_MB = 8;
 export const DEFAULT_MAX_CONCURRENT_CALLS = 8;
 export const DEFAULT_HTTP_TIMEOUT_SECONDS = 300;
 export const DEFAULT_WEBHOOK_FALLBACK_SECONDS = 15;
+/** Open connections of the HTTP server at most: 1 000 calls waiting on Mindee, and room for uploads, webhooks and probes. */
+export const DEFAULT_MAX_CONNECTIONS = 1200;
+/** Bytes the upload directory may hold at once (uploads waiting and arriving), in MB. */
+export const DEFAULT_UPLOAD_DIR_MB = 2048;
 
 /** The settings of the remote (HTTP) server and of webhooks (issue 10). */
 const remoteSettings = {
@@ -108,10 +112,24 @@ const remoteSettings = {
     .default(DEFAULT_MAX_BODY_MB),
   maxConcurrentCalls: count('MINDEE_MCP_MAX_CONCURRENT_CALLS', 1).default(DEFAULT_MAX_CONCURRENT_CALLS),
   httpTimeoutSeconds: seconds('MINDEE_MCP_HTTP_TIMEOUT', 3600).default(DEFAULT_HTTP_TIMEOUT_SECONDS),
+  maxConnections: count('MINDEE_MCP_MAX_CONNECTIONS', 1).default(DEFAULT_MAX_CONNECTIONS),
+  uploadDirMegabytes: z.coerce
+    .number({ error: 'MINDEE_MCP_UPLOAD_DIR_MB must be a number' })
+    .min(1, 'MINDEE_MCP_UPLOAD_DIR_MB must be at least 1')
+    .default(DEFAULT_UPLOAD_DIR_MB),
   webhookSecrets: z.array(z.string().min(1)).default([]),
   webhookIds: list('MINDEE_MCP_WEBHOOK_IDS', 100).refine((v) => v.every((id) => UUID_PATTERN.test(id)), 'MINDEE_MCP_WEBHOOK_IDS must list webhook UUIDs'),
   webhookPort: count('MINDEE_MCP_WEBHOOK_PORT', 0).max(65535, 'MINDEE_MCP_WEBHOOK_PORT must be at most 65535').optional(),
   webhookFallbackSeconds: seconds('MINDEE_MCP_WEBHOOK_FALLBACK_SECONDS', MAX_WAIT_SECONDS).default(DEFAULT_WEBHOOK_FALLBACK_SECONDS),
+  /** token and oauth modes: jobs made outside this server with its key may be read (never another caller's). */
+  allowForeignJobs: z.boolean().default(false),
+  /** The bearer token /metrics asks for; without one, /metrics is served only by a server listening on loopback. */
+  metricsToken: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine((v) => v === undefined || v.length >= MIN_TOKEN_CHARS, `MINDEE_MCP_METRICS_TOKEN must have at least ${MIN_TOKEN_CHARS} characters (make it with \`openssl rand -hex 32\`)`),
 };
 /**
  * The user's cache directory for this program, where learned poll timings are kept:
@@ -176,6 +194,12 @@ export const configSchema = z.object({
     .min(0, 'MINDEE_MCP_CACHE_MB must be 0 or more')
     .default(DEFAULT_RESULT_STORE.maxBytes / 1024 / 1024),
   cacheTtlSeconds: seconds('MINDEE_MCP_CACHE_TTL', 24 * 3600).default(DEFAULT_RESULT_STORE.ttlMs / 1000),
+  // A caller's share of the kept results (each key, token holder or OAuth subject); default: all of them.
+  cacheResultsPerCaller: count('MINDEE_MCP_CACHE_RESULTS_PER_CALLER', 0).optional(),
+  cacheMegabytesPerCaller: z.coerce
+    .number({ error: 'MINDEE_MCP_CACHE_MB_PER_CALLER must be a number' })
+    .min(0, 'MINDEE_MCP_CACHE_MB_PER_CALLER must be 0 or more')
+    .optional(),
   maxResponseMegabytes: z.coerce
     .number({ error: 'MINDEE_MCP_MAX_RESPONSE_MB must be a number' })
     .min(1, 'MINDEE_MCP_MAX_RESPONSE_MB must be at least 1')
@@ -278,6 +302,8 @@ Options (each has an environment variable; the flag wins):
   --cache-results N        MINDEE_MCP_CACHE_RESULTS Results kept in memory (default ${DEFAULT_RESULT_STORE.maxEntries})
   --cache-mb N             MINDEE_MCP_CACHE_MB      Memory for kept results (default ${DEFAULT_RESULT_STORE.maxBytes / 1024 / 1024})
   --cache-ttl SECS         MINDEE_MCP_CACHE_TTL     How long a kept result stays (default ${DEFAULT_RESULT_STORE.ttlMs / 1000})
+  --cache-results-per-caller N  MINDEE_MCP_CACHE_RESULTS_PER_CALLER  Results one caller keeps (default: --cache-results)
+  --cache-mb-per-caller N  MINDEE_MCP_CACHE_MB_PER_CALLER  Memory for one caller's kept results (default: --cache-mb)
   --max-response-mb N      MINDEE_MCP_MAX_RESPONSE_MB  Largest API answer read (default ${DEFAULT_MAX_RESPONSE_BYTES / 1024 / 1024})
   --log-level LEVEL        MINDEE_MCP_LOG_LEVEL     debug, info (default), warn or error; logs go to stderr
   --state-dir DIR          MINDEE_MCP_STATE_DIR     Where learned poll timings are kept across restarts
@@ -307,13 +333,18 @@ Remote server (--transport http) and webhooks:
                            MINDEE_MCP_MAX_BODY_MB   Largest /mcp request body (default ${DEFAULT_MAX_BODY_MB})
                            MINDEE_MCP_MAX_CONCURRENT_CALLS  Calls in flight per caller before 429 (default ${DEFAULT_MAX_CONCURRENT_CALLS})
                            MINDEE_MCP_HTTP_TIMEOUT  Seconds a request (an upload included) may take to arrive (default ${DEFAULT_HTTP_TIMEOUT_SECONDS})
+  --max-connections N      MINDEE_MCP_MAX_CONNECTIONS  Open connections at most; one more is answered 503 (default ${DEFAULT_MAX_CONNECTIONS})
   --upload-dir DIR         MINDEE_MCP_UPLOAD_DIR    Where uploads wait for their one use; with Redis, a directory every replica
                                                     mounts lets an upload_id work on any of them (default: private, per process)
+  --upload-dir-mb N        MINDEE_MCP_UPLOAD_DIR_MB  Megabytes the upload directory may hold, uploads arriving included (default ${DEFAULT_UPLOAD_DIR_MB})
                            MINDEE_MCP_SHUTDOWN_SECONDS  On SIGTERM, how long calls in flight may finish (default ${DEFAULT_SHUTDOWN_SECONDS})
                            MINDEE_WEBHOOK_SECRET    Signing secret(s) of your Mindee webhooks, comma-separated
                            MINDEE_MCP_WEBHOOK_IDS   Webhook UUIDs added to enqueues that give none (of the model's own)
   --webhook-port N         MINDEE_MCP_WEBHOOK_PORT  stdio mode: also receive webhooks at POST /webhooks/mindee on this port
                            MINDEE_MCP_WEBHOOK_FALLBACK_SECONDS  While a webhook is expected, first poll after (default ${DEFAULT_WEBHOOK_FALLBACK_SECONDS})
+  --allow-foreign-jobs     MINDEE_MCP_ALLOW_FOREIGN_JOBS  token and oauth modes: callers may read jobs made outside this server
+                                                    with its key (never another caller's; off by default)
+                           MINDEE_MCP_METRICS_TOKEN The bearer token GET /metrics asks for (without it: /metrics on loopback only)
 
   -h, --help               This help
   -v, --version            The version
@@ -322,7 +353,8 @@ Secrets are read from the environment only (never from the command line, where o
 could see them):
                            MINDEE_V2_API_KEY        Your Mindee v2 API key (md_…)
                            MINDEE_MCP_HTTP_TOKENS   token mode: accepted bearer tokens (comma-separated, or @file)
-                           MINDEE_WEBHOOK_SECRET    Signing secret(s) of your Mindee webhooks (comma-separated)`;
+                           MINDEE_WEBHOOK_SECRET    Signing secret(s) of your Mindee webhooks (comma-separated)
+                           MINDEE_MCP_METRICS_TOKEN The bearer token of GET /metrics`;
 
 function truthy(v: string | undefined): boolean {
   return v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
@@ -363,6 +395,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         'cache-results': { type: 'string' },
         'cache-mb': { type: 'string' },
         'cache-ttl': { type: 'string' },
+        'cache-results-per-caller': { type: 'string' },
+        'cache-mb-per-caller': { type: 'string' },
         'max-response-mb': { type: 'string' },
         'log-level': { type: 'string' },
         'redis-url': { type: 'string' },
@@ -378,6 +412,9 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         'webhook-port': { type: 'string' },
         'state-dir': { type: 'string' },
         'upload-dir': { type: 'string' },
+        'allow-foreign-jobs': { type: 'boolean' },
+        'max-connections': { type: 'string' },
+        'upload-dir-mb': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -413,6 +450,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     cacheResults: values['cache-results'] ?? (env.MINDEE_MCP_CACHE_RESULTS || undefined),
     cacheMegabytes: values['cache-mb'] ?? (env.MINDEE_MCP_CACHE_MB || undefined),
     cacheTtlSeconds: values['cache-ttl'] ?? (env.MINDEE_MCP_CACHE_TTL || undefined),
+    cacheResultsPerCaller: values['cache-results-per-caller'] ?? (env.MINDEE_MCP_CACHE_RESULTS_PER_CALLER || undefined),
+    cacheMegabytesPerCaller: values['cache-mb-per-caller'] ?? (env.MINDEE_MCP_CACHE_MB_PER_CALLER || undefined),
     maxResponseMegabytes: values['max-response-mb'] ?? (env.MINDEE_MCP_MAX_RESPONSE_MB || undefined),
     logLevel: values['log-level'] ?? (env.MINDEE_MCP_LOG_LEVEL?.trim().toLowerCase() || undefined),
     emulatorProcessingMs: env.MINDEE_MCP_EMULATOR_PROCESSING_MS || undefined,
@@ -433,18 +472,22 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     maxBodyMegabytes: env.MINDEE_MCP_MAX_BODY_MB || undefined,
     maxConcurrentCalls: env.MINDEE_MCP_MAX_CONCURRENT_CALLS || undefined,
     httpTimeoutSeconds: env.MINDEE_MCP_HTTP_TIMEOUT || undefined,
+    maxConnections: values['max-connections'] ?? (env.MINDEE_MCP_MAX_CONNECTIONS || undefined),
+    uploadDirMegabytes: values['upload-dir-mb'] ?? (env.MINDEE_MCP_UPLOAD_DIR_MB || undefined),
     uploadDir: values['upload-dir'] ?? env.MINDEE_MCP_UPLOAD_DIR,
     webhookSecrets: (env.MINDEE_WEBHOOK_SECRET ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     webhookIds: env.MINDEE_MCP_WEBHOOK_IDS,
     webhookPort: values['webhook-port'] ?? (env.MINDEE_MCP_WEBHOOK_PORT || undefined),
     webhookFallbackSeconds: env.MINDEE_MCP_WEBHOOK_FALLBACK_SECONDS || undefined,
+    allowForeignJobs: values['allow-foreign-jobs'] ?? truthy(env.MINDEE_MCP_ALLOW_FOREIGN_JOBS),
+    metricsToken: env.MINDEE_MCP_METRICS_TOKEN,
     // The emulator's simulated models have nothing to teach a real session: kept only when asked.
     stateDir: values['state-dir'] ?? (env.MINDEE_MCP_STATE_DIR?.trim() || (emulator ? 'off' : defaultStateDir(env))),
   };
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     // A key pasted into the wrong variable must not be printed back.
-    const redact = createRedactor([env.MINDEE_V2_API_KEY, ...raw.httpTokens, ...raw.webhookSecrets]);
+    const redact = createRedactor([env.MINDEE_V2_API_KEY, ...raw.httpTokens, ...raw.webhookSecrets, env.MINDEE_MCP_METRICS_TOKEN]);
     const message = `Invalid configuration:\n${result.error.issues.map((i) => `  - ${i.message}`).join('\n')}`;
     throw new ConfigError(redact(message).replace(/md_[A-Za-z0-9_-]{4,}/g, 'md_[redacted]'));
   }
@@ -531,6 +574,12 @@ function resolveRemote(config: ParsedConfig): Config {
     if (!loopback && config.allowedHosts.length === 0 && !config.publicUrl) {
       problems.push(
         `Listening on ${config.host}: set MINDEE_MCP_ALLOWED_HOSTS to the host names clients use (or MINDEE_MCP_PUBLIC_URL), so that requests for other hosts are refused (DNS rebinding); "*" accepts any.`,
+      );
+    }
+    if (auth === 'mindee-key' && config.allowedDirs.length > 0) {
+      problems.push(
+        'MINDEE_MCP_AUTH=mindee-key with allowed directories would let anyone holding any Mindee key list and read those directories (sending their documents to their own account) and write results into them: ' +
+          'use token or oauth mode (MINDEE_MCP_AUTH) to serve the directories to known callers, or drop the directories and let callers send their documents as uploads (POST /uploads) or URLs.',
       );
     }
     if (config.webhookPort !== undefined) problems.push('MINDEE_MCP_WEBHOOK_PORT is for stdio mode: the HTTP server receives webhooks at /webhooks/mindee itself.');

@@ -9,7 +9,7 @@ import { MindeeApiError, MindeeError, describeError } from './client/errors.js';
 import { ConfigError, loadRules, type Config } from './config.js';
 import { FileAccess } from './files/file-access.js';
 import { createRedactor } from './redact.js';
-import { clip } from './text.js';
+import { clip, stripControl } from './text.js';
 import { ENGINES, VERSION } from './version.js';
 
 type Outcome = 'ok' | 'warn' | 'fail' | 'skip';
@@ -37,7 +37,7 @@ export async function runDoctor(input: DoctorInput): Promise<number> {
   const checks: Check[] = [];
   const report = (check: Check) => {
     checks.push(check);
-    input.write(redact(`  ${MARK[check.outcome]} ${check.what}${check.fix ? `\n      → ${check.fix}` : ''}`));
+    input.write(redact(stripControl(`  ${MARK[check.outcome]} ${check.what}${check.fix ? `\n      → ${check.fix}` : ''}`)));
   };
   input.write(`mindee-mcp ${VERSION} doctor`);
   report(nodeCheck(input.nodeVersion ?? process.versions.node));

@@ -36,7 +36,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (ORDER[level] < min) return;
     if (json) {
-      write(redact(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...fields })));
+      const clean = fields && Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? stripControl(v) : v]));
+      write(redact(JSON.stringify({ time: new Date().toISOString(), level, msg: stripControl(message), ...clean })));
       return;
     }
     const extra = fields
@@ -45,7 +46,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
           .map(([k, v]) => ` ${k}=${typeof v === 'string' && /[\s"=]/.test(v) ? JSON.stringify(v) : String(v)}`)
           .join('')
       : '';
-    write(stripControl(redact(`[mindee-mcp] ${level}: ${message}${extra}`)));
+    write(redact(stripControl(`[mindee-mcp] ${level}: ${message}${extra}`)));
   };
   return {
     debug: (m) => emit('debug', m),

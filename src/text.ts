@@ -37,12 +37,14 @@ export function formatBytes(bytes: number): string {
 
 /**
  * Terminal control sequences and control characters, which text from a document or an API may
- * carry to a terminal or a log: ESC sequences (CSI, OSC, two-character), the C0 controls but
- * newline and tab, DEL and the C1 controls.
+ * carry to a terminal or a log: ESC sequences (CSI, OSC, two-character), C1 CSI sequences, the C0
+ * controls but newline and tab, DEL and the C1 controls; and format characters (zero-width
+ * spaces, bidi overrides, soft hyphens, byte-order marks), which hide text from a reader — but the
+ * zero-width joiner and non-joiner, which Persian, Indic scripts and emoji need to read right.
  */
-const CONTROL = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+const CONTROL = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?|\x9b[0-?]*[ -/]*[@-~]|[\x00-\x08\x0b-\x1f\x7f-\x9f]|(?![\u200c\u200d])\p{Cf}/gu;
 
-/** `text` without control sequences or control characters (newlines and tabs stay). */
+/** `text` without control sequences, control or format characters (newlines and tabs stay). */
 export function stripControl(text: string): string {
   return text.replace(CONTROL, '');
 }

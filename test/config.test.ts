@@ -93,6 +93,19 @@ describe('parseCommand', () => {
     expect(() => serve([], { MINDEE_MCP_RATE_WINDOW: '0' })).toThrow(/MINDEE_MCP_RATE_WINDOW must be more than 0 and at most/);
   });
 
+  it('reads each caller\'s share of the kept results, by default the whole store (issue 16)', () => {
+    const config = (argv: string[], env: Record<string, string> = {}) => {
+      const command = parseCommand(argv, { MINDEE_V2_API_KEY: 'md_x', ...env });
+      if (command.kind !== 'serve') throw new Error(command.kind);
+      return command.config;
+    };
+    expect(config([])).toMatchObject({ cacheResultsPerCaller: undefined, cacheMegabytesPerCaller: undefined });
+    expect(config([], { MINDEE_MCP_CACHE_RESULTS_PER_CALLER: '10', MINDEE_MCP_CACHE_MB_PER_CALLER: '8' })).toMatchObject({ cacheResultsPerCaller: 10, cacheMegabytesPerCaller: 8 });
+    expect(config(['--cache-results-per-caller', '3', '--cache-mb-per-caller', '1.5'])).toMatchObject({ cacheResultsPerCaller: 3, cacheMegabytesPerCaller: 1.5 });
+    expect(() => config([], { MINDEE_MCP_CACHE_RESULTS_PER_CALLER: 'many' })).toThrow(/MINDEE_MCP_CACHE_RESULTS_PER_CALLER must be a number/);
+    expect(USAGE).toContain('MINDEE_MCP_CACHE_MB_PER_CALLER');
+  });
+
   it('refuses unknown flags with the usage, and takes no key on the command line', () => {
     expect(() => serve(['--api-key', 'md_x'])).toThrow(/Unknown option '--api-key'[\s\S]*Usage: mindee-mcp/);
   });
@@ -142,9 +155,30 @@ describe('remote server settings', () => {
     [['--transport', 'ws'], {}, /MINDEE_MCP_TRANSPORT must be stdio or http/],
     [[], { MINDEE_MCP_WEBHOOK_IDS: 'abc' }, /MINDEE_MCP_WEBHOOK_IDS must list webhook UUIDs/],
     [[], { MINDEE_MCP_PUBLIC_URL: 'https://x.test/?q=1' }, /MINDEE_MCP_PUBLIC_URL must be an http\(s\) URL/],
+    // Anyone with any Mindee key could read the server's folders into their own account.
+    [['--transport', 'http', '--auth', 'mindee-key', '/srv/documents'], {}, /mindee-key with allowed directories would let anyone holding any Mindee key .* use token or oauth mode .* uploads/],
+    [['--transport', 'http'], { MINDEE_MCP_ALLOWED_DIRS: '/srv/documents' }, /mindee-key with allowed directories/],
+    [['--transport', 'http', '--auth', 'token'], { ...KEY, MINDEE_MCP_HTTP_TOKENS: TOKEN, MINDEE_MCP_METRICS_TOKEN: 'short' }, /MINDEE_MCP_METRICS_TOKEN must have at least 16 characters/],
+    [[], { MINDEE_MCP_MAX_CONNECTIONS: '0' }, /MINDEE_MCP_MAX_CONNECTIONS must be at least 1/],
+    [[], { MINDEE_MCP_UPLOAD_DIR_MB: 'lots' }, /MINDEE_MCP_UPLOAD_DIR_MB must be a number/],
   ])('explains what a remote setup lacks: %j', (argv, env, message) => {
     expect(() => serve(argv, env)).toThrow(ConfigError);
     expect(() => serve(argv, env)).toThrow(message);
+  });
+
+  it('serves allowed directories over HTTP to known callers only; reads the foreign-jobs and metrics settings', () => {
+    const config = serve(['--transport', 'http', '--auth', 'token', '--allow-foreign-jobs', '/srv/documents'], { ...KEY, MINDEE_MCP_HTTP_TOKENS: TOKEN, MINDEE_MCP_METRICS_TOKEN: 'metrics_0123456789abcdef' });
+    expect(config).toMatchObject({ allowedDirs: ['/srv/documents'], allowForeignJobs: true, metricsToken: 'metrics_0123456789abcdef' });
+    expect(serve(['--transport', 'http'], { ...KEY, MINDEE_MCP_ALLOW_FOREIGN_JOBS: '1' }).allowForeignJobs).toBe(true);
+    expect(serve(['--transport', 'http'], KEY)).toMatchObject({ allowForeignJobs: false, metricsToken: undefined });
+    // stdio: the folders are the user's own.
+    expect(serve(['/srv/documents']).allowedDirs).toEqual(['/srv/documents']);
+  });
+
+  it('caps connections and the upload directory\'s bytes: 1200 and 2048 MB unless set', () => {
+    expect(serve([])).toMatchObject({ maxConnections: 1200, uploadDirMegabytes: 2048 });
+    expect(serve([], { MINDEE_MCP_MAX_CONNECTIONS: '5000', MINDEE_MCP_UPLOAD_DIR_MB: '512' })).toMatchObject({ maxConnections: 5000, uploadDirMegabytes: 512 });
+    expect(serve(['--max-connections', '2000', '--upload-dir-mb', '256'], { MINDEE_MCP_MAX_CONNECTIONS: '5000' })).toMatchObject({ maxConnections: 2000, uploadDirMegabytes: 256 });
   });
 
   it('never prints a token or a webhook secret back', () => {

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BoundedStdioServerTransport } from '../src/stdio.js';
+import { BoundedStdioServerTransport } from '../src/mcp/stdio.js';
 
 /** A transport over in-memory streams with a small bound; what it writes, line by line. */
 async function transport(maxLineBytes: number) {

@@ -8,7 +8,7 @@ import { CallToolResultSchema, CreateTaskResultSchema, TaskStatusNotificationSch
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
-import { MAX_RUNNING_TASKS_PER_OWNER, MINDEE_MIN_RETENTION_MS } from '../src/tasks.js';
+import { MAX_RUNNING_TASKS_PER_OWNER, MINDEE_MIN_RETENTION_MS } from '../src/mcp/tasks.js';
 import type { MemoryJobEvents } from '../src/state/job-events.js';
 import { startHarness, textOf, type Harness } from './helpers/harness.js';
 import { recordOutput } from './setup/secrets.js';
@@ -180,7 +180,7 @@ describe('MCP tasks', () => {
     const args = { model_id: DEMO_MODELS.invoice, url: 'https://example.com/a.pdf' };
     const tasks = await Promise.all(Array.from({ length: MAX_RUNNING_TASKS_PER_OWNER }, () => startTask('enqueue_document', args)));
     expect(tasks.every((t) => t.status === 'working')).toBe(true);
-    await expect(startTask('enqueue_document', args)).rejects.toThrow(/already has 50 tasks running/);
+    await expect(startTask('enqueue_document', args)).rejects.toThrow(`already has ${MAX_RUNNING_TASKS_PER_OWNER} tasks running`);
     await h.mcp.experimental.tasks.cancelTask(tasks[0]!.taskId);
     await vi.waitFor(async () => expect((await startTask('enqueue_document', args)).status).toBe('working'));
     for (const t of (await h.mcp.experimental.tasks.listTasks()).tasks) if (t.status === 'working') await h.mcp.experimental.tasks.cancelTask(t.taskId);

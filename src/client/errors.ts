@@ -28,7 +28,8 @@ export type ErrorCode =
   | 'base64_refused'
   | 'url_refused'
   | 'path_is_url'
-  | 'unknown_model';
+  | 'unknown_model'
+  | 'state_unavailable';
 
 export interface ProblemDetail {
   pointer: string | null;
@@ -151,6 +152,44 @@ function hintForStatus(status: number, code: string | null): string | undefined 
     default:
       return status >= 500 ? 'Mindee had a server-side problem: try again in a moment.' : undefined;
   }
+}
+
+/**
+ * A job or result id this caller cannot read: none it started has this id. Answered the same
+ * whether the id exists for another caller, was never made, or Mindee answered 404 for it — so
+ * an id tells nothing of anyone else's work. A 404, for every hint keyed on one.
+ */
+export class MindeeUnknownIdError extends MindeeApiError {
+  override name = 'MindeeUnknownIdError';
+  readonly kind: 'job' | 'inference';
+  readonly id: string;
+  constructor(kind: 'job' | 'inference', id: string, action: string, hint?: string) {
+    super({
+      status: 404,
+      action,
+      hint:
+        hint ??
+        (kind === 'job'
+          ? 'Check the id: a job may have expired (results are kept 1–24 h) or been deleted once its result was fetched. Send the document again if it is gone.'
+          : 'Check the id: a result may not be ready yet, may have expired (results are kept 1–24 h) or been deleted once fetched.'),
+    });
+    this.kind = kind;
+    this.id = id;
+    this.message =
+      kind === 'job'
+        ? `No job with id ${id} is known to you: the id may be wrong or expired, or the job is not one you started here.`
+        : `No result with id ${id} is known to you: the id may be wrong, not ready, expired or deleted, or the result is not of a job you started here.`;
+  }
+
+  override withHint(hint: string): MindeeUnknownIdError {
+    return new MindeeUnknownIdError(this.kind, this.id, this.action, hint);
+  }
+}
+
+/** A shared store (who started which job) cannot be reached now: nothing was asked of Mindee. */
+export class MindeeStateError extends MindeeError {
+  override name = 'MindeeStateError';
+  static defaultCode: ErrorCode = 'state_unavailable';
 }
 
 /** A request or a wait ran out of time. */

@@ -10,11 +10,24 @@ import type { z } from 'zod';
 import { createRedactor, type Redactor } from '../redact.js';
 import { BoundedMap } from '../state/bounded-map.js';
 import { systemClock, type Clock } from '../state/clock.js';
+import { callerDigest, type Caller } from '../state/caller.js';
+import { StateUnavailableError } from '../state/errors.js';
 import type { JobEvent } from '../state/job-events.js';
+import type { OwnedKind } from '../state/owners.js';
 import { createMemoryState, type RateBudget, type RateLimits, type ResultStore, type ResultStoreLimits, type SharedState, type TimingStore } from '../state/index.js';
 import { clip, quote } from '../text.js';
 import { USER_AGENT } from '../version.js';
-import { MindeeAbortError, MindeeApiError, MindeeConfigError, MindeeError, MindeeInputError, MindeeOriginError, MindeeResponseError } from './errors.js';
+import {
+  MindeeAbortError,
+  MindeeApiError,
+  MindeeConfigError,
+  MindeeError,
+  MindeeInputError,
+  MindeeOriginError,
+  MindeeResponseError,
+  MindeeStateError,
+  MindeeUnknownIdError,
+} from './errors.js';
 import { enqueueFormBody, EXTRACTION_OPTIONS, type MultipartBody } from './multipart.js';
 import type { CallOptions, EnqueueParams, TrackedJob, UploadDocument, WebhookOptions } from './types.js';
 import { DEFAULT_POLLING, PollPlanner, type PollingOptions } from './planner.js';
@@ -119,6 +132,10 @@ export function productFromResultUrl(resultUrl: string | null): Product | null {
   return null;
 }
 
+function isNotFound(error: unknown): boolean {
+  return error instanceof MindeeApiError && error.status === 404;
+}
+
 function isProduct(value: string | undefined): value is Product {
   return value === 'extraction' || value === 'classification' || value === 'crop' || value === 'ocr' || value === 'split';
 }
@@ -152,6 +169,11 @@ export function keyId(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('hex').slice(0, 16);
 }
 
+/** The caller that a Mindee key is: the process with its key (stdio), or a remote caller sending its own. */
+export function keyCaller(apiKey: string | undefined): Caller {
+  return { id: apiKey ? `key:${callerDigest(apiKey)}` : 'no-key' };
+}
+
 /** What every client of one process shares. */
 export class MindeeConnection {
   readonly transport: Transport;
@@ -165,15 +187,15 @@ export class MindeeConnection {
   readonly publicKey: string | undefined;
   readonly rateScope: string | undefined;
   readonly observeWait: ((event: WaitEvent) => void) | undefined;
-  /** Jobs this process enqueued, by partition and job id. */
+  /** Details of the jobs this process enqueued, by caller and job id (who owns a job is `state.owners`). */
   readonly tracked = new BoundedMap<string, TrackedJob>(REMEMBERED);
-  /** The result_url of each processed job seen, by partition and inference id: the authoritative route. */
+  /** The result_url of each processed job seen, by caller and inference id: the authoritative route. */
   readonly resultUrls = new BoundedMap<string, string>(REMEMBERED);
-  /** The partition that enqueued each job: a pushed result is kept there. */
+  /** The caller that enqueued each job in this process: its tracked details, for a pushed result. */
   readonly owners = new BoundedMap<string, string>(REMEMBERED);
   /** Completions pushed by webhooks, by job id: a wait that starts after one still sees it. */
   readonly pushed = new BoundedMap<string, JobEvent>(REMEMBERED);
-  /** Per partition: the webhook ids of each model, as the account's model list gave them. */
+  /** Per caller: the webhook ids of each model, as the account's model list gave them. */
   readonly modelWebhooks = new BoundedMap<string, { at: number; byModel: Map<string, string[]> }>(1000);
   readonly webhooks: WebhookOptions | undefined;
   readonly #ownsState: boolean;
@@ -204,17 +226,18 @@ export class MindeeConnection {
     });
   }
 
-  /** The client of one API key (undefined: calls explain how to set one). */
   /**
-   * The client of one API key (undefined: calls explain how to set one). `principal` names one
-   * caller among several sharing the key (a remote server's token holders): each then has its own
-   * kept results and jobs, while the rate budget stays the key's.
+   * The client of one API key (undefined: calls explain how to set one) for one caller (default:
+   * the key's own). Callers sharing a key (a remote server's token holders) each have their own
+   * jobs and kept results, while the rate budget stays the key's. `foreignJobs`: whether ids the
+   * server never recorded (jobs made outside it) may be asked of Mindee — yes by default, where
+   * the key is the caller's own.
    */
-  client(apiKey: string | undefined, principal?: string): MindeeClient {
-    return new MindeeClient({ apiKey, connection: this, principal });
+  client(apiKey: string | undefined, caller?: Caller, options: { foreignJobs?: boolean } = {}): MindeeClient {
+    return new MindeeClient({ apiKey, connection: this, caller, foreignJobs: options.foreignJobs });
   }
 
-  /** The job this process enqueued with that id, and the partition of the key that did. */
+  /** The job this process enqueued with that id, and the caller that did. */
   owner(jobId: string): { partition: string; job: TrackedJob } | undefined {
     const partition = this.owners.peek(jobId);
     const job = partition === undefined ? undefined : this.tracked.peek(`${partition}:${jobId}`);
@@ -231,8 +254,10 @@ export interface MindeeClientOptions extends ConnectionOptions {
   apiKey: string | undefined;
   /** Share this connection instead of making one; it is then not closed with the client. */
   connection?: MindeeConnection;
-  /** One caller among several sharing the key: its results and jobs are its own. */
-  principal?: string;
+  /** Who calls (default: the key's own caller): its results and jobs are its own. */
+  caller?: Caller;
+  /** Ids the server never recorded may be asked of Mindee (default true: the key is the caller's own). */
+  foreignJobs?: boolean;
 }
 
 export class MindeeClient {
@@ -241,7 +266,9 @@ export class MindeeClient {
   readonly results: ResultStore;
   readonly #apiKey: string | undefined;
   readonly #budget: RateBudget;
+  readonly #caller: Caller;
   readonly #partition: string;
+  readonly #foreignJobs: boolean;
   readonly #ownsConnection: boolean;
 
   constructor(options: MindeeClientOptions) {
@@ -249,7 +276,9 @@ export class MindeeClient {
     this.connection = options.connection ?? new MindeeConnection(options);
     this.#apiKey = options.apiKey && options.apiKey.length > 0 ? options.apiKey : undefined;
     const key = this.#apiKey ? keyId(this.#apiKey) : 'no-key';
-    this.#partition = options.principal === undefined ? key : `${key}.${keyId(options.principal)}`;
+    this.#caller = options.caller ?? keyCaller(this.#apiKey);
+    this.#partition = this.#caller.id;
+    this.#foreignJobs = options.foreignJobs ?? true;
     this.redact = createRedactor([this.#apiKey === this.connection.publicKey ? undefined : this.#apiKey]);
     // The budget is the key's (its organisation's), whoever of its callers spends it.
     this.#budget = this.connection.state.rateBudget(this.connection.rateScope ?? key);
@@ -260,9 +289,9 @@ export class MindeeClient {
     return this.connection.baseUrl;
   }
 
-  /** Who this client is, without the key: its key's short hash ("no-key" without one). */
-  get partition(): string {
-    return this.#partition;
+  /** Who calls: every job, result and task of this client is this caller's. */
+  get caller(): Caller {
+    return this.#caller;
   }
 
   /** The budget this client's requests take their slots from. */
@@ -315,6 +344,8 @@ export class MindeeClient {
       ...(dropped.length ? { dropped } : {}),
     });
     this.connection.owners.set(job.id, this.#partition);
+    // Before the id reaches anyone: from now on only this caller reads the job, on any replica.
+    await this.connection.state.owners.record('job', job.id, this.#partition);
     return job;
   }
 
@@ -348,9 +379,13 @@ export class MindeeClient {
 
   async getJob(jobId: string, options: CallOptions = {}): Promise<Job> {
     const id = checkId(jobId, 'job_id');
-    const response = await this.#send('GET', this.#url(`v2/jobs/${id}`), 'return the job status', 'job', options);
-    const job = this.#parse(jobResponseSchema, response, 'return the job status').job;
-    this.#remember(job);
+    const action = 'return the job status';
+    if (!(await this.#mayAsk('job', jobId))) throw new MindeeUnknownIdError('job', jobId, action);
+    const response = await this.#send('GET', this.#url(`v2/jobs/${id}`), action, 'job', options).catch((error: unknown) => {
+      throw isNotFound(error) ? new MindeeUnknownIdError('job', jobId, action) : error;
+    });
+    const job = this.#parse(jobResponseSchema, response, action).job;
+    await this.#remember(job);
     // Whoever looked, every wait for this job (in any process sharing the state) ends now.
     if (job.status !== 'Processing') {
       this.connection.state.jobEvents.publish({ jobId: job.id, status: job.status === 'Failed' ? 'Failed' : 'Processed', source: 'poll', job: { job } });
@@ -358,8 +393,32 @@ export class MindeeClient {
     return job;
   }
 
-  #remember(job: Job): void {
+  /**
+   * Whether this caller may ask Mindee about an id: one it owns, or — where foreign jobs are
+   * allowed — one no caller does. Decided from the state alone, before any request, so that
+   * another caller's id and an id that never was are answered alike.
+   */
+  async #mayAsk(kind: OwnedKind, id: string): Promise<boolean> {
+    const owner = await this.#ownerOf(kind, id);
+    return owner === this.#partition || (owner === undefined && this.#foreignJobs);
+  }
+
+  async #ownerOf(kind: OwnedKind, id: string): Promise<string | undefined> {
+    try {
+      return await this.connection.state.owners.ownerOf(kind, id);
+    } catch (error) {
+      if (error instanceof StateUnavailableError) throw new MindeeStateError(`Nothing was asked of Mindee: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /** A processed job's inference is its job's owner's, whoever saw it first. */
+  async #remember(job: Job): Promise<void> {
     const inferenceId = inferenceIdFromResultUrl(job.result_url);
+    if (inferenceId) {
+      const owner = await this.#ownerOf('job', job.id);
+      if (owner !== undefined) await this.connection.state.owners.record('inference', inferenceId, owner);
+    }
     // A result_url on another origin is never used: the result is then fetched by id, here.
     if (!inferenceId || !job.result_url || new URL(job.result_url).origin !== this.baseUrl.origin) return;
     this.connection.resultUrls.set(`${this.#partition}:${inferenceId}`, job.result_url);
@@ -392,6 +451,7 @@ export class MindeeClient {
     let url: URL;
     let id: string | null;
     let product: Product | null;
+    const action = 'return the result';
     if ('resultUrl' in target) {
       url = this.#sameOrigin(target.resultUrl, 'result_url');
       id = inferenceIdFromResultUrl(url.href);
@@ -404,10 +464,28 @@ export class MindeeClient {
       if (remembered) url = this.#sameOrigin(remembered, 'result_url');
       else url = this.#url(resultPath(product ?? 'extraction', encoded));
     }
+    // What this caller keeps is its own (its jobs', or foreign ones it was allowed to read).
     const kept = id ? await this.#kept(id) : undefined;
     if (kept) return kept;
-    const response = await this.#send('GET', url, 'return the result', 'result', options);
-    const inference = this.#parse(inferenceResponseSchema, response, 'return the result').inference;
+    const owner = id ? await this.#ownerOf('inference', id) : undefined;
+    if (id && owner !== this.#partition && (owner !== undefined || !this.#foreignJobs)) throw new MindeeUnknownIdError('inference', id, action);
+    const response = await this.#send('GET', url, action, 'result', options).catch((error: unknown) => {
+      throw id && isNotFound(error) ? new MindeeUnknownIdError('inference', id, action) : error;
+    });
+    const inference = this.#parse(inferenceResponseSchema, response, action).inference;
+    if (owner === undefined) {
+      // Read as a foreign result: it may yet be of a job a caller started whose result no one had
+      // seen. Then it is that caller's: kept for it (a result deleted once fetched would be lost
+      // otherwise) and answered here as unknown.
+      const jobOwner = inference.job?.id ? await this.#ownerOf('job', inference.job.id) : undefined;
+      if (jobOwner !== undefined) await this.connection.state.owners.record('inference', inference.id, jobOwner);
+      if (jobOwner !== undefined && jobOwner !== this.#partition) {
+        await keepInference(this.connection.state.results(jobOwner), inference, product, response.text);
+        throw new MindeeUnknownIdError('inference', id ?? inference.id, action);
+      }
+      // A result_url naming no inference id was let through on its job's word: its inference must agree.
+      if (jobOwner === undefined && !this.#foreignJobs) throw new MindeeUnknownIdError('inference', id ?? inference.id, action);
+    }
     await this.keep(inference, product, response.text);
     return inference;
   }
@@ -426,7 +504,11 @@ export class MindeeClient {
 
   /** The result of a processed job, from its result_url when it has one. */
   async resultOfJob(job: Job, options: CallOptions = {}): Promise<Inference> {
-    if (job.result_url) return this.getResult({ resultUrl: job.result_url }, options);
+    if (job.result_url) {
+      // A job handed over by an event (another replica's poll or a webhook) is remembered here too.
+      await this.#remember(job);
+      return this.getResult({ resultUrl: job.result_url }, options);
+    }
     throw new MindeeResponseError(`Job ${job.id} is processed but Mindee gave no result_url for it.`, {
       code: 'no_result_url',
       hint: 'Read the result by its inference id if you have it, or enqueue the document again.',
@@ -488,6 +570,7 @@ export class MindeeClient {
       action,
       route,
       redact: this.redact,
+      caller: this.#partition,
       body,
       ...options,
     });

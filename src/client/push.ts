@@ -40,6 +40,9 @@ export async function acceptPushed(connection: MindeeConnection, body: unknown):
     if (!jobId || !isId(jobId) || !isId(inference.id)) return 'bad_payload';
     if (connection.pushed.has(jobId)) return 'duplicate';
     const owner = connection.owner(jobId);
+    // The result is its job's owner's, wherever the job was enqueued (the record is shared).
+    const jobOwner = owner?.partition ?? (await connection.state.owners.ownerOf('job', jobId).catch(() => undefined));
+    if (jobOwner !== undefined) await connection.state.owners.record('inference', inference.id, jobOwner);
     let event: JobEvent;
     if (owner) {
       const { partition, job } = owner;
@@ -67,7 +70,8 @@ export async function acceptPushed(connection: MindeeConnection, body: unknown):
   if (!failure.success) return 'bad_payload';
   const { model_id: modelId, file_name: fileName, file_alias: alias } = failure.data;
   for (const [key, job] of connection.tracked.entries()) {
-    const jobId = key.slice(key.indexOf(':') + 1);
+    // Callers' ids have colons; job ids never do.
+    const jobId = key.slice(key.lastIndexOf(':') + 1);
     if (!job.pushExpected || job.modelId.toLowerCase() !== modelId.toLowerCase() || connection.pushed.has(jobId)) continue;
     if ((job.filename ?? null) !== (fileName ?? null) || (job.alias ?? null) !== (alias ?? null)) continue;
     // A hint, not a fact: the wait checks the job, and the job says whether it failed.

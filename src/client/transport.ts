@@ -75,6 +75,8 @@ export interface ApiRequest {
   deadline?: number;
   /** Place in the budget's queue: lower goes first. */
   priority?: Priority;
+  /** Who asks, for fair shares of a budget several callers wait for (a partition id). */
+  caller?: string;
 }
 
 export interface ApiResponse {
@@ -174,6 +176,7 @@ export class Transport {
         signal: req.signal,
         deadline: Number.isFinite(endsAt) ? endsAt : undefined,
         priority: attempt > 0 ? 0 : req.priority,
+        caller: req.caller,
       });
     } catch (error) {
       if (error instanceof RateBudgetDeadlineError) {

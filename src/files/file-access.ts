@@ -5,7 +5,7 @@
  * neither `..` nor a symbolic link can lead outside. Knows nothing of MCP or HTTP.
  */
 import { constants, realpathSync, statSync, type Stats } from 'node:fs';
-import { lstat, open, readdir, readlink, realpath, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, open, opendir, readlink, realpath, stat, unlink, type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,16 @@ export const HOW_TO_ALLOW = `start the server with the directory as an argument 
 /** The setting that lets files with several hard links be read. */
 export const ALLOW_HARD_LINKS_SETTING = '--allow-hard-links (MINDEE_MCP_ALLOW_HARD_LINKS=1)';
 
+/** A folder holds more documents than the call has room for: it was not read further. */
+export class FolderTooLargeError extends MindeeInputError {
+  constructor(
+    readonly folder: string,
+    readonly max: number,
+  ) {
+    super(`${truncate(folder)} holds more than ${max} documents.`, { hint: 'Pass a folder with fewer documents, or the files themselves in several calls.' });
+  }
+}
+
 export interface FileAccessOptions {
   allowedDirs: string[];
   /** Where `~` points; default os.homedir(). */
@@ -31,6 +41,11 @@ export interface FileAccessOptions {
    * lie outside the allowed directories, and nothing tells which name is the original.
    */
   allowHardLinks?: boolean;
+  /**
+   * The callers are remote (HTTP): no message names a directory of the server, or where a path
+   * of theirs leads on it (the log does); they echo only the path the caller gave.
+   */
+  remote?: boolean;
 }
 
 export interface ResolvedFile {
@@ -55,6 +70,7 @@ const MAX_LISTED_DIRS = 10;
 export class FileAccess {
   readonly #homeDir: string;
   readonly #allowHardLinks: boolean;
+  readonly #remote: boolean;
   readonly #configured: AllowedDir[] = [];
   readonly #configWarnings: string[] = [];
   /** Configured directories that could not be used, for the fail-closed message. */
@@ -66,6 +82,7 @@ export class FileAccess {
   constructor(options: FileAccessOptions) {
     this.#homeDir = options.homeDir ?? os.homedir();
     this.#allowHardLinks = options.allowHardLinks ?? false;
+    this.#remote = options.remote ?? false;
     for (const dir of options.allowedDirs) {
       if (dir.trim() === '') continue;
       if (dir.includes('\0')) {
@@ -188,15 +205,20 @@ export class FileAccess {
   /**
    * A file, or every document directly inside a directory (not its subdirectories, nor hidden
    * files), each checked as `resolve` checks one file. Entries that cannot be read come back
-   * with their error, so one bad file does not hide the others.
+   * with their error, so one bad file does not hide the others. A directory is read only as far
+   * as `max` documents: one more, and it throws FolderTooLargeError before any file is checked.
    */
-  async expand(input: string): Promise<Array<ResolvedFile | { displayPath: string; error: MindeeInputError }>> {
+  async expand(input: string, max = Infinity): Promise<Array<ResolvedFile | { displayPath: string; error: MindeeInputError }>> {
     const { stats, chosen } = await this.#resolveEntry(input);
     if (!stats.isDirectory()) return [await this.resolve(input)];
-    const names = (await readdir(chosen, { withFileTypes: true }))
-      .filter((d) => !d.name.startsWith('.') && !d.isDirectory())
-      .map((d) => d.name)
-      .sort((a, b) => a.localeCompare(b));
+    const names: string[] = [];
+    // Leaving the loop early (the throw) closes the directory.
+    for await (const d of await opendir(chosen)) {
+      if (d.name.startsWith('.') || d.isDirectory()) continue;
+      names.push(d.name);
+      if (names.length > max) throw new FolderTooLargeError(chosen, max);
+    }
+    names.sort((a, b) => a.localeCompare(b));
     return Promise.all(
       names.map(async (name) => {
         const displayPath = path.join(chosen, name);
@@ -304,7 +326,8 @@ export class FileAccess {
       if (!anyInside) {
         const shown = candidates[0] ?? local.path;
         if (hasDotDotSegment(raw)) {
-          throw new MindeeInputError(`${truncate(raw)} uses ".." to leave the allowed directories (it resolves to ${shown}); this server may read only files inside ${this.#listDirs()}.`, {
+          const resolved = this.#remote ? '' : ` (it resolves to ${shown})`;
+          throw new MindeeInputError(`${truncate(raw)} uses ".." to leave the allowed directories${resolved}; this server may read only files inside ${this.#listDirs()}.`, {
             hint: `Pass a path inside one of those directories; to allow another directory, ${HOW_TO_ALLOW}.`,
           });
         }
@@ -339,8 +362,9 @@ export class FileAccess {
 
     if (!allowed.some((d) => isWithin(d.real, real))) {
       const link = await findSymlink(chosen);
-      const what =
-        link === chosen
+      const what = this.#remote
+        ? `${truncate(chosen)} leads through a symbolic link to a file`
+        : link === chosen
           ? `${truncate(chosen)} is a symbolic link pointing to ${real}`
           : link
             ? `${truncate(chosen)} is reached through the symbolic link ${link}, and really is ${real}`
@@ -377,12 +401,19 @@ export class FileAccess {
   }
 
   #listDirs(): string {
+    if (this.#remote) return 'those the server\'s operator shared';
     const dirs = this.directories();
     if (dirs.length <= MAX_LISTED_DIRS) return dirs.join(', ');
     return `${dirs.slice(0, MAX_LISTED_DIRS).join(', ')} and ${dirs.length - MAX_LISTED_DIRS} more`;
   }
 
   #outsideError(raw: string, resolved: string): MindeeInputError {
+    if (this.#remote) {
+      return new MindeeInputError(`${truncate(raw)} is outside the directories this server may read.`, {
+        code: 'file_not_allowed',
+        hint: 'Use a path in a directory the server\'s operator shared with you, or send the document as an upload or a url.',
+      });
+    }
     const shown = raw === resolved ? resolved : `${truncate(raw)} (${resolved})`;
     return new MindeeInputError(`${shown} is outside the directories this server may read (${this.#listDirs()}).`, {
       code: 'file_not_allowed',
@@ -391,7 +422,7 @@ export class FileAccess {
   }
 
   #noDirectoriesError(): MindeeInputError {
-    const missing = this.#missingConfigured.length
+    const missing = this.#missingConfigured.length && !this.#remote
       ? ` (configured but unusable: ${this.#missingConfigured.join(', ')} — see the server's log)`
       : '';
     return new MindeeInputError(`Reading local files is turned off: no allowed directory is set${missing}, and the MCP client shared no roots.`, {

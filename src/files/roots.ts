@@ -14,6 +14,7 @@ export class RootsFollower {
   readonly #report: (error: unknown) => void;
   #running: Promise<void> | null = null;
   #pending = false;
+  #listedOnce = false;
 
   /**
    * `fetchRoots` asks the client for its list; `report` hears each outcome: null once a list is
@@ -25,6 +26,15 @@ export class RootsFollower {
     this.#report = report;
   }
 
+  /**
+   * Resolves once the client's first list has been read (or could not be): a call that names a file
+   * right after connecting waits for the roots it may be under. Later changes never wait: the roots
+   * stop counting the moment a change is announced.
+   */
+  async firstList(): Promise<void> {
+    if (!this.#listedOnce) await this.#running;
+  }
+
   /** The client's roots changed (or are first known): suspend them and read the new list. */
   changed(): void {
     this.#files.suspendRoots();
@@ -34,6 +44,7 @@ export class RootsFollower {
     }
     this.#running = this.#run().finally(() => {
       this.#running = null;
+      this.#listedOnce = true;
     });
   }
 

@@ -1,7 +1,7 @@
 /**
  * The remote server's routes, as an express app:
  *   GET  /healthz                      200 {"status":"ok","version"} (503 while shutting down)
- *   GET  /metrics                      Prometheus text
+ *   GET  /metrics                      Prometheus text (behind MINDEE_MCP_METRICS_TOKEN; without it, on loopback only)
  *   GET  /.well-known/oauth-protected-resource/mcp   RFC 9728 metadata (oauth mode)
  *   POST /mcp                          MCP Streamable HTTP, stateless (GET and DELETE: 405)
  *   POST /uploads                      a document for a later enqueue (upload_id)
@@ -10,12 +10,13 @@
  * health and metrics probes, which carry nothing of any caller; every request is logged on one
  * line (never with a key or token) and counted.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { hostHeaderValidation } from '@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js';
+import { validateHostHeader } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
 import { clip, formatBytes } from '../text.js';
 import type { ToolDeps } from '../tools/define.js';
-import type { Authenticator, Principal } from './auth.js';
+import { insufficientScope, principalOf, SCOPE_ENQUEUE, type Authenticator, type Principal } from './auth.js';
 import { InFlight, mcpRoute, type RpcSummary } from './mcp.js';
 import type { Metrics } from './metrics.js';
 
@@ -30,9 +31,16 @@ export interface HttpAppOptions {
   requestTimeoutMs: number;
   log: Logger;
   metrics?: Metrics;
+  /**
+   * Who may read /metrics (it tells how busy the server is and how calls end): holders of this
+   * bearer token; 'open': anyone who reaches the server (it listens on loopback only); 'off': no one.
+   */
+  metricsAccess?: { token: string } | 'open' | 'off';
   version: string;
   /** POST /uploads, once the caller is authenticated. */
   uploads?: RequestHandler;
+  /** After authentication, before a body of /mcp or /uploads is read: whether the caller's key is one Mindee takes (mindee-key mode). */
+  admit?: RequestHandler;
   /** POST /webhooks/mindee (authenticated by its signature). */
   webhooks?: RequestHandler;
 }
@@ -66,12 +74,26 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   });
   if (options.metrics) {
     const metrics = options.metrics;
-    app.get('/metrics', (_req, res, next) => {
+    const access = options.metricsAccess ?? 'open';
+    const expected = typeof access === 'object' ? digest(access.token) : undefined;
+    app.get('/metrics', (req, res, next) => {
+      if (access === 'off') {
+        res.status(404).json({ error: 'not_found', error_description: 'Metrics are served on a loopback address, or with MINDEE_MCP_METRICS_TOKEN set: then send it as "Authorization: Bearer <token>".' });
+        return;
+      }
+      if (expected) {
+        const m = /^Bearer\s+(\S{1,1024})\s*$/i.exec(req.headers.authorization ?? '');
+        if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
+          res.set('WWW-Authenticate', 'Bearer realm="mindee-mcp-metrics"');
+          res.status(401).json({ error: 'invalid_token', error_description: 'GET /metrics needs "Authorization: Bearer <MINDEE_MCP_METRICS_TOKEN>".' });
+          return;
+        }
+      }
       metrics.text().then((text) => res.type(metrics.contentType).send(text), next);
     });
   }
   if (options.allowedHosts !== '*') {
-    app.use(hostHeaderValidation(options.allowedHosts));
+    app.use(hostCheck(options.allowedHosts));
     app.use(originCheck(options.allowedHosts));
   }
   if (options.authenticator.routes) app.use(options.authenticator.routes.path, options.authenticator.routes.handler);
@@ -83,9 +105,11 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   };
   app.get('/mcp', notAllowed);
   app.delete('/mcp', notAllowed);
+  const admit: RequestHandler = options.admit ?? ((_req, _res, next) => next());
   app.post(
     '/mcp',
     options.authenticator.middleware,
+    admit,
     express.json({ limit: options.maxBodyBytes }),
     mcpRoute({
       depsFor: options.depsFor,
@@ -97,7 +121,15 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       inFlight,
     }),
   );
-  if (options.uploads) app.post('/uploads', options.authenticator.middleware, options.uploads);
+  if (options.uploads) {
+    // Storing a document is the first half of an enqueue: a read-only token may not.
+    const mayEnqueue: RequestHandler = (_req, res, next) => {
+      const scopes = principalOf(res).scopes;
+      if (scopes && !scopes.has(SCOPE_ENQUEUE)) return insufficientScope(res, SCOPE_ENQUEUE, options.authenticator.resourceMetadataUrl);
+      next();
+    };
+    app.post('/uploads', options.authenticator.middleware, mayEnqueue, admit, options.uploads);
+  }
   app.use((req, res) => {
     res.status(404).json({ error: 'not_found', error_description: `No route ${req.method} ${clip(req.path, 100)}: the MCP endpoint is POST /mcp.` });
   });
@@ -108,6 +140,20 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     drain: () => {
       draining = true;
     },
+  };
+}
+
+/** A digest of fixed length, so tokens of any length compare in constant time. */
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** DNS-rebinding protection: a Host that is not allowed gets 403 naming it (the SDK's check). */
+function hostCheck(allowed: string[]): RequestHandler {
+  return (req, res, next) => {
+    const checked = validateHostHeader(req.headers.host, allowed);
+    if (checked.ok) return next();
+    jsonRpcError(res, 403, clip(checked.message, 300));
   };
 }
 
@@ -145,7 +191,7 @@ function requestLog(options: HttpAppOptions): RequestHandler {
         path: clip(req.path, 100),
         status: res.statusCode,
         duration_ms: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
-        principal: principal?.id,
+        principal: principal?.caller.id,
         rpc: rpc?.rpc,
         tool: rpc?.tool,
         outcome: rpc?.outcome,

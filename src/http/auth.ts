@@ -18,18 +18,19 @@ import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middlew
 import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { keyId } from '../client/mindee-client.js';
+import { keyCaller } from '../client/mindee-client.js';
 import type { AuthMode } from '../config.js';
+import { callerDigest, type Caller } from '../state/caller.js';
 import { clip } from '../text.js';
 
 export const SCOPE_READ = 'mindee:read';
 export const SCOPE_ENQUEUE = 'mindee:enqueue';
 export const ALL_SCOPES = [SCOPE_READ, SCOPE_ENQUEUE] as const;
 
-/** The caller of one request. */
+/** The caller of one request, and what it may do. */
 export interface Principal {
-  /** Stable and not secret: for logs, metrics, limits and the ownership of uploads. */
-  id: string;
+  /** Who calls: every job, result, task and upload is this caller's (see state/caller.ts). */
+  caller: Caller;
   /** The caller's own Mindee key (mindee-key mode); otherwise calls use the server's. */
   mindeeKey?: string;
   /** Scopes granted (oauth); null: every scope. */
@@ -74,14 +75,14 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     case 'none':
       return {
         middleware: (_req, res, next) => {
-          res.locals.principal = { id: 'anonymous', scopes: null, secrets: [] } satisfies Principal;
+          res.locals.principal = { caller: { id: 'anonymous' }, scopes: null, secrets: [] } satisfies Principal;
           next();
         },
       };
     case 'mindee-key':
       return { middleware: mindeeKeyAuth };
     case 'token':
-      return bearer(tokenVerifier(options.tokens ?? []), (info) => ({ id: info.clientId, scopes: null, secrets: [info.token] }));
+      return bearer(tokenVerifier(options.tokens ?? []), (info) => ({ caller: { id: info.clientId }, scopes: null, secrets: [info.token] }));
     case 'oauth': {
       const oauth = options.oauth!;
       const resource = resourceUrl(oauth.publicUrl);
@@ -95,7 +96,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       });
       const authenticator = bearer(
         jwtVerifier(oauth, resource),
-        (info) => ({ id: `oauth:${clip(typeof info.extra?.subject === 'string' ? info.extra.subject : info.clientId, 128)}`, scopes: new Set(info.scopes), secrets: [info.token] }),
+        (info) => ({ caller: { id: String(info.extra?.caller) }, scopes: new Set(info.scopes), secrets: [info.token] }),
         metadataUrl,
       );
       return { ...authenticator, routes: { path: new URL(metadataUrl).pathname, handler }, resourceMetadataUrl: metadataUrl };
@@ -131,7 +132,7 @@ function tokenVerifier(tokens: string[]): OAuthTokenVerifier {
       // Every token is compared, whatever matched: the time taken tells nothing.
       for (const k of known) match = timingSafeEqual(k, presented) || match;
       if (!match) throw new InvalidTokenError('The bearer token is not one this server accepts');
-      return { token, clientId: `token:${keyId(token)}`, scopes: [...ALL_SCOPES], expiresAt: NEVER };
+      return { token, clientId: `token:${callerDigest(token)}`, scopes: [...ALL_SCOPES], expiresAt: NEVER };
     },
   };
 }
@@ -149,10 +150,20 @@ function jwtVerifier(oauth: { issuer: string; jwksUrl: string; publicUrl: string
         throw new InvalidTokenError(jwtProblem(error));
       }
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : Array.isArray(payload.scp) ? payload.scp.filter((s): s is string => typeof s === 'string') : [];
-      const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : (payload.sub ?? 'unknown');
-      return { token, clientId, scopes, expiresAt: payload.exp, resource, extra: { subject: payload.sub ?? clientId } };
+      // A caller is its issuer and subject: a token without a subject (a client's own, with only
+      // client_id or azp) would share one caller with a user of that name — refused.
+      if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
+        throw new InvalidTokenError('The access token has no subject (sub claim): this server tells its callers apart by issuer and subject, so it needs a token issued for a user or a client with its own sub');
+      }
+      const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : payload.sub;
+      return { token, clientId, scopes, expiresAt: payload.exp, resource, extra: { caller: oauthCaller(payload.iss ?? oauth.issuer, payload.sub).id } };
     },
   };
+}
+
+/** An OAuth caller: the issuer and the subject, whole (a digest, so any length fits a key). */
+export function oauthCaller(issuer: string, subject: string): Caller {
+  return { id: `oauth:${callerDigest(issuer, subject)}` };
 }
 
 /** Why a JWT was refused, in words that carry nothing of the token. */
@@ -185,7 +196,7 @@ function mindeeKeyAuth(req: Request, res: Response, next: NextFunction): void {
   if (key.length > MAX_CREDENTIAL_CHARS || /\s/.test(key)) return unauthorized(res, 'invalid_token', 'The Mindee API key is malformed');
   // Mindee v2 keys start with md_: anything else (a v1 key, a token meant for another server) is refused here, not sent on.
   if (!/^md_[\w-]+$/.test(key)) return unauthorized(res, 'invalid_token', 'This is not a Mindee v2 API key (they start with md_)');
-  res.locals.principal = { id: `key:${keyId(key)}`, mindeeKey: key, scopes: null, secrets: [key] } satisfies Principal;
+  res.locals.principal = { caller: keyCaller(key), mindeeKey: key, scopes: null, secrets: [key] } satisfies Principal;
   next();
 }
 

@@ -1,11 +1,14 @@
 /**
  * The listening socket of the remote server, opened before the app exists (so its URL is known
  * to whatever needs it first, such as an in-process emulator's webhooks), with the time-outs of
- * a request's arrival, and a graceful shutdown: refuse new calls, let those in flight end for a
- * grace period (webhooks still come in), then close what is left.
+ * a request's arrival (checked every second: Node's own check runs every 30 s), a cap on open
+ * connections (one past it is answered 503 and closed at once, rather than left hanging), and a
+ * graceful shutdown: refuse new calls, let those in flight end for a grace period (webhooks still
+ * come in), then close what is left.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { DEFAULT_MAX_CONNECTIONS } from '../config.js';
 
 export interface Drainable {
   /** Refuse new requests (503) from now on. */
@@ -20,6 +23,21 @@ export interface ListenOptions {
   port: number;
   /** How long a request (headers and body, an upload included) may take to arrive: 408 after. */
   requestTimeoutMs: number;
+  /** Open connections at most (MINDEE_MCP_MAX_CONNECTIONS): one more is answered 503 and closed. */
+  maxConnections?: number;
+  /** How often request time-outs are checked (default 1 s: a time-out fires at most this late). */
+  checkEveryMs?: number;
+}
+
+const CHECK_EVERY_MS = 1000;
+
+/** The raw answer to a connection past the cap: no request of it is read. */
+function overCapAnswer(max: number): string {
+  const body = JSON.stringify({
+    error: 'too_many_connections',
+    error_description: `This server holds ${max} open connections, its limit (MINDEE_MCP_MAX_CONNECTIONS): try again in a moment, or reuse a connection.`,
+  });
+  return `HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n${body}`;
 }
 
 export class HttpListener {
@@ -33,13 +51,29 @@ export class HttpListener {
 
   static async open(options: ListenOptions): Promise<HttpListener> {
     let listener: HttpListener | undefined;
-    const server = createServer((req, res) => {
+    const max = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    let open = 0;
+    const overCap = new WeakSet<Socket>();
+    const server = createServer({ connectionsCheckingInterval: options.checkEveryMs ?? CHECK_EVERY_MS }, (req, res) => {
+      // Answered already, as it connected: whatever it sent is not served.
+      if (overCap.has(req.socket)) return;
       const handler = listener ? listener.#handler : null;
       if (handler) return handler(req, res);
       res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"error":"starting"}');
     });
     server.requestTimeout = options.requestTimeoutMs;
     server.headersTimeout = Math.min(60_000, options.requestTimeoutMs);
+    server.on('connection', (socket: Socket) => {
+      open++;
+      socket.once('close', () => open--);
+      if (open <= max) return;
+      overCap.add(socket);
+      socket.end(overCapAnswer(max));
+      // A peer that does not close its side (or keeps sending) is not waited for.
+      const cut = setTimeout(() => socket.destroy(), CHECK_EVERY_MS);
+      cut.unref();
+      socket.once('close', () => clearTimeout(cut));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port, options.host, () => {

@@ -1,19 +1,21 @@
 /**
- * POST /mcp: MCP Streamable HTTP, stateless. Each request gets a new McpServer (createServer
- * with this caller's deps) and a new StreamableHTTPServerTransport with no session, so any
- * replica can answer any request. Around it: scopes per tool, a bound on calls in flight per
- * caller (429 + Retry-After), a time-out per request, cancellation of a call by
- * `notifications/cancelled` (which arrives as a request of its own) or by the caller hanging up,
- * and the outcome of every tool call for logs and metrics.
+ * POST /mcp: MCP Streamable HTTP, stateless, in both protocol eras. A 2026-07-28 request (its
+ * `_meta` envelope says so) is served by the v2 SDK's `createMcpHandler`; a 2025-era request by a
+ * Streamable HTTP transport with no session, made for it; either way a new server (createServer
+ * with this caller's deps) answers it, so any replica can answer any request. Around it: scopes
+ * per tool, a bound on calls in flight per caller (429 + Retry-After), a time-out per request,
+ * cancellation of a call by `notifications/cancelled` (which arrives as a request of its own), by
+ * the caller hanging up or closing the stream, and the outcome of every tool call (reported by
+ * the server's hook) for logs and metrics.
  */
 import type { Request, RequestHandler, Response } from 'express';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { createServer } from '../server.js';
+import { NodeStreamableHTTPServerTransport, toNodeHandler, type NodeMcpRequestHandler } from '@modelcontextprotocol/node';
+import { PROTOCOL_VERSION_META_KEY, createMcpHandler, type AuthInfo, type McpRequestContext, type Server } from '@modelcontextprotocol/server';
+import { createServer, type CallOutcome } from '../mcp/server.js';
 import { clip } from '../text.js';
 import type { ToolDeps } from '../tools/define.js';
 import { insufficientScope, principalOf, SCOPE_ENQUEUE, SCOPE_READ, type Principal } from './auth.js';
-import type { CallOutcome, Metrics } from './metrics.js';
+import type { Metrics } from './metrics.js';
 
 export interface McpRouteOptions {
   depsFor(principal: Principal): ToolDeps;
@@ -101,27 +103,32 @@ function callKey(principal: string, id: unknown): string {
   return `${principal}\u0000${typeof id}:${String(id)}`;
 }
 
-/** Per-caller count of requests in flight. */
+/**
+ * Per-caller count of calls (JSON-RPC requests) in flight: a batch of 40 calls takes 40 places,
+ * as 40 requests would. Batches are kept, not refused: clients of the 2025-03-26 protocol may
+ * send them, and counting each call is what the limit means.
+ */
 class Concurrency {
   readonly #counts = new Map<string, number>();
   constructor(private readonly max: number) {}
 
-  acquire(principal: string): (() => void) | null {
+  /** Takes `calls` places for `principal`, all or none. */
+  acquire(principal: string, calls = 1): (() => void) | null {
     const n = this.#counts.get(principal) ?? 0;
-    if (n >= this.max) return null;
-    this.#counts.set(principal, n + 1);
+    if (n + calls > this.max) return null;
+    this.#counts.set(principal, n + calls);
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const left = (this.#counts.get(principal) ?? 1) - 1;
+      const left = (this.#counts.get(principal) ?? calls) - calls;
       if (left <= 0) this.#counts.delete(principal);
       else this.#counts.set(principal, left);
     };
   }
 }
 
-type Message = { method?: unknown; id?: unknown; params?: { name?: unknown; requestId?: unknown } };
+type Message = { method?: unknown; id?: unknown; params?: { name?: unknown; requestId?: unknown; _meta?: Record<string, unknown> } };
 
 const isRequest = (m: Message) => typeof m.method === 'string' && m.id !== undefined && m.id !== null;
 
@@ -136,8 +143,33 @@ function scopeOf(message: Message, writeTools: ReadonlySet<string>): string | nu
   return null;
 }
 
+/** One HTTP exchange: the caller's deps, the server made for it, and what stops it early. */
+interface Exchange {
+  deps: ToolDeps;
+  server?: Server;
+  /** Aborted with a reason the caller is told (time-out, shutdown): the call answers with it. */
+  stop: AbortController;
+  onCall: (tool: string, outcome: CallOutcome) => void;
+}
+
+/** The exchange rides to the modern handler's factory as the request's (pass-through) auth info. */
+function exchangeOf(authInfo: AuthInfo | undefined): Exchange {
+  const exchange = authInfo?.extra?.exchange as Exchange | undefined;
+  if (!exchange) throw new Error('internal: an MCP request reached the server without its exchange');
+  return exchange;
+}
+
+function serverFor(exchange: Exchange, era: McpRequestContext['era']): Server {
+  exchange.server = createServer(exchange.deps, { era, onCall: exchange.onCall, signal: exchange.stop.signal });
+  return exchange.server;
+}
+
 export function mcpRoute(options: McpRouteOptions): RequestHandler {
   const concurrency = new Concurrency(options.maxConcurrentCalls);
+  // 2026-07-28 requests; the 2025 era is served below, where a client that takes no SSE gets JSON.
+  const modern: NodeMcpRequestHandler = toNodeHandler(
+    createMcpHandler(({ era, authInfo }) => serverFor(exchangeOf(authInfo), era), { legacy: 'reject', maxRequestBodySize: Number.MAX_SAFE_INTEGER }),
+  );
   return async (req: Request, res: Response) => {
     const principal = principalOf(res);
     const body: unknown = req.body;
@@ -152,20 +184,31 @@ export function mcpRoute(options: McpRouteOptions): RequestHandler {
       }
     }
     for (const m of messages) {
-      if (m.method === 'notifications/cancelled') options.inFlight.cancel(principal.id, m.params?.requestId);
+      if (m.method === 'notifications/cancelled') options.inFlight.cancel(principal.caller.id, m.params?.requestId);
     }
     const requestIds = messages.filter(isRequest).map((m) => m.id);
     let release = () => {};
     // Notifications (a cancellation among them) always pass: they end at once, and may free a slot.
+    if (requestIds.length > options.maxConcurrentCalls) {
+      res.status(400).json({
+        jsonrpc: '2.0',
+        error: {
+          code: -32600,
+          message: `This batch has ${requestIds.length} calls; a caller may have at most ${options.maxConcurrentCalls} in flight (MINDEE_MCP_MAX_CONCURRENT_CALLS): send fewer calls per batch.`,
+        },
+        id: null,
+      });
+      return;
+    }
     if (requestIds.length > 0) {
-      const slot = concurrency.acquire(principal.id);
+      const slot = concurrency.acquire(principal.caller.id, requestIds.length);
       if (!slot) {
         res.set('Retry-After', String(RETRY_AFTER_SECONDS));
         res.status(429).json({
           jsonrpc: '2.0',
           error: {
             code: -32000,
-            message: `Too many calls in flight for this caller (the limit is ${options.maxConcurrentCalls}, MINDEE_MCP_MAX_CONCURRENT_CALLS): retry once one has ended.`,
+            message: `Too many calls in flight for this caller (the limit is ${options.maxConcurrentCalls}, MINDEE_MCP_MAX_CONCURRENT_CALLS${requestIds.length > 1 ? `; this batch has ${requestIds.length}` : ''}): retry once one has ended.`,
           },
           id: null,
         });
@@ -174,44 +217,45 @@ export function mcpRoute(options: McpRouteOptions): RequestHandler {
       release = slot;
     }
 
-    // "JSON otherwise": a client that does not take SSE gets one JSON answer.
-    const accept = req.headers.accept ?? '';
-    const json = !accept.includes('text/event-stream');
-    if (json) req.headers.accept = `${accept ? `${accept}, ` : ''}application/json, text/event-stream`;
-    const server = createServer(options.depsFor(principal));
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: json });
     const started = Date.now();
-
+    const exchange: Exchange = {
+      deps: options.depsFor(principal),
+      stop: new AbortController(),
+      onCall: (tool, outcome) => {
+        summary.outcome ??= outcome;
+        options.metrics?.toolCall(tool, outcome, Date.now() - started);
+      },
+    };
     let closed = false;
-    const unanswered = new Set(requestIds.map(String));
     const close = () => {
       if (closed) return;
       closed = true;
       clearTimeout(timer);
       release();
       done();
-      void transport.close();
-      void server.close();
+      void exchange.server?.close();
     };
     const cancel = (why?: string) => {
       if (closed) return;
       if (summary.outcome === undefined && summary.tool) summary.outcome = 'cancelled';
-      if (!why || unanswered.size === 0) return close();
-      // The caller still listens: each call it waits for gets an error that says why, then the stream ends.
-      const errors = [...unanswered].map((id) => requestIds.find((r) => String(r) === id));
-      void Promise.allSettled(errors.map((id) => transport.send({ jsonrpc: '2.0', id: id as string | number, error: { code: -32000, message: why } }))).finally(close);
+      // The caller still listens: the call answers with an error that says why, then the stream ends.
+      if (why && !exchange.stop.signal.aborted) exchange.stop.abort(new Error(why));
+      else close();
     };
-    const done = options.inFlight.add(principal.id, requestIds, cancel);
+    const done = options.inFlight.add(principal.caller.id, requestIds, cancel);
     const timer = setTimeout(
       () => cancel(`The call took longer than this server allows (${Math.round(options.requestTimeoutMs / 1000)} s) and was stopped; call again with a shorter wait.`),
       options.requestTimeoutMs,
     );
     timer.unref();
-    res.on('close', () => cancel());
+    // Before the request log's own listener: a caller who hung up is logged as having cancelled.
+    res.prependListener('close', () => cancel());
     try {
-      await server.connect(transport);
-      watchOutcomes(transport, messages, summary, unanswered, (tool, outcome) => options.metrics?.toolCall(tool, outcome, Date.now() - started));
-      await transport.handleRequest(req, res, body);
+      if (isLegacy(req, messages)) await serveLegacy(req, res, body, exchange);
+      else {
+        (req as Request & { auth?: AuthInfo }).auth = { token: '', clientId: principal.caller.id, scopes: [], extra: { exchange } };
+        await modern(req, res, body);
+      }
     } catch (error) {
       close();
       throw error;
@@ -221,39 +265,32 @@ export function mcpRoute(options: McpRouteOptions): RequestHandler {
   };
 }
 
+/**
+ * Whether a request is of the 2025 era: none of its messages claims a revision in its `_meta`
+ * envelope, and no `MCP-Protocol-Version` header names a 2026 one. Everything else goes to the
+ * SDK's 2026-07-28 handler, which answers a malformed claim itself. (The SDK's `isLegacyRequest`
+ * decides the same from a web Request it would have to build: a third of a small request's cost.)
+ */
+function isLegacy(req: Request, messages: Message[]): boolean {
+  const header = req.headers['mcp-protocol-version'];
+  if (typeof header === 'string' && header >= '2026') return false;
+  return !messages.some((m) => m.params?._meta?.[PROTOCOL_VERSION_META_KEY] !== undefined);
+}
+
+/** A 2025-era request: a server and a session-less transport of its own; JSON for a client that takes no SSE. */
+async function serveLegacy(req: Request, res: Response, body: unknown, exchange: Exchange): Promise<void> {
+  const accept = req.headers.accept ?? '';
+  const json = !accept.includes('text/event-stream');
+  if (json) req.headers.accept = `${accept ? `${accept}, ` : ''}application/json, text/event-stream`;
+  const server = serverFor(exchange, 'legacy');
+  const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: json });
+  await server.connect(transport);
+  await transport.handleRequest(req, res, body);
+}
+
 function summarise(messages: Message[]): RpcSummary {
   const first = messages.find((m) => typeof m.method === 'string');
   const rpc = first ? clip(String(first.method), 64) : 'none';
   const tool = first?.method === 'tools/call' && typeof first.params?.name === 'string' ? clip(first.params.name, 64) : undefined;
   return messages.length > 1 ? { rpc: `batch(${messages.length}):${rpc}`, tool } : { rpc, tool };
-}
-
-/** Reads which requests are answered, and each tool call's outcome, from what the server sends. */
-function watchOutcomes(
-  transport: StreamableHTTPServerTransport,
-  messages: Message[],
-  summary: RpcSummary,
-  unanswered: Set<string>,
-  report: (tool: string, outcome: CallOutcome) => void,
-): void {
-  const calls = new Map<string, string>();
-  for (const m of messages) if (m.method === 'tools/call' && isRequest(m)) calls.set(String(m.id), String(m.params?.name));
-  const send = transport.send.bind(transport);
-  transport.send = async (message: JSONRPCMessage, sendOptions) => {
-    if ('id' in message && !('method' in message)) unanswered.delete(String(message.id));
-    if ('id' in message && !('method' in message) && calls.has(String(message.id))) {
-      const tool = calls.get(String(message.id))!;
-      calls.delete(String(message.id));
-      const outcome: CallOutcome = 'error' in message ? 'protocol_error' : (message.result as { isError?: boolean }).isError ? 'error' : 'ok';
-      summary.outcome = outcome;
-      report(tool, outcome);
-    }
-    return send(message, sendOptions);
-  };
-  const onclose = transport.onclose;
-  transport.onclose = () => {
-    for (const tool of calls.values()) report(tool, 'cancelled');
-    calls.clear();
-    onclose?.();
-  };
 }

@@ -15,7 +15,7 @@ import type { RateBudget, RequestKind } from '../state/index.js';
 const BUDGETS_REPORTED = 1000;
 
 export type CallOutcome = 'ok' | 'error' | 'cancelled' | 'protocol_error';
-export type WebhookOutcome = 'stored' | 'unknown_job' | 'failure' | 'duplicate' | 'bad_signature' | 'bad_payload' | 'too_large' | 'not_configured';
+export type WebhookOutcome = 'stored' | 'unknown_job' | 'failure' | 'duplicate' | 'bad_signature' | 'bad_payload' | 'too_large' | 'busy' | 'not_configured';
 export type UploadOutcome = 'accepted' | 'refused' | 'too_large' | 'busy';
 
 export class Metrics {

@@ -3,17 +3,18 @@
  * client (the caller's own key, or the server's), what each request's tools may do (no local
  * files unless directories were configured; uploads of this caller), and the routes.
  */
-import { MindeeApiError } from '../client/errors.js';
 import type { MindeeClient, MindeeConnection } from '../client/mindee-client.js';
 import { keyId } from '../client/mindee-client.js';
 import { isLoopbackHost, type Config } from '../config.js';
 import type { FileAccess } from '../files/file-access.js';
 import type { Logger } from '../log.js';
-import { BoundedMap } from '../state/bounded-map.js';
-import { systemClock, type Clock } from '../state/clock.js';
+import type { Caller } from '../state/caller.js';
+import type { Clock } from '../state/clock.js';
+import type { UploadLimits } from '../state/uploads.js';
 import type { ToolDeps, ToolSettings } from '../tools/define.js';
 import { createTools } from '../tools/index.js';
 import { VERSION } from '../version.js';
+import { KeyAdmission } from './admission.js';
 import { createHttpApp, type HttpApp } from './app.js';
 import { createAuthenticator, type Principal } from './auth.js';
 import type { Metrics } from './metrics.js';
@@ -33,6 +34,8 @@ export interface RemoteOptions {
   clock?: Clock;
   /** Largest upload: Mindee's limit for one document unless lowered (tests). */
   maxUploadBytes?: number;
+  /** Bounds of the upload directory other than the settings' (tests: small ones). */
+  uploadLimits?: Partial<UploadLimits>;
 }
 
 export interface RemoteServer extends HttpApp {
@@ -72,25 +75,13 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
   const requestLog = options.makeLogger([]);
   const perReplica = config.redisUrl !== undefined && config.uploadDir === undefined;
   if (perReplica) requestLog.info('uploads stay with the replica that receives them: set MINDEE_MCP_UPLOAD_DIR to a directory every replica mounts for an upload_id to work on any of them');
-  // mindee-key mode: a key of the right form is asked of Mindee (one model search) before it may
-  // write uploads to this server's disk; the answer is remembered a while.
-  const admitted = new BoundedMap<string, number>(10_000);
-  const admit = async (principal: Principal): Promise<boolean> => {
-    if (!principal.mindeeKey) return true;
-    const now = (options.clock ?? systemClock).now();
-    if ((admitted.get(principal.id) ?? 0) > now) return true;
-    try {
-      await connection.client(principal.mindeeKey).searchModels({ perPage: 1 });
-    } catch (error) {
-      if (error instanceof MindeeApiError && (error.status === 401 || error.status === 403)) return false;
-      // Mindee unreachable says nothing of the key: the upload is taken (its use will tell).
-      return true;
-    }
-    admitted.set(principal.id, now + 10 * 60_000);
-    return true;
-  };
+  // mindee-key mode: a key of the right form is asked of Mindee (one model search) before any
+  // body of its requests is read; the answer is remembered a while (admission.ts).
+  const admission =
+    config.auth === 'mindee-key'
+      ? new KeyAdmission({ clock: options.clock, ask: (key, deadline) => connection.client(key).searchModels({ perPage: 1 }, { deadline }) })
+      : undefined;
   const uploads = await Uploads.create({
-    admit,
     store: connection.state.uploads,
     dir: config.uploadDir,
     perReplica,
@@ -98,23 +89,28 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
     metrics,
     log: requestLog,
     maxFileBytes: options.maxUploadBytes,
+    limits: { bytes: config.uploadDirMegabytes * 1024 * 1024, ...options.uploadLimits },
+    arrivalMs: config.httpTimeoutSeconds * 1000,
   });
   const localFiles = config.allowedDirs.length > 0;
 
-  const clientOf = (key: string | undefined, principal?: string): MindeeClient => {
-    const client = connection.client(key, principal);
+  // Jobs made outside this server are the key's, not any caller's: readable where the key is the
+  // caller's own (mindee-key) or the one caller's (none); in token and oauth modes only when allowed.
+  const foreignJobs = config.auth === 'mindee-key' || config.auth === 'none' || config.allowForeignJobs;
+  const clientOf = (key: string | undefined, caller: Caller): MindeeClient => {
+    const client = connection.client(key, caller, { foreignJobs });
     metrics?.watchBudget(connection.rateScope ?? keyId(key ?? ''), client.budget);
     return client;
   };
   // In mindee-key mode every call has the caller's key: the server's own is never used. In the
   // other modes callers share the server's key, but not what it fetched or started for another
-  // caller: each principal has its own kept results, jobs and tasks.
+  // caller: each caller has its own jobs, kept results, tasks and uploads.
   const depsFor = (principal: Principal): ToolDeps => ({
-    client: principal.mindeeKey ? clientOf(principal.mindeeKey) : clientOf(config.auth === 'mindee-key' ? undefined : options.serverKey, principal.id),
+    client: clientOf(principal.mindeeKey ?? (config.auth === 'mindee-key' ? undefined : options.serverKey), principal.caller),
     files: options.files,
     log: options.makeLogger(principal.secrets),
     settings,
-    remote: { localFiles, claimUpload: (id) => uploads.claim(id, principal.id) },
+    remote: { localFiles, claimUpload: (id) => uploads.claim(id, principal.caller.id) },
   });
 
   const http = createHttpApp({
@@ -128,11 +124,13 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
     requestTimeoutMs: (config.maxWaitSeconds > 590 ? config.maxWaitSeconds : 590) * 1000 + 60_000,
     log: requestLog,
     metrics,
+    metricsAccess: config.metricsToken ? { token: config.metricsToken } : isLoopbackHost(config.host) ? 'open' : 'off',
     version: VERSION,
     uploads: uploads.route,
+    admit: admission?.middleware,
     webhooks:
       config.webhookSecrets.length > 0
-        ? webhookRoute({ secrets: config.webhookSecrets, maxBodyBytes: config.maxResponseMegabytes * 1024 * 1024, connection, metrics, log: requestLog })
+        ? webhookRoute({ secrets: config.webhookSecrets, maxBodyBytes: config.maxResponseMegabytes * 1024 * 1024, connection, metrics, log: requestLog, clock: options.clock })
         : undefined,
   });
   return { ...http, uploads, close: () => uploads.close() };

@@ -18,14 +18,14 @@ import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy
 import type { Request, RequestHandler, Response } from 'express';
 import { describeError, MindeeInputError } from '../client/errors.js';
 import { DEFAULT_INPUT_LIMITS, prepareDocument } from '../client/inputs.js';
-import { ConfigError } from '../config.js';
+import { ConfigError, DEFAULT_UPLOAD_DIR_MB } from '../config.js';
 import type { Logger } from '../log.js';
 import { systemClock, type Clock } from '../state/clock.js';
 import { StateUnavailableError } from '../state/errors.js';
-import type { ClaimResult, UploadRecord, UploadStore } from '../state/uploads.js';
+import type { ClaimResult, UploadLimits, UploadRecord, UploadStore } from '../state/uploads.js';
 import { clip, formatBytes } from '../text.js';
 import type { ClaimedUpload } from '../tools/define.js';
-import { principalOf, type Principal } from './auth.js';
+import { principalOf } from './auth.js';
 import type { Metrics } from './metrics.js';
 
 export const UPLOAD_TTL_MS = 15 * 60 * 1000;
@@ -33,6 +33,7 @@ export const UPLOAD_TTL_MS = 15 * 60 * 1000;
 export const MAX_PENDING_UPLOADS = 20;
 /** Files the upload directory may hold at once, whoever sent them: the disk is everyone's. */
 export const MAX_FILES_IN_DIR = 1000;
+
 const SWEEP_EVERY_MS = 60_000;
 /**
  * A file in a shared directory with no record left (a replica that died mid-upload, a Redis that
@@ -51,18 +52,21 @@ export interface UploadsOptions {
   /** Other replicas serve the same callers but each keeps its uploads (Redis without a shared directory): an unknown id says so. */
   perReplica?: boolean;
   maxFileBytes?: number;
+  /** What the directory may hold at once; uploads still arriving count (defaults: 20 per principal, 1 000 files, 2 GB). */
+  limits?: Partial<UploadLimits>;
+  /** How long a body may take to arrive (MINDEE_MCP_HTTP_TIMEOUT): an upload's place is kept at least this long. */
+  arrivalMs?: number;
   ttlMs?: number;
   clock?: Clock;
   metrics?: Metrics;
   log: Logger;
-  /**
-   * Whether this principal may write to the disk at all; false is a 401. In mindee-key mode a key
-   * of the right form is not yet a Mindee key: the API is asked once before its first upload.
-   */
-  admit?: (principal: Principal) => Promise<boolean>;
 }
 
 class TooLarge extends Error {}
+
+type Refuse = (status: number, error: string, description: string, outcome?: 'refused' | 'too_large' | 'busy') => void;
+/** What a multipart body carries besides its file, at most, for the check of its declared length. */
+const MULTIPART_OVERHEAD = 64 * 1024;
 
 export class Uploads {
   readonly #store: UploadStore;
@@ -70,8 +74,7 @@ export class Uploads {
   readonly #ttlMs: number;
   readonly #clock: Clock;
   readonly #sweeper: NodeJS.Timeout;
-  /** Uploads of each principal still being received here: the pending count is checked before a body is read. */
-  readonly #receiving = new Map<string, number>();
+  readonly #limits: UploadLimits;
 
   private constructor(
     readonly dir: string,
@@ -83,6 +86,7 @@ export class Uploads {
     this.#maxBytes = options.maxFileBytes ?? DEFAULT_INPUT_LIMITS.maxFileBytes;
     this.#ttlMs = options.ttlMs ?? UPLOAD_TTL_MS;
     this.#clock = options.clock ?? systemClock;
+    this.#limits = { perOwner: MAX_PENDING_UPLOADS, files: MAX_FILES_IN_DIR, bytes: DEFAULT_UPLOAD_DIR_MB * 1024 * 1024, ...options.limits };
     this.#sweeper = setInterval(() => {
       // A store that is away was said once, where it went; the next sweep takes what this one left.
       this.sweep().catch((error: unknown) => {
@@ -117,7 +121,7 @@ export class Uploads {
   };
 
   async #receive(req: Request, res: Response): Promise<void> {
-    const owner = principalOf(res).id;
+    const owner = principalOf(res).caller.id;
     const refuse = (status: number, error: string, description: string, outcome: 'refused' | 'too_large' | 'busy' = 'refused') => {
       this.options.metrics?.upload(outcome);
       // The rest of a body not read is not waited for.
@@ -128,66 +132,87 @@ export class Uploads {
       res.set('Retry-After', '5');
       refuse(503, 'temporarily_unavailable', `Uploads cannot be taken now: ${error.message}`);
     };
-    if (this.options.admit && !(await this.options.admit(principalOf(res)))) {
-      res.set('WWW-Authenticate', 'Bearer realm="mindee-mcp", error="invalid_token"');
-      return refuse(401, 'invalid_token', 'Mindee did not accept the API key sent with this upload: send your own valid Mindee v2 key.');
-    }
-    let pending;
-    try {
-      pending = await this.#store.pending(owner);
-    } catch (error) {
-      if (error instanceof StateUnavailableError) return unavailable(error);
-      throw error;
-    }
-    // Uploads still arriving count too: parallel uploads cannot all pass the check before any is recorded.
-    const count = pending.count + (this.#receiving.get(owner) ?? 0);
-    if (count >= MAX_PENDING_UPLOADS) {
-      res.set('Retry-After', '60');
-      return refuse(429, 'too_many_uploads', `You have ${count} uploads not used yet (at most ${MAX_PENDING_UPLOADS}): use them, or wait for them to expire (${this.#ttlMs / 60_000} minutes).`, 'busy');
-    }
-    if ((await readdir(this.dir)).length >= MAX_FILES_IN_DIR) {
-      res.set('Retry-After', '60');
-      return refuse(503, 'temporarily_unavailable', `This server holds ${MAX_FILES_IN_DIR} uploads not used yet, its limit: try again in a minute, or send the document by url.`, 'busy');
-    }
-    this.#receiving.set(owner, (this.#receiving.get(owner) ?? 0) + 1);
-    try {
-      await this.#receiveBody(req, res, owner, refuse, unavailable);
-    } finally {
-      const left = (this.#receiving.get(owner) ?? 1) - 1;
-      if (left > 0) this.#receiving.set(owner, left);
-      else this.#receiving.delete(owner);
-    }
-  }
-
-  async #receiveBody(
-    req: Request,
-    res: Response,
-    owner: string,
-    refuse: (status: number, error: string, description: string, outcome?: 'refused' | 'too_large' | 'busy') => void,
-    unavailable: (error: StateUnavailableError) => void,
-  ): Promise<void> {
     const tooLarge = () =>
       refuse(413, 'too_large', `The document is over the ${formatBytes(this.#maxBytes)} limit for one document. Split the PDF, or compress the images, and upload each part.`, 'too_large');
     const declared = Number(req.headers['content-length']);
     // A multipart body carries a little more than its file.
-    if (Number.isFinite(declared) && declared > this.#maxBytes + 64 * 1024) return tooLarge();
+    if (Number.isFinite(declared) && declared > this.#maxBytes + MULTIPART_OVERHEAD) return tooLarge();
+    // A configured directory may hold files no record names (another deployment, a replica that died).
+    if (this.configured && (await readdir(this.dir)).length >= this.#limits.files) return this.#full(res, refuse, 'files', this.#limits.files, 0, 0);
 
     const id = `up_${randomBytes(18).toString('base64url')}`;
+    // The most this body can put on the disk: its declared length, or the limit for one document.
+    const bytes = Number.isFinite(declared) && declared >= 0 ? Math.min(declared, this.#maxBytes) : this.#maxBytes;
+    // Arriving uploads count against every bound: the check and the taking of a place are one step of the store.
+    let reserved;
+    try {
+      reserved = await this.#store.reserve({ id, owner, bytes, expiresAt: this.#clock.now() + Math.max(this.#ttlMs, this.options.arrivalMs ?? 0) }, this.#limits);
+    } catch (error) {
+      if (error instanceof StateUnavailableError) return unavailable(error);
+      throw error;
+    }
+    if (!reserved.ok) {
+      if (reserved.bound !== 'owner') return this.#full(res, refuse, reserved.bound, reserved.count, reserved.bytes, bytes);
+      res.set('Retry-After', '60');
+      return refuse(
+        429,
+        'too_many_uploads',
+        `You have ${reserved.count} uploads not used yet or still arriving (at most ${this.#limits.perOwner}): use them, or wait for them to expire (${this.#ttlMs / 60_000} minutes).`,
+        'busy',
+      );
+    }
+    let stored = false;
+    try {
+      stored = await this.#receiveBody(req, res, id, owner, refuse, unavailable, tooLarge);
+    } finally {
+      if (!stored) await this.#store.release(id).catch(() => undefined);
+    }
+  }
+
+  /** 503: the directory is full, by its count of files or its bytes. */
+  #full(res: Response, refuse: Refuse, bound: 'files' | 'bytes', count: number, bytes: number, wanted: number): void {
+    const why =
+      bound === 'files'
+        ? `This server holds ${count} uploads not used yet or arriving, its limit of ${this.#limits.files} files`
+        : `The uploads not used yet or arriving hold ${formatBytes(bytes)}, and this one could take ${formatBytes(wanted)} more of the upload directory's ${formatBytes(this.#limits.bytes)} (MINDEE_MCP_UPLOAD_DIR_MB)`;
+    res.set('Retry-After', '60');
+    refuse(503, 'temporarily_unavailable', `${why}: try again in a minute, or send the document by url.`, 'busy');
+  }
+
+  /** Reads the body to the upload's file and records it; whether it was recorded (else its place is given back). */
+  async #receiveBody(
+    req: Request,
+    res: Response,
+    id: string,
+    owner: string,
+    refuse: Refuse,
+    unavailable: (error: StateUnavailableError) => void,
+    tooLarge: () => void,
+  ): Promise<boolean> {
     const path = this.#fileOf(id);
     let filename: string | undefined;
     try {
       if (/^multipart\/form-data/i.test(req.headers['content-type'] ?? '')) {
         const part = await this.#multipart(req, path);
         filename = part ?? undefined;
-        if (part === null) return refuse(400, 'no_file', 'The multipart body has no file part: send the document as a file field (curl -F file=@scan.pdf).');
+        if (part === null) {
+          refuse(400, 'no_file', 'The multipart body has no file part: send the document as a file field (curl -F file=@scan.pdf).');
+          return false;
+        }
       } else {
         await this.#save(req, path);
         filename = filenameOf(req);
       }
     } catch (error) {
       await removeQuietly(path);
-      if (error instanceof TooLarge) return tooLarge();
-      if (req.destroyed || !req.complete) return refuse(400, 'incomplete', 'The upload was interrupted before the whole document arrived: send it again.');
+      if (error instanceof TooLarge) {
+        tooLarge();
+        return false;
+      }
+      if (req.destroyed || !req.complete) {
+        refuse(400, 'incomplete', 'The upload was interrupted before the whole document arrived: send it again.');
+        return false;
+      }
       throw error;
     }
 
@@ -196,7 +221,10 @@ export class Uploads {
       document = await prepareDocument({ path, filename: filename ?? undefined }, { maxFileBytes: this.#maxBytes });
     } catch (error) {
       await removeQuietly(path);
-      if (error instanceof MindeeInputError) return refuse(422, 'document_refused', describeError(error));
+      if (error instanceof MindeeInputError) {
+        refuse(422, 'document_refused', describeError(error));
+        return false;
+      }
       throw error;
     }
     await document.close();
@@ -207,11 +235,15 @@ export class Uploads {
       await this.#store.put({ id, owner, path, filename: name, size: document.size, expiresAt });
     } catch (error) {
       await removeQuietly(path);
-      if (error instanceof StateUnavailableError) return unavailable(error);
+      if (error instanceof StateUnavailableError) {
+        unavailable(error);
+        return false;
+      }
       throw error;
     }
     this.options.metrics?.upload('accepted');
     res.status(201).json({ upload_id: id, expires_at: new Date(expiresAt).toISOString(), filename: name, bytes: document.size });
+    return true;
   }
 
   /** Streams `source` to a new file, cut off past the limit. */

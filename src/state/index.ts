@@ -1,11 +1,12 @@
 /**
  * The state every process of a deployment shares: rate budgets (per organisation scope), kept
- * results (per API key), job completions, uploads waiting for their one use, learned timings and MCP tasks. In memory by default; a shared backend (Redis)
+ * results (per caller), who started each job, job completions, uploads waiting for their one use, learned timings and MCP tasks. In memory by default; a shared backend (Redis)
  * implements the same interfaces.
  */
 import { BoundedMap } from './bounded-map.js';
 import { systemClock, type Clock } from './clock.js';
 import { MemoryJobEvents, type JobEvents } from './job-events.js';
+import { MemoryJobOwners, type JobOwners, type OwnerLimits } from './owners.js';
 import { DEFAULT_RATE_LIMITS, MemoryRateBudget, type RateBudget, type RateLimits } from './rate-budget.js';
 import { MemoryResultStores, type ResultStore, type ResultStoreLimits } from './result-store.js';
 import { MemoryUploadStore, type UploadStore } from './uploads.js';
@@ -13,7 +14,9 @@ import { MemoryTimingStore, type TimingStore } from './timings.js';
 import { MemoryTaskStore, type TaskStore, type TaskStoreLimits } from './task-store.js';
 
 export type { Clock } from './clock.js';
+export type { Caller } from './caller.js';
 export type { JobEvent, JobEvents } from './job-events.js';
+export type { JobOwners, OwnedKind, OwnerLimits } from './owners.js';
 export type { BudgetUsage, RateBudget, RateLimits, RequestKind, Settle, TakeOptions } from './rate-budget.js';
 export type { ResultMeta, ResultStore, ResultStoreLimits, StoredResult } from './result-store.js';
 export type { ClaimResult, UploadRecord, UploadStore } from './uploads.js';
@@ -23,9 +26,11 @@ export type { EndStatus, TaskChange, TaskState, TaskStatus, TaskStore, TaskStore
 export interface SharedState {
   /** The budget of one scope: every key of one organisation should share one. */
   rateBudget(scope: string): RateBudget;
-  /** The kept results of one partition (one per API key). */
+  /** The kept results of one caller (its `Caller.id`). */
   results(partition: string): ResultStore;
   readonly jobEvents: JobEvents;
+  /** Who started each job (and so whose its inference is): an id alone reads nothing of another caller. */
+  readonly owners: JobOwners;
   /** Tasks of long MCP tool calls, per owner. */
   readonly tasks: TaskStore;
   /** Documents uploaded to a remote server, waiting for their one use. */
@@ -40,6 +45,7 @@ export interface MemoryStateOptions {
   rateLimits?: RateLimits;
   results?: Partial<ResultStoreLimits>;
   tasks?: Partial<TaskStoreLimits>;
+  owners?: Partial<OwnerLimits>;
   clock?: Clock;
   /** Where learned timings are kept; default in memory only. */
   timings?: TimingStore;
@@ -62,6 +68,7 @@ export function createMemoryState(options: MemoryStateOptions = {}): SharedState
     },
     results: (partition) => results.partition(partition),
     jobEvents: new MemoryJobEvents(),
+    owners: new MemoryJobOwners(options.owners, clock),
     uploads: new MemoryUploadStore(clock),
     timings,
     tasks: new MemoryTaskStore(options.tasks, clock),

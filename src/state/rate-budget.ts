@@ -18,6 +18,11 @@ export interface TakeOptions {
    * SPECULATIVE_ABOVE). A function is read again while the caller waits.
    */
   priority?: Priority;
+  /**
+   * Who asks (a plain id: the partition of a key, or of one caller of a shared key). Callers
+   * waiting at once get fair shares of the budget: see wait-queue.ts.
+   */
+  caller?: string;
 }
 
 /** Ends a slot: call it once the request has ended (answered, failed or aborted). */
@@ -91,7 +96,7 @@ export class RateBudgetDeadlineError extends Error {
  *   after it was sent (a big upload), so this window never ends before the API's does;
  * - pacing: slots refill steadily (perMinute per window, `burst` at most at once), so a crowd
  *   of callers does not spend a minute's budget in a second and then starve.
- * Waiting callers are served by priority, then in arrival order.
+ * Waiting callers are served by priority, then in turn by caller, then in arrival order.
  */
 export class PacedWindow {
   readonly perMinute: number;

@@ -2,10 +2,13 @@
  * Tasks: calls that outlive their request. A task is created running, may change its message
  * while it runs, and ends once — completed, failed or cancelled — with its result kept as JSON
  * until its ttl (counted from creation) runs out. Each task belongs to one owner (an API key's
- * partition and a session): no other owner can see, list or end it. Bounded in count and bytes.
+ * partition and a session): no other owner can see, list or end it. Bounded in count and bytes,
+ * as a whole and per owner (so one caller cannot fill it for the others); a status message is
+ * bounded too, and counted in the bytes.
  * The in-memory implementation serves one process; a shared one lets any replica answer.
  */
 import { randomUUID } from 'node:crypto';
+import { clip } from '../text.js';
 import { systemClock, type Clock } from './clock.js';
 import { KeyedListeners } from './listeners.js';
 
@@ -53,9 +56,27 @@ export interface TaskStoreLimits {
   maxBytes: number;
   /** Tasks per page of list. */
   pageSize: number;
+  /** Tasks one owner keeps at once: its own oldest ended task makes room, and with none ended creation is refused. */
+  maxTasksPerOwner: number;
+  /** Bytes one owner's tasks keep: beyond, its own oldest ended tasks are dropped. */
+  maxBytesPerOwner: number;
 }
 
-export const DEFAULT_TASK_STORE: Readonly<TaskStoreLimits> = Object.freeze({ maxTasks: 1000, maxBytes: 64 * 1024 * 1024, pageSize: 50 });
+export const DEFAULT_TASK_STORE: Readonly<TaskStoreLimits> = Object.freeze({
+  maxTasks: 1000,
+  maxBytes: 64 * 1024 * 1024,
+  pageSize: 50,
+  maxTasksPerOwner: 20,
+  maxBytesPerOwner: 16 * 1024 * 1024,
+});
+
+/** The longest status message kept: the text a progress message or an error gave, cut. */
+export const MAX_STATUS_CHARS = 500;
+
+/** A status message as kept: within MAX_STATUS_CHARS (plus the note of its full length). */
+export function statusText(message: string): string {
+  return clip(message, MAX_STATUS_CHARS);
+}
 
 /** Creation refused: every slot holds a running task. */
 export class TaskStoreFullError extends Error {
@@ -72,6 +93,13 @@ export function storeFull(count: number): TaskStoreFullError {
   return new TaskStoreFullError(`${count} tasks are running, the most this server keeps at once. Wait for one to end, or cancel one.`);
 }
 
+/** Creation refused: this owner holds its quota of tasks, none of them ended. */
+export function ownerFull(count: number): TaskStoreFullError {
+  return new TaskStoreFullError(
+    `This caller has ${count} tasks running, the most one caller may keep at once (tasks per caller). Wait for one to end, or cancel one; one task can send many documents.`,
+  );
+}
+
 export function unknownCursor(): TaskCursorError {
   return new TaskCursorError('This cursor is not one tasks/list gave, or its task has ended and expired: list again from the start.');
 }
@@ -82,7 +110,7 @@ export function newTask(init: { ttl: number; pollInterval: number; statusMessage
   return {
     taskId: randomUUID(),
     status: 'working',
-    ...(init.statusMessage === undefined ? {} : { statusMessage: init.statusMessage }),
+    ...(init.statusMessage === undefined ? {} : { statusMessage: statusText(init.statusMessage) }),
     createdAt: at,
     lastUpdatedAt: at,
     ttl: init.ttl,
@@ -97,6 +125,9 @@ interface Entry {
   resultJson?: string;
 }
 
+/** What an entry counts against the byte bounds: its result and its status message. */
+const bytesOf = (entry: Entry) => (entry.resultJson?.length ?? 0) + (entry.state.statusMessage?.length ?? 0);
+
 const isEnded = (status: TaskStatus): status is EndStatus => status === 'completed' || status === 'failed' || status === 'cancelled';
 
 export class MemoryTaskStore implements TaskStore {
@@ -105,6 +136,8 @@ export class MemoryTaskStore implements TaskStore {
   // end, which choose what may go (only ended tasks), where an LRU map would drop running ones.
   readonly #entries = new Map<string, Entry>();
   readonly #ended = new KeyedListeners<EndStatus>();
+  /** Tasks and bytes per owner. */
+  readonly #owners = new Map<string, { tasks: number; bytes: number }>();
   #bytes = 0;
 
   constructor(
@@ -120,10 +153,15 @@ export class MemoryTaskStore implements TaskStore {
 
   async create(owner: string, init: { ttl: number; pollInterval: number; statusMessage?: string }): Promise<TaskState> {
     this.#dropExpired();
+    const mine = this.#owners.get(owner)?.tasks ?? 0;
+    if (mine >= this.#limits.maxTasksPerOwner && !this.#dropOldestEnded(undefined, owner)) throw ownerFull(mine);
     if (this.#entries.size >= this.#limits.maxTasks && !this.#dropOldestEnded()) throw storeFull(this.#entries.size);
     const now = this.clock.now();
     const state = newTask(init, now);
-    this.#entries.set(state.taskId, { owner, state, expiresAt: now + init.ttl });
+    const entry: Entry = { owner, state, expiresAt: now + init.ttl };
+    this.#entries.set(state.taskId, entry);
+    this.#count(entry, 1, bytesOf(entry));
+    this.#fit(state.taskId, owner);
     return { ...state };
   }
 
@@ -135,21 +173,25 @@ export class MemoryTaskStore implements TaskStore {
   async update(owner: string, taskId: string, change: TaskChange): Promise<TaskState | null> {
     const entry = this.#live(owner, taskId);
     if (!entry || isEnded(entry.state.status)) return null;
-    if (change.statusMessage !== undefined) entry.state.statusMessage = change.statusMessage;
+    const before = bytesOf(entry);
+    if (change.statusMessage !== undefined) entry.state.statusMessage = statusText(change.statusMessage);
     if (change.pollInterval !== undefined) entry.state.pollInterval = change.pollInterval;
     entry.state.lastUpdatedAt = new Date(this.clock.now()).toISOString();
+    this.#count(entry, 0, bytesOf(entry) - before);
+    this.#fit(taskId, owner);
     return { ...entry.state };
   }
 
   async end(owner: string, taskId: string, status: EndStatus, resultJson: string, statusMessage?: string): Promise<boolean> {
     const entry = this.#live(owner, taskId);
     if (!entry || isEnded(entry.state.status)) return false;
+    const before = bytesOf(entry);
     entry.state.status = status;
-    if (statusMessage !== undefined) entry.state.statusMessage = statusMessage;
+    if (statusMessage !== undefined) entry.state.statusMessage = statusText(statusMessage);
     entry.state.lastUpdatedAt = new Date(this.clock.now()).toISOString();
     entry.resultJson = resultJson;
-    this.#bytes += resultJson.length;
-    while (this.#bytes > this.#limits.maxBytes && this.#dropOldestEnded(taskId));
+    this.#count(entry, 0, bytesOf(entry) - before);
+    this.#fit(taskId, owner);
     this.#ended.emit(taskId, status, true);
     return true;
   }
@@ -191,10 +233,25 @@ export class MemoryTaskStore implements TaskStore {
     for (const [id, entry] of this.#entries) if (entry.expiresAt <= now) this.#remove(id, entry);
   }
 
-  /** Drops the oldest ended task other than `keep`; false when there is none. */
-  #dropOldestEnded(keep?: string): boolean {
+  /** Keeps the byte bounds, the owner's first (its own oldest ended tasks go), then the store's; `keep` stays. */
+  #fit(keep: string, owner: string): void {
+    while ((this.#owners.get(owner)?.bytes ?? 0) > this.#limits.maxBytesPerOwner && this.#dropOldestEnded(keep, owner));
+    while (this.#bytes > this.#limits.maxBytes && this.#dropOldestEnded(keep));
+  }
+
+  #count(entry: Entry, tasks: number, bytes: number): void {
+    const mine = this.#owners.get(entry.owner) ?? { tasks: 0, bytes: 0 };
+    mine.tasks += tasks;
+    mine.bytes += bytes;
+    this.#bytes += bytes;
+    if (mine.tasks <= 0) this.#owners.delete(entry.owner);
+    else this.#owners.set(entry.owner, mine);
+  }
+
+  /** Drops the oldest ended task (of `owner`, when given) other than `keep`; false when there is none. */
+  #dropOldestEnded(keep?: string, owner?: string): boolean {
     for (const [id, entry] of this.#entries) {
-      if (id !== keep && isEnded(entry.state.status)) {
+      if (id !== keep && (owner === undefined || entry.owner === owner) && isEnded(entry.state.status)) {
         this.#remove(id, entry);
         return true;
       }
@@ -204,6 +261,6 @@ export class MemoryTaskStore implements TaskStore {
 
   #remove(taskId: string, entry: Entry): void {
     this.#entries.delete(taskId);
-    this.#bytes -= entry.resultJson?.length ?? 0;
+    this.#count(entry, -1, -bytesOf(entry));
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Documents uploaded to a remote server, waiting to be sent to Mindee: each is usable once,
- * only by the principal that made it, and only until it expires. The store keeps the records;
+ * only by the caller that made it, and only until it expires. The store keeps the records;
  * the files themselves live in the server's upload directory (private to the process, or one
  * every replica mounts when several share a store). The in-memory implementation serves one process.
  */
@@ -9,7 +9,7 @@ import { systemClock, type Clock } from './clock.js';
 
 export interface UploadRecord {
   id: string;
-  /** The principal that made it: only it may use it. */
+  /** The caller that made it (its id): only it may use it. */
   owner: string;
   /** Where the checked document was written (as a record: the server finds the file from its id in its own upload directory). */
   path: string;
@@ -20,14 +20,46 @@ export interface UploadRecord {
 
 export type ClaimResult =
   | { ok: true; record: UploadRecord }
-  /** `unknown` covers another principal's uploads: their existence is not revealed. `expired` hands the record back so its file can be deleted. */
+  /** `unknown` covers another caller's uploads: their existence is not revealed. `expired` hands the record back so its file can be deleted. */
   | { ok: false; reason: 'unknown' | 'used' | 'expired'; record?: UploadRecord };
 
+/** What the uploads of a server may hold at once; uploads still arriving count as much as those waiting. */
+export interface UploadLimits {
+  /** Uploads of one owner. */
+  perOwner: number;
+  /** Uploads of everyone: the files of the upload directory. */
+  files: number;
+  /** Bytes of everyone's uploads (one still arriving counts as the bytes it reserved). */
+  bytes: number;
+}
+
+/** A place for an upload about to arrive: `bytes` is the most it can be. */
+export interface Reservation {
+  id: string;
+  owner: string;
+  bytes: number;
+  expiresAt: number;
+}
+
+export type ReserveResult =
+  | { ok: true }
+  /** Which bound is reached, and what is held: the owner's uploads, or everyone's files and bytes. */
+  | { ok: false; bound: 'owner' | 'files' | 'bytes'; count: number; bytes: number };
+
 export interface UploadStore {
+  /**
+   * Takes a place for an upload before its body is read, checked against every bound and taken
+   * in one step (parallel uploads cannot all pass the check before any is counted). The place is
+   * counted until `put` turns it into a record or `release` gives it back; it cannot be claimed.
+   */
+  reserve(reservation: Reservation, limits: UploadLimits): Promise<ReserveResult>;
+  /** The upload arrived whole: its record replaces its reservation. */
   put(record: UploadRecord): Promise<void>;
+  /** The upload did not arrive: its reservation is given back (a record already put stays). */
+  release(id: string): Promise<void>;
   /** Takes an upload for use: once, by its owner, before it expires. */
   claim(id: string, owner: string): Promise<ClaimResult>;
-  /** Uploads of `owner` not yet used nor expired: their count and bytes. */
+  /** Uploads of `owner` not yet used nor expired, those still arriving included: their count and bytes. */
   pending(owner: string): Promise<{ count: number; bytes: number }>;
   /** Removes and returns the uploads expired by now, so their files can be deleted. */
   sweep(): Promise<UploadRecord[]>;
@@ -41,11 +73,14 @@ export interface UploadStore {
 /** Used ids remembered, so reusing one is told apart from a wrong id. */
 const USED_REMEMBERED = 10_000;
 
+/** A record, or the reservation of an upload still arriving (not claimable). */
+type Stored = UploadRecord & { arriving?: true };
+
 export class MemoryUploadStore implements UploadStore {
-  readonly #records: BoundedMap<string, UploadRecord>;
+  readonly #records: BoundedMap<string, Stored>;
   readonly #used = new BoundedMap<string, string>(USED_REMEMBERED);
 
-  /** `max` bounds the records kept; the server bounds uploads per principal well below it. */
+  /** `max` bounds the records kept; the server bounds uploads per caller well below it. */
   constructor(
     private readonly clock: Clock = systemClock,
     max = 100_000,
@@ -53,12 +88,37 @@ export class MemoryUploadStore implements UploadStore {
     this.#records = new BoundedMap(max);
   }
 
+  // Synchronous from check to take: one step, whatever else is in flight.
+  async reserve(reservation: Reservation, limits: UploadLimits): Promise<ReserveResult> {
+    const now = this.clock.now();
+    let mine = 0;
+    let files = 0;
+    let bytes = 0;
+    // Expired uploads not yet swept still have their files on the disk.
+    for (const r of this.#records.values()) {
+      files++;
+      bytes += r.size;
+      if (r.owner === reservation.owner && r.expiresAt > now) mine++;
+    }
+    if (mine >= limits.perOwner) return { ok: false, bound: 'owner', count: mine, bytes: 0 };
+    if (files >= limits.files) return { ok: false, bound: 'files', count: files, bytes };
+    if (bytes + reservation.bytes > limits.bytes) return { ok: false, bound: 'bytes', count: files, bytes };
+    const { id, owner, expiresAt } = reservation;
+    this.#records.set(id, { id, owner, path: '', filename: '', size: reservation.bytes, expiresAt, arriving: true });
+    return { ok: true };
+  }
+
   async put(record: UploadRecord): Promise<void> {
-    this.#records.set(record.id, record);
+    this.#records.set(record.id, { ...record });
+  }
+
+  async release(id: string): Promise<void> {
+    if (this.#records.peek(id)?.arriving) this.#records.delete(id);
   }
 
   async claim(id: string, owner: string): Promise<ClaimResult> {
-    const record = this.#records.peek(id);
+    const stored = this.#records.peek(id);
+    const record = stored && !stored.arriving ? plain(stored) : undefined;
     if (!record || record.owner !== owner) {
       return this.#used.peek(id) === owner ? { ok: false, reason: 'used' } : { ok: false, reason: 'unknown' };
     }
@@ -85,12 +145,17 @@ export class MemoryUploadStore implements UploadStore {
     const now = this.clock.now();
     const expired = [...this.#records.values()].filter((r) => r.expiresAt <= now);
     for (const r of expired) this.#records.delete(r.id);
-    return expired;
+    return expired.map(plain);
   }
 
   async drain(): Promise<UploadRecord[]> {
     const all = [...this.#records.values()];
     for (const r of all) this.#records.delete(r.id);
-    return all;
+    return all.map(plain);
   }
+}
+
+function plain(stored: Stored): UploadRecord {
+  const { arriving: _, ...record } = stored;
+  return record;
 }

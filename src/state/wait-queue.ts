@@ -2,7 +2,10 @@
  * Callers waiting for a slot of a rate budget, served by priority then in arrival order. A
  * priority may be a function: a poll's worth grows while it waits (its job becomes likely done),
  * so it is read again when slots are handed out (at most once per millisecond for the whole
- * queue). Each wait ends at its deadline or on its signal and is then forgotten. The in-memory
+ * queue). Waits of several callers sharing one budget (the callers of one key on a remote
+ * server) get fair shares: among waits of the same priority class (the priority rounded down to
+ * a half), the caller served least recently goes first — round robin — so one caller's flood of
+ * requests never starves another's. Each wait ends at its deadline or on its signal and is then forgotten. The in-memory
  * window and the shared (Redis) one both queue their callers here; only where a slot comes
  * from differs.
  */
@@ -16,9 +19,12 @@ export interface QueuedWait {
   /** Absolute time (ms since epoch, on the clock) after which no slot is wanted. */
   deadline?: number;
   priority?: Priority;
+  /** Who waits (a plain id: a key's or a caller's partition); waits without one are one caller. */
+  caller?: string;
 }
 
 interface Waiter<T> {
+  caller: string;
   priorityOf: () => number;
   priority: number;
   resolve: (value: T) => void;
@@ -29,9 +35,17 @@ export function priorityNow(priority: Priority | undefined): number {
   return typeof priority === 'function' ? priority() : (priority ?? 1);
 }
 
+/** Priorities this close (in the same half) are one class, where callers take turns. */
+const classOf = (priority: number) => Math.floor(priority * 2) / 2;
+
 export class WaitQueue<T> {
   /** In arrival order. */
   readonly #waiters: Array<Waiter<T>> = [];
+  /** When each caller with waits queued was last served (a count of serves); a caller never served has none. */
+  readonly #served = new Map<string, number>();
+  /** Waits queued per caller. */
+  readonly #waiting = new Map<string, number>();
+  #serves = 0;
   #readAt = Number.NaN;
 
   constructor(
@@ -68,10 +82,18 @@ export class WaitQueue<T> {
         signal?.removeEventListener('abort', onAbort);
         if (deadlineTimer !== undefined) this.clock.clearTimeout(deadlineTimer);
         const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
+        if (i < 0) return;
+        this.#waiters.splice(i, 1);
+        const left = (this.#waiting.get(waiter.caller) ?? 1) - 1;
+        if (left > 0) this.#waiting.set(waiter.caller, left);
+        else {
+          // The turn of a caller with nothing left waiting is forgotten: the maps hold only callers that wait.
+          this.#waiting.delete(waiter.caller);
+          this.#served.delete(waiter.caller);
+        }
       };
       const priorityOf = () => priorityNow(options.priority);
-      const waiter: Waiter<T> = { priorityOf, priority: priorityOf(), resolve, cleanup };
+      const waiter: Waiter<T> = { caller: options.caller ?? '', priorityOf, priority: priorityOf(), resolve, cleanup };
       const onAbort = () => {
         cleanup();
         reject(abortReason(signal!));
@@ -84,6 +106,7 @@ export class WaitQueue<T> {
       }
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);
+      this.#waiting.set(waiter.caller, (this.#waiting.get(waiter.caller) ?? 0) + 1);
     });
   }
 
@@ -92,6 +115,7 @@ export class WaitQueue<T> {
     const waiter = this.#first();
     if (!waiter) return false;
     waiter.cleanup();
+    if (this.#waiting.has(waiter.caller)) this.#served.set(waiter.caller, ++this.#serves);
     waiter.resolve(value);
     return true;
   }
@@ -104,10 +128,25 @@ export class WaitQueue<T> {
     for (const waiter of this.#waiters) waiter.priority = waiter.priorityOf();
   }
 
+  /**
+   * The waiter served next: of the lowest priority class, the caller served least recently (one
+   * never served first); of that caller's waits in the class, the lowest priority, then the first
+   * to arrive.
+   */
   #first(): Waiter<T> | undefined {
     this.#read();
     let first: Waiter<T> | undefined;
-    for (const waiter of this.#waiters) if (!first || waiter.priority < first.priority) first = waiter;
+    let firstClass = Infinity;
+    let firstTurn = Infinity;
+    for (const waiter of this.#waiters) {
+      const cls = classOf(waiter.priority);
+      const turn = this.#served.get(waiter.caller) ?? -1;
+      if (!first || cls < firstClass || (cls === firstClass && (turn < firstTurn || (turn === firstTurn && waiter.priority < first.priority)))) {
+        first = waiter;
+        firstClass = cls;
+        firstTurn = turn;
+      }
+    }
     return first;
   }
 }

@@ -13,6 +13,7 @@ import { resolveModelId } from './models.js';
 import { reviewArgs, reviewFor, withVerifyDefaults } from './review.js';
 import { RESULT_TOOL, viewArgs } from './view-args.js';
 import { withHeartbeat } from './waiting.js';
+import { FolderTooLargeError } from '../files/file-access.js';
 import { clip } from '../text.js';
 
 /** One call may carry this many documents; more is a job for several calls. */
@@ -111,13 +112,21 @@ export const enqueueDocuments = (settings: ToolSettings) =>
 async function collectWork(args: BatchArgs, deps: ToolDeps): Promise<Work[]> {
   const work: Work[] = [];
   if (args.file_paths?.length) refuseLocalFiles(deps, 'file_paths');
+  const uploadCount = Array.isArray(args.upload_ids) ? args.upload_ids.length : 0;
+  const others = (args.urls?.length ?? 0) + (args.job_ids?.length ?? 0) + uploadCount;
   for (const input of args.file_paths ?? []) {
     try {
-      for (const entry of await deps.files.expand(input)) {
+      // A folder is read only as far as the call has room: a folder of 60 000 files is not listed whole.
+      for (const entry of await deps.files.expand(input, Math.max(0, MAX_BATCH - others - work.length))) {
         if ('error' in entry) work.push({ source: entry.displayPath, error: entry.error });
         else work.push({ source: entry.displayPath, document: { path: entry.path, identity: entry.identity } });
       }
     } catch (error) {
+      if (error instanceof FolderTooLargeError) {
+        throw new MindeeInputError(`More documents than one call takes (${MAX_BATCH}): ${error.message}${error.max < MAX_BATCH ? ' (the room left beside the other documents of the call)' : ''}`, {
+          hint: `Split them into calls of at most ${MAX_BATCH} (for example one folder of fewer documents at a time).`,
+        });
+      }
       if (!(error instanceof MindeeError)) throw error;
       work.push({ source: input, error });
     }

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makePdf } from 'mindee-v2-emulator/samples';
-import { MAX_STDIO_MESSAGE_BYTES } from '../../src/stdio.js';
+import { MAX_STDIO_MESSAGE_BYTES } from '../../src/mcp/stdio.js';
 import { recordOutput } from '../setup/secrets.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));

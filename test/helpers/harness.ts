@@ -13,7 +13,7 @@ import { MindeeClient, type MindeeClientOptions } from '../../src/client/mindee-
 import { startEmulator, type Emulator, type EmulatorOptions } from 'mindee-v2-emulator';
 import { FileAccess } from '../../src/files/file-access.js';
 import { createLogger } from '../../src/log.js';
-import { createServer } from '../../src/server.js';
+import { createServer } from '../../src/mcp/server.js';
 import type { ToolDeps } from '../../src/tools/define.js';
 import { TEST_API_KEY, recordOutput } from '../setup/secrets.js';
 

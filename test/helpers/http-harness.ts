@@ -19,6 +19,7 @@ import { createRemoteServer, toolNames, type RemoteServer } from '../../src/http
 import { createLogger } from '../../src/log.js';
 import { createRedactor } from '../../src/redact.js';
 import type { Clock } from '../../src/state/clock.js';
+import type { UploadLimits } from '../../src/state/uploads.js';
 import type { ToolSettings } from '../../src/tools/define.js';
 import { FAST_POLLING } from './harness.js';
 import { TEST_API_KEY, recordOutput } from '../setup/secrets.js';
@@ -67,6 +68,7 @@ export interface HttpHarnessOptions {
   /** The emulator's webhooks deliver to this server's /webhooks/mindee. */
   webhooksToServer?: boolean;
   maxUploadBytes?: number;
+  uploadLimits?: Partial<UploadLimits>;
 }
 
 export const WEBHOOK_SECRET = 'whsec_test_5a8d1c3e9f7b2a4d6c8e0f1a3b5c7d9e';
@@ -77,7 +79,7 @@ export async function startHttpHarness(options: HttpHarnessOptions = {}): Promis
   const command = parseCommand(['--transport', 'http', '--port', '0', ...(options.argv ?? [])], env);
   if (command.kind !== 'serve') throw new Error('expected serve');
   const config = command.config;
-  const listener = await HttpListener.open({ host: config.host, port: 0, requestTimeoutMs: config.httpTimeoutSeconds * 1000 });
+  const listener = await HttpListener.open({ host: config.host, port: 0, requestTimeoutMs: config.httpTimeoutSeconds * 1000, maxConnections: config.maxConnections });
   const emulator =
     options.sharedEmulator ??
     (await startEmulator({
@@ -108,7 +110,7 @@ export async function startHttpHarness(options: HttpHarnessOptions = {}): Promis
   });
   const logs: string[] = [];
   const watchers = new Set<(line: string) => void>();
-  const secrets = [TEST_API_KEY, ...config.httpTokens, ...config.webhookSecrets];
+  const secrets = [TEST_API_KEY, ...config.httpTokens, ...config.webhookSecrets, ...(config.metricsToken ? [config.metricsToken] : [])];
   const makeLogger = (more: ReadonlyArray<string | undefined>) =>
     createLogger({
       level: 'debug',
@@ -124,12 +126,13 @@ export async function startHttpHarness(options: HttpHarnessOptions = {}): Promis
     config,
     connection,
     serverKey: config.apiKey,
-    files: new FileAccess({ allowedDirs: config.allowedDirs }),
+    files: new FileAccess({ allowedDirs: config.allowedDirs, remote: true }),
     settings,
     makeLogger,
     metrics,
     clock: options.clock,
     maxUploadBytes: options.maxUploadBytes,
+    uploadLimits: options.uploadLimits,
   });
   listener.serve(remote.app, remote);
   const url = listener.url;

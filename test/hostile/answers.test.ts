@@ -5,11 +5,12 @@
  */
 import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
-import { afterEach, describe, expect, it } from 'vitest';
+import { CreateTaskResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseCommand } from '../../src/config.js';
 import { createRedactor } from '../../src/redact.js';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
-import { TEST_API_KEY } from '../setup/secrets.js';
+import { findSecret, TEST_API_KEY } from '../setup/secrets.js';
 import { endless, inference, job, processedJob, sendJson, startHostileApi, type HostileApi } from './helpers/hostile-api.js';
 
 let h: Harness | undefined;
@@ -150,6 +151,79 @@ describe('2. the key never leaves, whole or in pieces', () => {
     expect(() => parseCommand([], { MINDEE_MCP_MODELS: 'invoice=md_live_abcdefghijklmnop' })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('abcdefgh') }),
     );
+  });
+});
+
+describe('2b. the key never leaves, split by what a reader does not see (issue 16)', () => {
+  /** The key with `sep` after every 3 characters. */
+  const split = (sep: string) => TEST_API_KEY.match(/.{1,3}/g)!.join(sep);
+
+  it.each([
+    ['BEL', '\u0007'],
+    ['DEL', '\u007f'],
+    ['a C1 control', '\u0085'],
+    ['an ANSI colour', '\u001b[31m'],
+    ['a zero-width space', '\u200b'],
+  ])('split by %s, it reaches no answer, resource, error, model list or log', async (_name, sep) => {
+    const { h, api } = await hostile();
+    const hidden = (x: { key: string }) => x.key.match(/.{1,3}/g)!.join(sep);
+    api.on('job', (x) => sendJson(x.res, 200, processedJob(x, { filename: `${hidden(x)}.pdf`, alias: hidden(x) })));
+    api.on('result', (x) =>
+      sendJson(
+        x.res,
+        200,
+        inference(
+          // Whole but split, its tail alone, and its two halves in two fields.
+          { note: { value: `key ${hidden(x)}` }, tail: { value: x.key.slice(-10) }, head: { value: x.key.slice(0, 24) }, rest: { value: x.key.slice(24) } },
+          { file: { name: `\u001b]0;title\u0007${hidden(x)}\u001b[2J.pdf`, alias: hidden(x), page_count: 1, mime_type: 'application/pdf' } },
+        ),
+      ),
+    );
+    api.on('search', (x) =>
+      sendJson(x.res, 200, { models: [{ id: MODEL, name: `model ${hidden(x)}`, model_type: 'extraction', webhooks: [] }], pagination: { page: 1, per_page: 50, total_items: 1, total_pages: 1 } }),
+    );
+    const r = await h.call('enqueue_document', { model_id: MODEL, url: URL_DOC });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const fields = await h.call('get_inference_result', { inference_id: 'inf-1', detail: 'full' });
+    const models = await h.call('search_models', {});
+    expect(models.isError, textOf(models)).toBeFalsy();
+    const listed = await h.mcp.listResources();
+    const read = await h.mcp.readResource({ uri: 'mindee://inferences/inf-1' });
+    api.on('enqueue', (x) => sendJson(x.res, 422, { status: 422, title: `Invalid ${hidden(x)}`, detail: `bad key ${hidden(x)}`, code: '422-001', errors: [{ pointer: hidden(x), detail: hidden(x) }] }));
+    const failed = await h.call('enqueue_document', { model_id: MODEL, url: URL_DOC });
+    expect(failed.isError).toBe(true);
+    api.on('result', (x) => sendJson(x.res, 404, { status: 404, title: 'Gone', detail: `no ${hidden(x)}`, code: '404-001', errors: [] }));
+    await expect(h.mcp.readResource({ uri: 'mindee://inferences/inf-2' })).rejects.toThrow(/Gone|not found|is known to you/i);
+    const everything = JSON.stringify([r, fields, models, listed, read, failed]) + h.logs.join('\n');
+    expect(findSecret(everything)).toBeNull();
+    expect(everything).toContain('[redacted]');
+    // The file name reaches the resource list without its terminal escapes.
+    expect(listed.resources[0]!.name).toBe('Mindee result inf-1 ([redacted].pdf)');
+    expect(split(sep)).not.toBe(TEST_API_KEY);
+  });
+});
+
+describe('2c. an MCP task\'s status text is bounded and clean (issue 16)', () => {
+  it('a 300 000-character job status with terminal escapes and the split key', async () => {
+    const { h, api } = await hostile({}, { heartbeatMs: 10 });
+    const status = (x: { key: string }) => `\u001b]0;pwned\u0007\u001b[31m${'P'.repeat(300_000)} ${x.key.match(/.{1,3}/g)!.join('\u0007')}`;
+    api.on('job', (x) => sendJson(x.res, 200, job(x, { status: status(x) })));
+    const tasks: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const created = await h.mcp.request({ method: 'tools/call', params: { name: 'enqueue_document', arguments: { model_id: MODEL, url: URL_DOC, max_wait_seconds: 30 }, task: {} } }, CreateTaskResultSchema);
+      tasks.push(created.task.taskId);
+    }
+    await vi.waitFor(async () => {
+      for (const id of tasks) expect((await h.mcp.experimental.tasks.getTask(id)).statusMessage).toContain('PPPP');
+    }, { timeout: 10_000, interval: 20 });
+    const listed = await h.mcp.experimental.tasks.listTasks();
+    const text = JSON.stringify(listed);
+    expect(listed.tasks).toHaveLength(5);
+    for (const task of listed.tasks) expect(task.statusMessage!.length).toBeLessThanOrEqual(600);
+    expect(text.length).toBeLessThan(5 * 1200);
+    expect(text).not.toMatch(/\\u001b|\\u0007|pwned/);
+    expect(findSecret(text)).toBeNull();
+    for (const id of tasks) await h.mcp.experimental.tasks.cancelTask(id);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -41,21 +41,21 @@ describe('mindee-key: each caller sends its own Mindee key', () => {
       expect(res.status).toBe(200);
       expect(res.text).toContain('invoice');
     }
-    expect(h.emulator.requests.length).toBe(3);
+    // One model search checked the key before its first request was read; then the three calls.
+    expect(h.emulator.requests.length).toBe(4);
     expect(h.emulator.requests.every((r) => r.authorized)).toBe(true);
   });
 
-  it('passes a wrong key to Mindee, whose refusal the tool reports', async () => {
+  it('refuses a key Mindee refuses with 401 before the request is read, naming no setting of the server', async () => {
     h = await startHttpHarness({ argv: ['--auth', 'mindee-key'] });
     const wrong = 'md_wrong_key_0123456789abcdef';
     addSecret(wrong);
-    const client = await h.client({ authorization: `Bearer ${wrong}` });
-    const result = await callTool(client, 'search_models', {});
-    expect(result.isError).toBe(true);
-    expect(JSON.stringify(result.content)).toMatch(/401/);
-    // The caller set no variable: the hint is about the key they sent.
-    expect(JSON.stringify(result.content)).toContain('Mindee refused the API key sent with this request');
-    expect(JSON.stringify(result.content)).not.toContain('MINDEE_V2_API_KEY');
+    const res = await h.fetch('/mcp', { method: 'POST', headers: { ...JSON_HEADERS, authorization: `Bearer ${wrong}` }, body: callBody('search_models', {}) });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    // The caller set no variable: the answer is about the key they sent.
+    expect(res.json().error_description).toContain('Mindee refused the API key sent with this request');
+    expect(res.text).not.toContain('MINDEE_V2_API_KEY');
   });
 
   it('refuses what is not a Mindee v2 key at the door, without sending it on', async () => {
@@ -186,13 +186,25 @@ describe('oauth: JWT access tokens from an issuer', () => {
     expect(resources.headers.get('www-authenticate')).toContain('scope="mindee:read"');
   });
 
+  it('needs mindee:enqueue to store an upload: a read-only token stores nothing', async () => {
+    h = await start();
+    const upload = async (token: string) =>
+      h!.fetch('/uploads?filename=a.pdf', { method: 'POST', headers: { 'content-type': 'application/pdf', authorization: `Bearer ${token}` }, body: Buffer.from('%PDF-1.4\n%%EOF\n') });
+    const refused = await upload(await sign({ scope: 'mindee:read' }));
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('www-authenticate')).toMatch(/error="insufficient_scope".*scope="mindee:enqueue".*resource_metadata=/);
+    expect(await readdir(h.remote.uploads.dir)).toEqual([]);
+    expect((await upload(await sign({ scope: 'mindee:enqueue' }))).status).not.toBe(403);
+  });
+
   it('serves a good token, with the subject as principal', async () => {
     h = await start();
     const token = await sign();
     const client = await h.client({ authorization: `Bearer ${token}` });
     const result = await callTool(client, 'enqueue_document', { model_id: 'invoice', url: 'https://example.com/a.pdf', wait: false });
-    expect(result.isError).toBeFalsy();
-    expect(h.logs.some((l) => l.includes('principal=oauth:alice@example.com'))).toBe(true);
+    expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+    // The caller is the issuer and the subject, whole, as one digest.
+    expect(h.logs.some((l) => /principal=oauth:[0-9a-f]{64}\b/.test(l))).toBe(true);
   });
 });
 

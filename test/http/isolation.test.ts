@@ -1,6 +1,6 @@
 /**
  * mindee-key mode: nothing crosses between two callers with two keys (two Mindee accounts).
- * A result kept for one is never served to the other — its id answers as not found — the
+ * A result kept for one is never served to the other — its id answers as unknown — the
  * resource list shows each caller its own results only, and each key has its own rate budget.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,11 +47,12 @@ describe('two callers, two keys', () => {
     const emulatorB = accounts!.emulators.get(KEY_B)!;
     const guessed = await callTool(b, 'get_inference_result', { inference_id: inferenceId });
     expect(guessed.isError).toBe(true);
-    expect(JSON.stringify(guessed.content)).toMatch(/404|not found/i);
+    expect(JSON.stringify(guessed.content)).toContain(`No result with id ${inferenceId} is known to you`);
     expect(JSON.stringify(guessed.content)).not.toContain('INV-2026-0042');
-    // B's key asked B's account, which has no such result: the cache of A was not used.
-    expect(emulatorB.requests.some((r) => r.path.endsWith(inferenceId))).toBe(true);
-    await expect(b.readResource({ uri })).rejects.toThrow(/not found|404/i);
+    // A's result is recorded as A's: B is answered from the server's own records, and neither
+    // account is asked (nor A's cache used).
+    expect(emulatorB.requests.some((r) => r.path.endsWith(inferenceId))).toBe(false);
+    await expect(b.readResource({ uri })).rejects.toThrow(/is known to you/i);
 
     const own = await callTool(a, 'get_inference_result', { inference_id: inferenceId });
     expect(JSON.stringify(own.structuredContent)).toContain('INV-2026-0042');

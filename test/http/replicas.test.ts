@@ -6,12 +6,13 @@
  */
 import { readdir } from 'node:fs/promises';
 import { CallToolResultSchema, CreateTaskResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import { DEMO_MODELS, startEmulator, type Emulator, type RequestRecord } from 'mindee-v2-emulator';
+import { DEMO_MODELS, type Emulator, type RequestRecord } from 'mindee-v2-emulator';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SharedState } from '../../src/state/index.js';
 import type { RedisJobEvents } from '../../src/state/redis/job-events.js';
 import { createRedisState } from '../../src/state/redis/index.js';
+import { startAccounts } from '../helpers/accounts.js';
 import { textOf } from '../helpers/harness.js';
 import { callTool, startHttpHarness, tempDir, type HttpHarness } from '../helpers/http-harness.js';
 import { hasRedis, startRedis, type RedisServer } from '../helpers/redis.js';
@@ -26,14 +27,19 @@ afterEach(async () => {
   for (const close of cleanup.splice(0).reverse()) await close();
 });
 
-/** The Redis and the emulator the replicas share; jobs end at once, or (Infinity) when the test ends them. */
+/**
+ * The Redis and the emulator the replicas share; jobs end at once, or (Infinity) when the test
+ * ends them. KEY_B is a key of another Mindee account (behind the same origin), so Mindee takes it.
+ */
 async function shared(processingMs = 0): Promise<{ redis: RedisServer; emulator: Emulator }> {
   const redis = await startRedis();
   cleanup.push(() => redis.stop());
-  const emulator = await startEmulator({ processingMs, apiKey: TEST_API_KEY, rateLimits: false });
-  cleanup.push(() => emulator.close());
-  return { redis, emulator };
+  const accounts = await startAccounts([TEST_API_KEY, KEY_B], { processingMs });
+  cleanup.push(() => accounts.close());
+  origin = accounts.url;
+  return { redis, emulator: accounts.emulators.get(TEST_API_KEY)! };
 }
+let origin: string | undefined;
 
 /** One replica: the remote server on its own port, its state on the shared Redis. */
 async function replica(
@@ -45,7 +51,7 @@ async function replica(
   const rateLimits = { postPerMinute: 100_000, getPerMinute: 100_000 };
   const state = await createRedisState({ url: redis.url, rateLimits, sharedUploads: options.uploadDir !== undefined, commandTimeoutMs: 300 });
   const env: Record<string, string> = { MINDEE_MCP_REDIS_URL: redis.url, ...(options.uploadDir ? { MINDEE_MCP_UPLOAD_DIR: options.uploadDir } : {}) };
-  const h = await startHttpHarness({ argv: ['--auth', 'mindee-key'], env, sharedEmulator: emulator, connection: { state } });
+  const h = await startHttpHarness({ argv: ['--auth', 'mindee-key'], env, sharedEmulator: emulator, connection: { state, baseUrl: origin } });
   cleanup.push(() => state.close());
   let closed = false;
   const close = h.close.bind(h);
@@ -114,7 +120,9 @@ describe.skipIf(!hasRedis)('uploads across replicas', () => {
     const refused = await a.h.fetch('/uploads', { method: 'POST', headers: { 'content-type': 'application/pdf', ...AS_A }, body: makeSampleInvoicePdf() });
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('5');
-    expect(refused.json().error_description).toMatch(/^Uploads cannot be taken now: Uploads are recorded in Redis at redis:\/\/127\.0\.0\.1:\d+, which cannot be reached now/);
+    expect(refused.json().error_description).toBe('Uploads cannot be taken now: Uploads are recorded in the shared state (Redis), which cannot be reached now: try again in a moment.');
+    // Where Redis is goes to the log only: a remote caller learns nothing of the deployment.
+    expect(refused.text).not.toMatch(/redis:\/\/|127\.0\.0\.1/);
     expect(await readdir(dir.dir)).toEqual([]);
   });
 });
@@ -188,8 +196,10 @@ describe.skipIf(!hasRedis)('verdicts across replicas', () => {
     cleanup.push(() => redis.stop());
     const { demoModels } = await import('mindee-v2-emulator');
     const models = demoModels().map((m) => (m.id === DEMO_MODELS.invoice ? { ...m, refusedOptions: ['confidence' as const] } : m));
-    const emulator = await startEmulator({ processingMs: 0, apiKey: TEST_API_KEY, rateLimits: false, models });
-    cleanup.push(() => emulator.close());
+    const accounts = await startAccounts([TEST_API_KEY], { processingMs: 0, models });
+    cleanup.push(() => accounts.close());
+    origin = accounts.url;
+    const emulator = accounts.emulators.get(TEST_API_KEY)!;
     const a = await replica(redis, emulator);
     const b = await replica(redis, emulator);
     const onA = await a.h.client(AS_A);

@@ -179,7 +179,7 @@ describe('request logs', () => {
     await callTool(client, 'search_models', { name: 'invoice' });
     const line = h.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'request' && l.tool === 'search_models');
     expect(line).toMatchObject({ level: 'info', method: 'POST', path: '/mcp', rpc: 'tools/call', tool: 'search_models', status: 200, outcome: 'ok' });
-    expect(line.principal).toMatch(/^key:[0-9a-f]{16}$/);
+    expect(line.principal).toMatch(/^key:[0-9a-f]{64}$/);
     expect(line.duration_ms).toBeGreaterThan(0);
     expect(h.logs.join('\n')).not.toContain(TEST_API_KEY.slice(0, 12));
   });

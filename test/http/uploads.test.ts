@@ -110,7 +110,9 @@ describe('POST /uploads', () => {
   });
 
   it('answers another principal as if the upload did not exist, and leaves it usable by its owner', async () => {
-    h = await startHttpHarness({ argv: ['--auth', 'mindee-key'] });
+    // Two Mindee accounts, so the second caller's key is one Mindee accepts.
+    accounts = await startAccounts([TEST_API_KEY, KEY_B]);
+    h = await startHttpHarness({ argv: ['--auth', 'mindee-key'], connection: { baseUrl: accounts.url } });
     const up = await upload(AS_A, makeSampleInvoicePdf());
     const b = await h.client({ authorization: `Bearer ${KEY_B}` });
     const stolen = await callTool(b, 'enqueue_document', { model_id: 'invoice', upload_id: up.body.upload_id });
@@ -251,7 +253,7 @@ describe('the disk is everyone\'s', () => {
     addSecret(invented);
     const refused = await upload({ authorization: `Bearer ${invented}` }, makeSampleInvoicePdf());
     expect(refused.status).toBe(401);
-    expect(refused.body.error_description).toContain('Mindee did not accept the API key');
+    expect(refused.body.error_description).toContain('Mindee refused the API key sent with this request');
     expect(await readdir(h.remote.uploads.dir)).toEqual([]);
     expect((await upload(AS_A, makeSampleInvoicePdf())).status).toBe(201);
   });

@@ -15,16 +15,43 @@ export function addSecret(secret: string): void {
   secrets.add(secret);
 }
 
-/** A cut-off piece of a key is a leak too: its first characters are looked for, not the whole key. */
+/**
+ * A cut-off piece of a key is a leak too: every piece of this many characters is looked for —
+ * its head, its tail, any piece of its inside.
+ */
 const PIECE = 12;
+
+/**
+ * What a reader would see of `text` once what hides between characters is gone: terminal escape
+ * sequences, control, format and zero-width characters, and the JSON escapes spelling them. Written
+ * apart from the server's redactor, so that a flaw there is not mirrored here.
+ */
+export function visibleText(text: string): string {
+  return text
+    .replace(/\\u001[bB](?:\[[0-?]*[ -/]*[@-~]|\][^\\]*(?:\\u0007|\\u001[bB]\\\\)?)?|\\u(?:00[01][0-9a-fA-F]|007[fF]|00[89][0-9a-fA-F]|00[aA][dD]|200[b-fB-F]|20[26][0-9a-fA-F]|[fF][eE][fF][fF])|\\[bfnrt]/g, '')
+    .replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?|\x9b[0-?]*[ -/]*[@-~]/gs, '')
+    .replace(/[\p{Cc}\p{Cf}\p{Default_Ignorable_Code_Point}]/gu, '');
+}
+
+/** Where in `text` (as written, or as a reader sees it) a piece of a secret shows, if anywhere. */
+export function findSecret(text: string): string | null {
+  for (const form of [text, visibleText(text)]) {
+    for (const key of secrets) {
+      const size = Math.min(PIECE, key.length);
+      for (let k = 0; k + size <= key.length; k++) {
+        const at = form.indexOf(key.slice(k, k + size));
+        if (at >= 0) return form.slice(Math.max(0, at - 80), at + key.length + 40);
+      }
+    }
+  }
+  return null;
+}
 
 /** Scans one output now; only what leaks is kept, so long runs do not pile up memory. */
 export function recordOutput(where: string, value: unknown): void {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  for (const key of secrets) {
-    const at = text.indexOf(key.length > PIECE ? key.slice(0, PIECE) : key);
-    if (at >= 0) leaks.push(`${where}: …${text.slice(Math.max(0, at - 80), at + key.length + 40)}…`);
-  }
+  const found = findSecret(text);
+  if (found !== null) leaks.push(`${where}: …${found}…`);
 }
 
 afterEach(() => {

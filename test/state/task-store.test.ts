@@ -4,7 +4,7 @@
  * handed to the store: both count a task's ttl on it.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MemoryTaskStore, TaskCursorError, TaskStoreFullError, type TaskStore, type TaskStoreLimits } from '../../src/state/task-store.js';
+import { MAX_STATUS_CHARS, MemoryTaskStore, TaskCursorError, TaskStoreFullError, type TaskStore, type TaskStoreLimits } from '../../src/state/task-store.js';
 import { RedisTaskStore } from '../../src/state/redis/task-store.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { hasRedis, redisForFile } from '../helpers/redis.js';
@@ -15,6 +15,8 @@ interface Subject {
   store: TaskStore;
   clock: ManualClock;
   size: () => Promise<{ tasks: number; bytes: number }>;
+  /** What a text counts in the store's bytes (memory: UTF-16 units; Redis: UTF-8 bytes). */
+  measure: (text: string) => number;
 }
 
 interface Implementation {
@@ -31,7 +33,7 @@ const memory: Implementation = {
   async make(limits) {
     const clock = new ManualClock();
     const store = new MemoryTaskStore(limits, clock);
-    return { store, clock, size: async () => store.size };
+    return { store, clock, size: async () => store.size, measure: (text) => text.length };
   },
 };
 
@@ -47,7 +49,7 @@ const redis: Implementation = {
     const clock = new ManualClock();
     const store = new RedisTaskStore(link!, limits, clock);
     await store.start();
-    return { store, clock, size: () => store.size() };
+    return { store, clock, size: () => store.size(), measure: (text) => Buffer.byteLength(text) };
   },
 };
 
@@ -122,6 +124,55 @@ describe.each([memory, redis])('$name', (impl) => {
     expect(await store.get('o', a.taskId)).toBeNull();
     expect(await store.result('o', b.taskId)).toBe('y'.repeat(60));
     expect(await size()).toEqual({ tasks: 1, bytes: 60 });
+  });
+
+  it.skipIf(impl.skip)('bounds a status message and counts it in the bytes (issue 16)', async () => {
+    const { store, size, measure } = await impl.make();
+    const huge = 'status '.repeat(50_000);
+    const tasks = [];
+    for (let i = 0; i < 5; i++) tasks.push(await store.create('o', { ...init, statusMessage: huge }));
+    expect(tasks[0]!.statusMessage!.length).toBeLessThanOrEqual(MAX_STATUS_CHARS + 50);
+    const updated = await store.update('o', tasks[1]!.taskId, { statusMessage: huge });
+    expect(updated!.statusMessage!.length).toBeLessThanOrEqual(MAX_STATUS_CHARS + 50);
+    expect(updated!.statusMessage).toContain('350,000 characters in all');
+    await store.end('o', tasks[2]!.taskId, 'failed', '{}', huge);
+    expect((await store.get('o', tasks[2]!.taskId))!.statusMessage!.length).toBeLessThanOrEqual(MAX_STATUS_CHARS + 50);
+    // tasks/list of 5 tasks stays small.
+    expect(JSON.stringify(await store.list('o')).length).toBeLessThan(5 * (MAX_STATUS_CHARS + 400));
+    const message = measure(tasks[0]!.statusMessage!);
+    expect(await size()).toEqual({ tasks: 5, bytes: 5 * message + 2 });
+    // The others end with no result and an empty message: only the failed one's are left.
+    for (const t of tasks) await store.end('o', t.taskId, 'cancelled', '', '');
+    expect(await size()).toEqual({ tasks: 5, bytes: message + 2 });
+  });
+
+  it.skipIf(impl.skip)('keeps a quota of tasks per owner: its own ended tasks make room, and the others still create (issue 16)', async () => {
+    const { store } = await impl.make({ maxTasksPerOwner: 2 });
+    const a1 = await store.create('a', init);
+    const a2 = await store.create('a', init);
+    await expect(store.create('a', init)).rejects.toThrow(TaskStoreFullError);
+    await expect(store.create('a', init)).rejects.toThrow(/2 tasks running, the most one caller may keep at once \(tasks per caller\)/);
+    const b1 = await store.create('b', init);
+    await store.end('b', b1.taskId, 'completed', '{}');
+    await store.end('a', a1.taskId, 'completed', '{}');
+    const a3 = await store.create('a', init);
+    expect((await store.list('a')).tasks.map((t) => t.taskId)).toEqual([a2.taskId, a3.taskId]);
+    // b's ended task was not dropped to make room for a.
+    expect(await store.result('b', b1.taskId)).toBe('{}');
+  });
+
+  it.skipIf(impl.skip)('keeps a byte quota per owner: an owner over it loses its own oldest results, not another\'s (issue 16)', async () => {
+    const { store, size } = await impl.make({ maxBytesPerOwner: 100, maxBytes: 1000 });
+    const b = await store.create('b', init);
+    await store.end('b', b.taskId, 'completed', 'b'.repeat(60));
+    const a1 = await store.create('a', init);
+    const a2 = await store.create('a', init);
+    await store.end('a', a1.taskId, 'completed', 'x'.repeat(60));
+    await store.end('a', a2.taskId, 'completed', 'y'.repeat(60));
+    expect(await store.get('a', a1.taskId)).toBeNull();
+    expect(await store.result('a', a2.taskId)).toBe('y'.repeat(60));
+    expect(await store.result('b', b.taskId)).toBe('b'.repeat(60));
+    expect(await size()).toEqual({ tasks: 2, bytes: 120 });
   });
 
   it.skipIf(impl.skip)('lists in creation order, a page at a time, and refuses a cursor it did not give', async () => {

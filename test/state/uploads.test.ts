@@ -85,4 +85,32 @@ describe.each([memory, redis])('$name', (impl) => {
     expect(claims.filter((c) => !c.ok && c.reason === 'used')).toHaveLength(5);
     expect(await stores[2]!.pending('alice')).toEqual({ count: 0, bytes: 0 });
   });
+
+  it.skipIf(impl.skip)('reserves places for uploads arriving: checked and taken in one step, on every replica at once', async () => {
+    const stores = await impl.make(3);
+    const limits = { perOwner: 4, files: 6, bytes: 1000 };
+    const reserve = (i: number, owner: string, bytes = 10) => stores[i % 3]!.reserve({ id: `r${owner}${i}`, owner, bytes, expiresAt: now + 1000 }, limits);
+    const alice = await Promise.all(Array.from({ length: 10 }, (_, i) => reserve(i, 'alice')));
+    expect(alice.filter((r) => r.ok)).toHaveLength(4);
+    expect(alice.find((r) => !r.ok)).toEqual({ ok: false, bound: 'owner', count: 4, bytes: 0 });
+    const others = await Promise.all(Array.from({ length: 10 }, (_, i) => reserve(i, `o${i}`)));
+    expect(others.filter((r) => r.ok)).toHaveLength(2);
+    expect(others.find((r) => !r.ok)).toEqual({ ok: false, bound: 'files', count: 6, bytes: 60 });
+    expect(await stores[0]!.pending('alice')).toEqual({ count: 4, bytes: 40 });
+  });
+
+  it.skipIf(impl.skip)('keeps a reservation from being claimed; put makes it an upload, release gives back only a reservation', async () => {
+    const [store] = await impl.make(1);
+    const limits = { perOwner: 10, files: 10, bytes: 100 };
+    expect(await store!.reserve({ id: 'u1', owner: 'alice', bytes: 60, expiresAt: now + 1000 }, limits)).toEqual({ ok: true });
+    expect(await store!.reserve({ id: 'u2', owner: 'bob', bytes: 50, expiresAt: now + 1000 }, limits)).toEqual({ ok: false, bound: 'bytes', count: 1, bytes: 60 });
+    expect(await store!.claim('u1', 'alice')).toEqual({ ok: false, reason: 'unknown' });
+    // Arrived smaller than reserved: the record's size is what counts from now on.
+    await store!.put(record('u1', 'alice'));
+    await store!.release('u1');
+    expect(await store!.reserve({ id: 'u2', owner: 'bob', bytes: 50, expiresAt: now + 1000 }, limits)).toEqual({ ok: true });
+    await store!.release('u2');
+    expect(await store!.pending('bob')).toEqual({ count: 0, bytes: 0 });
+    expect(await store!.claim('u1', 'alice')).toEqual({ ok: true, record: record('u1', 'alice') });
+  });
 });

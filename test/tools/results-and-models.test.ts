@@ -91,10 +91,11 @@ describe('get_inference_result', () => {
     expect(listed.resources.map((res) => res.uri)).toContain(`mindee://inferences/${id}`);
   });
 
-  it('answers an unknown result resource with the spec\'s "resource not found" (-32002)', async () => {
+  it('answers an unknown result resource with the spec\'s "resource not found" (-32602 with its uri; -32002 before 2026-07-28)', async () => {
     h = await startHarness();
-    await expect(h.mcp.readResource({ uri: 'mindee://inferences/no-such-result' })).rejects.toMatchObject({ code: -32002 });
-    await expect(h.mcp.readResource({ uri: 'mindee://inferences/..%2Fsearch' })).rejects.toMatchObject({ code: -32002 });
+    const uri = 'mindee://inferences/no-such-result';
+    await expect(h.mcp.readResource({ uri })).rejects.toMatchObject({ code: -32602, data: { uri } });
+    await expect(h.mcp.readResource({ uri: 'mindee://inferences/..%2Fsearch' })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('Resource not found') });
   });
 
   it('routes a utility product result it has not seen the job of, given the product', async () => {
@@ -118,7 +119,8 @@ describe('get_inference_result', () => {
     h = await startHarness();
     const missing = await h.call('get_inference_result', { inference_id: 'does-not-exist' });
     expect(missing.isError).toBe(true);
-    expect(textOf(missing)).toMatch(/HTTP 404/);
+    // Mindee's 404 is answered as any id the caller cannot read: the same words whatever the reason.
+    expect(textOf(missing)).toMatch(/^No result with id does-not-exist is known to you/);
     expect(textOf(missing)).toMatch(/may have expired/);
     const traversal = await h.call('get_job_status', { job_id: '../search/models' });
     expect(textOf(traversal)).toContain('ids contain only letters, digits');
@@ -134,7 +136,7 @@ describe('get_inference_result', () => {
     ] as const) {
       const missing = await h.call(tool, args);
       expect(missing.isError).toBe(true);
-      expect(textOf(missing)).toMatch(/HTTP 404/);
+      expect(textOf(missing)).toMatch(/^No (job|result) with id .+ is known to you/);
       expect(textOf(missing)).toContain('The emulator runs inside this server process (--emulator)');
       expect(textOf(missing)).toContain('mindee-mcp emulator --port 8080');
       expect(textOf(missing)).toContain('MINDEE_V2_BASE_URL=http://127.0.0.1:8080');

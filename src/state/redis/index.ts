@@ -1,6 +1,6 @@
 /**
  * The shared state of a deployment on Redis (or Valkey): rate budgets per scope, kept results
- * per key hash, job completions, what the poll planner learned, MCP tasks, and the records of
+ * per caller, who started each job, job completions, what the poll planner learned, MCP tasks, and the records of
  * uploads when their files are in a directory every replica shares. Selected by
  * MINDEE_MCP_REDIS_URL; without it the state stays in memory (`createMemoryState`).
  */
@@ -8,11 +8,13 @@ import { BoundedMap } from '../bounded-map.js';
 import { systemClock, type Clock } from '../clock.js';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from '../rate-budget.js';
 import { DEFAULT_RESULT_STORE, MemoryResultStores, type ResultStoreLimits } from '../result-store.js';
+import type { OwnerLimits } from '../owners.js';
 import type { TaskStoreLimits } from '../task-store.js';
 import { MemoryUploadStore } from '../uploads.js';
 import type { SharedState } from '../index.js';
 import { RedisJobEvents } from './job-events.js';
 import { maskRedisUrl, RedisLink, RedisUnavailableError, type RedisLinkOptions } from './link.js';
+import { RedisJobOwners } from './owners.js';
 import { RedisRateBudget } from './rate-budget.js';
 import { keySafe, RedisResultStores } from './result-store.js';
 import { RedisTaskStore } from './task-store.js';
@@ -26,6 +28,7 @@ export interface RedisStateOptions extends Omit<RedisLinkOptions, 'clock'> {
   rateLimits?: RateLimits;
   results?: Partial<ResultStoreLimits>;
   tasks?: Partial<TaskStoreLimits>;
+  owners?: Partial<OwnerLimits>;
   /**
    * Upload records in Redis: only when the files are in a directory every replica mounts
    * (MINDEE_MCP_UPLOAD_DIR). Otherwise an upload stays with the process that received it.
@@ -69,6 +72,7 @@ export async function createRedisState(options: RedisStateOptions): Promise<Shar
     },
     results: (partition) => results.partition(partition),
     jobEvents: events,
+    owners: new RedisJobOwners(link, options.owners, clock),
     // Without a shared directory, an upload's file is in this process's private one, which
     // another replica cannot read: its record stays here too.
     uploads: options.sharedUploads ? new RedisUploadStore(link, clock) : new MemoryUploadStore(clock),

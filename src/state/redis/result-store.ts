@@ -1,8 +1,10 @@
 /**
  * Kept results in Redis, so a result fetched by one process — even from a model that deletes
  * its results once fetched — can be read by every other. Partitioned by a hash of the API key
- * (the key itself is never stored), bounded as a whole by count and bytes (least recently used
- * first out) and by age (a TTL on each entry). Scripts keep the entries and their indexes in
+ * (the key itself is never stored), bounded per partition and as a whole by count and bytes, and
+ * by age (a TTL on each entry): a partition over its own bound loses its own least recently used
+ * results, and a store over its bound takes from the partition holding the most (see
+ * ../result-store.ts: one caller's results never push out those of a caller within its share). Scripts keep the entries and their indexes in
  * step atomically: plain commands would leave the byte count wrong whenever two processes put
  * at once.
  *
@@ -19,7 +21,8 @@ import { LuaScript, type RedisLink } from './link.js';
  * The common part of every script. ARGV[1] is the key prefix. An entry `part/id` is a hash
  * (json, meta) at P..'res:e:'..member; it is listed in res:lru (by last use), res:exp (by
  * expiry), res:size (its bytes) and its partition's res:p:<part> (by last use), and counted in
- * res:bytes. res:seq numbers the uses.
+ * res:bytes; res:pn and res:pb rank the partitions by the results and bytes they hold. res:seq
+ * numbers the uses.
  */
 const PRELUDE = `
 local t = redis.call('TIME')
@@ -39,9 +42,28 @@ local function remove(member)
   redis.call('ZREM', P .. 'res:p:' .. string.sub(member, 1, slash - 1), string.sub(member, slash + 1))
   local size = tonumber(redis.call('HGET', P .. 'res:size', member))
   if size then
+    local part = string.sub(member, 1, slash - 1)
     redis.call('HDEL', P .. 'res:size', member)
     redis.call('DECRBY', P .. 'res:bytes', size)
+    if tonumber(redis.call('ZINCRBY', P .. 'res:pn', -1, part)) <= 0 then redis.call('ZREM', P .. 'res:pn', part) end
+    if tonumber(redis.call('ZINCRBY', P .. 'res:pb', -size, part)) <= 0 then redis.call('ZREM', P .. 'res:pb', part) end
   end
+end
+-- The partition ranked first in z (res:pn or res:pb); of equals, part.
+local function largest(z, part)
+  local top = redis.call('ZREVRANGE', z, 0, 0, 'WITHSCORES')
+  if #top == 0 then return nil end
+  local mine = tonumber(redis.call('ZSCORE', z, part))
+  if mine and mine >= tonumber(top[2]) then return part end
+  return top[1]
+end
+-- Removes the least recently used result of a partition; false when it holds none.
+local function evictFrom(part)
+  if not part then return false end
+  local oldest = redis.call('ZRANGE', P .. 'res:p:' .. part, 0, 0)
+  if #oldest == 0 then return false end
+  remove(part .. '/' .. oldest[1])
+  return true
 end
 local function live(member)
   local expires = tonumber(redis.call('ZSCORE', P .. 'res:exp', member))
@@ -51,27 +73,29 @@ local function live(member)
 end
 `;
 
-/** ARGV: prefix, partition, id, json, meta, ttlMs, maxEntries, maxBytes. */
+/** ARGV: prefix, partition, id, json, meta, ttlMs, maxEntries, maxBytes, maxEntriesPerPartition, maxBytesPerPartition. */
 const PUT = new LuaScript(`${PRELUDE}
 local part, id, json, meta = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local ttl, maxEntries, maxBytes = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local partEntries, partBytes = tonumber(ARGV[9]), tonumber(ARGV[10])
 for _, expired in ipairs(redis.call('ZRANGEBYSCORE', P .. 'res:exp', '-inf', now)) do remove(expired) end
 local member = part .. '/' .. id
 remove(member)
 local bytes = string.len(json) + string.len(meta)
-if bytes > maxBytes or maxEntries < 1 then return 0 end
+if bytes > math.min(maxBytes, partBytes) or math.min(maxEntries, partEntries) < 1 then return 0 end
 redis.call('HSET', P .. 'res:e:' .. member, 'json', json, 'meta', meta)
 redis.call('PEXPIRE', P .. 'res:e:' .. member, ttl)
 touch(member, part, id)
 redis.call('ZADD', P .. 'res:exp', now + ttl, member)
 redis.call('HSET', P .. 'res:size', member, bytes)
-local total = redis.call('INCRBY', P .. 'res:bytes', bytes)
-while redis.call('ZCARD', P .. 'res:lru') > maxEntries or total > maxBytes do
-  local oldest = redis.call('ZRANGE', P .. 'res:lru', 0, 0)
-  if #oldest == 0 then break end
-  remove(oldest[1])
-  total = tonumber(redis.call('GET', P .. 'res:bytes')) or 0
-end
+redis.call('INCRBY', P .. 'res:bytes', bytes)
+redis.call('ZINCRBY', P .. 'res:pn', 1, part)
+redis.call('ZINCRBY', P .. 'res:pb', bytes, part)
+-- The partition's own bound first: its own results make room.
+while (redis.call('ZCARD', P .. 'res:p:' .. part) > partEntries or (tonumber(redis.call('ZSCORE', P .. 'res:pb', part)) or 0) > partBytes) and evictFrom(part) do end
+-- Then the store's: the partition holding the most gives way.
+while redis.call('ZCARD', P .. 'res:lru') > maxEntries and evictFrom(largest(P .. 'res:pn', part)) do end
+while (tonumber(redis.call('GET', P .. 'res:bytes')) or 0) > maxBytes and evictFrom(largest(P .. 'res:pb', part)) do end
 return 1
 `);
 
@@ -177,8 +201,9 @@ export class RedisResultStores {
       put: async (id, result) => {
         await local.put(id, result);
         if (!this.link.up) return;
-        const { ttlMs, maxEntries, maxBytes } = this.limits;
-        await run(PUT, id, result.json, JSON.stringify(result.meta), String(ttlMs), String(maxEntries), String(maxBytes)).catch(() => {});
+        const { ttlMs, maxEntries, maxBytes, maxEntriesPerPartition, maxBytesPerPartition } = this.limits;
+        const meta = JSON.stringify(result.meta);
+        await run(PUT, id, result.json, meta, String(ttlMs), String(maxEntries), String(maxBytes), String(maxEntriesPerPartition), String(maxBytesPerPartition)).catch(() => {});
       },
       delete: async (id) => {
         await local.delete(id);

@@ -18,6 +18,8 @@ import { KeyedListeners } from '../listeners.js';
 import {
   DEFAULT_TASK_STORE,
   newTask,
+  ownerFull,
+  statusText,
   storeFull,
   unknownCursor,
   type EndStatus,
@@ -27,7 +29,7 @@ import {
   type TaskStore,
   type TaskStoreLimits,
 } from '../task-store.js';
-import { LuaScript, maskRedisUrl, type RedisLink } from './link.js';
+import { LuaScript, type RedisLink } from './link.js';
 
 /** Task ids are the store's own UUIDs: anything else is unknown without asking Redis. */
 const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -41,8 +43,8 @@ const STATUSES: ReadonlySet<string> = new Set<TaskStatus>(['working', 'input_req
  * processes' clock: a task's createdAt and its expiry are on one clock). A task is a hash at
  * P..'task:'..id; it is listed in tasks:all (by creation), tasks:ended (ended ones, by
  * creation: the first to make room), tasks:exp (by expiry) and its owner's tasks:o:<owner>
- * (by creation); tasks:owner and tasks:size map it to its owner and its result's bytes, so an
- * entry is always removed whole, and tasks:bytes counts them.
+ * (by creation); tasks:owner and tasks:size map it to its owner and its bytes (result and status
+ * message), so an entry is always removed whole; tasks:bytes counts them, tasks:obytes per owner.
  */
 const PRELUDE = `
 local P = ARGV[1]
@@ -52,7 +54,10 @@ local function remove(id)
   local owner = redis.call('HGET', P .. 'tasks:owner', id)
   if owner then redis.call('ZREM', P .. 'tasks:o:' .. owner, id) end
   local size = tonumber(redis.call('HGET', P .. 'tasks:size', id))
-  if size then redis.call('DECRBY', P .. 'tasks:bytes', size) end
+  if size then
+    redis.call('DECRBY', P .. 'tasks:bytes', size)
+    if owner and redis.call('HINCRBY', P .. 'tasks:obytes', owner, -size) <= 0 then redis.call('HDEL', P .. 'tasks:obytes', owner) end
+  end
   redis.call('HDEL', P .. 'tasks:owner', id)
   redis.call('HDEL', P .. 'tasks:size', id)
   redis.call('ZREM', P .. 'tasks:all', id)
@@ -73,8 +78,21 @@ local function live(id, owner)
   end
   return redis.call('HGET', P .. 'tasks:owner', id) == owner
 end
--- Drops the oldest ended task other than keep; false when there is none.
-local function dropOldestEnded(keep)
+local function isEnded(status)
+  return status == 'completed' or status == 'failed' or status == 'cancelled'
+end
+-- Drops the oldest ended task (of owner, when given) other than keep; false when there is none.
+local function dropOldestEnded(keep, owner)
+  if owner then
+    -- An owner's tasks are few (its quota): its own list is walked.
+    for _, id in ipairs(redis.call('ZRANGE', P .. 'tasks:o:' .. owner, 0, -1)) do
+      if id ~= keep and isEnded(redis.call('HGET', P .. 'task:' .. id, 'status')) then
+        remove(id)
+        return true
+      end
+    end
+    return false
+  end
   for _, id in ipairs(redis.call('ZRANGE', P .. 'tasks:ended', 0, 1)) do
     if id ~= keep then
       remove(id)
@@ -83,20 +101,34 @@ local function dropOldestEnded(keep)
   end
   return false
 end
-local function isEnded(status)
-  return status == 'completed' or status == 'failed' or status == 'cancelled'
+-- Counts a change of a task's bytes (result and message), for the store and for its owner.
+local function grow(id, owner, delta)
+  redis.call('HINCRBY', P .. 'tasks:size', id, delta)
+  redis.call('HINCRBY', P .. 'tasks:obytes', owner, delta)
+  redis.call('INCRBY', P .. 'tasks:bytes', delta)
+end
+-- Keeps the byte bounds, the owner's first (its own oldest ended tasks go), then the store's; keep stays.
+local function fit(keep, owner, maxBytes, maxOwnerBytes)
+  while (tonumber(redis.call('HGET', P .. 'tasks:obytes', owner)) or 0) > maxOwnerBytes and dropOldestEnded(keep, owner) do end
+  while (tonumber(redis.call('GET', P .. 'tasks:bytes')) or 0) > maxBytes and dropOldestEnded(keep, nil) do end
 end
 local function state(id)
   return redis.call('HMGET', P .. 'task:' .. id, unpack(FIELDS))
 end
 `;
 
-/** ARGV: prefix, now, id, owner, ttl, pollInterval, at, hasMessage, message, maxTasks, keyMarginMs. -1 when made, else the count that refused it. */
+/**
+ * ARGV: prefix, now, id, owner, ttl, pollInterval, at, hasMessage, message, maxTasks, keyMarginMs,
+ * maxTasksPerOwner, maxBytes, maxBytesPerOwner. {0} when made, {1, count} when the store is full,
+ * {2, count} when the owner holds its quota.
+ */
 const CREATE = new LuaScript(`${PRELUDE}
 local id, owner, ttl = ARGV[3], ARGV[4], tonumber(ARGV[5])
 dropExpired()
+local mine = redis.call('ZCARD', P .. 'tasks:o:' .. owner)
+if mine >= tonumber(ARGV[12]) and not dropOldestEnded(nil, owner) then return {2, mine} end
 local count = redis.call('ZCARD', P .. 'tasks:all')
-if count >= tonumber(ARGV[10]) and not dropOldestEnded(nil) then return count end
+if count >= tonumber(ARGV[10]) and not dropOldestEnded(nil, nil) then return {1, count} end
 local seq = redis.call('INCR', P .. 'tasks:seq')
 local key = P .. 'task:' .. id
 redis.call('HSET', key, 'status', 'working', 'createdAt', ARGV[7], 'lastUpdatedAt', ARGV[7], 'ttl', ARGV[5], 'pollInterval', ARGV[6])
@@ -106,7 +138,9 @@ redis.call('ZADD', P .. 'tasks:all', seq, id)
 redis.call('ZADD', P .. 'tasks:exp', now + ttl, id)
 redis.call('ZADD', P .. 'tasks:o:' .. owner, seq, id)
 redis.call('HSET', P .. 'tasks:owner', id, owner)
-return -1
+grow(id, owner, ARGV[8] == '1' and string.len(ARGV[9]) or 0)
+fit(id, owner, tonumber(ARGV[13]), tonumber(ARGV[14]))
+return {0}
 `);
 
 /** ARGV: prefix, now, id, owner. The task's fields, or nil. */
@@ -115,14 +149,18 @@ if not live(ARGV[3], ARGV[4]) then return false end
 return state(ARGV[3])
 `);
 
-/** ARGV: prefix, now, id, owner, at, hasMessage, message, hasPoll, pollInterval. {1, fields…} when changed, {2, status} when ended, {0} when unknown. */
+/** ARGV: prefix, now, id, owner, at, hasMessage, message, hasPoll, pollInterval, maxBytes, maxBytesPerOwner. {1, fields…} when changed, {2, status} when ended, {0} when unknown. */
 const UPDATE = new LuaScript(`${PRELUDE}
 local id = ARGV[3]
 if not live(id, ARGV[4]) then return {0} end
 local key = P .. 'task:' .. id
 local status = redis.call('HGET', key, 'status')
 if isEnded(status) then return {2, status} end
-if ARGV[6] == '1' then redis.call('HSET', key, 'message', ARGV[7]) end
+if ARGV[6] == '1' then
+  grow(id, ARGV[4], string.len(ARGV[7]) - string.len(redis.call('HGET', key, 'message') or ''))
+  redis.call('HSET', key, 'message', ARGV[7])
+  fit(id, ARGV[4], tonumber(ARGV[10]), tonumber(ARGV[11]))
+end
 if ARGV[8] == '1' then redis.call('HSET', key, 'pollInterval', ARGV[9]) end
 redis.call('HSET', key, 'lastUpdatedAt', ARGV[5])
 local out = state(id)
@@ -130,21 +168,18 @@ table.insert(out, 1, 1)
 return out
 `);
 
-/** ARGV: prefix, now, id, owner, at, status, result, hasMessage, message, maxBytes, channel, announcement. 1 when ended now. */
+/** ARGV: prefix, now, id, owner, at, status, result, hasMessage, message, maxBytes, channel, announcement, maxBytesPerOwner. 1 when ended now. */
 const END = new LuaScript(`${PRELUDE}
-local id = ARGV[3]
-if not live(id, ARGV[4]) then return 0 end
+local id, owner = ARGV[3], ARGV[4]
+if not live(id, owner) then return 0 end
 local key = P .. 'task:' .. id
 if isEnded(redis.call('HGET', key, 'status')) then return 0 end
+local before = tonumber(redis.call('HGET', P .. 'tasks:size', id)) or 0
 redis.call('HSET', key, 'status', ARGV[6], 'lastUpdatedAt', ARGV[5], 'result', ARGV[7])
 if ARGV[8] == '1' then redis.call('HSET', key, 'message', ARGV[9]) end
-local bytes = string.len(ARGV[7])
-redis.call('HSET', P .. 'tasks:size', id, bytes)
-local total = redis.call('INCRBY', P .. 'tasks:bytes', bytes)
+grow(id, owner, string.len(ARGV[7]) + string.len(redis.call('HGET', key, 'message') or '') - before)
 redis.call('ZADD', P .. 'tasks:ended', redis.call('ZSCORE', P .. 'tasks:all', id), id)
-while total > tonumber(ARGV[10]) and dropOldestEnded(id) do
-  total = tonumber(redis.call('GET', P .. 'tasks:bytes')) or 0
-end
+fit(id, owner, tonumber(ARGV[10]), tonumber(ARGV[13]))
 redis.call('PUBLISH', ARGV[11], ARGV[12])
 return 1
 `);
@@ -222,19 +257,22 @@ export class RedisTaskStore implements TaskStore {
 
   async create(owner: string, init: { ttl: number; pollInterval: number; statusMessage?: string }): Promise<TaskState> {
     const state = newTask(init, this.clock.now());
-    const refused = Number(
-      await this.#run(CREATE, [
-        state.taskId,
-        ownerKey(owner),
-        String(init.ttl),
-        String(init.pollInterval),
-        state.createdAt,
-        ...optional(init.statusMessage),
-        String(this.#limits.maxTasks),
-        String(KEY_MARGIN_MS),
-      ]),
-    );
-    if (refused >= 0) throw storeFull(refused);
+    const { maxTasks, maxTasksPerOwner, maxBytes, maxBytesPerOwner } = this.#limits;
+    const [refused, count] = (await this.#run(CREATE, [
+      state.taskId,
+      ownerKey(owner),
+      String(init.ttl),
+      String(init.pollInterval),
+      state.createdAt,
+      ...optional(state.statusMessage),
+      String(maxTasks),
+      String(KEY_MARGIN_MS),
+      String(maxTasksPerOwner),
+      String(maxBytes),
+      String(maxBytesPerOwner),
+    ])) as Reply;
+    if (refused === 1) throw storeFull(Number(count));
+    if (refused === 2) throw ownerFull(Number(count));
     return state;
   }
 
@@ -248,7 +286,9 @@ export class RedisTaskStore implements TaskStore {
     if (!TASK_ID.test(taskId)) return null;
     const at = new Date(this.clock.now()).toISOString();
     const poll = change.pollInterval === undefined ? undefined : String(change.pollInterval);
-    const reply = (await this.#run(UPDATE, [taskId, ownerKey(owner), at, ...optional(change.statusMessage), ...optional(poll)])) as Reply;
+    const message = change.statusMessage === undefined ? undefined : statusText(change.statusMessage);
+    const { maxBytes, maxBytesPerOwner } = this.#limits;
+    const reply = (await this.#run(UPDATE, [taskId, ownerKey(owner), at, ...optional(message), ...optional(poll), String(maxBytes), String(maxBytesPerOwner)])) as Reply;
     // Ended elsewhere, and the news may not have reached this process: its wait stops now.
     if (reply[0] === 2 && END_STATUSES.has(String(reply[1]))) this.#ended.emit(taskId, String(reply[1]) as EndStatus, true);
     return reply[0] === 1 ? toState(taskId, reply.slice(1)) : null;
@@ -258,7 +298,9 @@ export class RedisTaskStore implements TaskStore {
     if (!TASK_ID.test(taskId)) return false;
     const at = new Date(this.clock.now()).toISOString();
     const announcement = `${status} ${this.link.id} ${taskId}`;
-    const args = [taskId, ownerKey(owner), at, status, resultJson, ...optional(statusMessage), String(this.#limits.maxBytes), this.#channel, announcement];
+    const message = statusMessage === undefined ? undefined : statusText(statusMessage);
+    const { maxBytes, maxBytesPerOwner } = this.#limits;
+    const args = [taskId, ownerKey(owner), at, status, resultJson, ...optional(message), String(maxBytes), this.#channel, announcement, String(maxBytesPerOwner)];
     if (Number(await this.#run(END, args)) !== 1) return false;
     this.#ended.emit(taskId, status, true);
     return true;
@@ -308,22 +350,22 @@ export class RedisTaskStore implements TaskStore {
   async #run(script: LuaScript, args: string[]): Promise<unknown> {
     try {
       return await this.link.eval(script, [], [this.link.prefix, String(this.clock.now()), ...args]);
-    } catch (error) {
-      throw this.#unavailable(error);
+    } catch {
+      throw this.#unavailable();
     }
   }
 
   async #command(args: string[]): Promise<unknown> {
     try {
       return await this.link.command(args);
-    } catch (error) {
-      throw this.#unavailable(error);
+    } catch {
+      throw this.#unavailable();
     }
   }
 
-  #unavailable(error: unknown): StateUnavailableError {
-    const why = error instanceof Error ? error.message.slice(0, 200) : String(error).slice(0, 200);
-    return new StateUnavailableError(`Tasks are kept in Redis at ${maskRedisUrl(this.link.url)}, which cannot be reached now (${why}): try again in a moment.`);
+  /** Where Redis is and why it failed go to the log (the link says it once), not to callers. */
+  #unavailable(): StateUnavailableError {
+    return new StateUnavailableError('Tasks are kept in the shared state (Redis), which cannot be reached now: try again in a moment.');
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Upload records in Redis, so an upload_id made on one replica is claimed on another (their
  * files are in a directory every replica mounts: MINDEE_MCP_UPLOAD_DIR). The claim is one
- * script: an upload is taken once, by the principal that made it, before it expires, however
+ * script: an upload is taken once, by the caller that made it, before it expires, however
  * many replicas try at once. A shutdown drains nothing: another replica may still claim what
  * this one received, and whichever replica sweeps next deletes what has expired.
  *
@@ -10,8 +10,8 @@
  */
 import { systemClock, type Clock } from '../clock.js';
 import { StateUnavailableError } from '../errors.js';
-import type { ClaimResult, UploadRecord, UploadStore } from '../uploads.js';
-import { LuaScript, maskRedisUrl, type RedisLink } from './link.js';
+import type { ClaimResult, Reservation, ReserveResult, UploadLimits, UploadRecord, UploadStore } from '../uploads.js';
+import { LuaScript, type RedisLink } from './link.js';
 import { keySafe } from './result-store.js';
 
 /** How long a used id is remembered, so reusing one is told apart from a wrong id. */
@@ -22,7 +22,8 @@ const SWEEP_BATCH = 500;
 /**
  * ARGV[1] is the key prefix, ARGV[2] the time (ms, the processes' clock, as the expiries). An
  * upload is a hash at P..'up:'..id, listed in up:exp (by expiry: the sweep) and in its owner's
- * up:o:<owner> (by expiry: what is pending); a used one leaves P..'up:used:'..id = its owner.
+ * up:o:<owner> (by expiry: what is pending); a used one leaves P..'up:used:'..id = its owner. An
+ * upload still arriving is the same hash with an `arriving` field (its size: the bytes reserved).
  */
 const PRELUDE = `
 local P = ARGV[1]
@@ -37,9 +38,51 @@ local function take(id)
 end
 `;
 
+/**
+ * ARGV: prefix, now, id, owner, ownerKey, bytes, expiresAt, perOwner, files, maxBytes.
+ * {'ok'} or {bound, count, bytes}: the check of every bound and the reservation in one step.
+ */
+const RESERVE = new LuaScript(`${PRELUDE}
+local id, expiresAt = ARGV[3], tonumber(ARGV[7])
+local own = P .. 'up:o:' .. ARGV[5]
+redis.call('ZREMRANGEBYSCORE', own, '-inf', now)
+local mine = 0
+for _, other in ipairs(redis.call('ZRANGEBYSCORE', own, '(' .. now, '+inf')) do
+  if redis.call('EXISTS', P .. 'up:' .. other) == 1 then mine = mine + 1 end
+end
+if mine >= tonumber(ARGV[8]) then return {'owner', mine, 0} end
+-- Every upload not swept yet, expired ones included: their files are still on the disk.
+local files, bytes = 0, 0
+for _, other in ipairs(redis.call('ZRANGE', P .. 'up:exp', 0, -1)) do
+  local size = tonumber(redis.call('HGET', P .. 'up:' .. other, 'size'))
+  if size then
+    files = files + 1
+    bytes = bytes + size
+  else
+    redis.call('ZREM', P .. 'up:exp', other)
+  end
+end
+if files >= tonumber(ARGV[9]) then return {'files', files, bytes} end
+if bytes + tonumber(ARGV[6]) > tonumber(ARGV[10]) then return {'bytes', files, bytes} end
+redis.call('HSET', P .. 'up:' .. id, 'owner', ARGV[4], 'ownerKey', ARGV[5], 'path', '', 'filename', '', 'size', ARGV[6], 'expiresAt', ARGV[7], 'arriving', '1')
+local keep = math.max(expiresAt - now, 0) + 86400000
+redis.call('PEXPIRE', P .. 'up:' .. id, keep)
+redis.call('ZADD', P .. 'up:exp', expiresAt, id)
+redis.call('ZADD', own, expiresAt, id)
+redis.call('PEXPIRE', own, keep)
+return {'ok'}
+`);
+
+/** ARGV: prefix, now, id. Gives back the place of an upload that did not arrive. */
+const RELEASE = new LuaScript(`${PRELUDE}
+if redis.call('HEXISTS', P .. 'up:' .. ARGV[3], 'arriving') == 1 then take(ARGV[3]) end
+return 1
+`);
+
 /** ARGV: prefix, now, id, owner, ownerKey, path, filename, size, expiresAt. */
 const PUT = new LuaScript(`${PRELUDE}
 local id, expiresAt = ARGV[3], tonumber(ARGV[9])
+redis.call('HDEL', P .. 'up:' .. id, 'arriving')
 redis.call('HSET', P .. 'up:' .. id, 'owner', ARGV[4], 'ownerKey', ARGV[5], 'path', ARGV[6], 'filename', ARGV[7], 'size', ARGV[8], 'expiresAt', ARGV[9])
 -- A safety net for a deployment that stops sweeping: the record outlives its expiry by a day
 -- (counted from now, so Redis's clock and the processes' need not agree).
@@ -54,7 +97,7 @@ return 1
 /** ARGV: prefix, now, id, owner, usedRememberedMs. {'ok', fields…}, {'expired', fields…}, {'used'} or {'unknown'}. */
 const CLAIM = new LuaScript(`${PRELUDE}
 local id, owner = ARGV[3], ARGV[4]
-if redis.call('HGET', P .. 'up:' .. id, 'owner') ~= owner then
+if redis.call('HGET', P .. 'up:' .. id, 'owner') ~= owner or redis.call('HEXISTS', P .. 'up:' .. id, 'arriving') == 1 then
   if redis.call('GET', P .. 'up:used:' .. id) == owner then return {'used'} end
   return {'unknown'}
 end
@@ -103,6 +146,18 @@ export class RedisUploadStore implements UploadStore {
     private readonly clock: Clock = systemClock,
   ) {}
 
+  async reserve(reservation: Reservation, limits: UploadLimits): Promise<ReserveResult> {
+    const { id, owner, bytes, expiresAt } = reservation;
+    const reply = (await this.#run(RESERVE, [id, owner, keySafe(owner), String(bytes), String(expiresAt), String(limits.perOwner), String(limits.files), String(limits.bytes)])) as Reply;
+    const [outcome, count, held] = reply;
+    if (outcome === 'ok') return { ok: true };
+    return { ok: false, bound: outcome === 'owner' ? 'owner' : outcome === 'files' ? 'files' : 'bytes', count: Number(count), bytes: Number(held) };
+  }
+
+  async release(id: string): Promise<void> {
+    await this.#run(RELEASE, [id]);
+  }
+
   async put(record: UploadRecord): Promise<void> {
     const { id, owner, path, filename, size, expiresAt } = record;
     await this.#run(PUT, [id, owner, keySafe(owner), path, filename, String(size), String(expiresAt)]);
@@ -136,9 +191,9 @@ export class RedisUploadStore implements UploadStore {
   async #run(script: LuaScript, args: string[]): Promise<unknown> {
     try {
       return await this.link.eval(script, [], [this.link.prefix, String(this.clock.now()), ...args]);
-    } catch (error) {
-      const why = error instanceof Error ? error.message.slice(0, 200) : String(error).slice(0, 200);
-      throw new StateUnavailableError(`Uploads are recorded in Redis at ${maskRedisUrl(this.link.url)}, which cannot be reached now (${why}): try again in a moment.`);
+    } catch {
+      // Where Redis is and why it failed go to the log (the link says it once), not to callers.
+      throw new StateUnavailableError('Uploads are recorded in the shared state (Redis), which cannot be reached now: try again in a moment.');
     }
   }
 }

@@ -1,4 +1,4 @@
-// Scenario 11 (issue 18): what the verdict on a result costs. (a) Verifying a 200-line invoice
+// Scenario 13 (issue 18): what the verdict on a result costs. (a) Verifying a 200-line invoice
 // in process — the built-in checks and every value's confidence — against the unverified path,
 // which only turns the result into its view. (b) The delay the verdict adds to a result through
 // the built server over stdio: get_inference_result without a review (checks: false), with a
@@ -122,15 +122,15 @@ async function overStdio(opts) {
   }
 }
 
-export async function scenario11(opts, report) {
-  report.progress('scenario 11: the verdict on a result — a 200-line invoice verified in process, and the delay over stdio…');
+export async function scenario13(opts, report) {
+  report.progress('scenario 13: the verdict on a result — a 200-line invoice verified in process, and the delay over stdio…');
   const a = await inProcess(opts);
-  report.row('11 verify', `verification of a 200-line invoice (${a.checks} checks, every confidence), p50 / p90`, `${ms(a.verify.median, 2)} / ${ms(a.verify.p90, 2)}`, `unverified view: ${ms(a.view.median, 2)} / ${ms(a.view.p90, 2)}`, `≤ ${TARGET_MS} ms (p50)`, a.verify.median <= TARGET_MS);
+  report.row('13 verify', `verification of a 200-line invoice (${a.checks} checks, every confidence), p50 / p90`, `${ms(a.verify.median, 2)} / ${ms(a.verify.p90, 2)}`, `unverified view: ${ms(a.view.median, 2)} / ${ms(a.view.p90, 2)}`, `≤ ${TARGET_MS} ms (p50)`, a.verify.median <= TARGET_MS);
   const b = await overStdio(opts);
   const addedFresh = b.fresh.median - b.unverified.median;
   const addedKept = b.kept.median - b.unverified.median;
-  report.row('11 verify', 'get_inference_result over stdio, p50: unverified / verdict made / verdict kept', `${ms(b.unverified.median, 2)} / ${ms(b.fresh.median, 2)} / ${ms(b.kept.median, 2)}`, 'n/a', '—', null);
-  report.row('11 verify', 'median delay the verdict adds to a result (made anew; kept)', `${ms(addedFresh, 2)}; ${ms(addedKept, 2)}`, 'n/a', `≤ ${TARGET_MS} ms`, addedFresh <= TARGET_MS && addedKept <= TARGET_MS);
-  report.note(`scenario 11: the 200-line invoice's verdict lists ${a.issues} issue(s) (its Medium confidences); the stdio figures are of the emulator's sample invoice, ${b.calls} calls of each kind.`);
+  report.row('13 verify', 'get_inference_result over stdio, p50: unverified / verdict made / verdict kept', `${ms(b.unverified.median, 2)} / ${ms(b.fresh.median, 2)} / ${ms(b.kept.median, 2)}`, 'n/a', '—', null);
+  report.row('13 verify', 'median delay the verdict adds to a result (made anew; kept)', `${ms(addedFresh, 2)}; ${ms(addedKept, 2)}`, 'n/a', `≤ ${TARGET_MS} ms`, addedFresh <= TARGET_MS && addedKept <= TARGET_MS);
+  report.note(`scenario 13: the 200-line invoice's verdict lists ${a.issues} issue(s) (its Medium confidences); the stdio figures are of the emulator's sample invoice, ${b.calls} calls of each kind.`);
   return { inProcess: a, stdio: { ...b, addedFreshMs: addedFresh, addedKeptMs: addedKept } };
 }

@@ -9,8 +9,21 @@
  */
 import process from 'node:process';
 import type { Readable, Writable } from 'node:stream';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { parseJSONRPCMessage, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
+import { serveStdio, type StdioServerHandle } from '@modelcontextprotocol/server/stdio';
+import type { ToolDeps } from '../tools/define.js';
+import { createServer } from './server.js';
+
+/**
+ * Serves the tools on this process's stdin and stdout, in both protocol eras: the connection's
+ * opening (initialize, or a 2026-07-28 request) picks its era, and one server serves it.
+ */
+export function serveOnStdio(deps: ToolDeps): StdioServerHandle {
+  return serveStdio(({ era }) => createServer(deps, { era }), {
+    transport: new BoundedStdioServerTransport(),
+    onerror: (error) => deps.log.debug(`stdio: ${error.message}`),
+  });
+}
 
 /**
  * Longest line read from stdin. Above a base64 document at its 5 MiB limit once encoded (6.7 MiB
@@ -130,15 +143,17 @@ export class BoundedStdioServerTransport implements Transport {
       this.onerror?.(error as Error);
       return;
     }
-    const parsed = JSONRPCMessageSchema.safeParse(json);
-    if (!parsed.success) {
+    let message: JSONRPCMessage;
+    try {
+      message = parseJSONRPCMessage(json);
+    } catch (error) {
       const request = json as { id?: unknown; method?: unknown } | null;
       const id = request && typeof request === 'object' && typeof request.method === 'string' && isId(request.id) ? request.id : null;
       this.#reply(id, INVALID_REQUEST, 'Invalid request: the message is not a JSON-RPC 2.0 request, notification or response.');
-      this.onerror?.(parsed.error);
+      this.onerror?.(error instanceof Error ? error : new Error(String(error)));
       return;
     }
-    this.onmessage?.(parsed.data);
+    this.onmessage?.(message);
   }
 
   /** An error answer the SDK's message types cannot express (its id may be null). */

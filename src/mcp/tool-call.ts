@@ -3,16 +3,15 @@
  * turned into an MCP result (text + structured content, redacted, or an isError text saying what
  * failed and what to do next), with progress sent to the caller's token.
  */
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, ServerNotification, ServerRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
-import { MindeeError } from './client/errors.js';
-import { redactDeep } from './redact.js';
-import { clip, errorMessage, stripControl } from './text.js';
-import type { ToolContext, ToolDefinition, ToolDeps } from './tools/define.js';
-import { errorText } from './tools/hints.js';
+import { MindeeError } from '../client/errors.js';
+import { redactDeep } from '../redact.js';
+import { clip, errorMessage, stripControl } from '../text.js';
+import type { ToolContext, ToolDefinition, ToolDeps } from '../tools/define.js';
+import { errorText } from '../tools/hints.js';
 
-export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+export type Extra = ServerContext;
 export type AnyTool = ToolDefinition<z.ZodRawShape, z.ZodRawShape>;
 
 export async function callTool(tool: AnyTool, args: Parameters<AnyTool['run']>[0], deps: ToolDeps, ctx: ToolContext): Promise<CallToolResult> {
@@ -23,26 +22,26 @@ export async function callTool(tool: AnyTool, args: Parameters<AnyTool['run']>[0
       structuredContent: out.structured,
     };
     // The API may echo anything back: the key must never reach the model, nor a terminal escape.
-    return redactDeep(result, (text) => stripControl(deps.client.redact(text)));
+    return redactDeep(result, (text) => deps.client.redact(stripControl(text)));
   } catch (error) {
     return errorResult(error, tool.name, deps);
   }
 }
 
 /** The context of a call: its cancellation, and progress to its token when it gave one. */
-export function toolContext(extra: Extra, deps: ToolDeps, signal: AbortSignal = extra.signal): ToolContext {
-  const token = extra._meta?.progressToken;
+export function toolContext(extra: Extra, deps: ToolDeps, signal: AbortSignal = extra.mcpReq.signal, open: () => boolean = () => true): ToolContext {
+  const token = extra.mcpReq._meta?.progressToken;
   let last = -Infinity;
   return {
     signal,
     progress(progress, total, message) {
       const value = total === undefined ? progress : Math.min(progress, total);
-      if (token === undefined || signal.aborted || value <= last) return;
+      if (token === undefined || signal.aborted || value <= last || !open()) return;
       last = value;
-      extra
-        .sendNotification({
+      extra.mcpReq
+        .notify({
           method: 'notifications/progress',
-          params: { progressToken: token, progress: value, ...(total === undefined ? {} : { total }), message: stripControl(deps.client.redact(clip(message, 500))) },
+          params: { progressToken: token, progress: value, ...(total === undefined ? {} : { total }), message: deps.client.redact(stripControl(clip(message, 500))) },
         })
         .catch((error: unknown) => deps.log.debug(`progress notification not sent: ${String(error)}`));
     },
@@ -60,5 +59,5 @@ export function errorResult(error: unknown, toolName: string, deps: ToolDeps): C
     text = `mindee-mcp hit an unexpected internal error in ${toolName}: ${clip(errorMessage(error), 300)}. The details are in the server's log (stderr); please report it.`;
   }
   // Redacted before it is cut, so no piece of a key survives the cut; bounded like any answer.
-  return { isError: true, content: [{ type: 'text', text: clip(stripControl(deps.client.redact(text)), deps.settings.maxResultChars - 100) }] };
+  return { isError: true, content: [{ type: 'text', text: clip(deps.client.redact(stripControl(text)), deps.settings.maxResultChars - 100) }] };
 }

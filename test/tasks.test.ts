@@ -179,7 +179,7 @@ describe('MCP tasks', () => {
     expect(tasks.every((t) => t.status === 'working')).toBe(true);
     await expect(startTask('enqueue_document', args)).rejects.toThrow(`already has ${MAX_RUNNING_TASKS_PER_OWNER} tasks running`);
     await h.mcp.experimental.tasks.cancelTask(tasks[0]!.taskId);
-    await vi.waitFor(async () => expect((await startTask('enqueue_document', args)).status).toBe('working'));
+    await vi.waitFor(async () => expect((await startTask('enqueue_document', args)).status).toBe('working'), { timeout: 10_000 });
     for (const t of (await h.mcp.experimental.tasks.listTasks()).tasks) if (t.status === 'working') await h.mcp.experimental.tasks.cancelTask(t.taskId);
   });
 

@@ -13,7 +13,7 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { hostHeaderValidation } from '@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js';
 import type { Logger } from '../log.js';
-import { clip, formatBytes } from '../text.js';
+import { clip, errorMessage, formatBytes } from '../text.js';
 import type { ToolDeps } from '../tools/define.js';
 import type { Authenticator, Principal } from './auth.js';
 import { InFlight, mcpRoute, type RpcSummary } from './mcp.js';
@@ -172,6 +172,16 @@ function errorHandler(options: HttpAppOptions): ErrorRequestHandler {
     }
     if (type === 'entity.parse.failed') return res.status(400).json({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error: the body is not valid JSON.' }, id: null });
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') return jsonRpcError(res, 415, 'Unsupported body encoding: send UTF-8 JSON.');
+    // zlib's own errors (Z_DATA_ERROR, Z_BUF_ERROR…): the body does not decode as its Content-Encoding says.
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code.startsWith('Z_')) {
+      return jsonRpcError(res, 400, `The request body cannot be decompressed (${clip(errorMessage(error), 80)}): it is not what its Content-Encoding header says. Send it as that encoding, or uncompressed without the header.`);
+    }
+    // Any other error body-parser marks as the client's (a 4xx it may expose) keeps its status and words.
+    const status = (error as { status?: unknown; expose?: unknown } | null)?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500 && (error as { expose?: unknown }).expose === true) {
+      return jsonRpcError(res, status, `The request body cannot be read: ${clip(errorMessage(error), 200)}.`);
+    }
     options.log.error('unexpected error while serving a request', error);
     jsonRpcError(res, 500, 'mindee-mcp hit an unexpected internal error; the details are in the server\'s log.');
   };

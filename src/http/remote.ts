@@ -3,6 +3,7 @@
  * client (the caller's own key, or the server's), what each request's tools may do (no local
  * files unless directories were configured; uploads of this caller), and the routes.
  */
+import type { Writable } from 'node:stream';
 import { MindeeApiError } from '../client/errors.js';
 import type { MindeeClient, MindeeConnection } from '../client/mindee-client.js';
 import { keyId } from '../client/mindee-client.js';
@@ -33,6 +34,8 @@ export interface RemoteOptions {
   clock?: Clock;
   /** Largest upload: Mindee's limit for one document unless lowered (tests). */
   maxUploadBytes?: number;
+  /** Opens an upload's file for writing (tests: a disk that fills up). */
+  createUploadFile?: (path: string) => Writable;
 }
 
 export interface RemoteServer extends HttpApp {
@@ -63,13 +66,14 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
   // One settings object for every request (tools are made once per settings), marked remote.
   const settings: ToolSettings = { ...options.settings, remote: true, callerKeys: config.auth === 'mindee-key' };
   const names = toolNames(settings);
+  const requestLog = options.makeLogger([]);
   const authenticator = createAuthenticator({
+    log: requestLog,
     mode: config.auth,
     tokens: config.httpTokens,
     oauth:
       config.auth === 'oauth' ? { issuer: config.oauthIssuer!, jwksUrl: config.oauthJwksUrl!, publicUrl: config.publicUrl! } : undefined,
   });
-  const requestLog = options.makeLogger([]);
   const perReplica = config.redisUrl !== undefined && config.uploadDir === undefined;
   if (perReplica) requestLog.info('uploads stay with the replica that receives them: set MINDEE_MCP_UPLOAD_DIR to a directory every replica mounts for an upload_id to work on any of them');
   // mindee-key mode: a key of the right form is asked of Mindee (one model search) before it may
@@ -98,6 +102,7 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
     metrics,
     log: requestLog,
     maxFileBytes: options.maxUploadBytes,
+    createFile: options.createUploadFile,
   });
   const localFiles = config.allowedDirs.length > 0;
 

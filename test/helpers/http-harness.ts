@@ -15,7 +15,7 @@ import { parseCommand, type Config } from '../../src/config.js';
 import { FileAccess } from '../../src/files/file-access.js';
 import { HttpListener } from '../../src/http/listener.js';
 import { Metrics } from '../../src/http/metrics.js';
-import { createRemoteServer, toolNames, type RemoteServer } from '../../src/http/remote.js';
+import { createRemoteServer, toolNames, type RemoteOptions, type RemoteServer } from '../../src/http/remote.js';
 import { createLogger } from '../../src/log.js';
 import { createRedactor } from '../../src/redact.js';
 import type { Clock } from '../../src/state/clock.js';
@@ -67,6 +67,7 @@ export interface HttpHarnessOptions {
   /** The emulator's webhooks deliver to this server's /webhooks/mindee. */
   webhooksToServer?: boolean;
   maxUploadBytes?: number;
+  createUploadFile?: RemoteOptions['createUploadFile'];
 }
 
 export const WEBHOOK_SECRET = 'whsec_test_5a8d1c3e9f7b2a4d6c8e0f1a3b5c7d9e';
@@ -130,6 +131,7 @@ export async function startHttpHarness(options: HttpHarnessOptions = {}): Promis
     metrics,
     clock: options.clock,
     maxUploadBytes: options.maxUploadBytes,
+    createUploadFile: options.createUploadFile,
   });
   listener.serve(remote.app, remote);
   const url = listener.url;

@@ -47,7 +47,12 @@ export interface RemoteServer extends HttpApp {
 export function allowedHostsOf(config: Config): string[] | '*' {
   if (config.allowedHosts.includes('*')) return '*';
   const hosts = new Set(config.allowedHosts);
-  if (config.publicUrl) hosts.add(new URL(config.publicUrl).hostname.toLowerCase());
+  if (config.publicUrl) {
+    // Its name for the Host check; with a port, its origin too.
+    const publicUrl = new URL(config.publicUrl);
+    hosts.add(publicUrl.hostname.toLowerCase());
+    if (publicUrl.port) hosts.add(publicUrl.host.toLowerCase());
+  }
   if (isLoopbackHost(config.host)) {
     for (const h of ['localhost', '127.0.0.1', '[::1]']) hosts.add(h);
     hosts.add(config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host.toLowerCase());

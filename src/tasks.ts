@@ -121,7 +121,12 @@ export function sdkTaskStore(deps: ToolDeps): SdkTaskStore {
           const before = await store.get(owner, taskId);
           const message = before?.statusMessage ? `${CANCELLED} Last status: ${before.statusMessage}` : CANCELLED;
           const result: CallToolResult = { isError: true, content: [{ type: 'text', text: message }] };
-          if (!(await store.end(owner, taskId, 'cancelled', JSON.stringify(result), message))) throw notFound(taskId);
+          if (!(await store.end(owner, taskId, 'cancelled', JSON.stringify(result), message))) {
+            // Another tasks/cancel (or the task's own end) came first: said as the SDK says a task already ended.
+            const after = await store.get(owner, taskId);
+            if (after) throw new McpError(ErrorCode.InvalidParams, `Cannot cancel task in terminal status: ${after.status} (task ${clip(taskId, 80)} has already ${after.status === 'cancelled' ? 'been cancelled' : 'ended'}).`);
+            throw notFound(taskId);
+          }
         } else if (status === 'completed' || status === 'failed') {
           throw new McpError(ErrorCode.InternalError, 'A task ends with its result (storeTaskResult), not by a status change.');
         } else if (!(await store.update(owner, taskId, { statusMessage }))) {

@@ -7,6 +7,7 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import { McpError, RootsListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { MindeeError } from './client/errors.js';
 import { checkId } from './client/mindee-client.js';
+import { PRODUCTS, type Product } from './client/schemas.js';
 import { RootsFollower } from './files/roots.js';
 import { resourceUri } from './results/inference.js';
 import { TASKS_CAPABILITY, enableToolTasks, sdkTaskStore } from './tasks.js';
@@ -71,7 +72,7 @@ function registerResults(server: McpServer, deps: ToolDeps): void {
   const template = new ResourceTemplate('mindee://inferences/{inference_id}', {
     list: async () => ({
       resources: (await deps.client.results.list()).map(({ inferenceId, meta }) => ({
-        uri: resourceUri(inferenceId),
+        uri: resourceUri(inferenceId, isProduct(meta.product) ? meta.product : null),
         name: deps.client.redact(`Mindee result ${clip(inferenceId, 80)}${meta.fileName ? ` (${clip(meta.fileName, 120)})` : ''}`),
         mimeType: 'application/json',
       })),
@@ -82,30 +83,48 @@ function registerResults(server: McpServer, deps: ToolDeps): void {
     template,
     {
       title: 'Mindee result (full JSON)',
-      description: 'The complete result of a processed document, as the Mindee v2 API returns it.',
+      description: 'The complete result of a processed document, as the Mindee v2 API returns it. ?product=classification|crop|ocr|split names the product of other results (else it is looked for).',
       mimeType: 'application/json',
     },
     async (uri, variables) => {
       const raw = variables.inference_id;
+      // The template's one variable takes the whole rest of the URI, the query included.
+      const [idPart = '', query] = (Array.isArray(raw) ? (raw[0] ?? '') : (raw ?? '')).split('?', 2);
+      const asked = new URLSearchParams(query ?? '').get('product');
       let inferenceId: string;
       try {
-        inferenceId = decodeURIComponent(Array.isArray(raw) ? (raw[0] ?? '') : (raw ?? ''));
+        inferenceId = decodeURIComponent(idPart);
         checkId(inferenceId, 'inference_id');
+        if (asked !== null && !isProduct(asked)) throw new Error('unknown product');
       } catch {
-        throw new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${clip(uri.href, 200)} is not the URI of a Mindee result.`, { uri: uri.href });
+        throw new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${clip(uri.href, 200)} is not the URI of a Mindee result (mindee://inferences/{id}, with ?product=${PRODUCTS.slice(1).join('|')} for those products).`, {
+          uri: uri.href,
+        });
       }
-      try {
-        const product = (await deps.client.knownProduct(inferenceId)) ?? undefined;
-        const inference = await deps.client.getResult({ inferenceId, product });
-        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: deps.client.redact(JSON.stringify({ inference }, null, 2)) }] };
-      } catch (error) {
-        if (!(error instanceof MindeeError)) throw error;
-        const notFound = error.code === 'api_error' && 'status' in error && error.status === 404;
-        throw new McpError(notFound ? RESOURCE_NOT_FOUND : -32603, deps.client.redact(errorText(error, deps.settings)), { uri: uri.href });
+      // A result this process has not kept or seen (a new process, another replica): the URI's
+      // product, else the one known, else each product's route in turn until one has it.
+      const product = asked !== null && isProduct(asked) ? asked : await deps.client.knownProduct(inferenceId);
+      const candidates: readonly Product[] = product ? [product] : PRODUCTS;
+      let failure: MindeeError | undefined;
+      for (const candidate of candidates) {
+        try {
+          const inference = await deps.client.getResult({ inferenceId, product: candidate });
+          return { contents: [{ uri: uri.href, mimeType: 'application/json', text: deps.client.redact(JSON.stringify({ inference }, null, 2)) }] };
+        } catch (error) {
+          if (!(error instanceof MindeeError)) throw error;
+          failure = error;
+          if (!isNotFound(error)) break;
+        }
       }
+      const notFound = isNotFound(failure!);
+      const where = notFound && !product ? ` No product's result route (${PRODUCTS.join(', ')}) has it.` : '';
+      throw new McpError(notFound ? RESOURCE_NOT_FOUND : -32603, deps.client.redact(`${errorText(failure!, deps.settings)}${where}`), { uri: uri.href });
     },
   );
 }
+
+const isNotFound = (error: MindeeError) => error.code === 'api_error' && 'status' in error && error.status === 404;
+const isProduct = (value: unknown): value is Product => typeof value === 'string' && (PRODUCTS as readonly string[]).includes(value);
 
 /** Directories the client exposes as MCP roots may be read, and follow its changes. */
 function syncRoots(server: McpServer, deps: ToolDeps): void {

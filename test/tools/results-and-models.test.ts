@@ -95,7 +95,7 @@ describe('get_inference_result', () => {
   it('reads any product’s result as a resource in a process that has not kept it, by its URI or by its id alone', async () => {
     h = await startHarness();
     const made: Record<string, { id: string; uri: string }> = {};
-    const docs: Record<string, Buffer> = { classification: makeSampleInvoicePdf(), crop: makePdf({ pages: 2 }), ocr: makePdf({ pages: 2 }), split: makePdf({ pages: 3 }) };
+    const docs: Record<string, Buffer> = { classification: makeSampleInvoicePdf(), crop: pages(2), ocr: pages(2), split: pages(3) };
     for (const [product, doc] of Object.entries(docs)) {
       const r = (await enqueue(product, DEMO_MODELS[product as keyof typeof DEMO_MODELS], doc)).structuredContent as any;
       made[product] = { id: r.result.inference_id, uri: r.result.resource_uri };

@@ -288,6 +288,12 @@ class SharedWindow {
       if (this.#restoring) await this.#restoring;
       if (!this.#link.up) return this.#serveLocally();
       const transition = this.#transition();
+      // Its local share is used up for now: Redis is not asked (a slot it granted would go back unused).
+      const shareWait = transition ? transition.msUntilGrant(this.#queue.nextPriority) : 0;
+      if (shareWait > 0) {
+        this.#blockedInFlight = !Number.isFinite(shareWait);
+        return Number.isFinite(shareWait) ? Math.min(shareWait, REREAD_PRIORITIES_MS) : null;
+      }
       const want = Math.min(this.#queue.length, MAX_PER_CALL);
       const prefix = `${this.#link.id}:${++this.#calls}:`;
       let reply: unknown[];

@@ -249,6 +249,9 @@ describe.skipIf(!hasRedis)('Redis shared state', () => {
     // 2 of the scope's 8 used before the loss.
     (await a.state.rateBudget('org').take('post'))();
     (await b.state.rateBudget('org').take('post'))();
+    // A command after each settle on the same connection: the settles have reached Redis before it goes.
+    await a.state.rateBudget('sync').tryTake('post');
+    await b.state.rateBudget('sync').tryTake('post');
     const result = { json: '{"inference":{"id":"inf-1"}}', meta: { fileName: 'a.pdf', product: 'extraction' } };
     await a.state.results('k').put('inf-1', result);
     const heardOnA: JobEvent[] = [];

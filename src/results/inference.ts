@@ -19,7 +19,12 @@ export interface ViewOptions {
   unmatchedFields?: 'error' | 'all';
 }
 
-export const resourceUri = (inferenceId: string) => `mindee://inferences/${encodeURIComponent(inferenceId)}`;
+/**
+ * The resource of a result: `mindee://inferences/{id}`, with `?product=` for the products other
+ * than extraction, so that a process that has not kept it reads it from the right route.
+ */
+export const resourceUri = (inferenceId: string, product?: Product | null) =>
+  `mindee://inferences/${encodeURIComponent(inferenceId)}${product && product !== 'extraction' ? `?product=${product}` : ''}`;
 
 /** Which product produced a result, told from its keys. */
 export function productOf(result: Record<string, unknown>): Product {
@@ -107,7 +112,7 @@ export function inferenceView(inference: Inference, options: ViewOptions = {}): 
       mime_type: q(inference.file?.mime_type, 100),
     },
     active_options: boundedOptions(inference.active_options),
-    resource_uri: resourceUri(clip(inference.id, 200)),
+    resource_uri: resourceUri(clip(inference.id, 200), product),
   };
 
   switch (product) {

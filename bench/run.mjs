@@ -40,7 +40,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('Usage: npm run bench -- [--only 1,…,13|tokens|push|http|pacing|replicas|throughput|waiting|verify] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform] [--modes1 warm,cold,restart] [--rounds1 4] [--batch1 8] [--n2 200] [--mb3 95] [--n4 300] [--n5 10] [--n7 40] [--n8 300] [--n10 300] [--n11 3000] [--n12 1000]');
+  console.log('Usage: npm run bench -- [--only 1,…,13|tokens|push|http|pacing|replicas|throughput|waiting|verify] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform,mix] [--modes1 warm,cold,restart] [--rounds1 4] [--batch1 8] [--n2 200] [--mb3 95] [--n4 300] [--n5 10] [--n7 40] [--n8 300] [--n10 300] [--n11 3000] [--n12 1000]');
   process.exit(0);
 }
 const int = (v, d) => (v === undefined ? d : Number.parseInt(v, 10));
@@ -50,7 +50,7 @@ const opts = {
   n1: int(values.n1, quick ? 8 : 40),
   warmup1: int(values.warmup1, quick ? 2 : 8),
   concurrency1: int(values.concurrency1, quick ? 4 : 8),
-  variants1: (values.variants1 ?? 'pages,uniform').split(',').map((s) => s.trim()),
+  variants1: (values.variants1 ?? 'pages,uniform,mix').split(',').map((s) => s.trim()),
   modes1: (values.modes1 ?? 'warm,cold,restart').split(',').map((s) => s.trim()),
   rounds1: int(values.rounds1, quick ? 1 : 4),
   batch1: int(values.batch1, quick ? 4 : 8),
@@ -70,7 +70,7 @@ const SCENARIO_NAMES = { tokens: 6, push: 7, http: 8, pacing: 9, replicas: 10, t
 const scenarioOf = (s) => SCENARIO_NAMES[s] ?? Number(s);
 const only = values.only ? new Set(values.only.split(',').map((s) => scenarioOf(s.trim()))) : new Set(SCENARIOS);
 for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`--only: no scenario ${s} (1–13, tokens, push, http, pacing, replicas, throughput, waiting or verify)`);
-for (const v of opts.variants1) if (!['pages', 'uniform'].includes(v)) throw new Error(`--variants1: no variant ${v}`);
+for (const v of opts.variants1) if (!['pages', 'uniform', 'mix'].includes(v)) throw new Error(`--variants1: no variant ${v}`);
 for (const m of opts.modes1) if (!['warm', 'cold', 'restart'].includes(m)) throw new Error(`--modes1: no mode ${m}`);
 
 // Every child and server is cleaned up however the run ends.

@@ -13,12 +13,18 @@ import { ROOT, ms, num, ratio, rng, spawnNode, summary, writeDocs, tempDir } fro
 export const VARIANTS = {
   pages: 'processing = pages × 1000 ms × (1 ± 10 % uniform jitter), pages uniform 1–20',
   uniform: 'processing uniform 1000–20000 ms, independent of pages (pages still uniform 1–20)',
+  // Issue 17: a restarted process polled these worse than a fresh one (cold and restart modes only).
+  mix: 'one-page documents, processing uniform 2000–13000 ms (cold and restart only)',
 };
+
+/** Variants the warm mode runs: the mix is about a process that starts again. */
+const WARM_VARIANTS = new Set(['pages', 'uniform']);
 
 export const MODES = ['warm', 'cold', 'restart'];
 
 /** Processing time of a document under a variant's model. */
-const processingOf = (variant, pages, r) => Math.round(variant === 'pages' ? pages * 1000 * (0.9 + 0.2 * r()) : 1000 + 19000 * r());
+const processingOf = (variant, pages, r) =>
+  Math.round(variant === 'pages' ? pages * 1000 * (0.9 + 0.2 * r()) : variant === 'mix' ? 2000 + 11000 * r() : 1000 + 19000 * r());
 
 export async function scenario1(opts, report) {
   const results = {};
@@ -39,7 +45,7 @@ async function warm(opts, report) {
     const pages = Array.from({ length: total }, () => 1 + Math.floor(pagesRng() * 20));
     const specs = pages.map((p, i) => ({ name: `s1-doc-${String(i).padStart(3, '0')}`, pages: p }));
     const paths = await writeDocs(dir, specs, makePdf);
-    for (const variant of opts.variants1) {
+    for (const variant of opts.variants1.filter((v) => WARM_VARIANTS.has(v))) {
       const r = rng(variant === 'pages' ? 2002 : 3003);
       const docs = specs.map((s, i) => ({ ...s, path: paths[i], processingMs: processingOf(variant, s.pages, r) }));
       report.progress(`scenario 1 (${variant}): ${total} jobs per client (${warmup} warm-up + ${n} measured), ${concurrency} at once, ${opts.sequential ? 'clients one after the other' : 'both clients at the same time, each on its own emulator'}…`);
@@ -90,9 +96,14 @@ async function fresh(opts, report) {
     const pagesRng = rng(7007);
     const specs = Array.from({ length: rounds * 2 * batch }, (_, i) => ({ name: `s1-fresh-${String(i).padStart(3, '0')}`, pages: 1 + Math.floor(pagesRng() * 20) }));
     const paths = await writeDocs(dir, specs, makePdf);
+    const onePage = specs.map((s) => ({ ...s, name: `${s.name}-1p`, pages: 1 }));
+    const onePagePaths = opts.variants1.includes('mix') ? await writeDocs(dir, onePage, makePdf) : [];
     for (const variant of opts.variants1) {
-      const r = rng(variant === 'pages' ? 8008 : 9009);
-      const docs = specs.map((s, i) => ({ ...s, path: paths[i], processingMs: processingOf(variant, s.pages, r) }));
+      const r = rng(variant === 'pages' ? 8008 : variant === 'mix' ? 1717 : 9009);
+      const docs =
+        variant === 'mix'
+          ? onePage.map((s, i) => ({ ...s, path: onePagePaths[i], processingMs: processingOf(variant, s.pages, r) }))
+          : specs.map((s, i) => ({ ...s, path: paths[i], processingMs: processingOf(variant, s.pages, r) }));
       report.progress(`scenario 1 (${variant}, cold and restart): ${rounds} rounds of two fresh processes per client (${batch} jobs at once each; ours keeps its learned timings between the two), ${opts.sequential ? 'clients one after the other' : 'both clients at the same time'}…`);
       const runs = { cold: { ours: [], sdk: [] }, restart: { ours: [], sdk: [] } };
       let kept = 0;

@@ -14,9 +14,10 @@ rmSync(join(root, 'dist'), { recursive: true, force: true });
 const { output } = await build({
   input: {
     cli: 'src/cli.ts',
-    // The benchmark drives the client (and the verdict, scenario 11) directly; these entries are not published (see "files").
+    // The benchmark drives the client (and the verdict, scenario 13) directly; these entries are not published (see "files").
     'client/mindee-client': 'src/client/mindee-client.ts',
     'client/inputs': 'src/client/inputs.ts',
+    'state/timings': 'src/state/timings.ts',
     'verify/index': 'src/verify/index.ts',
     'results/inference': 'src/results/inference.ts',
   },

@@ -31,6 +31,7 @@ try {
   copyFileSync(join(ROOT, 'mcpb/manifest.json'), join(bundle, 'manifest.json'));
   copyFileSync(join(ROOT, 'mcpb/.mcpbignore'), join(bundle, '.mcpbignore'));
   copyFileSync(join(ROOT, 'README.md'), join(bundle, 'README.md'));
+  copyFileSync(join(ROOT, 'LICENSE'), join(bundle, 'LICENSE'));
   mcpb('validate', join(bundle, 'manifest.json'));
   rmSync(output, { force: true });
   mcpb('pack', bundle, output);

@@ -4,10 +4,11 @@
  * against an in-process emulator), or over Streamable HTTP (`--transport http`), or `emulator`
  * alone. In stdio mode stdout belongs to JSON-RPC; all else goes to stderr.
  */
+import { inspect } from 'node:util';
 import { MindeeConnection } from './client/mindee-client.js';
 import { ConfigError, HEARTBEAT_MS, USAGE, loadRules, parseCommand, type Config } from './config.js';
 import { FileAccess } from './files/file-access.js';
-import { createLogger } from './log.js';
+import { createLogger, type Logger } from './log.js';
 import { createRedactor } from './redact.js';
 import { errorMessage } from './text.js';
 import type { SharedState } from './state/index.js';
@@ -22,13 +23,44 @@ const MISSING_KEY_HINT =
   'Set MINDEE_V2_API_KEY (a Mindee v2 key, md_…) in the "env" of this server in your MCP client configuration, ' +
   'or start the server with --emulator to try it against the built-in local emulator.';
 
+/**
+ * JSON logs were asked for (--log-format json, MINDEE_MCP_LOG_FORMAT=json): read before the
+ * settings are parsed, so that even a setting refused, a fatal error or a Node warning is one JSON
+ * line for the log collector.
+ */
+const jsonLogs = ((argv: string[], env: NodeJS.ProcessEnv) => {
+  const at = argv.lastIndexOf('--log-format');
+  const flag = argv.findLast((a) => a.startsWith('--log-format='))?.slice('--log-format='.length) ?? (at >= 0 ? argv[at + 1] : undefined);
+  return (flag ?? env.MINDEE_MCP_LOG_FORMAT ?? '').trim().toLowerCase() === 'json';
+})(process.argv.slice(2), process.env);
+
+/** A line to stderr before (or after) the logger: "mindee-mcp: …", or a JSON entry in JSON mode. */
+function say(message: string): void {
+  process.stderr.write(jsonLogs ? `${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: message })}\n` : `mindee-mcp: ${message}\n`);
+}
+
+/**
+ * In JSON mode, what libraries write with console.* and Node's process warnings go through the
+ * logger too (Node would print a warning as text, and the SDK warns with console.warn).
+ */
+function routeStrayOutput(log: Logger): void {
+  const line = (args: unknown[]) => args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 3, breakLength: Infinity }))).join(' ');
+  console.log = console.info = console.debug = (...args: unknown[]) => log.info(line(args));
+  console.warn = (...args: unknown[]) => log.warn(line(args));
+  console.error = (...args: unknown[]) => log.error(line(args));
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const type = typeof rest[0] === 'string' ? rest[0] : ((rest[0] as { type?: string } | undefined)?.type ?? (warning instanceof Error ? warning.name : 'Warning'));
+    log.warn(`${type}: ${warning instanceof Error ? warning.message : warning}`);
+  });
+}
+
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   let command;
   try {
     command = parseCommand(argv, env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`mindee-mcp: ${error.message}\n`);
+      say(error.message);
       process.exit(2);
     }
     throw error;
@@ -97,6 +129,7 @@ async function serve(config: Config): Promise<void> {
   const makeLogger = (more: ReadonlyArray<string | undefined>) =>
     createLogger({ level: config.logLevel, format: config.logFormat, redact: createRedactor([...secrets, ...more]) });
   const log = makeLogger([]);
+  if (config.logFormat === 'json') routeStrayOutput(log);
   const aliases = { ...emulatorAliases, ...config.modelAliases };
   const settings: ToolSettings = {
     maxWaitSeconds: config.maxWaitSeconds,
@@ -208,7 +241,7 @@ async function redisState(url: string, options: Omit<RedisStateOptions, 'url'>):
     return await redis.createRedisState({ url, ...options, leaseMs: (options.leaseMs ?? 120_000) + 30_000 });
   } catch (error) {
     if (!(error instanceof redis.RedisUnavailableError)) throw error;
-    process.stderr.write(`mindee-mcp: ${error.message}\nCheck that Redis runs and the URL, user and password are right, or unset MINDEE_MCP_REDIS_URL to keep the state in this process.\n`);
+    say(`${error.message}\nCheck that Redis runs and the URL, user and password are right, or unset MINDEE_MCP_REDIS_URL to keep the state in this process.`);
     process.exit(1);
   }
 }
@@ -234,7 +267,7 @@ function listenProblem(error: unknown, host: string, port: number, setting: stri
 
 main(process.argv.slice(2), process.env).catch((error: unknown) => {
   // A setting that cannot work (a port in use) is said plainly; anything else is a bug, with its stack.
-  if (error instanceof ConfigError) process.stderr.write(`mindee-mcp: ${error.message}\n`);
-  else process.stderr.write(`mindee-mcp: fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  if (error instanceof ConfigError) say(error.message);
+  else say(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exit(1);
 });

@@ -582,11 +582,18 @@ function resolveRemote(config: ParsedConfig): Config {
           'use token or oauth mode (MINDEE_MCP_AUTH) to serve the directories to known callers, or drop the directories and let callers send their documents as uploads (POST /uploads) or URLs.',
       );
     }
+    if (auth === 'none' && config.allowedHosts.includes('*')) {
+      problems.push(
+        'MINDEE_MCP_ALLOWED_HOSTS=* with MINDEE_MCP_AUTH=none would let any web page the user opens call this server through their browser (DNS rebinding): list the host names clients use instead of "*", or choose mindee-key, token or oauth.',
+      );
+    }
     if (config.webhookPort !== undefined) problems.push('MINDEE_MCP_WEBHOOK_PORT is for stdio mode: the HTTP server receives webhooks at /webhooks/mindee itself.');
   }
   if (config.transport === 'stdio' && config.webhookPort !== undefined && config.webhookSecrets.length === 0 && !config.emulator) {
     problems.push('MINDEE_MCP_WEBHOOK_PORT needs MINDEE_WEBHOOK_SECRET: the signing secret of the Mindee webhook, to check each delivery.');
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  return { ...config, auth };
+  // The URL clients use (…/mcp) is accepted for the server's own URL: the endpoint is added back where needed.
+  const publicUrl = config.publicUrl?.replace(/\/mcp$/i, '') || undefined;
+  return { ...config, auth, publicUrl };
 }

@@ -161,6 +161,8 @@ describe('remote server settings', () => {
     [['--transport', 'http', '--auth', 'token'], { ...KEY, MINDEE_MCP_HTTP_TOKENS: TOKEN, MINDEE_MCP_METRICS_TOKEN: 'short' }, /MINDEE_MCP_METRICS_TOKEN must have at least 16 characters/],
     [[], { MINDEE_MCP_MAX_CONNECTIONS: '0' }, /MINDEE_MCP_MAX_CONNECTIONS must be at least 1/],
     [[], { MINDEE_MCP_UPLOAD_DIR_MB: 'lots' }, /MINDEE_MCP_UPLOAD_DIR_MB must be a number/],
+    [['--transport', 'http', '--auth', 'none', '--allowed-hosts', '*'], KEY, /MINDEE_MCP_ALLOWED_HOSTS=\* with MINDEE_MCP_AUTH=none .*DNS rebinding/],
+    [['--transport', 'http', '--allowed-hosts', 'mcp.test,*'], KEY, /MINDEE_MCP_ALLOWED_HOSTS=\* with MINDEE_MCP_AUTH=none/],
   ])('explains what a remote setup lacks: %j', (argv, env, message) => {
     expect(() => serve(argv, env)).toThrow(ConfigError);
     expect(() => serve(argv, env)).toThrow(message);
@@ -197,6 +199,16 @@ describe('remote server settings', () => {
       MINDEE_MCP_WEBHOOK_IDS: 'F48FF885-61FB-4A90-AAF3-B5350CA2D76A',
     });
     expect(config).toMatchObject({ publicUrl: 'https://mcp.example.com', webhookSecrets: ['a', 'b'], webhookIds: ['F48FF885-61FB-4A90-AAF3-B5350CA2D76A'] });
+  });
+
+  it('takes the public URL with the endpoint clients use (…/mcp) as the server’s own URL', () => {
+    const argv = ['--transport', 'http', '--auth', 'mindee-key'];
+    expect(serve([...argv, '--public-url', 'https://mcp.example.com/mcp']).publicUrl).toBe('https://mcp.example.com');
+    expect(serve([...argv, '--public-url', 'https://mcp.example.com/mcp/']).publicUrl).toBe('https://mcp.example.com');
+    expect(serve([...argv, '--public-url', 'https://example.com/tools/mcp']).publicUrl).toBe('https://example.com/tools');
+    expect(serve([...argv, '--public-url', 'https://example.com/tools']).publicUrl).toBe('https://example.com/tools');
+    // "*" with a real auth mode stays the operator's choice.
+    expect(serve([...argv, '--allowed-hosts', '*']).allowedHosts).toEqual(['*']);
   });
 });
 

@@ -51,7 +51,9 @@ describe('server.json', () => {
 
   it('lists environment variables the server reads, the key as a secret', () => {
     const env = server.packages[0].environmentVariables as Array<Record<string, any>>;
-    expect(env.find((v) => v.name === 'MINDEE_V2_API_KEY')).toMatchObject({ isSecret: true, isRequired: true });
+    // Not required: without it the server runs its emulator (--emulator), as the description says.
+    expect(env.find((v) => v.name === 'MINDEE_V2_API_KEY')).toMatchObject({ isSecret: true, isRequired: false });
+    expect(env.find((v) => v.name === 'MINDEE_V2_API_KEY')!.description).toMatch(/emulator/);
     for (const variable of env) {
       for (const key of Object.keys(variable)) expect(INPUT_KEYS).toContain(key);
       expect(configSource).toContain(`env.${variable.name}`);

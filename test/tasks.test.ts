@@ -139,6 +139,22 @@ describe('MCP tasks', () => {
     await expect(h.mcp.experimental.tasks.cancelTask(task.taskId)).rejects.toThrow(/terminal/);
   });
 
+  it('cancelled twice at once: one cancel wins, the other says the task was already cancelled (not "not found")', async () => {
+    h = await startHarness({ emulator: { processingMs: Infinity } });
+    const path = await h.write('a.pdf', makeSampleInvoicePdf());
+    const created = nextJob();
+    const task = await startTask('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path });
+    await created;
+    const both = await Promise.allSettled([h.mcp.experimental.tasks.cancelTask(task.taskId), h.mcp.experimental.tasks.cancelTask(task.taskId)]);
+    const won = both.filter((r) => r.status === 'fulfilled');
+    const lost = both.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect(String(lost[0]!.reason)).toMatch(/terminal status: cancelled .*already been cancelled/);
+    expect(String(lost[0]!.reason)).not.toMatch(/not found/i);
+    expect((await h.mcp.experimental.tasks.getTask(task.taskId)).status).toBe('cancelled');
+  });
+
   it('are listed for their caller, and unknown ids are refused with -32602', async () => {
     h = await startHarness({ emulator: { processingMs: 0 } });
     const path = await h.write('a.pdf', makeSampleInvoicePdf());
@@ -182,7 +198,7 @@ describe('MCP tasks', () => {
     expect(tasks.every((t) => t.status === 'working')).toBe(true);
     await expect(startTask('enqueue_document', args)).rejects.toThrow(`already has ${MAX_RUNNING_TASKS_PER_OWNER} tasks running`);
     await h.mcp.experimental.tasks.cancelTask(tasks[0]!.taskId);
-    await vi.waitFor(async () => expect((await startTask('enqueue_document', args)).status).toBe('working'));
+    await vi.waitFor(async () => expect((await startTask('enqueue_document', args)).status).toBe('working'), { timeout: 10_000 });
     for (const t of (await h.mcp.experimental.tasks.listTasks()).tasks) if (t.status === 'working') await h.mcp.experimental.tasks.cancelTask(t.taskId);
   });
 

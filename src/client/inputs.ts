@@ -409,6 +409,13 @@ function prepareUrl(input: string): PreparedDocument {
             : 'Give a public https URL of the document, or download it into an allowed directory and send it as a local file.',
     });
   }
+  // The URL parser makes a host of the first path segment ("https:///invoice.pdf" → host "invoice.pdf"):
+  // a URL is read only as written, "https://" then the host.
+  if (!/^https:\/\/[^/\\?#@]/i.test(text)) {
+    throw new UrlRefused(`The document URL "${text.length > 200 ? `${text.slice(0, 200)}…` : text}" has no host: it must be written https://<host>/<path>.`, {
+      hint: 'Give the complete address of the document, such as https://example.com/invoice.pdf; for a local file, give its path instead.',
+    });
+  }
   if (url.username !== '' || url.password !== '') {
     throw new UrlRefused(`The document URL contains credentials (user:password@ before ${url.host}): refused, as they would be sent to Mindee and end up in its fetcher's logs.`, {
       hint: 'Use a link that needs no login (a public or pre-signed https URL), or download the file into an allowed directory and send it as a local file.',

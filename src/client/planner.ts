@@ -187,6 +187,10 @@ export class PollPlanner {
       // Among jobs whose durations spread widely, or known from few samples, the next expected
       // end may be seconds away although this job could end any moment: stay dense while GETs allow.
       if (durations[0]! <= e) gap = Math.min(gap, this.#paced(o.finishingIntervalMs, budgetLoad(context.gets)) ?? gap);
+      // What was learned never makes the schedule worse than the cold one while GETs have room:
+      // it may skip checks before the earliest expected end, but from there on no gap is longer
+      // than a process that knows nothing would leave.
+      if (budgetLoad(context.gets) <= ROOMY && e + gap > durations[0]!) gap = Math.min(gap, Math.max(open, durations[0]! - e + 25));
     } else if (left.length > 0) {
       // Only neighbours' jobs (or a first sample or two) say when it may end: until then, check
       // at the official SDKs' pace, no sparser; from then on, as with no forecast.

@@ -14,7 +14,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { validateHostHeader } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
-import { clip, formatBytes } from '../text.js';
+import { clip, errorMessage, formatBytes } from '../text.js';
 import type { ToolDeps } from '../tools/define.js';
 import { insufficientScope, principalOf, SCOPE_ENQUEUE, type Authenticator, type Principal } from './auth.js';
 import { InFlight, mcpRoute, type RpcSummary } from './mcp.js';
@@ -24,7 +24,7 @@ export interface HttpAppOptions {
   authenticator: Authenticator;
   depsFor: (principal: Principal) => ToolDeps;
   writeTools: ReadonlySet<string>;
-  /** Host names clients may use ('*': any). */
+  /** Host names clients may use, each with a port for a browser Origin of that port only ('*': any). */
   allowedHosts: string[] | '*';
   maxBodyBytes: number;
   maxConcurrentCalls: number;
@@ -93,7 +93,8 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     });
   }
   if (options.allowedHosts !== '*') {
-    app.use(hostCheck(options.allowedHosts));
+    // The Host check is by name; "name:port" entries name the browser origins of other ports.
+    app.use(hostCheck([...new Set(options.allowedHosts.map(hostnameOf))]));
     app.use(originCheck(options.allowedHosts));
   }
   if (options.authenticator.routes) app.use(options.authenticator.routes.path, options.authenticator.routes.handler);
@@ -161,19 +162,57 @@ function jsonRpcError(res: express.Response, status: number, message: string): v
   res.status(status).json({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
 }
 
-/** Browsers send Origin: a page of another site must not reach this server through the user's browser. */
+/** The host name of an allowed-hosts entry ("localhost:6274" → "localhost"). */
+function hostnameOf(entry: string): string {
+  try {
+    return new URL(`http://${entry}`).hostname;
+  } catch {
+    return entry;
+  }
+}
+
+/**
+ * Browsers send Origin: a page of another site — or of another port of the same host, another
+ * local app — must not reach this server through the user's browser. An origin is allowed when it
+ * is the origin the request was sent to (its Host, port included), an entry's host on its
+ * scheme's default port, or an entry written with its port ("localhost:6274").
+ */
 function originCheck(allowed: string[]): RequestHandler {
+  const withPort = new Set<string>();
+  const names = new Set<string>();
+  for (const entry of allowed) {
+    try {
+      const url = new URL(`http://${entry}`);
+      if (/:\d+$/.test(entry)) withPort.add(`${url.hostname}:${url.port || '80'}`);
+      else names.add(url.hostname);
+    } catch {
+      // An entry that is no host name matches nothing.
+    }
+  }
   return (req, res, next) => {
     const origin = req.headers.origin;
     if (origin === undefined) return next();
-    let hostname: string | null = null;
+    let url: URL | null = null;
     try {
-      hostname = new URL(origin).hostname;
+      url = new URL(origin);
     } catch {
       // "null" and other opaque origins are refused below.
     }
-    if (hostname !== null && allowed.includes(hostname)) return next();
-    jsonRpcError(res, 403, `Origin ${clip(origin, 100)} is not allowed: set MINDEE_MCP_ALLOWED_HOSTS to accept its host.`);
+    if (url && (url.protocol === 'http:' || url.protocol === 'https:')) {
+      const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+      let reached: string | null = null;
+      try {
+        reached = req.headers.host ? new URL(`${url.protocol}//${req.headers.host}`).host : null;
+      } catch {
+        // A Host that does not parse was refused before.
+      }
+      if (url.host === reached || withPort.has(`${url.hostname}:${port}`) || (names.has(url.hostname) && url.port === '')) return next();
+    }
+    jsonRpcError(
+      res,
+      403,
+      `Origin ${clip(origin, 100)} is not allowed: its host and port must be those this server is reached at, or listed in MINDEE_MCP_ALLOWED_HOSTS with the port (e.g. localhost:6274).`,
+    );
   };
 }
 
@@ -218,6 +257,16 @@ function errorHandler(options: HttpAppOptions): ErrorRequestHandler {
     }
     if (type === 'entity.parse.failed') return res.status(400).json({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error: the body is not valid JSON.' }, id: null });
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') return jsonRpcError(res, 415, 'Unsupported body encoding: send UTF-8 JSON.');
+    // zlib's own errors (Z_DATA_ERROR, Z_BUF_ERROR…): the body does not decode as its Content-Encoding says.
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code.startsWith('Z_')) {
+      return jsonRpcError(res, 400, `The request body cannot be decompressed (${clip(errorMessage(error), 80)}): it is not what its Content-Encoding header says. Send it as that encoding, or uncompressed without the header.`);
+    }
+    // Any other error body-parser marks as the client's (a 4xx it may expose) keeps its status and words.
+    const status = (error as { status?: unknown; expose?: unknown } | null)?.status;
+    if (typeof status === 'number' && status >= 400 && status < 500 && (error as { expose?: unknown }).expose === true) {
+      return jsonRpcError(res, status, `The request body cannot be read: ${clip(errorMessage(error), 200)}.`);
+    }
     options.log.error('unexpected error while serving a request', error);
     jsonRpcError(res, 500, 'mindee-mcp hit an unexpected internal error; the details are in the server\'s log.');
   };

@@ -20,8 +20,9 @@ import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/p
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { keyCaller } from '../client/mindee-client.js';
 import type { AuthMode } from '../config.js';
+import type { Logger } from '../log.js';
 import { callerDigest, type Caller } from '../state/caller.js';
-import { clip } from '../text.js';
+import { clip, errorMessage } from '../text.js';
 
 export const SCOPE_READ = 'mindee:read';
 export const SCOPE_ENQUEUE = 'mindee:enqueue';
@@ -43,6 +44,8 @@ export interface AuthOptions {
   mode: AuthMode;
   tokens?: string[];
   oauth?: { issuer: string; jwksUrl: string; publicUrl: string };
+  /** Where a failure of the server's side (the issuer's keys unreadable) is said. */
+  log?: Pick<Logger, 'warn'>;
 }
 
 export interface Authenticator {
@@ -95,7 +98,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
         resource_name: 'Mindee document extraction (mindee-mcp)',
       });
       const authenticator = bearer(
-        jwtVerifier(oauth, resource),
+        jwtVerifier(oauth, resource, options.log),
         (info) => ({ caller: { id: String(info.extra?.caller) }, scopes: new Set(info.scopes), secrets: [info.token] }),
         metadataUrl,
       );
@@ -137,8 +140,34 @@ function tokenVerifier(tokens: string[]): OAuthTokenVerifier {
   };
 }
 
-function jwtVerifier(oauth: { issuer: string; jwksUrl: string; publicUrl: string }, resource: URL): OAuthTokenVerifier {
-  const jwks = createRemoteJWKSet(new URL(oauth.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+/** The issuer's keys could not be fetched: nothing is known of the token, and the fault is not the caller's. */
+class KeysUnavailable extends Error {}
+
+/** A warning about the issuer's keys at most this often: an outage refuses every request. */
+const KEYS_WARNING_EVERY_MS = 30_000;
+
+function jwtVerifier(oauth: { issuer: string; jwksUrl: string; publicUrl: string }, resource: URL, log?: Pick<Logger, 'warn'>): OAuthTokenVerifier {
+  const remote = createRemoteJWKSet(new URL(oauth.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+  const jwksHost = new URL(oauth.jwksUrl).host;
+  let warnedAt = -Infinity;
+  let refusedSince = 0;
+  // Every failure of the key set but "no key matches" is a failure to read it (unreachable, not 200, not JSON, time-out).
+  const jwks: typeof remote = Object.assign(async (...args: Parameters<typeof remote>) => {
+    try {
+      return await remote(...args);
+    } catch (error) {
+      if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) throw error;
+      refusedSince++;
+      if (Date.now() - warnedAt >= KEYS_WARNING_EVERY_MS) {
+        warnedAt = Date.now();
+        log?.warn(
+          `oauth: the issuer's signing keys (JWKS at ${jwksHost}) could not be read: ${clip(errorMessage(error), 200)}${errorCause(error)}; ${refusedSince} request(s) refused since the last such line. Check MINDEE_MCP_OAUTH_JWKS_URL and that the issuer answers.`,
+        );
+        refusedSince = 0;
+      }
+      throw new KeysUnavailable('', { cause: error });
+    }
+  }, remote);
   // The audience is this server: its /mcp resource, or its public URL as such.
   const audience = [resource.href, oauth.publicUrl.replace(/\/+$/, ''), `${oauth.publicUrl.replace(/\/+$/, '')}/`];
   return {
@@ -147,6 +176,9 @@ function jwtVerifier(oauth: { issuer: string; jwksUrl: string; publicUrl: string
       try {
         ({ payload } = await jwtVerify(token, jwks, { issuer: oauth.issuer, audience, requiredClaims: ['exp'], clockTolerance: 5 }));
       } catch (error) {
+        if (error instanceof KeysUnavailable) {
+          throw new InvalidTokenError("The token could not be checked: this server could not read its issuer's signing keys (JWKS). Try again in a minute; if it persists, tell the server's operator");
+        }
         throw new InvalidTokenError(jwtProblem(error));
       }
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : Array.isArray(payload.scp) ? payload.scp.filter((s): s is string => typeof s === 'string') : [];
@@ -166,6 +198,14 @@ export function oauthCaller(issuer: string, subject: string): Caller {
   return { id: `oauth:${callerDigest(issuer, subject)}` };
 }
 
+/** fetch's "fetch failed" says little: its cause (ECONNREFUSED…) says what. */
+function errorCause(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (!cause) return '';
+  const code = (cause as { code?: unknown }).code;
+  return ` (${typeof code === 'string' ? code : clip(errorMessage(cause), 100)})`;
+}
+
 /** Why a JWT was refused, in words that carry nothing of the token. */
 function jwtProblem(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'The access token has expired';
@@ -175,7 +215,6 @@ function jwtProblem(error: unknown): string {
     return `The access token's ${clip(error.claim, 40)} claim is not valid`;
   }
   if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWSSignatureVerificationFailed) return 'The access token\'s signature does not verify';
-  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JOSEError && error.code === 'ERR_JWKS_INVALID') return 'The issuer\'s signing keys could not be read';
   return 'The access token is not a valid JWT';
 }
 

@@ -3,6 +3,7 @@
  * client (the caller's own key, or the server's), what each request's tools may do (no local
  * files unless directories were configured; uploads of this caller), and the routes.
  */
+import type { Writable } from 'node:stream';
 import type { MindeeClient, MindeeConnection } from '../client/mindee-client.js';
 import { keyId } from '../client/mindee-client.js';
 import { isLoopbackHost, type Config } from '../config.js';
@@ -36,6 +37,8 @@ export interface RemoteOptions {
   maxUploadBytes?: number;
   /** Bounds of the upload directory other than the settings' (tests: small ones). */
   uploadLimits?: Partial<UploadLimits>;
+  /** Opens an upload's file for writing (tests: a disk that fills up). */
+  createUploadFile?: (path: string) => Writable;
 }
 
 export interface RemoteServer extends HttpApp {
@@ -47,7 +50,12 @@ export interface RemoteServer extends HttpApp {
 export function allowedHostsOf(config: Config): string[] | '*' {
   if (config.allowedHosts.includes('*')) return '*';
   const hosts = new Set(config.allowedHosts);
-  if (config.publicUrl) hosts.add(new URL(config.publicUrl).hostname.toLowerCase());
+  if (config.publicUrl) {
+    // Its name for the Host check; with a port, its origin too.
+    const publicUrl = new URL(config.publicUrl);
+    hosts.add(publicUrl.hostname.toLowerCase());
+    if (publicUrl.port) hosts.add(publicUrl.host.toLowerCase());
+  }
   if (isLoopbackHost(config.host)) {
     for (const h of ['localhost', '127.0.0.1', '[::1]']) hosts.add(h);
     hosts.add(config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host.toLowerCase());
@@ -66,13 +74,14 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
   // One settings object for every request (tools are made once per settings), marked remote.
   const settings: ToolSettings = { ...options.settings, remote: true, callerKeys: config.auth === 'mindee-key' };
   const names = toolNames(settings);
+  const requestLog = options.makeLogger([]);
   const authenticator = createAuthenticator({
+    log: requestLog,
     mode: config.auth,
     tokens: config.httpTokens,
     oauth:
       config.auth === 'oauth' ? { issuer: config.oauthIssuer!, jwksUrl: config.oauthJwksUrl!, publicUrl: config.publicUrl! } : undefined,
   });
-  const requestLog = options.makeLogger([]);
   const perReplica = config.redisUrl !== undefined && config.uploadDir === undefined;
   if (perReplica) requestLog.info('uploads stay with the replica that receives them: set MINDEE_MCP_UPLOAD_DIR to a directory every replica mounts for an upload_id to work on any of them');
   // mindee-key mode: a key of the right form is asked of Mindee (one model search) before any
@@ -91,6 +100,7 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
     maxFileBytes: options.maxUploadBytes,
     limits: { bytes: config.uploadDirMegabytes * 1024 * 1024, ...options.uploadLimits },
     arrivalMs: config.httpTimeoutSeconds * 1000,
+    createFile: options.createUploadFile,
   });
   const localFiles = config.allowedDirs.length > 0;
 

@@ -12,7 +12,7 @@ import { constants, createWriteStream } from 'node:fs';
 import { access, lstat, mkdir, mkdtemp, opendir, readdir, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Busboy, type BusboyHeaders, type BusboyInstance } from '@fastify/busboy';
 import type { Request, RequestHandler, Response } from 'express';
@@ -60,9 +60,22 @@ export interface UploadsOptions {
   clock?: Clock;
   metrics?: Metrics;
   log: Logger;
+  /** Opens the new file of an upload for writing (tests inject a disk that fills up). */
+  createFile?: (path: string) => Writable;
 }
 
 class TooLarge extends Error {}
+/** A multipart body that cannot be parsed: the client's mistake, said as such. */
+class BadMultipart extends Error {}
+/** Errors of the disk itself: the server's side, said and logged. */
+const DISK_ERRORS: Record<string, string> = {
+  ENOSPC: 'its disk is full',
+  EDQUOT: 'its disk quota is used up',
+  EIO: 'its disk failed to write',
+  EROFS: 'its upload directory is read-only',
+  EMFILE: 'it has too many files open',
+  ENFILE: 'it has too many files open',
+};
 
 type Refuse = (status: number, error: string, description: string, outcome?: 'refused' | 'too_large' | 'busy') => void;
 /** What a multipart body carries besides its file, at most, for the check of its declared length. */
@@ -134,6 +147,10 @@ export class Uploads {
     };
     const tooLarge = () =>
       refuse(413, 'too_large', `The document is over the ${formatBytes(this.#maxBytes)} limit for one document. Split the PDF, or compress the images, and upload each part.`, 'too_large');
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== '') {
+      return refuse(415, 'unsupported_encoding', `Content-Encoding ${clip(encoding, 40)} is not taken for uploads: send the document's own bytes, without Content-Encoding (PDF and images are compressed already).`);
+    }
     const declared = Number(req.headers['content-length']);
     // A multipart body carries a little more than its file.
     if (Number.isFinite(declared) && declared > this.#maxBytes + MULTIPART_OVERHEAD) return tooLarge();
@@ -209,6 +226,17 @@ export class Uploads {
         tooLarge();
         return false;
       }
+      if (error instanceof BadMultipart) {
+        refuse(400, 'bad_multipart', error.message);
+        return false;
+      }
+      const disk = DISK_ERRORS[(error as NodeJS.ErrnoException | null)?.code ?? ''];
+      if (disk) {
+        this.options.log.error(`upload not stored: ${disk} (${(error as NodeJS.ErrnoException).code} writing to ${this.dir})`);
+        res.set('Retry-After', '60');
+        refuse(507, 'insufficient_storage', `The server could not store the upload: ${disk}. Nothing was kept; try again later, or send the document by url. The operator has it in the server's log.`, 'busy');
+        return false;
+      }
       if (req.destroyed || !req.complete) {
         refuse(400, 'incomplete', 'The upload was interrupted before the whole document arrived: send it again.');
         return false;
@@ -256,7 +284,8 @@ export class Uploads {
         callback(total > max ? new TooLarge() : null, chunk);
       },
     });
-    await pipeline(source, limit, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
+    const file = this.options.createFile ? this.options.createFile(path) : createWriteStream(path, { flags: 'wx', mode: 0o600 });
+    await pipeline(source, limit, file);
   }
 
   /** The first file of a multipart form, saved to `path`; its file name, or null when it has none. */
@@ -266,7 +295,7 @@ export class Uploads {
       try {
         parser = new Busboy({ headers: req.headers as BusboyHeaders, limits: { files: 1, fields: 20, fieldSize: 4096, parts: 30, headerPairs: 50 } });
       } catch (error) {
-        reject(new MindeeInputError(`The multipart body cannot be read: ${(error as Error).message}.`));
+        reject(new BadMultipart(`The multipart body cannot be read (${clip((error as Error).message, 100)}): send Content-Type "multipart/form-data; boundary=…" with a body in that form (curl -F file=@scan.pdf does), or the document's bytes alone with its own Content-Type.`));
         return;
       }
       let saving: Promise<string | undefined> | null = null;
@@ -281,7 +310,7 @@ export class Uploads {
           reject(error);
         });
       });
-      parser.on('error', reject);
+      parser.on('error', (error: unknown) => reject(new BadMultipart(`The multipart body is malformed (${clip(error instanceof Error ? error.message : String(error), 100)}): send it again as multipart/form-data with one file field (curl -F file=@scan.pdf).`)));
       parser.on('finish', () => {
         if (!saving) resolve(null);
         else saving.then(resolve, reject);

@@ -22,6 +22,7 @@ import {
 import { z } from 'zod';
 import { MindeeError } from '../client/errors.js';
 import { checkId } from '../client/mindee-client.js';
+import { PRODUCTS, type Product } from '../client/schemas.js';
 import { RootsFollower } from '../files/roots.js';
 import { resourceUri } from '../results/inference.js';
 import { clip, errorMessage, stripControl } from '../text.js';
@@ -171,13 +172,13 @@ export function createServer(deps: ToolDeps, options: ServeOptions = {}): Server
 /** Arguments that name files on this machine: a call with one needs the client's roots. */
 const LOCAL_FILE_ARGUMENTS = ['file_path', 'file_paths', 'save_to'];
 
-const RESULT_URI = /^mindee:\/\/inferences\/([^/?#]*)$/;
+const RESULT_URI = /^mindee:\/\/inferences\/([^/?#]*)(?:\?([^#]*))?$/;
 
 /** mindee://inferences/{inference_id}: the full JSON of a result, kept or from the API. */
 function registerResults(server: Server, deps: ToolDeps): void {
   server.setRequestHandler('resources/list', async () => ({
     resources: (await deps.client.results.list()).map(({ inferenceId, meta }) => ({
-      uri: resourceUri(inferenceId),
+      uri: resourceUri(inferenceId, isProduct(meta.product) ? meta.product : null),
       name: deps.client.redact(stripControl(`Mindee result ${clip(inferenceId, 80)}${meta.fileName ? ` (${clip(meta.fileName, 120)})` : ''}`)),
       mimeType: 'application/json',
     })),
@@ -188,37 +189,56 @@ function registerResults(server: Server, deps: ToolDeps): void {
         uriTemplate: 'mindee://inferences/{inference_id}',
         name: 'inference-result',
         title: 'Mindee result (full JSON)',
-        description: 'The complete result of a processed document, as the Mindee v2 API returns it, with its review.',
+        description: 'The complete result of a processed document, as the Mindee v2 API returns it, with its review. ?product=classification|crop|ocr|split names the product of other results (else it is looked for).',
         mimeType: 'application/json',
       },
     ],
   }));
   server.setRequestHandler('resources/read', async (request) => {
     const uri = request.params.uri;
-    const notFound = () => new ProtocolError(RESOURCE_NOT_FOUND, `Resource not found: ${clip(uri, 200)} is not the URI of a Mindee result.`, { uri });
+    const notFound = () =>
+      new ProtocolError(
+        RESOURCE_NOT_FOUND,
+        `Resource not found: ${clip(uri, 200)} is not the URI of a Mindee result (mindee://inferences/{id}, with ?product=${PRODUCTS.slice(1).join('|')} for those products).`,
+        { uri },
+      );
     const match = RESULT_URI.exec(uri);
     if (!match) throw notFound();
     let inferenceId: string;
+    const asked = new URLSearchParams(match[2] ?? '').get('product');
     try {
       inferenceId = decodeURIComponent(match[1]!);
       checkId(inferenceId, 'inference_id');
+      if (asked !== null && !isProduct(asked)) throw new Error('unknown product');
     } catch {
       throw notFound();
     }
-    try {
-      const product = (await deps.client.knownProduct(inferenceId)) ?? undefined;
-      const inference = await deps.client.getResult({ inferenceId, product });
-      // The verdict beside the result as Mindee gave it (none for OCR).
-      const review = await reviewFor(inference, {}, deps);
-      const body = review ? { inference, review: review.review, ...(review.nested.length ? { nested_reviews: review.nested } : {}) } : { inference };
-      return { contents: [{ uri, mimeType: 'application/json', text: deps.client.redact(stripControl(JSON.stringify(body, null, 2))) }] };
-    } catch (error) {
-      if (!(error instanceof MindeeError)) throw error;
-      const missing = error.code === 'api_error' && 'status' in error && error.status === 404;
-      throw new ProtocolError(missing ? RESOURCE_NOT_FOUND : ProtocolErrorCode.InternalError, deps.client.redact(stripControl(errorText(error, deps.settings))), { uri });
+    // A result this process has not kept or seen (a new process, another replica): the URI's
+    // product, else the one known, else each product's route in turn until one has it.
+    const product = asked !== null && isProduct(asked) ? asked : await deps.client.knownProduct(inferenceId);
+    const candidates: readonly Product[] = product ? [product] : PRODUCTS;
+    let failure: MindeeError | undefined;
+    for (const candidate of candidates) {
+      try {
+        const inference = await deps.client.getResult({ inferenceId, product: candidate });
+        // The verdict beside the result as Mindee gave it (none for OCR).
+        const review = await reviewFor(inference, {}, deps);
+        const body = review ? { inference, review: review.review, ...(review.nested.length ? { nested_reviews: review.nested } : {}) } : { inference };
+        return { contents: [{ uri, mimeType: 'application/json', text: deps.client.redact(stripControl(JSON.stringify(body, null, 2))) }] };
+      } catch (error) {
+        if (!(error instanceof MindeeError)) throw error;
+        failure = error;
+        if (!isNotFound(error)) break;
+      }
     }
+    const missing = isNotFound(failure!);
+    const where = missing && !product ? ` No product's result route (${PRODUCTS.join(', ')}) has it.` : '';
+    throw new ProtocolError(missing ? RESOURCE_NOT_FOUND : ProtocolErrorCode.InternalError, deps.client.redact(stripControl(`${errorText(failure!, deps.settings)}${where}`)), { uri });
   });
 }
+
+const isNotFound = (error: MindeeError) => error.code === 'api_error' && 'status' in error && error.status === 404;
+const isProduct = (value: unknown): value is Product => typeof value === 'string' && (PRODUCTS as readonly string[]).includes(value);
 
 /** Directories the client exposes as MCP roots may be read, and follow its changes. */
 function syncRoots(server: Server, deps: ToolDeps): RootsFollower {

@@ -190,10 +190,17 @@ export class Tasks {
       // The task ends now; its result says what that means for the Mindee job.
       const message = before.statusMessage ? `${CANCELLED} Last status: ${before.statusMessage}` : CANCELLED;
       const result: CallToolResult = { isError: true, content: [{ type: 'text', text: message }] };
-      await reachable(() => this.store.end(owner, taskId, 'cancelled', JSON.stringify(result), message));
+      const ended = await reachable(() => this.store.end(owner, taskId, 'cancelled', JSON.stringify(result), message));
       if (this.era === 'modern') return {};
       const after = await reachable(() => this.store.get(owner, taskId));
       if (!after) throw this.notFound(taskId);
+      // Another tasks/cancel (or the task's own end) came first: said as a task already ended is.
+      if (!ended) {
+        throw new ProtocolError(
+          ProtocolErrorCode.InvalidParams,
+          `Cannot cancel task in terminal status: ${after.status} (task ${clip(taskId, 80)} has already ${after.status === 'cancelled' ? 'been cancelled' : 'ended'}).`,
+        );
+      }
       return legacyTask(after);
     });
     if (this.era === 'modern') {

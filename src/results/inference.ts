@@ -22,7 +22,12 @@ export interface ViewOptions {
   review?: InferenceReview | null;
 }
 
-export const resourceUri = (inferenceId: string) => `mindee://inferences/${encodeURIComponent(inferenceId)}`;
+/**
+ * The resource of a result: `mindee://inferences/{id}`, with `?product=` for the products other
+ * than extraction, so that a process that has not kept it reads it from the right route.
+ */
+export const resourceUri = (inferenceId: string, product?: Product | null) =>
+  `mindee://inferences/${encodeURIComponent(inferenceId)}${product && product !== 'extraction' ? `?product=${product}` : ''}`;
 
 /** Which product produced a result, told from its keys. */
 export function productOf(result: Record<string, unknown>): Product {
@@ -110,7 +115,7 @@ export function inferenceView(inference: Inference, options: ViewOptions = {}): 
       mime_type: q(inference.file?.mime_type, 100),
     },
     active_options: boundedOptions(inference.active_options),
-    resource_uri: resourceUri(clip(inference.id, 200)),
+    resource_uri: resourceUri(clip(inference.id, 200), product),
   };
   if (options.review) view.review = options.review.review;
   const nestedReview = (at: string): ReviewShape | undefined => options.review?.nested.find((n) => n.at === at)?.review;

@@ -39,6 +39,8 @@ export interface BudgetUsage {
 export interface RateBudget {
   /** Waits for a slot. Rejects with RateBudgetDeadlineError at the deadline, with the signal's reason on abort. */
   take(kind: RequestKind, options?: TakeOptions): Promise<Settle>;
+  /** A slot now, or null: asks once (one round trip to a shared budget) and never waits longer. */
+  tryTake(kind: RequestKind, options?: { priority?: Priority }): Promise<Settle | null>;
   usage(): Record<RequestKind, BudgetUsage>;
 }
 
@@ -236,6 +238,11 @@ export class MemoryRateBudget implements RateBudget {
 
   take(kind: RequestKind, options?: TakeOptions): Promise<Settle> {
     return this.#windows[kind].take(options);
+  }
+
+  tryTake(kind: RequestKind, options: { priority?: Priority } = {}): Promise<Settle | null> {
+    const window = this.#windows[kind];
+    return Promise.resolve(window.usage().queued > 0 ? null : window.tryGrant(priorityNow(options.priority)));
   }
 
   usage(): Record<RequestKind, BudgetUsage> {

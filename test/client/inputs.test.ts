@@ -314,6 +314,15 @@ describe('prepareDocument: URLs', () => {
     expect((await refusal({ url: 'ftp://example.com/a.pdf' })).message).toBe('The document URL uses ftp:, but Mindee only fetches https URLs.');
   });
 
+  it('refuses a URL written without a host, which the URL parser would read as the host', async () => {
+    for (const url of ['https:///invoice.pdf', 'https:/invoice.pdf', 'https:invoice.pdf', 'https:\\\\invoice.pdf']) {
+      const err = await refusal({ url });
+      expect(err.message, url).toMatch(/has no host: it must be written https:\/\/<host>\/<path>/);
+      expect(err.code).toBe('url_refused');
+    }
+    expect(await prepared({ url: 'HTTPS://Example.com/a.pdf' })).toMatchObject({ kind: 'url', url: 'https://example.com/a.pdf' });
+  });
+
   it('refuses credentials in the URL without repeating them', async () => {
     for (const url of ['https://alice:s3cret@example.com/a.pdf', 'https://token@example.com/a.pdf']) {
       const err = await refusal({ url });

@@ -177,6 +177,33 @@ describe('PollPlanner with history', () => {
     expect(pollsRatio).toBeLessThanOrEqual(2);
   });
 
+  it('never makes the schedule worse than the cold one while GETs have room: a restarted process on 2–13 s one-page jobs', () => {
+    // What a first process learned from 8 jobs of 2–13 s (one page each), as a restart reads it.
+    const learned = new PollPlanner();
+    const random = rng(11);
+    const durations = Array.from({ length: 8 }, () => Math.round(2000 + 11_000 * random()));
+    for (const ms of durations) learned.observe('m', 1, ms, 'extraction');
+    const cold = new PollPlanner();
+    const context = { modelId: 'm', pages: 1, product: 'extraction', gets: roomy };
+    let learnedPolls = 0;
+    let coldPolls = 0;
+    const learnedDelays: number[] = [];
+    const coldDelays: number[] = [];
+    for (let duration = Math.min(...durations); duration <= 14_000; duration += 50) {
+      const warm = schedule(learned, context, duration);
+      const fresh = schedule(cold, context, duration);
+      // Wherever such a job ends, it is found within the cold schedule's gap…
+      expect(warm.at(-1)! - duration, `a ${duration} ms job`).toBeLessThanOrEqual(DEFAULT_POLLING.openIntervalMs);
+      learnedDelays.push(warm.at(-1)! - duration);
+      coldDelays.push(fresh.at(-1)! - duration);
+      learnedPolls += warm.length;
+      coldPolls += fresh.length;
+    }
+    // …as soon as a cold process would find it, typically, and with no more checks.
+    expect(median(learnedDelays)).toBeLessThanOrEqual(median(coldDelays));
+    expect(learnedPolls).toBeLessThanOrEqual(coldPolls);
+  });
+
   it('reads and writes its history through the timing store it is given', () => {
     const store = new MemoryTimingStore();
     new PollPlanner(DEFAULT_POLLING, store).observe('m', 4, 4100, 'extraction', 1_700_000_000_000);

@@ -127,3 +127,59 @@ describe('stdio with --webhook-port', () => {
     }
   });
 });
+
+describe('JSON logs', () => {
+  /** Runs the server to its exit; its stderr, every line of which must be one JSON object. */
+  async function jsonLines(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; lines: Array<Record<string, unknown>> }> {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    recordOutput('server stderr', stderr);
+    const lines = stderr.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    return { code, lines: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  }
+
+  it('says a refused setting, a port in use and a Redis that cannot be reached as JSON lines', async () => {
+    const refused = await jsonLines(['--transport', 'http', '--port', '99999', '--emulator', '--log-format', 'json']);
+    expect(refused.code).toBe(2);
+    expect(refused.lines[0]).toMatchObject({ level: 'error', msg: expect.stringContaining('MINDEE_MCP_PORT must be at most 65535') });
+
+    const busy = createNetServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      const inUse = await jsonLines(['--transport', 'http', '--port', String(port), '--emulator'], { MINDEE_MCP_LOG_FORMAT: 'json' });
+      expect(inUse.code).toBe(1);
+      expect(inUse.lines[0]).toMatchObject({ level: 'error', msg: expect.stringContaining('the port is already in use') });
+    } finally {
+      busy.close();
+    }
+
+    const noRedis = await jsonLines(['--transport', 'http', '--port', '0', '--emulator', '--log-format=json', '--redis-url', 'redis://127.0.0.1:1']);
+    expect(noRedis.code).toBe(1);
+    expect(noRedis.lines.at(-1)).toMatchObject({ level: 'error', msg: expect.stringContaining('MINDEE_MCP_REDIS_URL') });
+  });
+
+  it('writes Node warnings and what libraries print with console.* as JSON lines of the logger', async () => {
+    // A preload that, on SIGUSR2, does what a library or Node itself may do at any time.
+    const preload = `data:text/javascript,${encodeURIComponent("process.on('SIGUSR2', () => { process.emitWarning('probe warning', 'ProbeWarning'); console.error('probe console', { a: 1 }); })")}`;
+    const server = await spawnServer(['--transport', 'http', '--port', '0', '--emulator', '--log-format', 'json'], { MINDEE_MCP_AUTH: 'none', NODE_OPTIONS: `--import=${preload}` });
+    try {
+      const printed = new Promise<void>((resolve) => {
+        server.child.stderr.on('data', () => {
+          if (server.stderr().includes('probe console')) resolve();
+        });
+      });
+      server.child.kill('SIGUSR2');
+      await printed;
+    } finally {
+      server.child.kill('SIGKILL');
+      await server.exited;
+    }
+    const lines = server.stderr().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'warn', msg: 'ProbeWarning: probe warning' }));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'error', msg: 'probe console { a: 1 }' }));
+  });
+});

@@ -86,6 +86,12 @@ describe('the MCPB bundle', () => {
     expect(existsSync(join(unpacked, 'server/node_modules/zod/src'))).toBe(false);
   });
 
+  it('carries the MIT licence of the server, at its root and in each of our packages', () => {
+    for (const path of ['LICENSE', 'server/node_modules/mindee-mcp/LICENSE', 'server/node_modules/mindee-v2-emulator/LICENSE']) {
+      expect(readFileSync(join(unpacked, path), 'utf8'), path).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} mindee-mcp contributors/);
+    }
+  });
+
   it('runs its mcp_config over stdio: with an empty key, the demo flow against the emulator', async () => {
     const config = substitute({ api_key: '', allowed_directories: [docs], model_aliases: '', max_wait: '30' }, unpacked);
     expect(config.args).toEqual([join(unpacked, 'server/node_modules/mindee-mcp/dist/cli.js'), docs]);

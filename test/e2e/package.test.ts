@@ -45,6 +45,7 @@ describe('the npm package', () => {
     expect(files).toContain('dist/cli.js');
     expect(files).toContain('CHANGELOG.md');
     expect(files).toContain('dist/THIRD_PARTY_LICENSES.txt');
+    expect(files).toContain('LICENSE');
     for (const file of files) expect(file).toMatch(/^(dist\/cli\.js|dist\/chunks\/[\w.-]+\.js|dist\/THIRD_PARTY_LICENSES\.txt|CHANGELOG\.md|README\.md|LICENSE|package\.json)$/);
   });
 
@@ -58,6 +59,7 @@ describe('the npm package', () => {
   it('installs with its run-time dependencies alone', () => {
     const installed = readdirSync(join(project, 'node_modules')).filter((n) => !n.startsWith('.')).sort();
     expect(installed).toEqual(['mindee-mcp', 'mindee-v2-emulator', 'undici', 'zod']);
+    for (const ours of ['mindee-mcp', 'mindee-v2-emulator']) expect(readFileSync(join(project, 'node_modules', ours, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
   });
 
   it('npx mindee-mcp --version prints the installed version', async () => {

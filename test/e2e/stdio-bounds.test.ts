@@ -103,7 +103,7 @@ describe('the stdio transport bounds the length of a message', () => {
     const answer = await s.next();
     expect(answer.id).toBe(11);
     expect(answer.result.isError).toBe(true);
-    expect(answer.result.content[0].text).toContain('No job job-x');
+    expect(answer.result.content[0].text).toContain('No job with id job-x');
     expect((await s.request(12, 'tools/list', {})).result.tools.length).toBeGreaterThan(0);
   });
 });

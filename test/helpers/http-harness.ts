@@ -15,7 +15,7 @@ import { parseCommand, type Config } from '../../src/config.js';
 import { FileAccess } from '../../src/files/file-access.js';
 import { HttpListener } from '../../src/http/listener.js';
 import { Metrics } from '../../src/http/metrics.js';
-import { createRemoteServer, toolNames, type RemoteServer } from '../../src/http/remote.js';
+import { createRemoteServer, toolNames, type RemoteOptions, type RemoteServer } from '../../src/http/remote.js';
 import { createLogger } from '../../src/log.js';
 import { createRedactor } from '../../src/redact.js';
 import type { Clock } from '../../src/state/clock.js';
@@ -69,6 +69,7 @@ export interface HttpHarnessOptions {
   webhooksToServer?: boolean;
   maxUploadBytes?: number;
   uploadLimits?: Partial<UploadLimits>;
+  createUploadFile?: RemoteOptions['createUploadFile'];
 }
 
 export const WEBHOOK_SECRET = 'whsec_test_5a8d1c3e9f7b2a4d6c8e0f1a3b5c7d9e';
@@ -133,6 +134,7 @@ export async function startHttpHarness(options: HttpHarnessOptions = {}): Promis
     clock: options.clock,
     maxUploadBytes: options.maxUploadBytes,
     uploadLimits: options.uploadLimits,
+    createUploadFile: options.createUploadFile,
   });
   listener.serve(remote.app, remote);
   const url = listener.url;

@@ -150,6 +150,19 @@ describe('oauth: JWT access tokens from an issuer', () => {
     expect(missing.headers.get('www-authenticate')).toContain(`resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp"`);
   });
 
+  it('serves the same metadata when MINDEE_MCP_PUBLIC_URL is given as the URL clients use (…/mcp), not at …/mcp/mcp', async () => {
+    h = await startHttpHarness({
+      env: { MINDEE_MCP_AUTH: 'oauth', MINDEE_MCP_OAUTH_ISSUER: ISSUER, MINDEE_MCP_OAUTH_JWKS_URL: jwksUrl, MINDEE_MCP_PUBLIC_URL: `${PUBLIC_URL}/mcp` },
+    });
+    const metadata = await h.fetch('/.well-known/oauth-protected-resource/mcp');
+    expect(metadata.status).toBe(200);
+    expect(metadata.json()).toMatchObject({ resource: `${PUBLIC_URL}/mcp` });
+    const missing = await listTools();
+    expect(missing.headers.get('www-authenticate')).toContain(`resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/mcp"`);
+    const ok = await listTools({ authorization: `Bearer ${await sign()}` });
+    expect(ok.status).toBe(200);
+  });
+
   it('refuses a token that is expired, for another audience, from another issuer, or signed by another key', async () => {
     h = await start();
     const cases: Array<[string, string, RegExp]> = [

@@ -50,7 +50,7 @@ describe('2026-07-28 over HTTP', () => {
     const read = await modern.readResource({ uri: `mindee://inferences/${inferenceId}` });
     recordOutput('resource', read);
     expect(JSON.parse((read.contents[0] as { text: string }).text).inference.id).toBe(inferenceId);
-    await expect(modern.readResource({ uri: 'mindee://inferences/no-such-result' })).rejects.toThrow(/Resource not found|not found/i);
+    await expect(modern.readResource({ uri: 'mindee://inferences/no-such-result' })).rejects.toThrow(/Resource not found|not found|known to you/i);
   });
 
   it('sends progress while a call waits, and a cancelled call stops waiting', async () => {

@@ -83,8 +83,22 @@ describe('DNS-rebinding protection', () => {
     const badOrigin = await h.fetch('/mcp', { method: 'POST', headers: { ...JSON_HEADERS, origin: 'https://attacker.example' }, body: rpc('tools/list') });
     expect(badOrigin.status).toBe(403);
     expect(badOrigin.text).toContain('https://attacker.example');
-    const goodOrigin = await h.fetch('/mcp', { method: 'POST', headers: { ...JSON_HEADERS, origin: 'http://localhost:6274' }, body: rpc('tools/list') });
-    expect(goodOrigin.status).toBe(200);
+    const sameOrigin = await h.fetch('/mcp', { method: 'POST', headers: { ...JSON_HEADERS, origin: h.url }, body: rpc('tools/list') });
+    expect(sameOrigin.status).toBe(200);
+    // Another port of the same host is another site: another local app must not reach this server.
+    const otherPort = await h.fetch('/mcp', { method: 'POST', headers: { ...JSON_HEADERS, origin: 'http://localhost:6274' }, body: rpc('tools/list') });
+    expect(otherPort.status).toBe(403);
+    expect(otherPort.text).toMatch(/MINDEE_MCP_ALLOWED_HOSTS with the port \(e\.g\. localhost:6274\)/);
+    const otherPortOfOwnHost = await h.fetch('/mcp', { method: 'POST', headers: { ...JSON_HEADERS, origin: h.url.replace(/:(\d+)$/, (_m, p: string) => `:${Number(p) + 1}`) }, body: rpc('tools/list') });
+    expect(otherPortOfOwnHost.status).toBe(403);
+  });
+
+  it('accepts a browser origin of another port when it is listed with its port', async () => {
+    h = await startHttpHarness({ env: { MINDEE_MCP_ALLOWED_HOSTS: 'localhost:6274' } });
+    const listed = await h.fetch('/mcp', { method: 'POST', headers: { ...JSON_HEADERS, origin: 'http://localhost:6274' }, body: rpc('tools/list') });
+    expect(listed.status).toBe(200);
+    const unlisted = await h.fetch('/mcp', { method: 'POST', headers: { ...JSON_HEADERS, origin: 'http://localhost:6275' }, body: rpc('tools/list') });
+    expect(unlisted.status).toBe(403);
   });
 
   it('accepts the configured host names only', async () => {

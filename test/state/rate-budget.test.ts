@@ -103,6 +103,15 @@ describe('PacedWindow', () => {
 });
 
 describe('MemoryRateBudget', () => {
+  it('tryTake grants what is free now and answers null past it, never waiting', async () => {
+    const budget = new MemoryRateBudget({ postPerMinute: 2, getPerMinute: 10, windowMs: 60_000 });
+    const first = await budget.tryTake('post');
+    const second = await budget.tryTake('post');
+    expect([first, second].every((s) => typeof s === 'function')).toBe(true);
+    expect(await budget.tryTake('post')).toBeNull();
+    expect(budget.usage().post.queued).toBe(0);
+  });
+
   it('keeps GETs and POSTs in separate windows', async () => {
     const budget = new MemoryRateBudget({ postPerMinute: 1, getPerMinute: 2 });
     (await budget.take('post'))();

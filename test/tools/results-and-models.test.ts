@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { makePdf, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
+import { productOf } from '../../src/results/inference.js';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
@@ -89,6 +90,35 @@ describe('get_inference_result', () => {
     expect(body.inference.result.fields).toBeTruthy();
     const listed = await h.mcp.listResources();
     expect(listed.resources.map((res) => res.uri)).toContain(`mindee://inferences/${id}`);
+  });
+
+  it('reads any product’s result as a resource in a process that has not kept it, by its URI or by its id alone', async () => {
+    h = await startHarness();
+    const made: Record<string, { id: string; uri: string }> = {};
+    const docs: Record<string, Buffer> = { classification: makeSampleInvoicePdf(), crop: pages(2), ocr: pages(2), split: pages(3) };
+    for (const [product, doc] of Object.entries(docs)) {
+      const r = (await enqueue(product, DEMO_MODELS[product as keyof typeof DEMO_MODELS], doc)).structuredContent as any;
+      made[product] = { id: r.result.inference_id, uri: r.result.resource_uri };
+      expect(r.result.resource_uri).toBe(`mindee://inferences/${r.result.inference_id}?product=${product}`);
+    }
+    // A new process on the same API: nothing kept, no job seen.
+    const fresh = await startHarness({ sharedEmulator: h.emulator });
+    try {
+      for (const [product, { id, uri }] of Object.entries(made)) {
+        for (const asked of [uri, `mindee://inferences/${id}`]) {
+          const resource = await fresh.mcp.readResource({ uri: asked });
+          const body = JSON.parse((resource.contents[0] as { text: string }).text);
+          expect(body.inference.id, `${product} ${asked}`).toBe(id);
+          expect(productOf(body.inference.result), asked).toBe(product);
+        }
+      }
+      await expect(fresh.mcp.readResource({ uri: `mindee://inferences/${made.ocr!.id}?product=invoice` })).rejects.toMatchObject({ code: -32602 });
+      const missing = fresh.mcp.readResource({ uri: 'mindee://inferences/0c47e7b8-0000-4a70-97e3-b726d6d8b805' });
+      await expect(missing).rejects.toMatchObject({ code: -32602 });
+      await expect(missing).rejects.toThrow(/No product's result route \(extraction, classification, crop, ocr, split\) has it/);
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('answers an unknown result resource with the spec\'s "resource not found" (-32602 with its uri; -32002 before 2026-07-28)', async () => {

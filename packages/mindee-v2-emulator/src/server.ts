@@ -41,7 +41,7 @@ import type {
   Product,
   WebhookErrorJson,
 } from './types.js';
-import { signWebhookBody, WebhookSender } from './webhooks.js';
+import { signWebhookBody, webhookError, WebhookSender } from './webhooks.js';
 
 export const EMULATOR_API_KEY = 'md_emulator_local_key';
 /** The default HMAC key of webhook signatures. */
@@ -552,7 +552,7 @@ class EmulatorServer extends EventEmitter<EmulatorEvents> implements Emulator {
       this.options.log?.(detail);
       for (const entry of job.webhooks) {
         entry.status = 'Failed';
-        entry.error = { status: 500, detail };
+        entry.error = webhookError(500, detail, 'payload');
       }
       return;
     }

@@ -121,8 +121,11 @@ export type FaultKind = Fault['kind'];
 export type JobStatus = 'Processing' | 'Processed' | 'Failed';
 
 /** Why a webhook delivery failed, as `job.webhooks[].error` carries it. */
+/** A delivery's error, with the four keys of every Mindee error object (clients read each one). */
 export interface WebhookErrorJson {
   status: number;
+  title: string;
+  code: string;
   detail: string;
 }
 

@@ -115,15 +115,18 @@ describe('webhooks', () => {
     expect(byId.get(HOOK_500)?.error?.detail).toContain('HTTP 500');
     expect(byId.get(HOOK_DOWN)).toMatchObject({ status: 'Failed', httpStatus: null });
     const job = emu.job(created.json.job.id)?.job;
-    // Listed in the order the form named them; each error is {status, detail} as Mindee's.
+    // Listed in the order the form named them; each error has Mindee's four keys.
     expect(job?.webhooks.map((w) => [w.id, w.status])).toEqual([
       [HOOK_DOWN, 'Failed'],
       [HOOK_500, 'Failed'],
       [HOOK_OK, 'Processed'],
     ]);
-    expect(job?.webhooks[0]?.error).toEqual({ status: 502, detail: expect.stringMatching(/^The receiver could not be reached: /) });
-    expect(job?.webhooks[1]?.error).toEqual({ status: 500, detail: 'The receiver answered HTTP 500.' });
+    expect(job?.webhooks[0]?.error).toEqual({ status: 502, title: 'Webhook receiver unreachable', code: '502-102', detail: expect.stringMatching(/^The receiver could not be reached: /) });
+    expect(job?.webhooks[1]?.error).toEqual({ status: 500, title: 'Webhook refused by the receiver', code: '500-101', detail: 'The receiver answered HTTP 500.' });
     expect(job?.webhooks[2]?.error).toBeNull();
+    // As a client reads it: GET /v2/jobs/{id}.
+    const polled = await call(emu, 'GET', `/v2/jobs/${created.json.job.id}`);
+    for (const hook of polled.json.job.webhooks.slice(0, 2)) expectMindeeError(hook.error);
     expect((await call(emu, 'GET', '/v2/search/models')).status).toBe(200);
   });
 
@@ -138,6 +141,8 @@ describe('webhooks', () => {
     const payload = JSON.parse(hit.body);
     expect(Object.keys(payload).sort()).toEqual(['created_at', 'error', 'file_alias', 'file_name', 'inference_id', 'model_id']);
     expect(payload).toMatchObject({ model_id: FAILING, file_name: 'f.pdf', file_alias: 'al', error: { status: 500, code: '500-012', detail: 'boom' } });
+    expectMindeeError(payload.error);
+    expectMindeeError((await call(emu, 'GET', `/v2/jobs/${created.json.job.id}`)).json.job.error);
     expect(payload.inference_id).not.toBe(job.id);
   });
 
@@ -191,3 +196,11 @@ describe('webhooks', () => {
     expect(emu.job(created.json.job.id)?.job.webhooks).toEqual([]);
   });
 });
+
+/**
+ * Every error object of a job or a webhook has the four keys the official SDKs read (the Python
+ * SDK reads `title` and `code` as well as `status` and `detail`, and fails without them).
+ */
+function expectMindeeError(error: unknown): void {
+  expect(error).toMatchObject({ status: expect.any(Number), title: expect.stringMatching(/\S/), code: expect.stringMatching(/^\d{3}-\d{3}$/), detail: expect.stringMatching(/\S/) });
+}

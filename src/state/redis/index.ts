@@ -37,6 +37,11 @@ export interface RedisStateOptions extends Omit<RedisLinkOptions, 'clock'> {
   /** The longest one request can run (the request time-out): a slot held by a process that died is freed after it. */
   leaseMs?: number;
   clock?: Clock;
+  /**
+   * Tests only: the rate budgets run on this clock, their scripts included ("now" from it instead
+   * of Redis's TIME, which every replica shares); the link keeps `clock`.
+   */
+  scriptClock?: Clock;
 }
 
 /** Scopes kept in this process: beyond, the least recently used idle budget is forgotten. */
@@ -65,7 +70,7 @@ export async function createRedisState(options: RedisStateOptions): Promise<Shar
     rateBudget(scope) {
       let budget = budgets.get(scope);
       if (!budget) {
-        budget = new RedisRateBudget({ link, scope: keySafe(scope), limits, leaseMs: options.leaseMs ?? 120_000, clock });
+        budget = new RedisRateBudget({ link, scope: keySafe(scope), limits, leaseMs: options.leaseMs ?? 120_000, clock: options.scriptClock ?? clock, scriptClock: options.scriptClock });
         budgets.set(scope, budget);
       }
       return budget;

@@ -22,12 +22,19 @@
  */
 import type { Clock, TimerHandle } from '../clock.js';
 import { PacedWindow, RateBudgetDeadlineError, REREAD_PRIORITIES_MS, SPECULATIVE_ABOVE, pacingOf, type BudgetUsage, type RateBudget, type RateLimits, type RequestKind, type Settle, type TakeOptions } from '../rate-budget.js';
-import { WaitQueue } from '../wait-queue.js';
+import { WaitQueue, type Priority } from '../wait-queue.js';
 import { LuaScript, type RedisLink } from './link.js';
 
-const NOW = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+/**
+ * "now" of a script: Redis's TIME, which every replica shares; in tests only, the test's clock,
+ * passed as ARGV[i] (empty in production).
+ */
+const nowFrom = (i: number) => `
+local now
+if ARGV[${i}] ~= nil and ARGV[${i}] ~= '' then now = tonumber(ARGV[${i}]) else
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 `;
 
 /**
@@ -35,10 +42,10 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
  * when its lease runs out while it is in flight), the pacing bucket (a hash), the processes alive.
  * ARGV: limit, windowMs, burst, leaseMs, slots wanted, member prefix, ms a process counts as
  * alive, tokens speculative requests leave untouched, how many of the wanted are not speculative
- * (they come first).
+ * (they come first), the test clock's now (empty: TIME).
  * Returns {granted, wait ms (-1: every slot in flight), slots in the window, processes alive}.
  */
-const TAKE = new LuaScript(`${NOW}
+const TAKE = new LuaScript(`${nowFrom(10)}
 local limit, windowMs, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local lease, want, prefix = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local reserve, likely = tonumber(ARGV[8]), tonumber(ARGV[9])
@@ -77,11 +84,12 @@ return {granted, wait, used, processes}
 /**
  * Records slots: each member with how many ms ago its request ended (-1: still in flight, held
  * for its lease). Settles, the settles that failed while Redis was away, and the slots granted
- * locally meanwhile all go through it. ARGV: windowMs, leaseMs, then member, ago pairs.
+ * locally meanwhile all go through it. ARGV: windowMs, leaseMs, the test clock's now (empty:
+ * TIME), then member, ago pairs.
  */
-const RECORD = new LuaScript(`${NOW}
+const RECORD = new LuaScript(`${nowFrom(3)}
 local windowMs, lease = tonumber(ARGV[1]), tonumber(ARGV[2])
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local ago = tonumber(ARGV[i + 1])
   if ago < 0 then
     redis.call('ZADD', KEYS[1], now + lease, ARGV[i])
@@ -110,6 +118,8 @@ export interface SharedBudgetOptions {
   /** The longest a request can run: a slot whose process died is freed after it. */
   leaseMs: number;
   clock: Clock;
+  /** Tests only: the scripts take "now" from this clock instead of Redis's TIME. */
+  scriptClock?: Clock;
 }
 
 export class RedisRateBudget implements RateBudget {
@@ -124,6 +134,10 @@ export class RedisRateBudget implements RateBudget {
 
   take(kind: RequestKind, options?: TakeOptions): Promise<Settle> {
     return this.#windows[kind].take(options);
+  }
+
+  tryTake(kind: RequestKind, options: { priority?: Priority } = {}): Promise<Settle | null> {
+    return this.#windows[kind].tryTake(options.priority);
   }
 
   usage(): Record<RequestKind, BudgetUsage> {
@@ -151,8 +165,11 @@ class SharedWindow {
   readonly #windowMs: number;
   readonly #pacing: { burst: number; speculativeBurst: number };
   readonly #leaseMs: number;
+  readonly #scriptClock: Clock | undefined;
   #calls = 0;
   #pumping = false;
+  /** The pump's round in progress. */
+  #round: Promise<void> = Promise.resolve();
   #again = false;
   #timer: TimerHandle | undefined;
   /** The last wait was for a slot in flight: a local settle may free it. */
@@ -181,6 +198,7 @@ class SharedWindow {
     this.#windowMs = options.limits.windowMs;
     this.#pacing = pacingOf(kind, limit);
     this.#leaseMs = options.leaseMs;
+    this.#scriptClock = options.scriptClock;
     this.#queue = new WaitQueue(this.#clock, () => new RateBudgetDeadlineError(kind));
     this.dispose = options.link.onChange((up) => {
       if (up) return this.#restore();
@@ -197,6 +215,31 @@ class SharedWindow {
     const granted = this.#queue.wait(options);
     this.#pump(this.#timer === undefined);
     return granted;
+  }
+
+  /**
+   * One round of asking for a slot (Redis, or the local share), then null if none was granted.
+   * It queues for that round like any caller: callers of higher priority already waiting come first.
+   */
+  async tryTake(priority?: Priority): Promise<Settle | null> {
+    const asking = new AbortController();
+    let granted: Settle | null = null;
+    const waiting = this.#queue.wait({ priority, signal: asking.signal }).then(
+      (settle) => {
+        granted = settle;
+      },
+      () => undefined,
+    );
+    this.#pump(true);
+    for (let rounds = 0; this.#pumping && rounds < 10; rounds++) await this.#round;
+    asking.abort();
+    await waiting;
+    return granted;
+  }
+
+  /** The test clock's now for a script, or '' for Redis's TIME. */
+  #now(): string {
+    return this.#scriptClock ? String(this.#scriptClock.now()) : '';
   }
 
   usage(): BudgetUsage {
@@ -216,7 +259,7 @@ class SharedWindow {
       this.#timer = undefined;
     }
     this.#pumping = true;
-    this.#serve()
+    this.#round = this.#serve()
       .then((wait) => {
         if (wait !== null && !this.#again) this.#timer = this.#clock.setTimeout(() => {
           this.#timer = undefined;
@@ -245,6 +288,12 @@ class SharedWindow {
       if (this.#restoring) await this.#restoring;
       if (!this.#link.up) return this.#serveLocally();
       const transition = this.#transition();
+      // Its local share is used up for now: Redis is not asked (a slot it granted would go back unused).
+      const shareWait = transition ? transition.msUntilGrant(this.#queue.nextPriority) : 0;
+      if (shareWait > 0) {
+        this.#blockedInFlight = !Number.isFinite(shareWait);
+        return Number.isFinite(shareWait) ? Math.min(shareWait, REREAD_PRIORITIES_MS) : null;
+      }
       const want = Math.min(this.#queue.length, MAX_PER_CALL);
       const prefix = `${this.#link.id}:${++this.#calls}:`;
       let reply: unknown[];
@@ -259,6 +308,7 @@ class SharedWindow {
           String(this.#link.aliveMs),
           String(this.#pacing.burst - this.#pacing.speculativeBurst),
           String(this.#queue.countUpTo(SPECULATIVE_ABOVE, want)),
+          this.#now(),
         ])) as unknown[];
       } catch {
         continue; // the link is down now: served locally
@@ -352,7 +402,7 @@ class SharedWindow {
       this.#pending.push({ member, endedAt });
     };
     if (!this.#link.up) return keep();
-    this.#link.eval(RECORD, [this.#key], [String(this.#windowMs), String(this.#leaseMs), member, '0']).catch(keep);
+    this.#link.eval(RECORD, [this.#key], [String(this.#windowMs), String(this.#leaseMs), this.#now(), member, '0']).catch(keep);
   }
 
   /** Redis is back: write what happened meanwhile into the shared window, then serve from it. */
@@ -377,7 +427,7 @@ class SharedWindow {
     for (const endedAt of ended) pairs.push(`${prefix}${++n}`, String(Math.max(0, now - endedAt)));
     for (const { member, endedAt } of this.#pending.splice(0)) pairs.push(member, String(now - endedAt));
     for (let i = 0; i < pairs.length; i += 2 * RECORDED_PER_CALL) {
-      await this.#link.eval(RECORD, [this.#key], [String(this.#windowMs), String(this.#leaseMs), ...pairs.slice(i, i + 2 * RECORDED_PER_CALL)]).catch(() => {});
+      await this.#link.eval(RECORD, [this.#key], [String(this.#windowMs), String(this.#leaseMs), this.#now(), ...pairs.slice(i, i + 2 * RECORDED_PER_CALL)]).catch(() => {});
     }
     if (this.#fallback) this.#transitionUntil = this.#clock.now() + this.#windowMs;
   }

@@ -5,8 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisState, RedisUnavailableError } from '../../../src/state/redis/index.js';
-import { RateBudgetDeadlineError, type Settle } from '../../../src/state/rate-budget.js';
+import type { Settle } from '../../../src/state/rate-budget.js';
 import type { JobEvent, SharedState } from '../../../src/state/index.js';
+import { ManualClock } from '../../helpers/manual-clock.js';
 import { hasRedis, logged, startRedis, type RedisServer } from '../../helpers/redis.js';
 
 const MINUTE = 60_000;
@@ -31,17 +32,21 @@ async function processOn(server: RedisServer, options: Partial<Parameters<typeof
   return { state, lines };
 }
 
-/** Takes until the budget refuses (deadline 200 ms past now): how many were granted. */
-async function drain(state: SharedState, scope: string, kind: 'get' | 'post', max: number): Promise<Settle[]> {
+/**
+ * A process whose rate-budget scripts take "now" from a test clock instead of Redis's TIME: time
+ * moves only when the test says, so what is granted does not depend on how loaded the machine is.
+ */
+async function timedProcessOn(server: RedisServer, clock: ManualClock, options: Partial<Parameters<typeof createRedisState>[0]> = {}) {
+  return processOn(server, { scriptClock: clock, ...options });
+}
+
+/** Takes what the budget grants now, asking once per slot (never waiting): the slots granted. */
+async function drain(state: SharedState, scope: string, kind: 'get' | 'post', max: number, priority?: number): Promise<Settle[]> {
   const settles: Settle[] = [];
   for (let i = 0; i < max; i++) {
-    try {
-      // Long enough for a Redis round trip on a loaded machine: the deadline is how "no slot left" is seen.
-      settles.push(await state.rateBudget(scope).take(kind, { deadline: Date.now() + 1000 }));
-    } catch (error) {
-      expect(error).toBeInstanceOf(RateBudgetDeadlineError);
-      break;
-    }
+    const settle = await state.rateBudget(scope).tryTake(kind, { priority });
+    if (!settle) break;
+    settles.push(settle);
   }
   return settles;
 }
@@ -49,50 +54,94 @@ async function drain(state: SharedState, scope: string, kind: 'get' | 'post', ma
 describe.skipIf(!hasRedis)('Redis shared state', () => {
   it('shares one rate budget per scope among processes: the scope gets its limit, not each process', async () => {
     const server = await redis();
+    const clock = new ManualClock();
     const limits = { postPerMinute: 6, getPerMinute: 60, windowMs: MINUTE };
-    const a = (await processOn(server, { rateLimits: limits })).state;
-    const b = (await processOn(server, { rateLimits: limits })).state;
+    const a = (await timedProcessOn(server, clock, { rateLimits: limits })).state;
+    const b = (await timedProcessOn(server, clock, { rateLimits: limits })).state;
     // Enqueues may use the whole window at once: 6 between them, then none for a minute.
-    const all = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).rateBudget('org').take('post', { deadline: Date.now() + 2_000 }).then(
-      () => 'granted',
-      (error: unknown) => (error instanceof RateBudgetDeadlineError ? 'refused' : String(error)),
-    )));
-    expect(all.filter((r) => r === 'granted')).toHaveLength(6);
-    expect(all.filter((r) => r === 'refused')).toHaveLength(4);
+    const all = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).rateBudget('org').tryTake('post')));
+    expect(all.filter((r) => r !== null)).toHaveLength(6);
+    all.forEach((settle) => settle?.());
+    clock.advanceTo(clock.now() + MINUTE - 1);
+    expect(await a.rateBudget('org').tryTake('post')).toBeNull();
+    // A window after they ended, the scope has its 6 again.
+    clock.advanceTo(clock.now() + 1);
+    expect(await drain(b, 'org', 'post', 8)).toHaveLength(6);
     // Another scope (another organisation) has its own.
     expect(await drain(a, 'other-org', 'post', 8)).toHaveLength(6);
   });
 
+  it('waits a caller of take() for the slot the test clock frees, with Redis deciding on that clock', async () => {
+    const server = await redis();
+    const clock = new ManualClock();
+    const limits = { postPerMinute: 1, getPerMinute: 10, windowMs: MINUTE };
+    const a = (await timedProcessOn(server, clock, { rateLimits: limits })).state;
+    (await a.rateBudget('org').take('post'))();
+    const start = clock.now();
+    let grantedAt: number | undefined;
+    // A deadline far past the looks below, so that time never moves to it.
+    const waiting = a.rateBudget('org').take('post', { deadline: clock.now() + 10 * MINUTE }).then((settle) => {
+      grantedAt = clock.now();
+      return settle;
+    });
+    // The budget looks again as Redis says (every 500 ms at most, to re-read priorities): time
+    // moves to each look, until the slot frees a window after the first ended.
+    for (let i = 0; i < 1000 && grantedAt === undefined; i++) {
+      const due = await Promise.race([clock.nextTimer(MINUTE), waiting.then(() => null)]);
+      if (due !== null) clock.advanceTo(due);
+    }
+    (await waiting)();
+    // A window after the first slot ended (on the test clock), at the first look past it.
+    expect(grantedAt! - start).toBeGreaterThanOrEqual(MINUTE);
+    expect(grantedAt! - start).toBeLessThanOrEqual(MINUTE + 500);
+  });
+
   it('paces speculative polls across processes (a small burst, then the steady rate) and keeps the rest for results', async () => {
     const server = await redis();
+    const clock = new ManualClock();
     // 1 200 a minute is 20 a second: polls get a burst of 60, results up to 600.
     const limits = { postPerMinute: 10, getPerMinute: 1200, windowMs: MINUTE };
-    const a = (await processOn(server, { rateLimits: limits })).state;
-    const b = (await processOn(server, { rateLimits: limits })).state;
+    const a = (await timedProcessOn(server, clock, { rateLimits: limits })).state;
+    const b = (await timedProcessOn(server, clock, { rateLimits: limits })).state;
     const poll = { priority: 2 };
     const settles = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).rateBudget('org').take('get', poll)));
     settles.forEach((s) => s());
-    const late = await Promise.allSettled([a.rateBudget('org').take('get', { ...poll, deadline: Date.now() + 20 }), b.rateBudget('org').take('get', { ...poll, deadline: Date.now() + 20 })]);
-    expect(late.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(await a.rateBudget('org').tryTake('get', poll)).toBeNull();
+    expect(await b.rateBudget('org').tryTake('get', poll)).toBeNull();
     // Results are not held back by the polls' pace.
-    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).rateBudget('org').take('get', { priority: 0, deadline: Date.now() + 1_000 })));
-    results.forEach((s) => s());
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? a : b).rateBudget('org').tryTake('get', { priority: 0 })));
+    expect(results.filter((r) => r !== null)).toHaveLength(300);
+    results.forEach((s) => s?.());
     // Polls now wait for the steady rate to fill the reserve again; results need not.
-    await expect(a.rateBudget('org').take('get', { ...poll, deadline: Date.now() + 200 })).rejects.toBeInstanceOf(RateBudgetDeadlineError);
-    (await b.rateBudget('org').take('get', { priority: 0, deadline: Date.now() + 2_000 }))();
+    expect(await a.rateBudget('org').tryTake('get', poll)).toBeNull();
+    const result = await b.rateBudget('org').tryTake('get', { priority: 0 });
+    expect(result).not.toBeNull();
+    result!();
+    // The steady rate is 20 a second: once the reserve has refilled, a poll goes again.
+    clock.advanceTo(clock.now() + 30_000);
+    expect(await a.rateBudget('org').tryTake('get', poll)).not.toBeNull();
   });
 
   it('holds a slot while its request is in flight on another process, and frees it once settled and the window has passed', async () => {
     const server = await redis();
+    const clock = new ManualClock();
     const limits = { postPerMinute: 1, getPerMinute: 10, windowMs: 300 };
-    const a = (await processOn(server, { rateLimits: limits })).state;
-    const b = (await processOn(server, { rateLimits: limits })).state;
+    const a = (await timedProcessOn(server, clock, { rateLimits: limits })).state;
+    const b = (await timedProcessOn(server, clock, { rateLimits: limits })).state;
     const settle = await a.rateBudget('org').take('post');
-    // In flight on A: B gets nothing, however long it waits (longer than the window here).
-    await expect(b.rateBudget('org').take('post', { deadline: Date.now() + 700 })).rejects.toBeInstanceOf(RateBudgetDeadlineError);
+    // In flight on A: B gets nothing, however long (longer than the window here, within the lease).
+    expect(await b.rateBudget('org').tryTake('post')).toBeNull();
+    clock.advanceTo(clock.now() + 700);
+    expect(await b.rateBudget('org').tryTake('post')).toBeNull();
     settle();
-    const next = await b.rateBudget('org').take('post', { deadline: Date.now() + 5_000 });
-    next();
+    // A's next ask follows its settle on A's connection: the slot is counted from when it ended.
+    expect(await a.rateBudget('org').tryTake('post')).toBeNull();
+    clock.advanceTo(clock.now() + 299);
+    expect(await b.rateBudget('org').tryTake('post')).toBeNull();
+    clock.advanceTo(clock.now() + 1);
+    const next = await b.rateBudget('org').tryTake('post');
+    expect(next).not.toBeNull();
+    next!();
   });
 
   it('keeps results per key hash: what one process fetched is read by another, never by another key', async () => {
@@ -227,6 +276,9 @@ describe.skipIf(!hasRedis)('Redis shared state', () => {
     // 2 of the scope's 8 used before the loss.
     (await a.state.rateBudget('org').take('post'))();
     (await b.state.rateBudget('org').take('post'))();
+    // A command after each settle on the same connection: the settles have reached Redis before it goes.
+    await a.state.rateBudget('sync').tryTake('post');
+    await b.state.rateBudget('sync').tryTake('post');
     const result = { json: '{"inference":{"id":"inf-1"}}', meta: { fileName: 'a.pdf', product: 'extraction' } };
     await a.state.results('k').put('inf-1', result);
     const heardOnA: JobEvent[] = [];
@@ -248,7 +300,10 @@ describe.skipIf(!hasRedis)('Redis shared state', () => {
     await logged(a.lines, 'is back');
     await logged(b.lines, 'is back');
     // The restarted Redis is empty, but each process wrote back its share of the 2 used before
-    // the loss and A its 3 local slots: the minute's budget holds.
+    // the loss and A its 3 local slots: the minute's budget holds. (A's ask waits for its own
+    // write-back, so B's drain sees it.)
+    // For a window after Redis is back, A keeps to its local share as well, which it has used up.
+    expect(await a.state.rateBudget('org').tryTake('post')).toBeNull();
     const after = await drain(b.state, 'org', 'post', 10);
     expect(after).toHaveLength(8 - 2 - 3);
   });

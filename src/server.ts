@@ -23,7 +23,8 @@ export const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, I
 3. Still processing when the wait ends? Call get_job_status with the job_id and wait_seconds, then get_inference_result with the inference_id; enqueue_documents gives the call that resumes it.
 Documents are PDFs or images: a local file (file_path, file_paths) in the directories this server may read (save_to writes there too), a public https url, or file_base64 for small files only.
 Options of both enqueue tools, for extraction only (omitted: the model's own setting): rag, raw_text (each page's text), polygon (field locations), confidence, text_context, and data_schema {"replace": {"fields": [{name, title, is_array, type, description, guidelines}]}} for other fields than the model's.
-Reading a result: detail "values" (default), "confidence" (each value with its confidence) or "full" (also locations, polygons, OCR words); fields as dotted paths through objects and lists, e.g. ["total_amount", "line_items.description"]; pages ("3", "1-5", "6-") for raw text and OCR. Past max_chars an answer ends with the exact call for the next part. Full JSON: the mindee://inferences/{id} resource.`;
+Reading a result: detail "values" (default), "confidence" (each value with its confidence) or "full" (also locations, polygons, OCR words); fields as dotted paths through objects and lists, e.g. ["total_amount", "line_items.description"]; pages ("3", "1-5", "6-") for raw text and OCR. Past max_chars an answer ends with the exact call for the next part. Full JSON: the mindee://inferences/{id} resource.
+save_to ending in .csv or .jsonl writes a table: one row per item of the list fields names (["invoice_number", "line_items"]), else one row; for enqueue_documents, one row per document.`;
 
 /** JSON-RPC error of resources/read for an unknown resource (MCP spec). */
 export const RESOURCE_NOT_FOUND = -32002;

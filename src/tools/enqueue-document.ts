@@ -78,7 +78,7 @@ export const enqueueDocument = (settings: ToolSettings) =>
         const why = outcome.resultError ? `The result could not be fetched: ${outcome.resultError.message}` : '';
         return { text: [renderJob(summary), why, next].filter(Boolean).join('\n'), structured: { job: summary, result: null, next_step: next } };
       }
-      const saved = args.save_to === undefined ? undefined : await saveInference(outcome.inference, args.save_to, deps);
+      const saved = args.save_to === undefined ? undefined : await saveInference(outcome.inference, args.save_to, deps, { fields: args.fields });
       const { view, text } = presentInference(outcome.inference, args, deps, saved);
       return {
         text,

@@ -34,7 +34,7 @@ export const getInferenceResult = (settings: ToolSettings) =>
         .catch((error: unknown) => {
           throw product === undefined ? withProductHint(error) : error;
         });
-      const saved = args.save_to === undefined ? undefined : await saveInference(inference, args.save_to, deps);
+      const saved = args.save_to === undefined ? undefined : await saveInference(inference, args.save_to, deps, { fields: args.fields });
       const { view, text } = presentInference(inference, args, deps, saved);
       return { text, structured: view, links: [resultLink(view.inference_id, view.resource_uri)] };
     },

@@ -20,22 +20,24 @@ if (!existsSync(new URL('packages/mindee-v2-emulator/dist/index.d.ts', import.me
 // state, and results and files use the client's types, schemas and errors. The leaves (redact,
 // text, version, log) serve every layer. Each entry lists what a layer must NOT import: whatever
 // sits above it, and the siblings the design keeps apart.
-const GRAPH = 'cli, doctor → server, tasks, tool-call, stdio, http → tools → config → (client, results, files, state); only the client uses state; results and files use the client';
+const GRAPH = 'cli, doctor → server, tasks, tool-call, stdio, http → tools → config → (client, results, files, state) and verify; only the client uses state; results and files use the client; results use verify, which uses the client\'s types';
 const CLI = ['cli', 'doctor'];
 const SERVING = ['server', 'tasks', 'tool-call', 'stdio', 'http'];
 const ABOVE_CONFIG = [...CLI, ...SERVING, 'tools'];
 const ABOVE_LOWER = [...ABOVE_CONFIG, 'config'];
 const ABOVE = {
   // The seams every process shares know nothing of the rest.
-  state: [...ABOVE_LOWER, 'client', 'results', 'files'],
-  client: [...ABOVE_LOWER, 'results', 'files'],
+  state: [...ABOVE_LOWER, 'client', 'results', 'files', 'verify'],
+  client: [...ABOVE_LOWER, 'results', 'files', 'verify'],
   results: [...ABOVE_LOWER, 'files', 'state'],
-  files: [...ABOVE_LOWER, 'results', 'state'],
+  files: [...ABOVE_LOWER, 'results', 'state', 'verify'],
+  // Checks on a result (issue 18): pure functions of a result; the tools and results use them.
+  verify: [...ABOVE_LOWER, 'results', 'files', 'state'],
   tools: [...CLI, ...SERVING],
   // The transports sit side by side; http/ mounts server.ts per request.
   http: [...CLI, 'stdio'],
 };
-const EVERY_LAYER = [...ABOVE_LOWER, 'client', 'results', 'files', 'state'];
+const EVERY_LAYER = [...ABOVE_LOWER, 'client', 'results', 'files', 'state', 'verify'];
 const TOP_LEVEL = {
   doctor: ['cli', ...SERVING],
   server: [...CLI, 'stdio', 'http'],
@@ -48,7 +50,7 @@ const TOP_LEVEL = {
 /** Every folder and top-level module of src/ has a place above (test/boundaries.test.ts checks it). */
 export const PLACED = new Set(['cli', ...Object.keys(ABOVE), ...Object.keys(TOP_LEVEL)]);
 /** The layers below the tools know nothing of MCP. */
-const NO_MCP = ['state', 'client', 'results', 'files'];
+const NO_MCP = ['state', 'client', 'results', 'files', 'verify'];
 
 const EMULATOR = { regex: '^mindee-v2-emulator(/|$)', message: 'only the command line (cli.ts, doctor.ts) starts the emulator: product code does not depend on its test double.' };
 const MCP = { regex: '^@modelcontextprotocol/', message: 'the client, results, files and state know nothing of MCP: the tools and the server speak it.' };

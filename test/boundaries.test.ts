@@ -14,7 +14,7 @@ import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', 'src');
-const LAYERS = ['client', 'results', 'files', 'state'];
+const LAYERS = ['client', 'results', 'files', 'state', 'verify'];
 /** Every tool, and the arguments only tools have (the API's own words, such as model_id, are fine). */
 const TOOL_WORDS = [
   'enqueue_document',

@@ -14,7 +14,7 @@ import type { JobEvent } from '../state/job-events.js';
 import { createMemoryState, type RateBudget, type RateLimits, type ResultStore, type ResultStoreLimits, type SharedState, type TimingStore } from '../state/index.js';
 import { clip, quote } from '../text.js';
 import { USER_AGENT } from '../version.js';
-import { MindeeAbortError, MindeeConfigError, MindeeError, MindeeInputError, MindeeOriginError, MindeeResponseError } from './errors.js';
+import { MindeeAbortError, MindeeApiError, MindeeConfigError, MindeeError, MindeeInputError, MindeeOriginError, MindeeResponseError } from './errors.js';
 import { enqueueFormBody, EXTRACTION_OPTIONS, type MultipartBody } from './multipart.js';
 import type { CallOptions, EnqueueParams, TrackedJob, UploadDocument, WebhookOptions } from './types.js';
 import { DEFAULT_POLLING, PollPlanner, type PollingOptions } from './planner.js';
@@ -126,6 +126,18 @@ function isProduct(value: string | undefined): value is Product {
 /** The route of a result of a product, below the API's base URL (`id` already encoded). */
 export function resultPath(product: Product, id: string): string {
   return product === 'extraction' ? `v2/inferences/${id}` : `v2/products/${product}/results/${id}`;
+}
+
+/**
+ * The options among `candidates` that a refused enqueue names: a 4xx other than a bad key, a
+ * missing route, a time-out or a rate limit, whose pointers or text name the option.
+ */
+export function refusedOptions<O extends string>(error: unknown, candidates: O[]): O[] {
+  if (!(error instanceof MindeeApiError) || candidates.length === 0) return [];
+  if (error.status < 400 || error.status >= 500 || [401, 404, 408, 413, 429].includes(error.status)) return [];
+  const pointers = error.errors.map((e) => (e.pointer ?? '').replace(/^#?\//, ''));
+  const text = [error.title, error.detail, ...error.errors.map((e) => e.detail)].join(' ').toLowerCase();
+  return candidates.filter((o) => pointers.includes(o) || new RegExp(`\\b${o}\\b`).test(text));
 }
 
 /** Keeps a result in a partition, in the form the API sent it. */
@@ -279,7 +291,18 @@ export class MindeeClient {
     const defaults = params.webhookIds?.length || !hooks ? [] : await this.#defaultWebhooks(params.modelId, hooks.ids, options);
     const sent = defaults.length > 0 ? { ...params, webhookIds: defaults } : params;
     const path = product === 'extraction' ? 'v2/inferences/enqueue' : `v2/products/${product}/enqueue`;
-    const response = await this.#send('POST', this.#url(path), 'enqueue the document', 'enqueue', options, () => enqueueFormBody(document, sent));
+    const post = (body: EnqueueParams) => this.#send('POST', this.#url(path), 'enqueue the document', 'enqueue', options, () => enqueueFormBody(document, body));
+    let response;
+    const dropped: Array<'polygon' | 'confidence'> = [];
+    try {
+      response = await post(sent);
+    } catch (error) {
+      // An option sent by default that the account may not use: once more without it (a refused enqueue made no job).
+      const refused = refusedOptions(error, (sent.droppable ?? []).filter((o) => sent[o] === true));
+      if (refused.length === 0) throw error;
+      dropped.push(...refused);
+      response = await post({ ...sent, ...Object.fromEntries(refused.map((o) => [o, undefined])) });
+    }
     const job = this.#parse(jobResponseSchema, response, 'enqueue the document').job;
     this.connection.tracked.set(`${this.#partition}:${job.id}`, {
       at: this.connection.clock.now(),
@@ -289,6 +312,7 @@ export class MindeeClient {
       pushExpected: hooks?.received === true && (sent.webhookIds ?? []).some((id) => hooks.ids.includes(id.toLowerCase())),
       filename: job.filename,
       alias: job.alias,
+      ...(dropped.length ? { dropped } : {}),
     });
     this.connection.owners.set(job.id, this.#partition);
     return job;

@@ -41,6 +41,11 @@ export interface EnqueueParams {
   textContext?: string;
   /** `{replace: {fields: [...]}}` as an object or an already serialised JSON string. */
   dataSchema?: unknown;
+  /**
+   * Options sent by default rather than asked for: when Mindee refuses one for the account (a
+   * 4xx naming it), the enqueue is sent once more without it, and the job records it as dropped.
+   */
+  droppable?: Array<'polygon' | 'confidence'>;
 }
 
 /** What this process knows of a job it enqueued: when, where to, and how many pages. */
@@ -54,4 +59,6 @@ export interface TrackedJob {
   /** As Mindee named them: a failure webhook names the file, not the job. */
   filename?: string | null;
   alias?: string | null;
+  /** Default options Mindee refused for the account, left out of the enqueue that made the job. */
+  dropped?: Array<'polygon' | 'confidence'>;
 }

@@ -14,10 +14,18 @@ export interface ResultMeta {
   product: string | null;
 }
 
+/** A verdict on a result, kept with it: opaque to the store. */
+export interface StoredReview {
+  /** What the verdict depends on besides the result (threshold, rules), so a verdict under other settings is made anew. */
+  key: string;
+  json: string;
+}
+
 export interface StoredResult {
   /** The API's inference JSON. */
   json: string;
   meta: ResultMeta;
+  review?: StoredReview;
 }
 
 export interface ResultStore {
@@ -25,6 +33,8 @@ export interface ResultStore {
   /** A result larger than the whole store is not kept. */
   put(inferenceId: string, result: StoredResult): Promise<void>;
   delete(inferenceId: string): Promise<void>;
+  /** Keeps a verdict with a result this partition holds (nothing when it holds none). */
+  putReview(inferenceId: string, review: StoredReview): Promise<void>;
   /** The results kept in this partition, most recently used last. */
   list(): Promise<Array<{ inferenceId: string; meta: ResultMeta }>>;
 }
@@ -87,6 +97,16 @@ export class MemoryResultStores {
         this.#entries.evictWhile(() => this.#bytes > this.#limits.maxBytes);
       },
       delete: async (id) => this.#remove(key(id)),
+      putReview: async (id, review) => {
+        const entry = this.#entries.peek(key(id));
+        if (!entry || entry.expiresAt <= this.clock.now()) return;
+        const bytes = entry.result.json.length + review.key.length + review.json.length;
+        if (bytes > this.#limits.maxBytes) return;
+        this.#bytes += bytes - entry.bytes;
+        entry.bytes = bytes;
+        entry.result = { ...entry.result, review };
+        this.#entries.evictWhile(() => this.#bytes > this.#limits.maxBytes);
+      },
       list: async () => {
         const now = this.clock.now();
         const out: Array<{ inferenceId: string; meta: ResultMeta }> = [];

@@ -52,4 +52,22 @@ describe('MemoryResultStores', () => {
     expect(await stores.partition('key-b').list()).toEqual([]);
     expect((await stores.partition('key-a').list()).map((r) => r.inferenceId)).toEqual(['inf-1']);
   });
+
+  it('keeps a verdict with its result, counting its bytes, and drops it with the result', async () => {
+    const stores = new MemoryResultStores({ maxEntries: 10, maxBytes: 100, ttlMs: 60_000 });
+    const store = stores.partition('k1');
+    await store.putReview('none', { key: 'High', json: '{}' });
+    expect(await store.get('none')).toBeUndefined();
+    await store.put('a', result(40));
+    await store.putReview('a', { key: 'High', json: 'r'.repeat(20) });
+    expect((await store.get('a'))!.review).toEqual({ key: 'High', json: 'r'.repeat(20) });
+    expect(stores.size).toEqual({ entries: 1, bytes: 64 });
+    // A newer verdict replaces the older one.
+    await store.putReview('a', { key: 'Low', json: 'r' });
+    expect(stores.size).toEqual({ entries: 1, bytes: 44 });
+    // The result put anew comes without a verdict.
+    await store.put('a', result(40));
+    expect((await store.get('a'))!.review).toBeUndefined();
+    expect(stores.size).toEqual({ entries: 1, bytes: 40 });
+  });
 });

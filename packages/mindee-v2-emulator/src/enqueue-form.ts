@@ -8,7 +8,7 @@ import { UUID_RE } from './checks.js';
 import { parseDataSchema } from './data-schema.js';
 import { digestUpload, digestUrl, filenameFromUrl } from './document.js';
 import type { DocumentDigest } from './document.js';
-import { fileTooLarge, invalidFields, missingInput, modelNotFound } from './problems.js';
+import { fileTooLarge, invalidFields, missingInput, modelNotFound, optionNotInPlan } from './problems.js';
 import type { AppliedOptions } from './simulate-extraction.js';
 import type { EmulatorModel, Problem, ProblemItem, Product, SchemaField, WebhookEndpoint } from './types.js';
 
@@ -152,6 +152,8 @@ export async function parseEnqueueForm(form: FormData, ctx: EnqueueContext): Pro
       ]),
     );
   }
+  const refused = (model.refusedOptions ?? []).find((option) => booleans[option] === true);
+  if (refused) return fail(optionNotInPlan(refused));
   const known = new Map((model.webhooks ?? []).map((w) => [w.id.toLowerCase(), w]));
   const unknown = webhookIds.filter((id) => !known.has(id));
   if (unknown.length) {

@@ -26,6 +26,12 @@ export const invalidFields = (errors: ProblemItem[]): Problem =>
 export const invalidFile = (pointer: string, detail: string): Problem =>
   problem(422, '422-009', 'Invalid file', detail, [{ pointer, detail }]);
 
+/** An extraction option the account's plan does not include. */
+export const optionNotInPlan = (option: string): Problem =>
+  problem(402, '402-001', 'Option not available', `The ${option} option is not included in your plan.`, [
+    { pointer: `#/${option}`, detail: `${option} is not available on this plan` },
+  ]);
+
 export const missingInput = (): Problem =>
   problem(400, '400-001', 'Missing input', 'Send exactly one of the form fields file, url or file_base64.', [
     { pointer: '#/file', detail: 'one of file, url or file_base64 is required' },

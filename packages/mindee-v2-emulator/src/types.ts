@@ -85,6 +85,8 @@ export interface EmulatorModel {
   defaultOptions?: ExtractionOptionDefaults;
   /** Every job of this model fails with this error (e.g. PROBLEMS 500-012 or 422-001). */
   failWith?: JobErrorInit;
+  /** Extraction options the account may not use with this model: an enqueue asking for one is refused (402, naming it). */
+  refusedOptions?: Array<'rag' | 'raw_text' | 'polygon' | 'confidence'>;
   /** Once a result has been fetched, its result and job routes answer 404. */
   deleteResultsOnFetch?: boolean;
   /** Utility models: attach a nested extraction of this extraction model to each result entry. */

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FormData } from 'undici';
-import { DEMO_MODELS, DEMO_WEBHOOKS, EMULATOR_API_KEY, startEmulator } from '../src/index.js';
+import { DEMO_MODELS, DEMO_WEBHOOKS, EMULATOR_API_KEY, demoModels, startEmulator } from '../src/index.js';
 import type { Emulator } from '../src/index.js';
 import { makeImageStub, makePdf, makePng, makeSampleInvoicePdf } from '../src/sample-documents.js';
 import { call, enqueue, form } from './helpers.js';
@@ -176,6 +176,21 @@ describe('form validation', () => {
     const res = await enqueue(emu, { modelId: DEMO_MODELS.invoice, doc: pdf, fields: { rag: 'yes', polygon: '1', confidence: 'false' } });
     expect(res.status).toBe(422);
     expect(res.json.errors.map((e: { pointer: string }) => e.pointer)).toEqual(['#/rag', '#/polygon']);
+  });
+
+  it('402 naming an option the account may not use with a model, and accepts the enqueue without it', async () => {
+    const models = demoModels().map((m) => (m.id === DEMO_MODELS.invoice ? { ...m, refusedOptions: ['confidence' as const] } : m));
+    const plan = await startEmulator({ processingMs: Infinity, models });
+    try {
+      const refused = await enqueue(plan, { modelId: DEMO_MODELS.invoice, doc: pdf, fields: { confidence: 'true', polygon: 'true' } });
+      expect(refused.status).toBe(402);
+      expect(refused.json).toMatchObject({ status: 402, code: '402-001', errors: [{ pointer: '#/confidence' }] });
+      expect(refused.json.detail).toContain('confidence');
+      expect((await enqueue(plan, { modelId: DEMO_MODELS.invoice, doc: pdf, fields: { confidence: 'false', polygon: 'true' } })).status).toBe(202);
+      expect((await enqueue(plan, { modelId: DEMO_MODELS.invoice, doc: pdf })).status).toBe(202);
+    } finally {
+      await plan.close();
+    }
   });
 
   it('422 for extraction options sent to a utility product, naming them', async () => {

@@ -75,12 +75,27 @@ end
 return 1
 `);
 
-/** ARGV: prefix, partition, id. Returns {json, meta} or nil, and marks the entry used. */
+/** ARGV: prefix, partition, id. Returns {json, meta, review key, review} or nil, and marks the entry used. */
 const GET = new LuaScript(`${PRELUDE}
 local member = ARGV[2] .. '/' .. ARGV[3]
 if not live(member) then return false end
 touch(member, ARGV[2], ARGV[3])
-return redis.call('HMGET', P .. 'res:e:' .. member, 'json', 'meta')
+return redis.call('HMGET', P .. 'res:e:' .. member, 'json', 'meta', 'review_key', 'review')
+`);
+
+/** ARGV: prefix, partition, id, review key, review, maxBytes. Keeps a verdict with a live entry, counting its bytes. */
+const PUT_REVIEW = new LuaScript(`${PRELUDE}
+local member = ARGV[2] .. '/' .. ARGV[3]
+if not live(member) then return 0 end
+local e = P .. 'res:e:' .. member
+local before = tonumber(redis.call('HGET', P .. 'res:size', member)) or 0
+local old = string.len(redis.call('HGET', e, 'review_key') or '') + string.len(redis.call('HGET', e, 'review') or '')
+local bytes = before - old + string.len(ARGV[4]) + string.len(ARGV[5])
+if bytes > tonumber(ARGV[6]) then return 0 end
+redis.call('HSET', e, 'review_key', ARGV[4], 'review', ARGV[5])
+redis.call('HSET', P .. 'res:size', member, bytes)
+redis.call('INCRBY', P .. 'res:bytes', bytes - before)
+return 1
 `);
 
 /** ARGV: prefix, partition, id. */
@@ -138,9 +153,10 @@ export class RedisResultStores {
       get: async (id) => {
         if (this.link.up) {
           try {
-            const reply = (await run(GET, id)) as [string, string] | null;
+            const reply = (await run(GET, id)) as [string, string, string | null, string | null] | null;
             if (reply && reply[0] !== null) {
               const result: StoredResult = { json: reply[0], meta: parseMeta(reply[1]) };
+              if (reply[2] !== null && reply[3] !== null) result.review = { key: reply[2], json: reply[3] };
               await local.put(id, result);
               return result;
             }
@@ -160,6 +176,10 @@ export class RedisResultStores {
       delete: async (id) => {
         await local.delete(id);
         if (this.link.up) await run(DELETE, id).catch(() => {});
+      },
+      putReview: async (id, review) => {
+        await local.putReview(id, review);
+        if (this.link.up) await run(PUT_REVIEW, id, review.key, review.json, String(this.limits.maxBytes)).catch(() => {});
       },
       list: async () => {
         if (this.link.up) {

@@ -109,6 +109,32 @@ describe.skipIf(!hasRedis)('Redis shared state', () => {
     expect(await a.results('key-hash-1').list()).toEqual([]);
   });
 
+  it('keeps a verdict with a result for every process, counted in the byte bound', async () => {
+    const server = await redis();
+    const limits = { maxEntries: 10, maxBytes: 1000, ttlMs: 90_000 };
+    const a = (await processOn(server, { results: limits })).state;
+    const b = (await processOn(server, { results: limits })).state;
+    const result = { json: JSON.stringify({ inference: { id: 'inf-1' } }), meta: { fileName: null, product: 'extraction' } };
+    await a.results('k').putReview('inf-1', { key: 'High', json: '{"verdict":"accept"}' });
+    expect(await b.results('k').get('inf-1')).toBeUndefined();
+    await a.results('k').put('inf-1', result);
+    await a.results('k').putReview('inf-1', { key: 'High', json: '{"verdict":"accept"}' });
+    expect(await b.results('k').get('inf-1')).toEqual({ ...result, review: { key: 'High', json: '{"verdict":"accept"}' } });
+    // Its bytes count: a verdict that would take the entry past the whole store is not kept.
+    await b.results('k').putReview('inf-1', { key: 'Low', json: 'x'.repeat(2000) });
+    expect((await a.results('k').get('inf-1'))!.review).toEqual({ key: 'High', json: '{"verdict":"accept"}' });
+    const { createClient } = await import('@redis/client');
+    const probe = createClient({ url: server.url });
+    await probe.connect();
+    try {
+      const size = Number(await probe.hGet('mindee-mcp:v1:res:size', 'k/inf-1'));
+      expect(size).toBe(result.json.length + JSON.stringify(result.meta).length + 'High'.length + '{"verdict":"accept"}'.length);
+      expect(Number(await probe.get('mindee-mcp:v1:res:bytes'))).toBe(size);
+    } finally {
+      probe.destroy();
+    }
+  });
+
   it('bounds the shared results by count and bytes, least recently used out first, each with its TTL', async () => {
     const server = await redis();
     const limits = { maxEntries: 2, maxBytes: 1000, ttlMs: 90_000 };

@@ -177,6 +177,10 @@ function productValues(view: object): { [key: string]: PlainValue } {
   return out;
 }
 
+function isReview(v: unknown): v is ReviewLike {
+  return isRecord(v) && typeof v.verdict === 'string' && Array.isArray(v.issues);
+}
+
 /** One document of a batch, as its row shows it. */
 export interface BatchExportRow {
   source: string;
@@ -202,8 +206,10 @@ export function batchTable(rows: BatchExportRow[]): Table {
         ['job_id', r.job_id],
         ['inference_id', r.inference_id],
       ]);
-      row.set('verdict', r.review?.verdict ?? null);
-      row.set('issues', r.review ? r.review.issues.length + (r.review.more_issues ?? 0) : null);
+      // The verdict given, or the one the row's result carries.
+      const review = r.review ?? (isReview(r.result?.review) ? r.result.review : null);
+      row.set('verdict', review?.verdict ?? null);
+      row.set('issues', review ? review.issues.length + (review.more_issues ?? 0) : null);
       row.set('error', r.error);
       if (r.result) {
         const values = isRecord(r.result.fields) ? r.result.fields : r.result;

@@ -12,6 +12,7 @@ import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote.
 import { resolveModelId } from './models.js';
 import { RESULT_TOOL, tableNote, viewArgs } from './view-args.js';
 import { batchTable, exportFormatOf, renderTable } from '../results/export.js';
+import { isRecord } from '../results/fields.js';
 import { withHeartbeat } from './waiting.js';
 import { clip, quote } from '../text.js';
 
@@ -126,7 +127,9 @@ async function saveBatch(outcomes: { inference: Inference | null }[], rows: Batc
     const table = batchTable(
       rows.map((row, i) => {
         const inference = outcomes[i]?.inference;
-        return { ...row, result: inference ? rowResult(inference, { detail: 'values', fields: args.fields }) : null };
+        // Values at detail "values" whatever the answer's detail; the verdict the answer's row has.
+        const review = row.result && isRecord(row.result.review) ? row.result.review : undefined;
+        return { ...row, result: inference ? { ...rowResult(inference, { detail: 'values', fields: args.fields }), ...(review ? { review } : {}) } : null };
       }),
     );
     const path = await deps.files.writeNewFile(target, deps.client.redact(renderTable(table, exportFormatOf(target) === 'csv' ? 'csv' : 'jsonl')));

@@ -149,6 +149,12 @@ describe('batchTable', () => {
     ]);
   });
 
+  it("takes the verdict a row's result carries, and writes it as no value column", () => {
+    const t = batchTable([{ source: 'a.pdf', status: 'Processed', job_id: 'j', inference_id: 'i', error: null, result: { fields: { total_amount: 1 }, review: { ...review, verdict: 'accept', issues: [] } } }]);
+    expect(t.columns).toEqual(['file', 'status', 'job_id', 'inference_id', 'verdict', 'issues', 'error', 'total_amount']);
+    expect(t.rows[0]).toEqual(['a.pdf', 'Processed', 'j', 'i', 'accept', 0, null, 1]);
+  });
+
   it(`keeps at most ${MAX_EXPORT_COLUMNS} columns and counts the rest`, () => {
     const fields = Object.fromEntries(Array.from({ length: MAX_EXPORT_COLUMNS + 5 }, (_, i) => [`f${i}`, i]));
     const t = batchTable([{ source: 'a', status: 'Processed', job_id: null, inference_id: null, error: null, result: { fields } }]);

@@ -34,12 +34,12 @@ const { values } = parseArgs({
     n8: { type: 'string' },
     n10: { type: 'string' },
     n7: { type: 'string' },
-    n11: { type: 'string' },
+    n12: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('Usage: npm run bench -- [--only 1,…,11|tokens|push|http|pacing|replicas|labelled] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform] [--modes1 warm,cold,restart] [--rounds1 4] [--batch1 8] [--n2 200] [--mb3 95] [--n4 300] [--n5 10] [--n7 40] [--n8 300] [--n10 300] [--n11 240]');
+  console.log('Usage: npm run bench -- [--only 1,…,12|tokens|push|http|pacing|replicas|verify|labelled] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform] [--modes1 warm,cold,restart] [--rounds1 4] [--batch1 8] [--n2 200] [--mb3 95] [--n4 300] [--n5 10] [--n7 40] [--n8 300] [--n10 300] [--n12 240]');
   process.exit(0);
 }
 const int = (v, d) => (v === undefined ? d : Number.parseInt(v, 10));
@@ -60,14 +60,14 @@ const opts = {
   n7: int(values.n7, quick ? 10 : 40),
   n8: int(values.n8, quick ? 50 : 300),
   n10: int(values.n10, quick ? 60 : 300),
-  n11: int(values.n11, quick ? 40 : 240),
+  n12: int(values.n12, quick ? 40 : 240),
   quick,
 };
-const SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
-const SCENARIO_NAMES = { tokens: 6, push: 7, http: 8, pacing: 9, replicas: 10, labelled: 11 };
+const SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+const SCENARIO_NAMES = { tokens: 6, push: 7, http: 8, pacing: 9, replicas: 10, verify: 11, labelled: 12 };
 const scenarioOf = (s) => SCENARIO_NAMES[s] ?? Number(s);
 const only = values.only ? new Set(values.only.split(',').map((s) => scenarioOf(s.trim()))) : new Set(SCENARIOS);
-for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`--only: no scenario ${s} (1–11, tokens, push, http, pacing, replicas or labelled)`);
+for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`--only: no scenario ${s} (1–12, tokens, push, http, pacing, replicas, verify or labelled)`);
 for (const v of opts.variants1) if (!['pages', 'uniform'].includes(v)) throw new Error(`--variants1: no variant ${v}`);
 for (const m of opts.modes1) if (!['warm', 'cold', 'restart'].includes(m)) throw new Error(`--modes1: no mode ${m}`);
 
@@ -129,7 +129,8 @@ const scenarios = {
   8: async () => (await import('./s8-http.mjs')).scenario8(opts, report),
   9: async () => (await import('./s9-pacing.mjs')).scenario9(opts, report),
   10: async () => (await import('./s10-replicas.mjs')).scenario10(opts, report),
-  11: async () => (await import('./s11-labelled.mjs')).scenario11(opts, report),
+  11: async () => (await import('./s11-verify.mjs')).scenario11(opts, report),
+  12: async () => (await import('./s12-labelled.mjs')).scenario12(opts, report),
 };
 const began = Date.now();
 for (const s of SCENARIOS) {
@@ -165,7 +166,8 @@ if (only.has(7)) line(`Scenario 7: ${opts.n7} jobs, processing 1–5 s, 5 at onc
 if (only.has(8)) line(`Scenario 8: ${opts.n8} get_job_status calls over each transport, alternating, on one processed job; both servers are children, the emulator is in the bench process.`);
 if (only.has(9)) line('Scenario 9: our client alone, one process, documents dropped at once (100 × 20 s, 200 × 5 s), Mindee’s limits on; delay as in scenario 1. The third pacing goal of issue 11 is scenario 1\'s uniform variant.');
 if (only.has(10)) line(`Scenario 10: 3 built servers over stdio, ${opts.n10} documents split between them (5–15 s each), one emulator enforcing Mindee’s limits for the whole organisation, with one shared Redis and without.`);
-if (only.has(11)) line(`Scenario 11: ${opts.n11} invoices and receipts made with the emulator's generator, a quarter with one planted error; each through our client (confidence and polygon on) and verified as the tools do; a document is flagged by a check when it has an issue other than low confidence.`);
+if (only.has(11)) line('Scenario 11: a 200-line invoice verified in process (built-in checks and every confidence) beside its unverified view; get_inference_result over stdio without a review, with a verdict made anew, and with the verdict kept.');
+if (only.has(12)) line(`Scenario 12: ${opts.n12} invoices and receipts made with the emulator's generator, a quarter with one planted error; each through our client (confidence and polygon on) and verified as the tools do; a document is flagged by a check when it has an issue other than low confidence.`);
 line('');
 line('| scenario | metric | ours | official SDK | target | pass/fail |');
 line('|---|---|---|---|---|---|');

@@ -5,7 +5,7 @@
  * alone. In stdio mode stdout belongs to JSON-RPC; all else goes to stderr.
  */
 import { MindeeConnection } from './client/mindee-client.js';
-import { ConfigError, HEARTBEAT_MS, USAGE, parseCommand, type Config } from './config.js';
+import { ConfigError, HEARTBEAT_MS, USAGE, loadRules, parseCommand, type Config } from './config.js';
 import { FileAccess } from './files/file-access.js';
 import { createLogger } from './log.js';
 import { createRedactor } from './redact.js';
@@ -98,13 +98,16 @@ async function serve(config: Config): Promise<void> {
   const makeLogger = (more: ReadonlyArray<string | undefined>) =>
     createLogger({ level: config.logLevel, format: config.logFormat, redact: createRedactor([...secrets, ...more]) });
   const log = makeLogger([]);
+  const aliases = { ...emulatorAliases, ...config.modelAliases };
   const settings: ToolSettings = {
     maxWaitSeconds: config.maxWaitSeconds,
     heartbeatMs: HEARTBEAT_MS,
     maxResultChars: config.maxResultChars,
-    models: { defaultModelId: config.defaultModelId, aliases: { ...emulatorAliases, ...config.modelAliases } },
+    models: { defaultModelId: config.defaultModelId, aliases },
     keptResultsSeconds: config.cacheTtlSeconds,
     inProcessEmulator: config.emulator,
+    // A bad rules file ends the start here, naming the file, the rule and the fault.
+    verify: { minConfidence: config.minConfidence, rules: await loadRules(config.rulesFile, aliases), confidence: config.sendConfidence, polygon: config.sendPolygon },
   };
   const rateLimits = { postPerMinute: config.maxPostsPerMinute, getPerMinute: config.maxGetsPerMinute, windowMs: config.rateWindowSeconds * 1000 };
   const resultCache = { maxEntries: config.cacheResults, maxBytes: config.cacheMegabytes * 1024 * 1024, ttlMs: config.cacheTtlSeconds * 1000 };

@@ -16,6 +16,7 @@ import { DEFAULT_MAX_CHARS, MAX_MAX_CHARS, MIN_MAX_CHARS } from './results/budge
 import { DEFAULT_RATE_LIMITS } from './state/rate-budget.js';
 import { DEFAULT_RESULT_STORE } from './state/result-store.js';
 import { quote } from './text.js';
+import { CONFIDENCE_LEVELS, MAX_RULES_FILE_BYTES, loadRuleSet, RulesError, type RuleSet } from './verify/index.js';
 
 /** Hosts cut a tool call off at about 60 s: a blocking wait stays well under by default. */
 export const DEFAULT_MAX_WAIT_SECONDS = 40;
@@ -46,6 +47,16 @@ const list = (name: string, max: number) =>
     .optional()
     .transform((v) => (v ?? '').split(',').map((e) => e.trim()).filter(Boolean))
     .refine((v) => v.length <= max, `${name} takes at most ${max} entries`);
+
+/** An on/off setting: on, off, true, false, yes, no, 1, 0. */
+const onOff = (name: string) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .optional()
+    .refine((v) => v === undefined || v === '' || /^(on|off|true|false|yes|no|1|0)$/.test(v), `${name} must be on or off`)
+    .transform((v) => (v === undefined || v === '' ? undefined : /^(on|true|yes|1)$/.test(v)));
 
 const httpUrl = (name: string) =>
   z
@@ -212,6 +223,20 @@ export const configSchema = z.object({
   maxResultChars: count('MINDEE_MCP_MAX_RESULT_CHARS', MIN_MAX_CHARS)
     .max(MAX_MAX_CHARS, `MINDEE_MCP_MAX_RESULT_CHARS must be at most ${MAX_MAX_CHARS}`)
     .default(DEFAULT_MAX_CHARS),
+  // Verified results (issue 18): what extraction enqueues ask for, what needs review, the rules file.
+  sendConfidence: onOff('MINDEE_MCP_CONFIDENCE').transform((v) => v ?? true),
+  sendPolygon: onOff('MINDEE_MCP_POLYGON').transform((v) => v ?? true),
+  minConfidence: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v.charAt(0).toUpperCase() + v.slice(1).toLowerCase() : 'High'))
+    .pipe(z.enum(CONFIDENCE_LEVELS, { error: `MINDEE_MCP_MIN_CONFIDENCE must be one of ${CONFIDENCE_LEVELS.join(', ')}` })),
+  rulesFile: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined)),
 });
 type ParsedConfig = z.infer<typeof configSchema>;
 /** The settings, with the remote server's auth mode resolved. */
@@ -244,6 +269,10 @@ Options (each has an environment variable; the flag wins):
   --model UUID             MINDEE_MODEL_ID          Model used when a call gives no model_id
   --models LIST            MINDEE_MCP_MODELS        Model aliases: invoice=<uuid>,receipt=<uuid>
   --max-result-chars N     MINDEE_MCP_MAX_RESULT_CHARS  Size budget of one result (default ${DEFAULT_MAX_CHARS})
+  --rules FILE             MINDEE_MCP_RULES         Checks of your own per model (JSON or YAML), added to every verdict
+  --min-confidence LEVEL   MINDEE_MCP_MIN_CONFIDENCE  Values rated below it need review: Certain, High (default), Medium, Low
+                           MINDEE_MCP_CONFIDENCE    off: extraction enqueues do not ask for confidences (default on)
+                           MINDEE_MCP_POLYGON       off: extraction enqueues do not ask for locations (default on)
   --max-posts-per-minute N MINDEE_MCP_MAX_POSTS_PER_MINUTE  Enqueues per minute (per process; with Redis per scope) (default ${DEFAULT_RATE_LIMITS.postPerMinute})
   --max-gets-per-minute N  MINDEE_MCP_MAX_GETS_PER_MINUTE   Polls and reads per minute, as above (default ${DEFAULT_RATE_LIMITS.getPerMinute})
   --cache-results N        MINDEE_MCP_CACHE_RESULTS Results kept in memory (default ${DEFAULT_RESULT_STORE.maxEntries})
@@ -327,6 +356,8 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
         model: { type: 'string' },
         models: { type: 'string' },
         'max-result-chars': { type: 'string' },
+        rules: { type: 'string' },
+        'min-confidence': { type: 'string' },
         'max-posts-per-minute': { type: 'string' },
         'max-gets-per-minute': { type: 'string' },
         'cache-results': { type: 'string' },
@@ -373,6 +404,10 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     defaultModelId: values.model ?? env.MINDEE_MODEL_ID,
     modelAliases: values.models ?? env.MINDEE_MCP_MODELS,
     maxResultChars: values['max-result-chars'] ?? (env.MINDEE_MCP_MAX_RESULT_CHARS || undefined),
+    rulesFile: values.rules ?? env.MINDEE_MCP_RULES,
+    minConfidence: values['min-confidence'] ?? env.MINDEE_MCP_MIN_CONFIDENCE,
+    sendConfidence: env.MINDEE_MCP_CONFIDENCE,
+    sendPolygon: env.MINDEE_MCP_POLYGON,
     maxPostsPerMinute: values['max-posts-per-minute'] ?? (env.MINDEE_MCP_MAX_POSTS_PER_MINUTE || undefined),
     maxGetsPerMinute: values['max-gets-per-minute'] ?? (env.MINDEE_MCP_MAX_GETS_PER_MINUTE || undefined),
     cacheResults: values['cache-results'] ?? (env.MINDEE_MCP_CACHE_RESULTS || undefined),
@@ -414,6 +449,28 @@ export function parseCommand(argv: string[], env: NodeJS.ProcessEnv): Command {
     throw new ConfigError(redact(message).replace(/md_[A-Za-z0-9_-]{4,}/g, 'md_[redacted]'));
   }
   return { kind: 'serve', config: resolveRemote(result.data) };
+}
+
+/**
+ * The rules file (MINDEE_MCP_RULES), read and checked: a file that cannot be read or has a bad
+ * rule is refused, naming the file, the rule and what is wrong. `aliases` are the model aliases
+ * in force (MINDEE_MCP_MODELS, and the emulator's demo models).
+ */
+export async function loadRules(file: string | undefined, aliases: Readonly<Record<string, string>>): Promise<RuleSet | null> {
+  if (file === undefined) return null;
+  let text: string;
+  try {
+    if (statSync(file).size > MAX_RULES_FILE_BYTES) throw new Error(`larger than ${MAX_RULES_FILE_BYTES / 1024} KB`);
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`MINDEE_MCP_RULES: cannot read the rules file ${quote(file, 200)} (${(error as Error).message}).`);
+  }
+  try {
+    return await loadRuleSet(text, file, aliases);
+  } catch (error) {
+    if (error instanceof RulesError) throw new ConfigError(`MINDEE_MCP_RULES: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Largest token file read, and most tokens taken from it. */

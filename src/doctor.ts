@@ -6,7 +6,7 @@
  */
 import { MindeeClient } from './client/mindee-client.js';
 import { MindeeApiError, MindeeError, describeError } from './client/errors.js';
-import type { Config } from './config.js';
+import { ConfigError, loadRules, type Config } from './config.js';
 import { FileAccess } from './files/file-access.js';
 import { createRedactor } from './redact.js';
 import { clip } from './text.js';
@@ -52,6 +52,11 @@ export async function runDoctor(input: DoctorInput): Promise<number> {
   let apiKey = config.apiKey;
   let baseUrl = config.baseUrl;
   let closeEmulator: (() => Promise<void>) | undefined;
+  // The rules file may name the emulator's demo models by their aliases, as the server would take them.
+  const emulatorAliases = config.emulator
+    ? Object.fromEntries(Object.entries((await import('mindee-v2-emulator')).DEMO_MODELS).map(([name, id]) => [name.toLowerCase(), id]))
+    : {};
+  if (config.rulesFile !== undefined) report(await rulesCheck(config.rulesFile, { ...emulatorAliases, ...config.modelAliases }));
   if (config.emulator) {
     const { startEmulator } = await import('mindee-v2-emulator');
     const emulator = await startEmulator({ processingMs: config.emulatorProcessingMs });
@@ -147,6 +152,21 @@ async function acceptedCheck(apiKey: string, baseUrl: string): Promise<Check> {
     };
   } finally {
     await client.close();
+  }
+}
+
+/** MINDEE_MCP_RULES: read and checked as the server would at start. */
+async function rulesCheck(file: string, aliases: Record<string, string>): Promise<Check> {
+  try {
+    const rules = await loadRules(file, aliases);
+    return { outcome: 'ok', what: `Rules: ${file}, for ${rules?.models.join(', ') || 'no model'}.` };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return {
+      outcome: 'fail',
+      what: `Rules: ${error.message.replace(/^MINDEE_MCP_RULES: /, '')}`,
+      fix: 'Fix what is named, or unset MINDEE_MCP_RULES; the server refuses to start with this file. The README ("Can I trust a result?") shows the format.',
+    };
   }
 }
 

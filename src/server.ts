@@ -15,6 +15,7 @@ import { callTool, toolContext, type AnyTool, type Extra } from './tool-call.js'
 import { advertisedSchema, type ToolDeps, type ToolSettings } from './tools/define.js';
 import { errorText } from './tools/hints.js';
 import { createTools } from './tools/index.js';
+import { reviewFor } from './tools/review.js';
 import { PACKAGE_NAME, VERSION } from './version.js';
 
 export const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, IDs…) with Mindee.
@@ -22,8 +23,9 @@ export const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, I
 2. enqueue_document sends one document and waits for its result; enqueue_documents sends many at once.
 3. Still processing when the wait ends? Call get_job_status with the job_id and wait_seconds, then get_inference_result with the inference_id; enqueue_documents gives the call that resumes it.
 Documents are PDFs or images: a local file (file_path, file_paths) in the directories this server may read (save_to writes there too), a public https url, or file_base64 for small files only.
-Options of both enqueue tools, for extraction only (omitted: the model's own setting): rag, raw_text (each page's text), polygon (field locations), confidence, text_context, and data_schema {"replace": {"fields": [{name, title, is_array, type, description, guidelines}]}} for other fields than the model's.
+Options of both enqueue tools, for extraction only (omitted: the model's own setting, but polygon (field locations) and confidence are on unless false): rag, raw_text (each page's text), polygon, confidence, text_context, and data_schema {"replace": {"fields": [{name, title, is_array, type, description, guidelines}]}} for other fields than the model's.
 Reading a result: detail "values" (default), "confidence" (each value with its confidence) or "full" (also locations, polygons, OCR words); fields as dotted paths through objects and lists, e.g. ["total_amount", "line_items.description"]; pages ("3", "1-5", "6-") for raw text and OCR. Past max_chars an answer ends with the exact call for the next part. Full JSON: the mindee://inferences/{id} resource.
+Every extraction has a review: verdict accept, or needs_review with issues (sums, taxes, dates, IBAN, VAT, currency, missing values, confidence below min_confidence), each with its field path, page and box. Act on accepted results; show a person the issues of the others. checks: false skips it.
 save_to ending in .csv or .jsonl writes a table: one row per item of the list fields names (["invoice_number", "line_items"]), else one row; for enqueue_documents, one row per document.`;
 
 /** JSON-RPC error of resources/read for an unknown resource (MCP spec). */
@@ -83,7 +85,7 @@ function registerResults(server: McpServer, deps: ToolDeps): void {
     template,
     {
       title: 'Mindee result (full JSON)',
-      description: 'The complete result of a processed document, as the Mindee v2 API returns it.',
+      description: 'The complete result of a processed document, as the Mindee v2 API returns it, with its review.',
       mimeType: 'application/json',
     },
     async (uri, variables) => {
@@ -98,7 +100,10 @@ function registerResults(server: McpServer, deps: ToolDeps): void {
       try {
         const product = (await deps.client.knownProduct(inferenceId)) ?? undefined;
         const inference = await deps.client.getResult({ inferenceId, product });
-        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: deps.client.redact(JSON.stringify({ inference }, null, 2)) }] };
+        // The verdict beside the result as Mindee gave it (none for OCR).
+        const review = await reviewFor(inference, {}, deps);
+        const body = review ? { inference, review: review.review, ...(review.nested.length ? { nested_reviews: review.nested } : {}) } : { inference };
+        return { contents: [{ uri: uri.href, mimeType: 'application/json', text: deps.client.redact(JSON.stringify(body, null, 2)) }] };
       } catch (error) {
         if (!(error instanceof MindeeError)) throw error;
         const notFound = error.code === 'api_error' && 'status' in error && error.status === 404;

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, USAGE, defaultStateDir, parseCommand } from '../src/config.js';
+import { ConfigError, USAGE, defaultStateDir, loadRules, parseCommand } from '../src/config.js';
 
 const serve = (argv: string[], env: Record<string, string> = {}) => {
   const c = parseCommand(argv, env);
@@ -196,5 +196,42 @@ describe('forms that leave a field blank', () => {
   it('ignore an empty directory argument, as a host sends for an empty optional folder', () => {
     const command = parseCommand(['', '  '], {});
     expect(command.kind === 'serve' && command.config.allowedDirs).toEqual([]);
+  });
+});
+
+describe('verified results (issue 18)', () => {
+  it('asks for confidences and locations, and reviews below High, unless told otherwise', () => {
+    expect(serve([])).toMatchObject({ sendConfidence: true, sendPolygon: true, minConfidence: 'High', rulesFile: undefined });
+    expect(serve(['--min-confidence', 'medium', '--rules', '/etc/rules.yaml'], { MINDEE_MCP_CONFIDENCE: 'off', MINDEE_MCP_POLYGON: 'false' })).toMatchObject({
+      sendConfidence: false,
+      sendPolygon: false,
+      minConfidence: 'Medium',
+      rulesFile: '/etc/rules.yaml',
+    });
+    expect(serve([], { MINDEE_MCP_MIN_CONFIDENCE: 'Low', MINDEE_MCP_RULES: '/r.json', MINDEE_MCP_CONFIDENCE: 'on' })).toMatchObject({ minConfidence: 'Low', rulesFile: '/r.json', sendConfidence: true });
+  });
+
+  it.each([
+    [{ MINDEE_MCP_MIN_CONFIDENCE: 'Sure' }, 'MINDEE_MCP_MIN_CONFIDENCE must be one of Certain, High, Medium, Low'],
+    [{ MINDEE_MCP_CONFIDENCE: 'maybe' }, 'MINDEE_MCP_CONFIDENCE must be on or off'],
+    [{ MINDEE_MCP_POLYGON: '2' }, 'MINDEE_MCP_POLYGON must be on or off'],
+  ])('refuses %j, naming the setting', (env, message) => {
+    expect(() => serve([], env)).toThrow(message);
+  });
+
+  it('reads the rules file with the aliases in force, and refuses a bad one naming the file, the rule and the fault', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(join(tmpdir(), 'mindee-mcp-rules-'));
+    try {
+      const good = join(dir, 'rules.yaml');
+      await writeFile(good, 'invoice:\n  required: [invoice_number]\n');
+      expect(await loadRules(undefined, {})).toBeNull();
+      expect((await loadRules(good, { invoice: '11111111-2222-4333-8444-555555555555' }))!.models).toEqual(['invoice']);
+      await expect(loadRules(good, {})).rejects.toThrow(new ConfigError(`MINDEE_MCP_RULES: ${good}: invoice: "invoice" is neither a model UUID nor an alias of MINDEE_MCP_MODELS.`));
+      await expect(loadRules(join(dir, 'none.yaml'), {})).rejects.toThrow(/^MINDEE_MCP_RULES: cannot read the rules file ".*none\.yaml" \(ENOENT/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

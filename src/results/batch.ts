@@ -5,15 +5,17 @@
 import type { Inference } from '../client/schemas.js';
 import type { Detail, PlainValue } from './fields.js';
 import { clip } from '../text.js';
+import { trimReview } from './budget.js';
 import { inferenceView } from './inference.js';
-import { append, renderFields } from './render.js';
-import type { BatchCounts, BatchRow, BatchStatus } from './shapes.js';
+import { append, renderFields, renderReview } from './render.js';
+import type { BatchCounts, BatchRow, BatchStatus, ReviewShape } from './shapes.js';
+import type { InferenceReview } from '../verify/index.js';
 
 /** The product part of a result: what a row shows. A field filter that names nothing in this document shows it whole. */
-export function rowResult(inference: Inference, view: { detail?: Detail; fields?: string[] }): Record<string, unknown> {
-  const v = inferenceView(inference, { ...view, unmatchedFields: 'all' });
+export function rowResult(inference: Inference, view: { detail?: Detail; fields?: string[] }, review?: InferenceReview | null): Record<string, unknown> {
+  const v = inferenceView(inference, { ...view, unmatchedFields: 'all', review });
   const out: Record<string, unknown> = {};
-  for (const key of ['fields', 'classification', 'crops', 'splits', 'ocr'] as const) if (v[key] !== undefined) out[key] = v[key];
+  for (const key of ['review', 'fields', 'classification', 'crops', 'splits', 'ocr'] as const) if (v[key] !== undefined) out[key] = v[key];
   return out;
 }
 
@@ -45,7 +47,8 @@ export function renderBatch(counts: BatchCounts, rows: BatchRow[], next: string 
     if (r.result) {
       const flat: { [key: string]: PlainValue } = {};
       for (const [k, v] of Object.entries(r.result)) {
-        if (k === 'fields') Object.assign(flat, v as object);
+        if (k === 'review') append(parts, renderReview(v as ReviewShape, '   '));
+        else if (k === 'fields') Object.assign(flat, v as object);
         else flat[k] = v as PlainValue;
       }
       append(parts, renderFields(flat, '   '));
@@ -88,13 +91,22 @@ export function fitBatch(counts: BatchCounts, rows: BatchRow[], budget: number, 
   for (let keep = rows.length; fitted.chars > budget && keep > 0; ) {
     keep = Math.max(0, Math.min(keep - 1, Math.floor(keep * 0.8)));
     const cut = rows.filter((r, i) => i >= keep && r.result !== null);
-    documents = rows.map((r, i) => (i >= keep ? { ...r, result: null } : r));
+    // A row whose result is left out keeps its verdict, without the issues (they come with the result).
+    documents = rows.map((r, i) => (i >= keep ? { ...r, result: r.result?.review ? { review: trimReview(r.result.review as ReviewShape, 0) } : null } : r));
     leftOut = cut.length
       ? `The results of ${cut.length} processed document(s) are left out to stay within ${budget} characters: read each with ${calls.readTool} (inference_id in its row).`
       : null;
     fitted = measure(documents, leftOut, next);
   }
   if (fitted.chars <= budget) return { documents, left_out: leftOut, next, text: fitted.text };
+  if (documents.some((r) => r.result !== null)) {
+    // Not even the verdicts fit: every row as its status and ids, each result (and verdict) read by its id.
+    documents = rows.map((r) => ({ ...r, result: null }));
+    const cut = rows.filter((r) => r.result !== null).length;
+    leftOut = `The results and verdicts of ${cut} processed document(s) are left out to stay within ${budget} characters: read each with ${calls.readTool} (inference_id in its row).`;
+    fitted = measure(documents, leftOut, next);
+    if (fitted.chars <= budget) return { documents, left_out: leftOut, next, text: fitted.text };
+  }
 
   // Too many rows for the budget even without results: shorter texts, then fewer rows.
   const short = documents.map((r) => ({ ...r, source: clip(r.source, 120), error: r.error === null ? null : clip(r.error, 80) }));

@@ -5,7 +5,7 @@
  */
 import { formatPageWindow, type PageWindow } from './pages.js';
 import { renderInference } from './render.js';
-import type { InferenceShape } from './shapes.js';
+import type { InferenceShape, ReviewShape } from './shapes.js';
 
 export const DEFAULT_MAX_CHARS = 20_000;
 export const MIN_MAX_CHARS = 2_000;
@@ -76,7 +76,22 @@ function smallerCall(full: InferenceShape, request: BudgetRequest): NextCall | n
   return null;
 }
 
+/**
+ * The verdict within `maxChars` of JSON: its first issues, the others counted in more_issues
+ * (the verdict and the line the text starts with stay whole).
+ */
+export function trimReview(review: ReviewShape, maxChars: number): ReviewShape {
+  if (JSON.stringify(review).length <= maxChars) return review;
+  const make = (n: number): ReviewShape => {
+    const cut = review.issues.length - n;
+    return { ...review, issues: review.issues.slice(0, n), ...(cut > 0 || review.more_issues ? { more_issues: (review.more_issues ?? 0) + cut } : {}) };
+  };
+  return make(Math.max(0, largest(0, review.issues.length, (n) => JSON.stringify(make(n)).length <= maxChars)));
+}
+
 export function fitToBudget(full: InferenceShape, request: BudgetRequest): Fitted {
+  // The verdict is kept whatever else is cut: at most a third of the budget goes to its issues.
+  if (full.review) full = { ...full, review: trimReview(full.review, Math.floor(request.maxChars / 3)) };
   const first = size(full);
   if (first.chars <= request.maxChars) return { view: full, text: first.text };
   const budget = request.maxChars;
@@ -163,6 +178,7 @@ export function fitToBudget(full: InferenceShape, request: BudgetRequest): Fitte
       file: full.file,
       active_options: null,
       resource_uri: full.resource_uri,
+      ...(full.review ? { review: trimReview(full.review, Math.floor(budget / 4)) } : {}),
       ...(full.notes ? { notes: full.notes.map((n) => (n.length > 300 ? `${n.slice(0, 300)}…` : n)) } : {}),
       continuation: {
         left_out: `the whole content, which does not fit in ${budget} characters; the call below returns less, and the resource ${full.resource_uri} has all of it.`,
@@ -214,8 +230,8 @@ function clipStrings(view: InferenceShape, max: number): InferenceShape {
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cut(x)]));
     return v;
   };
-  const { inference_id, job_id, model_id, product, file, active_options, resource_uri, continuation, ...content } = view;
-  return { inference_id, job_id, model_id, product, file, active_options, resource_uri, ...(cut(content) as Partial<InferenceShape>), ...(continuation ? { continuation } : {}) };
+  const { inference_id, job_id, model_id, product, file, active_options, resource_uri, continuation, review, ...content } = view;
+  return { inference_id, job_id, model_id, product, file, active_options, resource_uri, ...(review ? { review } : {}), ...(cut(content) as Partial<InferenceShape>), ...(continuation ? { continuation } : {}) };
 }
 
 /** Shortens every list to at most `cap` items (the longest lists first), saying how many were cut. */
@@ -232,7 +248,7 @@ function capLists(value: Json, cap: number, cut: { count: number }): Json {
 }
 
 function cutLists(view: InferenceShape, budget: number, fits: (v: InferenceShape) => boolean, smaller: () => NextCall | null): InferenceShape {
-  const { inference_id, job_id, model_id, product, file, active_options, resource_uri, continuation, notes, ...content } = view;
+  const { inference_id, job_id, model_id, product, file, active_options, resource_uri, continuation, notes, review, ...content } = view;
   const make = (cap: number): InferenceShape => {
     const cut = { count: 0 };
     const capped = capLists(content, cap, cut) as Partial<InferenceShape>;
@@ -243,6 +259,7 @@ function cutLists(view: InferenceShape, budget: number, fits: (v: InferenceShape
       product,
       file,
       active_options,
+      ...(review ? { review } : {}),
       ...capped,
       ...(notes ? { notes } : {}),
       resource_uri,

@@ -7,7 +7,8 @@ import type { Inference, Product } from '../client/schemas.js';
 import { FieldBudget, availablePaths, isRecord, numberPolygon, plainFields, selectFields, type Detail, type PlainValue } from './fields.js';
 import { clip } from '../text.js';
 import { pagesIn, type PageWindow } from './pages.js';
-import type { InferenceShape } from './shapes.js';
+import type { InferenceShape, ReviewShape } from './shapes.js';
+import type { InferenceReview } from '../verify/index.js';
 
 export interface ViewOptions {
   detail?: Detail;
@@ -17,6 +18,8 @@ export interface ViewOptions {
   pages?: PageWindow | null;
   /** When none of `fields` exists: refuse with the fields there are (default), or show them all. */
   unmatchedFields?: 'error' | 'all';
+  /** The verdict on the whole result (src/verify), shown whatever `fields` keeps. */
+  review?: InferenceReview | null;
 }
 
 export const resourceUri = (inferenceId: string) => `mindee://inferences/${encodeURIComponent(inferenceId)}`;
@@ -109,6 +112,8 @@ export function inferenceView(inference: Inference, options: ViewOptions = {}): 
     active_options: boundedOptions(inference.active_options),
     resource_uri: resourceUri(clip(inference.id, 200)),
   };
+  if (options.review) view.review = options.review.review;
+  const nestedReview = (at: string): ReviewShape | undefined => options.review?.nested.find((n) => n.at === at)?.review;
 
   switch (product) {
     case 'extraction': {
@@ -138,34 +143,40 @@ export function inferenceView(inference: Inference, options: ViewOptions = {}): 
         document_type: typeof c.document_type === 'string' ? c.document_type : null,
         fields: fields.nested(c.extraction_response),
       };
+      const review = nestedReview('classification');
+      if (review) view.classification.review = review;
       break;
     }
     case 'crop': {
       const crops = Array.isArray(result.crops) ? result.crops.filter(isRecord) : [];
-      view.crops = crops.map((c) => {
+      view.crops = crops.map((c, i) => {
         const location = isRecord(c.location) ? c.location : {};
         const poly = numberPolygon(location.polygon);
+        const review = nestedReview(`crops.${i}`);
         return {
           object_type: typeof c.object_type === 'string' ? c.object_type : null,
           page: (typeof location.page === 'number' ? location.page : 0) + 1,
           box: boundingBox(poly),
           ...(detail === 'full' ? { polygon: poly } : {}),
           fields: fields.nested(c.extraction_response),
+          ...(review ? { review } : {}),
         };
       });
       break;
     }
     case 'split': {
       const splits = Array.isArray(result.splits) ? result.splits.filter(isRecord) : [];
-      view.splits = splits.map((s) => {
+      view.splits = splits.map((s, i) => {
         const range = Array.isArray(s.page_range) ? s.page_range : [];
         const first = typeof range[0] === 'number' ? range[0] : 0;
         const last = typeof range[1] === 'number' ? range[1] : first;
+        const review = nestedReview(`splits.${i}`);
         return {
           document_type: typeof s.document_type === 'string' ? s.document_type : null,
           first_page: first + 1,
           last_page: last + 1,
           fields: fields.nested(s.extraction_response),
+          ...(review ? { review } : {}),
         };
       });
       break;

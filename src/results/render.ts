@@ -1,6 +1,7 @@
 /** Compact text of a result: `field: value` lines, nested indented, lists numbered. */
 import { isRecord as isObject, type PlainValue } from './fields.js';
-import type { InferenceShape } from './shapes.js';
+import type { InferenceShape, ReviewShape } from './shapes.js';
+import { reviewLine } from '../verify/index.js';
 
 const isRecord = (v: unknown): v is Record<string, PlainValue> => isObject(v);
 
@@ -60,10 +61,29 @@ function pageList(from: number, to: number): string {
   return from === to ? `page ${from}` : `pages ${from}-${to}`;
 }
 
+/** Most issue locations said in the text (the structured answer has every one). */
+const WHERE_SHOWN = 5;
+
+/**
+ * The verdict as text: the line an agent acts on, and where the first doubtful values sit
+ * (`total_amount p1 [0.84, 0.55, 0.93, 0.57]`).
+ */
+export function renderReview(review: ReviewShape, indent = ''): string[] {
+  const lines = [indent + reviewLine(review)];
+  const placed = review.issues.filter((i) => i.page !== undefined).slice(0, WHERE_SHOWN);
+  if (placed.length > 0) {
+    const box = (b: number[] | undefined) => (b ? ` [${b.map((n) => Number(n.toFixed(3))).join(', ')}]` : '');
+    lines.push(`${indent}Where: ${placed.map((i) => `${i.path} p${i.page}${box(i.box)}`).join('; ')}`);
+  }
+  return lines;
+}
+
 export function renderInference(view: InferenceShape): string {
   const f = view.file;
   const pages = f.page_count === null ? '' : `, ${f.page_count} page${f.page_count === 1 ? '' : 's'}`;
   const lines = [
+    // The verdict comes first: it is what decides whether to act on the rest.
+    ...(view.review ? renderReview(view.review) : []),
     `Result ${view.inference_id} (${view.product}, model ${view.model_id ?? 'unknown'}) — ${f.name ?? 'document'}${f.alias ? ` (alias ${f.alias})` : ''}${pages}${f.mime_type ? `, ${f.mime_type}` : ''}`,
   ];
   const fields = (v: { [key: string]: unknown } | null | undefined, indent = '') => renderFields((v ?? {}) as { [key: string]: PlainValue }, indent);

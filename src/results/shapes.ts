@@ -57,6 +57,28 @@ const pageNumber = z.number();
 const box = z.array(z.number()).describe('[x_min, y_min, x_max, y_max], 0..1');
 const polygon = z.array(z.array(z.number()));
 
+/** The verdict on an extraction (src/verify): what to look at before acting on it, and where. */
+export const reviewShape = z.object({
+  verdict: z.enum(['accept', 'needs_review']),
+  issues: z.array(
+    z.object({
+      path: z.string(),
+      kind: z.enum(['low_confidence', 'missing', 'failed_check', 'invalid_format']),
+      message: z.string(),
+      page: pageNumber.optional(),
+      box: z.array(z.number()).optional(),
+    }),
+  ),
+  more_issues: z.number().optional(),
+  checks: z.number(),
+  passed: z.number(),
+  lowest_confidence: z.string().nullable(),
+  unchecked: z.array(z.string()),
+});
+export type ReviewShape = z.infer<typeof reviewShape>;
+/** A chained extraction's own review, in the form of `review` (whose issues it also lists, with their paths from the top). */
+const chainedReview = jsonObject().optional();
+
 export const inferenceShape = z.object({
   inference_id: z.string(),
   job_id: z.string().nullable(),
@@ -67,9 +89,10 @@ export const inferenceShape = z.object({
   fields: jsonObject().optional().describe('Values by field name; with detail confidence or full, {value, confidence, locations}'),
   raw_text: z.array(z.object({ page: pageNumber, content: z.string() })).optional(),
   rag: z.object({ retrieved_document_id: z.string().nullable() }).nullable().optional(),
-  classification: z.object({ document_type: z.string().nullable(), fields: chainedFields }).optional(),
-  crops: z.array(z.object({ object_type: z.string().nullable(), page: pageNumber, box, polygon: polygon.optional(), fields: chainedFields })).optional(),
-  splits: z.array(z.object({ document_type: z.string().nullable(), first_page: pageNumber, last_page: pageNumber, fields: chainedFields })).optional(),
+  review: reviewShape.optional(),
+  classification: z.object({ document_type: z.string().nullable(), fields: chainedFields, review: chainedReview }).optional(),
+  crops: z.array(z.object({ object_type: z.string().nullable(), page: pageNumber, box, polygon: polygon.optional(), fields: chainedFields, review: chainedReview })).optional(),
+  splits: z.array(z.object({ document_type: z.string().nullable(), first_page: pageNumber, last_page: pageNumber, fields: chainedFields, review: chainedReview })).optional(),
   ocr: z.array(z.object({ page: pageNumber, content: z.string(), words: z.array(z.object({ content: z.string(), polygon })).optional() })).optional(),
   notes: z.array(z.string()).optional(),
   continuation: z
@@ -91,7 +114,7 @@ export const batchRowShape = z.object({
   status: z.enum(BATCH_STATUSES),
   job_id: z.string().nullable(),
   inference_id: z.string().nullable(),
-  result: jsonObject().nullable().describe('{fields}, {classification}, {crops}, {splits} or {ocr}'),
+  result: jsonObject().nullable().describe('{fields, review}, {classification}, {crops}, {splits} or {ocr}'),
   error: z.string().nullable(),
 });
 export type BatchRow = z.infer<typeof batchRowShape>;

@@ -35,6 +35,8 @@ export interface ResultStore {
   delete(inferenceId: string): Promise<void>;
   /** Keeps a verdict with a result this partition holds (nothing when it holds none). */
   putReview(inferenceId: string, review: StoredReview): Promise<void>;
+  /** The verdict kept with a result, without reading the result. */
+  getReview(inferenceId: string): Promise<StoredReview | undefined>;
   /** The results kept in this partition, most recently used last. */
   list(): Promise<Array<{ inferenceId: string; meta: ResultMeta }>>;
 }
@@ -97,6 +99,10 @@ export class MemoryResultStores {
         this.#entries.evictWhile(() => this.#bytes > this.#limits.maxBytes);
       },
       delete: async (id) => this.#remove(key(id)),
+      getReview: async (id) => {
+        const entry = this.#entries.peek(key(id));
+        return entry && entry.expiresAt > this.clock.now() ? entry.result.review : undefined;
+      },
       putReview: async (id, review) => {
         const entry = this.#entries.peek(key(id));
         if (!entry || entry.expiresAt <= this.clock.now()) return;

@@ -10,6 +10,7 @@ import type { FileAccess } from '../files/file-access.js';
 import type { Logger } from '../log.js';
 import { leaveOutOfJsonSchema } from '../results/shapes.js';
 import type { ModelSettings } from './models.js';
+import type { VerifySettings } from './review.js';
 
 export interface ToolAnnotationsRequired {
   readOnlyHint: boolean;
@@ -35,6 +36,8 @@ export interface ToolSettings {
   keptResultsSeconds?: number;
   /** The API is an emulator inside this process, whose jobs die with it (`--emulator`). */
   inProcessEmulator?: boolean;
+  /** Verified results: threshold, rules file, and the options extraction enqueues send (default: High, none, both on). */
+  verify?: VerifySettings;
 }
 
 /** Everything a tool may use, handed in by createServer so tests can pass fakes. */

@@ -8,6 +8,7 @@ import { enqueueTraits, documentSource, enqueueParams, modelArgs, optionArgs, up
 import { resultLink } from './get-inference-result.js';
 import { resolveModelId } from './models.js';
 import { refuseLocalFiles } from './remote.js';
+import { reviewArgs, reviewFor, withVerifyDefaults } from './review.js';
 import { presentInference, saveArg, saveInference, viewArgs } from './view-args.js';
 import { continueWaitingStep, fetchResultStep, waitWithProgress } from './waiting.js';
 
@@ -29,6 +30,7 @@ export const enqueueDocument = (settings: ToolSettings) =>
       ...optionArgs,
       ...waitArgs(settings),
       ...viewArgs(settings),
+      ...reviewArgs(settings),
       ...saveArg,
     },
     outputSchema: {
@@ -49,7 +51,7 @@ export const enqueueDocument = (settings: ToolSettings) =>
       try {
         const document = await prepareDocument(source);
         try {
-          job = await deps.client.enqueue(document, enqueueParams(args, modelId, args.alias), { signal: ctx.signal, deadline });
+          job = await deps.client.enqueue(document, withVerifyDefaults(enqueueParams(args, modelId, args.alias), deps), { signal: ctx.signal, deadline });
         } finally {
           await document.close();
         }
@@ -78,8 +80,9 @@ export const enqueueDocument = (settings: ToolSettings) =>
         const why = outcome.resultError ? `The result could not be fetched: ${outcome.resultError.message}` : '';
         return { text: [renderJob(summary), why, next].filter(Boolean).join('\n'), structured: { job: summary, result: null, next_step: next } };
       }
-      const saved = args.save_to === undefined ? undefined : await saveInference(outcome.inference, args.save_to, deps, { fields: args.fields });
-      const { view, text } = presentInference(outcome.inference, args, deps, saved);
+      const review = await reviewFor(outcome.inference, args, deps);
+      const saved = args.save_to === undefined ? undefined : await saveInference(outcome.inference, args.save_to, deps, { fields: args.fields, review: review?.review });
+      const { view, text } = presentInference(outcome.inference, args, deps, saved, review);
       return {
         text,
         structured: { job: summary, result: view, next_step: null },

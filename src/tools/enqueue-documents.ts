@@ -10,6 +10,7 @@ import { enqueueTraits, enqueueParams, modelArgs, optionArgs, uploadIdsArg, wait
 import { errorText } from './hints.js';
 import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote.js';
 import { resolveModelId } from './models.js';
+import { reviewArgs, reviewFor, withVerifyDefaults } from './review.js';
 import { RESULT_TOOL, tableNote, viewArgs } from './view-args.js';
 import { batchTable, exportFormatOf, renderTable } from '../results/export.js';
 import { isRecord } from '../results/fields.js';
@@ -43,6 +44,8 @@ function inputSchema(settings: ToolSettings) {
     detail: view.detail,
     fields: view.fields,
     max_chars: view.max_chars,
+    // The threshold is the configured one: a batch's rows are read again with get_inference_result to change it.
+    checks: reviewArgs(settings).checks,
     save_to: z.string().optional().describe('New .csv or .jsonl file'),
   };
 }
@@ -95,7 +98,12 @@ export const enqueueDocuments = (settings: ToolSettings) =>
         ),
       );
 
-      const rows = outcomes.map(({ row, inference }) => ({ ...row, result: inference ? rowResult(inference, { detail: args.detail, fields: args.fields }) : null }));
+      const rows = await Promise.all(
+        outcomes.map(async ({ row, inference }) => ({
+          ...row,
+          result: inference ? rowResult(inference, { detail: args.detail, fields: args.fields }, await reviewFor(inference, args, deps)) : null,
+        })),
+      );
       const counts = countRows(rows);
       const fitted = fitBatch(counts, rows, args.max_chars ?? deps.settings.maxResultChars, {
         readTool: RESULT_TOOL,
@@ -197,7 +205,7 @@ async function processOne(
       try {
         const document = await prepareDocument(w.document!);
         try {
-          job = await deps.client.enqueue(document, enqueueParams(args, models.modelId!), { signal: ctx.signal, deadline });
+          job = await deps.client.enqueue(document, withVerifyDefaults(enqueueParams(args, models.modelId!), deps), { signal: ctx.signal, deadline });
         } finally {
           await document.close();
         }
@@ -245,7 +253,7 @@ function resumeStep(rows: BatchRow[], work: Work[], args: BatchArgs, waitSeconds
   const urls = notSent.flatMap(({ w }) => (w.document && 'url' in w.document ? [w.document.url] : []));
   const total = jobIds.length + paths.length + urls.length;
   if (total === 0) return null;
-  const { file_paths: _f, urls: _u, upload_ids: _up, job_ids: _j, wait: _w, max_wait_seconds: _m, save_to: _s, detail, fields, max_chars, ...sending } = args;
+  const { file_paths: _f, urls: _u, upload_ids: _up, job_ids: _j, wait: _w, max_wait_seconds: _m, save_to: _s, detail, fields, max_chars, checks, ...sending } = args;
   const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   const phrase = (n: number) => {
     // The first n items, jobs first: they are what the caller waits for.
@@ -255,7 +263,7 @@ function resumeStep(rows: BatchRow[], work: Work[], args: BatchArgs, waitSeconds
     const call = {
       // Options of the enqueue matter only to what is still to be sent.
       ...(p.length + u.length > 0 ? defined(sending) : {}),
-      ...defined({ detail, fields, max_chars }),
+      ...defined({ detail, fields, max_chars, checks }),
       ...(ids.length ? { job_ids: ids } : {}),
       ...(p.length ? { file_paths: p } : {}),
       ...(u.length ? { urls: u } : {}),

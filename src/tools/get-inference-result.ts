@@ -4,6 +4,7 @@ import { inferenceShape } from '../results/shapes.js';
 import { defineTool, type ResourceLink, type ToolSettings } from './define.js';
 import { withProductHint } from './hints.js';
 import { refuseLocalFiles } from './remote.js';
+import { reviewArgs, reviewFor } from './review.js';
 import { RESULT_TOOL, presentInference, saveArg, saveInference, viewArgs } from './view-args.js';
 
 export function resultLink(inferenceId: string, uri: string): ResourceLink {
@@ -21,6 +22,7 @@ export const getInferenceResult = (settings: ToolSettings) =>
       inference_id: z.string().min(1).describe('Of a processed job'),
       product: z.enum(PRODUCTS).optional().describe('Rarely needed'),
       ...viewArgs(settings),
+      ...reviewArgs(settings),
       ...saveArg,
     },
     outputSchema: inferenceShape.shape,
@@ -34,8 +36,9 @@ export const getInferenceResult = (settings: ToolSettings) =>
         .catch((error: unknown) => {
           throw product === undefined ? withProductHint(error) : error;
         });
-      const saved = args.save_to === undefined ? undefined : await saveInference(inference, args.save_to, deps, { fields: args.fields });
-      const { view, text } = presentInference(inference, args, deps, saved);
+      const review = await reviewFor(inference, args, deps);
+      const saved = args.save_to === undefined ? undefined : await saveInference(inference, args.save_to, deps, { fields: args.fields, review: review?.review });
+      const { view, text } = presentInference(inference, args, deps, saved, review);
       return { text, structured: view, links: [resultLink(view.inference_id, view.resource_uri)] };
     },
   });

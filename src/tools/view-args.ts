@@ -5,6 +5,7 @@ import { MAX_MAX_CHARS, MIN_MAX_CHARS, fitToBudget, type Fitted, type ViewChange
 import { MAX_EXPORT_COLUMNS, exportFormatOf, renderTable, resultTable, type ReviewLike, type Table } from '../results/export.js';
 import { inferenceView } from '../results/inference.js';
 import { parsePageWindow } from '../results/pages.js';
+import type { InferenceReview } from '../verify/index.js';
 import type { ToolDeps, ToolSettings } from './define.js';
 import { refuseLocalFiles } from './remote.js';
 
@@ -30,7 +31,7 @@ export const saveArg = {
   save_to: z.string().optional().describe('New .json, .csv or .jsonl file'),
 };
 
-export type ViewArgs = { detail?: 'values' | 'confidence' | 'full'; fields?: string[]; pages?: string; max_chars?: number };
+export type ViewArgs = { detail?: 'values' | 'confidence' | 'full'; fields?: string[]; pages?: string; max_chars?: number; checks?: boolean; min_confidence?: string };
 
 export interface Saved {
   path: string;
@@ -58,16 +59,16 @@ export function tableNote(table: Table, path: string): string {
 }
 
 /** The view of a result that the arguments ask for, within the size budget. */
-export function presentInference(inference: Inference, args: ViewArgs, deps: ToolDeps, saved?: Saved): Fitted {
+export function presentInference(inference: Inference, args: ViewArgs, deps: ToolDeps, saved?: Saved, review?: InferenceReview | null): Fitted {
   const pages = parsePageWindow(args.pages);
-  const view = inferenceView(inference, { detail: args.detail, fields: args.fields, pages });
+  const view = inferenceView(inference, { detail: args.detail, fields: args.fields, pages, review });
   if (saved) {
     view.saved_to = saved.path;
     if (saved.note) (view.notes ??= []).push(saved.note);
   }
   const callArgs: Record<string, unknown> = { inference_id: inference.id };
   if (view.product !== 'extraction') callArgs.product = view.product;
-  for (const key of ['detail', 'fields', 'pages', 'max_chars'] as const) if (args[key] !== undefined) callArgs[key] = args[key];
+  for (const key of ['detail', 'fields', 'pages', 'max_chars', 'checks', 'min_confidence'] as const) if (args[key] !== undefined) callArgs[key] = args[key];
   const nextCall = (change: ViewChange) => {
     const { maxChars, ...rest } = change;
     return { tool: RESULT_TOOL, arguments: { ...callArgs, ...rest, ...(maxChars === undefined ? {} : { max_chars: maxChars }) } };

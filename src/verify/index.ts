@@ -7,12 +7,23 @@ import type { Inference } from '../client/schemas.js';
 import { builtInChecks, currencyOf, Findings, Money } from './checks.js';
 import { isRecord, leaves, type RawFields } from './fields.js';
 import { currencyDecimals } from './formats.js';
-import { applyRules, type RuleSet } from './rules.js';
+// Types only: the rules module (JSONata, YAML) is loaded when a rules file is (loadRuleSet).
+import type { RuleSet } from './rules.js';
 import { MAX_ISSUES, confidenceRank, type ConfidenceLevel, type IssueKind, type Review, type ReviewIssue } from './types.js';
 
 export { CONFIDENCE_LEVELS, MAX_ISSUES, isConfidence, type Box, type ConfidenceLevel, type IssueKind, type Review, type ReviewIssue } from './types.js';
-export { parseRules, RuleSet, RulesError, DEFAULT_EXPRESSION_BOUNDS, MAX_RULES_FILE_BYTES, type ExpressionBounds, type ModelRules } from './rules.js';
+export { RulesError, DEFAULT_EXPRESSION_BOUNDS, MAX_RULES_FILE_BYTES, type ExpressionBounds } from './types.js';
+export type { RuleSet, ModelRules } from './rules.js';
 export { currencyDecimals, ibanValid, isCalendarDate, isCurrencyCode, vatFormValid } from './formats.js';
+
+/**
+ * Reads a rules file's text (see rules.ts), loading the expression and YAML libraries only now:
+ * a server without rules never loads them.
+ */
+export async function loadRuleSet(text: string, file: string, aliases: Readonly<Record<string, string>> = {}): Promise<RuleSet> {
+  const { parseRules } = await import('./rules.js');
+  return parseRules(text, file, aliases);
+}
 
 /** Below this level a value needs review, unless told otherwise (Mindee's advice: approve High and Certain). */
 export const DEFAULT_MIN_CONFIDENCE: ConfidenceLevel = 'High';
@@ -41,10 +52,9 @@ const ORDER: Record<IssueKind, number> = { failed_check: 0, missing: 1, invalid_
 export async function verifyFields(fields: RawFields, modelId: string | null, options: VerifyOptions = {}): Promise<Review> {
   const found = new Findings();
   builtInChecks(fields, found);
-  const rules = options.rules?.forModel(modelId);
-  if (rules && options.rules) {
+  if (options.rules?.forModel(modelId)) {
     const currency = currencyOf(fields)?.value;
-    await applyRules(fields, rules, options.rules.bounds, new Money(currencyDecimals(typeof currency === 'string' ? currency.toUpperCase() : null)), found);
+    await options.rules.apply(fields, modelId, new Money(currencyDecimals(typeof currency === 'string' ? currency.toUpperCase() : null)), found);
   }
   return finish(fields, found, options);
 }
@@ -170,7 +180,7 @@ const MAX_LINE = 500;
  * The one line an agent can act on: `Needs review (2): total_amount 284.80 ≠ total_net 229.00 +
  * total_tax 45.80; …` or `Checked: 9 checks passed, lowest confidence High`.
  */
-export function reviewLine(review: Review): string {
+export function reviewLine(review: Omit<Review, 'issues' | 'lowest_confidence'> & { issues: ReadonlyArray<{ message: string }>; lowest_confidence: string | null }): string {
   const notChecked = review.unchecked.length ? `; not checked: ${review.unchecked.map((u) => u.split(':')[0]).join(', ')}` : '';
   if (review.verdict === 'accept') {
     const checks = review.checks === 0 ? 'no checks apply' : `${review.checks} check${review.checks === 1 ? '' : 's'} passed`;
@@ -186,7 +196,8 @@ export function reviewLine(review: Review): string {
     line += part;
     shown++;
   }
-  if (shown < total) line += `${shown ? '; ' : ''}and ${total - shown} more (review.issues)`;
+  if (shown === 0 && review.issues.length === 0) line += 'the issues are left out of this answer, with the rest of the result';
+  else if (shown < total) line += `${shown ? '; ' : ''}and ${total - shown} more${shown < review.issues.length ? ' (review.issues)' : ''}`;
   return line + notChecked;
 }
 

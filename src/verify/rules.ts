@@ -5,29 +5,17 @@
  * nesting and sequence length — a result is outside data. Parsing is pure: the caller reads the
  * file.
  */
+import { createHash } from 'node:crypto';
 import jsonata from 'jsonata';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UUID_PATTERN } from '../client/schemas.js';
 import { isRecord, leafOf, whereOf, type Leaf, type RawFields, type Scalar, type Where } from './fields.js';
 import type { Findings, Money } from './checks.js';
+import { DEFAULT_EXPRESSION_BOUNDS, MAX_RULES_FILE_BYTES, RulesError, type ExpressionBounds } from './types.js';
 
-/** Bounds of one expression's evaluation. */
-export interface ExpressionBounds {
-  /** Evaluation steps (each sub-expression evaluated counts one). */
-  steps: number;
-  /** Wall-clock milliseconds (JSONata's own guard). */
-  timeoutMs: number;
-  /** Nesting depth of the evaluation. */
-  depth: number;
-  /** Longest sequence an expression may build. */
-  sequence: number;
-}
+export { DEFAULT_EXPRESSION_BOUNDS, MAX_RULES_FILE_BYTES, RulesError, type ExpressionBounds } from './types.js';
 
-export const DEFAULT_EXPRESSION_BOUNDS: Readonly<ExpressionBounds> = Object.freeze({ steps: 200_000, timeoutMs: 250, depth: 200, sequence: 100_000 });
-
-/** Largest rules file read. */
-export const MAX_RULES_FILE_BYTES = 1024 * 1024;
 
 const scalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const pathSchema = z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'a field path is names joined by dots, e.g. "supplier_address.city"');
@@ -93,10 +81,18 @@ export class RuleSet {
     private readonly byModel: ReadonlyMap<string, ModelRules>,
     readonly bounds: ExpressionBounds,
     private readonly reparse: (bounds: ExpressionBounds) => RuleSet,
+    /** A digest of the file's text: a verdict made under other rules is made anew. */
+    readonly id: string,
   ) {}
 
   forModel(modelId: string | null | undefined): ModelRules | undefined {
     return modelId ? this.byModel.get(modelId.toLowerCase()) : undefined;
+  }
+
+  /** Applies the rules of `modelId`, if the file has any, to an extraction's raw fields. */
+  async apply(fields: RawFields, modelId: string | null, money: Money, found: Findings): Promise<void> {
+    const rules = this.forModel(modelId);
+    if (rules) await applyRules(fields, rules, this.bounds, money, found);
   }
 
   get models(): string[] {
@@ -109,9 +105,6 @@ export class RuleSet {
   }
 }
 
-export class RulesError extends Error {
-  override name = 'RulesError';
-}
 
 const STEPS = Symbol.for('jsonata.__evaluate_entry');
 const STEP_COUNTER = '__mindee_mcp_steps';
@@ -186,7 +179,7 @@ export function parseRules(text: string, file: string, aliases: Readonly<Record<
     });
     byModel.set(id.toLowerCase(), { key, required: spec.required ?? [], fields, checks });
   }
-  return new RuleSet(file, byModel, bounds, (b) => parseRules(text, file, aliases, b));
+  return new RuleSet(file, byModel, bounds, (b) => parseRules(text, file, aliases, b), createHash('sha256').update(text).digest('hex').slice(0, 16));
 }
 
 /**

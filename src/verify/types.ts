@@ -44,3 +44,25 @@ export function isConfidence(v: unknown): v is ConfidenceLevel {
 export function confidenceRank(level: ConfidenceLevel): number {
   return CONFIDENCE_LEVELS.indexOf(level);
 }
+
+/** Bounds of one rule expression's evaluation (a result is outside data). */
+export interface ExpressionBounds {
+  /** Evaluation steps (each sub-expression evaluated counts one). */
+  steps: number;
+  /** Wall-clock milliseconds (JSONata's own guard). */
+  timeoutMs: number;
+  /** Nesting depth of the evaluation. */
+  depth: number;
+  /** Longest sequence an expression may build. */
+  sequence: number;
+}
+
+export const DEFAULT_EXPRESSION_BOUNDS: Readonly<ExpressionBounds> = Object.freeze({ steps: 200_000, timeoutMs: 250, depth: 200, sequence: 100_000 });
+
+/** Largest rules file read. */
+export const MAX_RULES_FILE_BYTES = 1024 * 1024;
+
+/** A rules file that cannot be used: the message names the file, the rule and what is wrong. */
+export class RulesError extends Error {
+  override name = 'RulesError';
+}

@@ -4,7 +4,7 @@
  * and the key is never printed.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,19 @@ describe('mindee-mcp doctor', () => {
     expect(bad.out).toContain('✗ Settings: they could not be read.');
     expect(bad.out).toContain('MINDEE_MCP_MAX_WAIT must be a number of seconds');
     expect(bad.code).toBe(1);
+  });
+
+  it('checks the rules file as the server would, naming the file, the rule and the fault', async () => {
+    const good = join(dir, 'rules.yaml');
+    await writeFile(good, 'invoice:\n  required: [invoice_number]\n');
+    const ok = await doctor(['--emulator', '--rules', good, dir], {});
+    expect(ok.out).toContain(`✓ Rules: ${good}, for invoice.`);
+    expect(ok.code).toBe(0);
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'invoice:\n  checks:\n    - { name: net, expr: "$sum((" }\n');
+    const refused = await doctor(['--emulator', dir], { MINDEE_MCP_RULES: bad });
+    expect(refused.out).toContain(`✗ Rules: ${bad}: invoice.checks.0 ("net").expr: not a valid JSONata expression`);
+    expect(refused.code).toBe(1);
   });
 
   it('checks the in-process emulator with --emulator, no key needed', async () => {

@@ -61,6 +61,7 @@ describe('MemoryResultStores', () => {
     await store.put('a', result(40));
     await store.putReview('a', { key: 'High', json: 'r'.repeat(20) });
     expect((await store.get('a'))!.review).toEqual({ key: 'High', json: 'r'.repeat(20) });
+    expect(await store.getReview('a')).toEqual({ key: 'High', json: 'r'.repeat(20) });
     expect(stores.size).toEqual({ entries: 1, bytes: 64 });
     // A newer verdict replaces the older one.
     await store.putReview('a', { key: 'Low', json: 'r' });

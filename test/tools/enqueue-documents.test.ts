@@ -129,7 +129,7 @@ describe('enqueue_documents', () => {
     expect(sc.counts.processed).toBe(12);
     expect(textOf(result).length).toBeLessThanOrEqual(3000);
     expect(JSON.stringify(sc).length).toBeLessThanOrEqual(3000);
-    expect(sc.left_out).toMatch(/results of \d+ processed document\(s\) are left out/);
+    expect(sc.left_out).toMatch(/results (and verdicts )?of \d+ processed document\(s\) are left out/);
     expect(sc.documents.every((d: any) => d.inference_id)).toBe(true);
   });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_MODELS } from 'mindee-v2-emulator';
-import { makeFinancialDocument, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
+import { makeAcceptedInvoicePdf, makeDisagreeingInvoicePdf, makeFinancialDocument, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
@@ -34,8 +34,10 @@ describe('save_to .csv and .jsonl of one result', () => {
     expect(textOf(r)).toContain(`3 row(s) of`);
     const text = await readFile(join(h.dir, 'lines.csv'), 'utf8');
     const [header, first] = text.split('\n');
-    expect(header).toBe('inference_id,index,invoice_number,line_items.description,line_items.product_code,line_items.quantity,line_items.unit_price,line_items.total_price,line_items.tax_rate');
-    expect(first).toBe(`${sc.job.inference_id},0,INV-2026-0042,"A4 copy paper, 5 reams",,4,21.5,86,`);
+    expect(header).toBe(
+      'inference_id,index,invoice_number,line_items.description,line_items.product_code,line_items.quantity,line_items.unit_price,line_items.total_price,line_items.tax_rate,verdict,issues,item_issues',
+    );
+    expect(first).toBe(`${sc.job.inference_id},0,INV-2026-0042,"A4 copy paper, 5 reams",,4,21.5,86,,accept,0,0`);
     const rows = await csvRows(join(h.dir, 'lines.csv'));
     expect(rows.map((row) => [row.index, row['line_items.total_price']])).toEqual([
       ['0', '86'],
@@ -58,7 +60,7 @@ describe('save_to .csv and .jsonl of one result', () => {
     const jsonl = await h.call('get_inference_result', { inference_id: id, save_to: 'taxes.jsonl', fields: ['taxes'] });
     expect(jsonl.isError, textOf(jsonl)).toBeFalsy();
     const lines = (await readFile(join(h.dir, 'taxes.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines).toEqual([{ inference_id: id, index: 0, 'taxes.rate': 0.2, 'taxes.base': 229, 'taxes.amount': 45.8 }]);
+    expect(lines).toEqual([{ inference_id: id, index: 0, 'taxes.rate': 0.2, 'taxes.base': 229, 'taxes.amount': 45.8, verdict: 'accept', issues: 0, item_issues: 0 }]);
   });
 
   it('neutralises text a spreadsheet would run, and keeps negative amounts numbers', async () => {
@@ -72,7 +74,7 @@ describe('save_to .csv and .jsonl of one result', () => {
     expect(r.isError, textOf(r)).toBeFalsy();
     const text = await readFile(join(h.dir, 'hostile.csv'), 'utf8');
     const [header, row] = text.trim().split('\n');
-    expect(header).toBe('inference_id,supplier.name,total_net,total_amount');
+    expect(header).toBe('inference_id,supplier.name,total_net,total_amount,verdict,issues');
     const parsed: string[][] = parse(text);
     const cells = parsed[1]!;
     expect(cells[1]).toBe(`'=HYPERLINK("http://evil.example";"Pay")`);
@@ -94,6 +96,38 @@ describe('save_to .csv and .jsonl of one result', () => {
     const unknown = await h.call('get_inference_result', { inference_id: id, save_to: 'unknown.csv', fields: ['nope'] });
     expect(unknown.isError).toBe(true);
     await expect(readFile(join(h.dir, 'unknown.csv'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('the verdict in tables', () => {
+  it('a line that does not add up: the row of that item counts its issue, every row the verdict', async () => {
+    h = await startHarness();
+    const path = await h.write('bad-line.pdf', makeDisagreeingInvoicePdf('line_arithmetic'));
+    const r = await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path, fields: ['line_items'], save_to: 'bad-line.csv' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const review = (r.structuredContent as any).result.review;
+    expect(review.issues.map((i: any) => i.path)).toEqual(['line_items.0.total_price']);
+    const rows = await csvRows(join(h.dir, 'bad-line.csv'));
+    expect(rows.map((row) => [row.index, row.verdict, row.issues, row.item_issues])).toEqual([
+      ['0', 'needs_review', '1', '1'],
+      ['1', 'needs_review', '1', '0'],
+      ['2', 'needs_review', '1', '0'],
+    ]);
+  });
+
+  it('a batch: each document its verdict and issue count', async () => {
+    h = await startHarness();
+    const good = await h.write('good.pdf', makeAcceptedInvoicePdf());
+    const iban = await h.write('iban.pdf', makeDisagreeingInvoicePdf('bad_iban'));
+    const total = await h.write('total.pdf', makeDisagreeingInvoicePdf('missing_total'));
+    const r = await h.call('enqueue_documents', { model_id: DEMO_MODELS.invoice, file_paths: [good, iban, total], fields: ['total_amount'], save_to: 'checked.csv' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    const rows = await csvRows(join(h.dir, 'checked.csv'));
+    expect(rows.map((row) => [row.file?.split('/').pop(), row.verdict, row.issues, row.total_amount])).toEqual([
+      ['good.pdf', 'accept', '0', '274.8'],
+      ['iban.pdf', 'needs_review', '1', '274.8'],
+      ['total.pdf', 'needs_review', '1', ''],
+    ]);
   });
 });
 

@@ -1,6 +1,7 @@
 /** The rules file: what it reads, what it refuses (naming the file, the rule and the fault), and its bounds. */
 import { describe, expect, it } from 'vitest';
-import { parseRules, RulesError, verifyFields, type Review } from '../../src/verify/index.js';
+import { RulesError, verifyFields, type Review } from '../../src/verify/index.js';
+import { parseRules } from '../../src/verify/rules.js';
 import { cleanInvoice, rawFields } from '../helpers/raw-fields.js';
 
 const MODEL = '11111111-2222-4333-8444-555555555555';

@@ -83,6 +83,13 @@ touch(member, ARGV[2], ARGV[3])
 return redis.call('HMGET', P .. 'res:e:' .. member, 'json', 'meta', 'review_key', 'review')
 `);
 
+/** ARGV: prefix, partition, id. Returns {review key, review} of a live entry, or nil. */
+const GET_REVIEW = new LuaScript(`${PRELUDE}
+local member = ARGV[2] .. '/' .. ARGV[3]
+if not live(member) then return false end
+return redis.call('HMGET', P .. 'res:e:' .. member, 'review_key', 'review')
+`);
+
 /** ARGV: prefix, partition, id, review key, review, maxBytes. Keeps a verdict with a live entry, counting its bytes. */
 const PUT_REVIEW = new LuaScript(`${PRELUDE}
 local member = ARGV[2] .. '/' .. ARGV[3]
@@ -176,6 +183,18 @@ export class RedisResultStores {
       delete: async (id) => {
         await local.delete(id);
         if (this.link.up) await run(DELETE, id).catch(() => {});
+      },
+      getReview: async (id) => {
+        if (this.link.up) {
+          try {
+            const reply = (await run(GET_REVIEW, id)) as [string | null, string | null] | null;
+            if (reply && reply[0] !== null && reply[1] !== null) return { key: reply[0], json: reply[1] };
+            if (reply) return undefined;
+          } catch {
+            // Redis is down: what this process holds
+          }
+        }
+        return local.getReview(id);
       },
       putReview: async (id, review) => {
         await local.putReview(id, review);

@@ -119,6 +119,7 @@ describe.skipIf(!hasRedis)('Redis shared state', () => {
     expect(await b.results('k').get('inf-1')).toBeUndefined();
     await a.results('k').put('inf-1', result);
     await a.results('k').putReview('inf-1', { key: 'High', json: '{"verdict":"accept"}' });
+    expect(await b.results('k').getReview('inf-1')).toEqual({ key: 'High', json: '{"verdict":"accept"}' });
     expect(await b.results('k').get('inf-1')).toEqual({ ...result, review: { key: 'High', json: '{"verdict":"accept"}' } });
     // Its bytes count: a verdict that would take the entry past the whole store is not kept.
     await b.results('k').putReview('inf-1', { key: 'Low', json: 'x'.repeat(2000) });

@@ -1,4 +1,4 @@
-// Scenario 11 (issue 18): the checks on a labelled set. Invoices and receipts made with the
+// Scenario 12 (issue 18): the checks on a labelled set. Invoices and receipts made with the
 // emulator's generator (`makeFinancialDocument`), a quarter with one planted error (lines that do
 // not add up, a wrong tax, a bad IBAN, a due date before the issue date, a missing total), the
 // rest clean; each sent through our client to an in-process emulator with confidence and polygon
@@ -44,9 +44,9 @@ export function labelledSet(n, seed = 18) {
   return set;
 }
 
-export async function scenario11(opts, report) {
-  const n = opts.n11;
-  report.progress(`scenario 11: checks on a labelled set of ${n} invoices and receipts made with the emulator (a quarter with one planted error)…`);
+export async function scenario12(opts, report) {
+  const n = opts.n12;
+  report.progress(`scenario 12: checks on a labelled set of ${n} invoices and receipts made with the emulator (a quarter with one planted error)…`);
   const emulator = await startEmulator({ rateLimits: false, processingMs: 0 });
   const closeEmulator = trackCloser(() => emulator.close());
   const client = new MindeeClient({ apiKey: emulator.apiKey, baseUrl: emulator.url, rateLimits: { postPerMinute: 1e6, getPerMinute: 1e6 } });
@@ -99,14 +99,14 @@ export async function scenario11(opts, report) {
   const invoices = rows.filter((r) => r.kind === 'invoice').length;
 
   const pct = (v) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)} %`);
-  report.row('11 labelled set', `recall of planted arithmetic, checksum and date errors (${checked.length} documents)`, pct(checkedRecall), 'n/a', '100 %', checkedRecall === 1);
-  report.row('11 labelled set', `recall of planted missing totals (${missing.length} documents)`, pct(missingRecall), 'n/a', '100 %', missingRecall === 1);
-  report.row('11 labelled set', `clean documents flagged by a check, confidence aside (${clean.length} documents)`, pct(falseShare), 'n/a', '≤ 2 %', falseShare !== null && falseShare <= 0.02);
-  report.note(`scenario 11: ${rows.length} documents (${invoices} invoices, ${rows.length - invoices} receipts), ${rows.length - clean.length} with one planted error; ${rows.filter((r) => r.lowConfidence > 0).length} results also had values below High confidence (not counted above).`);
+  report.row('12 labelled set', `recall of planted arithmetic, checksum and date errors (${checked.length} documents)`, pct(checkedRecall), 'n/a', '100 %', checkedRecall === 1);
+  report.row('12 labelled set', `recall of planted missing totals (${missing.length} documents)`, pct(missingRecall), 'n/a', '100 %', missingRecall === 1);
+  report.row('12 labelled set', `clean documents flagged by a check, confidence aside (${clean.length} documents)`, pct(falseShare), 'n/a', '≤ 2 %', falseShare !== null && falseShare <= 0.02);
+  report.note(`scenario 12: ${rows.length} documents (${invoices} invoices, ${rows.length - invoices} receipts), ${rows.length - clean.length} with one planted error; ${rows.filter((r) => r.lowConfidence > 0).length} results also had values below High confidence (not counted above).`);
   const verifyMs = rows.map((r) => r.verifyMs);
-  report.note(`scenario 11: verifying one result (1–12 lines) took p50 ${quantile(verifyMs, 0.5).toFixed(2)} ms, p90 ${quantile(verifyMs, 0.9).toFixed(2)} ms (in the bench process, first calls included).`);
+  report.note(`scenario 12: verifying one result (1–12 lines) took p50 ${quantile(verifyMs, 0.5).toFixed(2)} ms, p90 ${quantile(verifyMs, 0.9).toFixed(2)} ms (in the bench process, first calls included).`);
   for (const l of table) report.note(l);
-  for (const r of cleanFlagged.slice(0, 5)) report.note(`scenario 11: clean document ${r.i} (${r.kind}) flagged: ${r.first}`);
-  for (const r of rows.filter((x) => x.plant && !x.flagged).slice(0, 5)) report.note(`scenario 11: planted ${r.plant} in document ${r.i} (${r.kind}) not flagged`);
+  for (const r of cleanFlagged.slice(0, 5)) report.note(`scenario 12: clean document ${r.i} (${r.kind}) flagged: ${r.first}`);
+  for (const r of rows.filter((x) => x.plant && !x.flagged).slice(0, 5)) report.note(`scenario 12: planted ${r.plant} in document ${r.i} (${r.kind}) not flagged`);
   return { documents: rows.length, recall, checkedRecall, missingRecall, cleanFlaggedShare: falseShare, table, rows };
 }

@@ -46,7 +46,7 @@ function inputSchema(settings: ToolSettings) {
     max_chars: view.max_chars,
     // The threshold is the configured one: a batch's rows are read again with get_inference_result to change it.
     checks: reviewArgs(settings).checks,
-    save_to: z.string().optional().describe('New .csv or .jsonl file'),
+    save_to: z.string().optional().describe('csv or jsonl'),
   };
 }
 type BatchArgs = z.output<z.ZodObject<ReturnType<typeof inputSchema>>>;

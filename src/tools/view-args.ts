@@ -28,7 +28,7 @@ export function viewArgs(settings: ToolSettings) {
 }
 
 export const saveArg = {
-  save_to: z.string().optional().describe('New .json, .csv or .jsonl file'),
+  save_to: z.string().optional().describe('json/csv/jsonl'),
 };
 
 export type ViewArgs = { detail?: 'values' | 'confidence' | 'full'; fields?: string[]; pages?: string; max_chars?: number; checks?: boolean; min_confidence?: string };

@@ -90,6 +90,9 @@ describe('MCP tasks', () => {
     expect(plain.isError).toBeFalsy();
     expect(normalised(result)).toBe(normalised(plain));
     expect((result.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+    // The task's result carries the verdict, its line first, as the plain call's does.
+    expect((result.structuredContent as any).result.review.verdict).toMatch(/^(accept|needs_review)$/);
+    expect((result.content[0] as { text: string }).text).toMatch(/^(Needs review \(\d+\)|Checked): /);
   });
 
   it('end failed, with the plain call’s error, when the job fails', async () => {

@@ -88,7 +88,24 @@ export async function reviewFor(inference: Inference, args: ReviewArgs, deps: To
     }
   }
   const unchecked = refusedNotes(inference, deps);
-  const review = await verifyInference(inference, { minConfidence, rules: settings.rules, unchecked });
+  let review: InferenceReview | null;
+  try {
+    review = await verifyInference(inference, { minConfidence, rules: settings.rules, unchecked });
+  } catch (error) {
+    // A bug in the checks must not cost the caller the result, nor pass it as checked.
+    deps.log.error(`the checks of result ${inference.id} failed`, error);
+    return {
+      review: {
+        verdict: 'needs_review',
+        issues: [{ path: '', kind: 'failed_check', message: 'the checks could not run (an internal error of this server, logged): review the result yourself' }],
+        checks: 0,
+        passed: 0,
+        lowest_confidence: null,
+        unchecked: ['checks: an internal error stopped them'],
+      },
+      nested: [],
+    };
+  }
   if (review) await store.putReview(inference.id, { key, json: JSON.stringify(review) });
   return review;
 }

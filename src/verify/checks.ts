@@ -7,9 +7,18 @@ import { currencyDecimals, ibanValid, isCalendarDate, isCurrencyCode, isVatType,
 import { items, isRecord, leaves, object, simple, type Leaf, type RawFields, type Where } from './fields.js';
 import type { IssueKind, ReviewIssue } from './types.js';
 
+/** Most issues kept while checking (the review lists fewer); past it they are only counted. */
+const MAX_FOUND = 10_000;
+/** Longest path and message of an issue: field names and values come from outside. */
+const MAX_PATH = 300;
+const MAX_MESSAGE = 500;
+const clipText = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
 /** What the checks found: issues, and how many checks ran. */
 export class Findings {
   readonly issues: ReviewIssue[] = [];
+  /** Issues past MAX_FOUND, counted only. */
+  uncounted = 0;
   checks = 0;
   passed = 0;
 
@@ -20,12 +29,19 @@ export class Findings {
 
   fail(kind: IssueKind, path: string, message: string, where: Where = {}): void {
     this.checks++;
-    this.issues.push({ path, kind, message, ...(where.page === undefined ? {} : { page: where.page }), ...(where.box ? { box: where.box } : {}) });
+    this.note(kind, path, message, where);
   }
 
   /** An issue that is no check of its own (a value missing, a low confidence). */
   note(kind: IssueKind, path: string, message: string, where: Where = {}): void {
-    this.issues.push({ path, kind, message, ...(where.page === undefined ? {} : { page: where.page }), ...(where.box ? { box: where.box } : {}) });
+    if (this.issues.length >= MAX_FOUND) {
+      this.uncounted++;
+      return;
+    }
+    const issue: ReviewIssue = { path: clipText(path, MAX_PATH), kind, message: clipText(message, MAX_MESSAGE) };
+    if (where.page !== undefined) issue.page = where.page;
+    if (where.box) issue.box = where.box;
+    this.issues.push(issue);
   }
 }
 

@@ -83,15 +83,16 @@ function finish(fields: RawFields, found: Findings, options: VerifyOptions): Rev
   }
   if (all.truncated) unchecked.push(`confidence past the first ${all.leaves.length} values (the bound on values read)`);
   const sorted = found.issues.map((issue, i) => ({ issue, i })).sort((a, b) => ORDER[a.issue.kind] - ORDER[b.issue.kind] || a.i - b.i).map((x) => x.issue);
+  const total = sorted.length + found.uncounted;
   const review: Review = {
-    verdict: sorted.length === 0 ? 'accept' : 'needs_review',
+    verdict: total === 0 ? 'accept' : 'needs_review',
     issues: sorted.slice(0, MAX_ISSUES),
     checks: found.checks,
     passed: found.passed,
     lowest_confidence: lowest,
     unchecked,
   };
-  if (sorted.length > MAX_ISSUES) review.more_issues = sorted.length - MAX_ISSUES;
+  if (total > MAX_ISSUES) review.more_issues = total - MAX_ISSUES;
   return review;
 }
 

@@ -181,3 +181,24 @@ describe.skipIf(!hasRedis)('MCP tasks across replicas', () => {
     expect((result.structuredContent as any).result.fields.invoice_number).toBeTruthy();
   });
 });
+
+describe.skipIf(!hasRedis)('verdicts across replicas', () => {
+  it('a result verified on one replica is answered with the same verdict on another, which knows what Mindee refused then', async () => {
+    const redis = await startRedis();
+    cleanup.push(() => redis.stop());
+    const { demoModels } = await import('mindee-v2-emulator');
+    const models = demoModels().map((m) => (m.id === DEMO_MODELS.invoice ? { ...m, refusedOptions: ['confidence' as const] } : m));
+    const emulator = await startEmulator({ processingMs: 0, apiKey: TEST_API_KEY, rateLimits: false, models });
+    cleanup.push(() => emulator.close());
+    const a = await replica(redis, emulator);
+    const b = await replica(redis, emulator);
+    const onA = await a.h.client(AS_A);
+    const made = await callTool(onA, 'enqueue_document', { model_id: DEMO_MODELS.invoice, file_base64: makeSampleInvoicePdf().toString('base64'), filename: 'inv.pdf' });
+    const review = (made.structuredContent as any).result.review;
+    expect(review.unchecked).toEqual(['confidence: Mindee refused the confidence option for this account, so the result has none']);
+    // Replica B did not enqueue the job: made anew there, the verdict could only say the option was off.
+    const onB = await b.h.client(AS_A);
+    const read = await callTool(onB, 'get_inference_result', { inference_id: (made.structuredContent as any).result.inference_id });
+    expect((read.structuredContent as any).review).toEqual(review);
+  });
+});

@@ -8,7 +8,7 @@ import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_MODELS, demoModels } from 'mindee-v2-emulator';
 import { makePdf, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
-import { parseRules } from '../../src/verify/rules.js';
+import { parseRules, type RuleSet } from '../../src/verify/rules.js';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
@@ -113,6 +113,18 @@ describe('the verdict on an extraction', () => {
     expect(small.page).toBe(1);
     expect(text.split('\n')[0]).toBe('Needs review (3): rule "small" failed: total_amount < 100; po_number is missing (required by the rules); locale.currency "GBP" is not one of ["EUR"]');
     expect((await h.client.results.getReview(sc.result.inference_id))?.key).toBe(`Low|${rules.id}`);
+  });
+});
+
+describe('a bug in the checks', () => {
+  it('costs neither the result nor the truth: the verdict says review it, the log has the error', async () => {
+    const broken = { id: 'broken', forModel: () => ({}), apply: () => Promise.reject(new Error('boom in a rule')) } as unknown as RuleSet;
+    h = await startHarness({ settings: { verify: { minConfidence: 'Low', rules: broken, confidence: true, polygon: true } } });
+    const { sc, text } = await extract();
+    expect(sc.result.fields.invoice_number).toBe('INV-2026-0042');
+    expect(sc.result.review).toMatchObject({ verdict: 'needs_review', checks: 0, unchecked: ['checks: an internal error stopped them'] });
+    expect(text.split('\n')[0]).toBe('Needs review (1): the checks could not run (an internal error of this server, logged): review the result yourself; not checked: checks');
+    expect(h.logs.some((l) => l.includes('the checks of result') && l.includes('boom in a rule'))).toBe(true);
   });
 });
 

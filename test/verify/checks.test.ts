@@ -361,4 +361,16 @@ describe('bounds', () => {
     const fields = rawFields(cleanInvoice(), { confidence: 'High' });
     expect(await verifyFields(fields, null)).toEqual(verifyFieldsSync(fields));
   });
+
+  it('bounds what outside data can make it hold: issues kept, paths and messages clipped', () => {
+    const name = `field_${'n'.repeat(1000)}`;
+    const lines = Array.from({ length: 30_000 }, () => ({ [name]: 'x' }));
+    const r = verifyFieldsSync(rawFields({ line_items: lines }, { confidence: 'Low' }));
+    expect(r.issues).toHaveLength(50);
+    expect(r.issues.length + r.more_issues!).toBe(30_000);
+    for (const issue of r.issues) {
+      expect(issue.path.length).toBeLessThanOrEqual(300);
+      expect(issue.message.length).toBeLessThanOrEqual(500);
+    }
+  });
 });

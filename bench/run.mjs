@@ -36,11 +36,12 @@ const { values } = parseArgs({
     n11: { type: 'string' },
     n12: { type: 'string' },
     n7: { type: 'string' },
+    n14: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (values.help) {
-  console.log('Usage: npm run bench -- [--only 1,…,13|tokens|push|http|pacing|replicas|throughput|waiting|verify] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform,mix] [--modes1 warm,cold,restart] [--rounds1 4] [--batch1 8] [--n2 200] [--mb3 95] [--n4 300] [--n5 10] [--n7 40] [--n8 300] [--n10 300] [--n11 3000] [--n12 1000]');
+  console.log('Usage: npm run bench -- [--only 1,…,14|tokens|push|http|pacing|replicas|throughput|waiting|verify|labelled] [--sequential] [--quick] [--n1 40] [--warmup1 8] [--concurrency1 8] [--variants1 pages,uniform,mix] [--modes1 warm,cold,restart] [--rounds1 4] [--batch1 8] [--n2 200] [--mb3 95] [--n4 300] [--n5 10] [--n7 40] [--n8 300] [--n10 300] [--n11 3000] [--n12 1000] [--n14 240]');
   process.exit(0);
 }
 const int = (v, d) => (v === undefined ? d : Number.parseInt(v, 10));
@@ -63,13 +64,14 @@ const opts = {
   n10: int(values.n10, quick ? 60 : 300),
   n11: int(values.n11, quick ? 300 : 3000),
   n12: int(values.n12, quick ? 100 : 1000),
+  n14: int(values.n14, quick ? 40 : 240),
   quick,
 };
-const SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
-const SCENARIO_NAMES = { tokens: 6, push: 7, http: 8, pacing: 9, replicas: 10, throughput: 11, waiting: 12, verify: 13 };
+const SCENARIOS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
+const SCENARIO_NAMES = { tokens: 6, push: 7, http: 8, pacing: 9, replicas: 10, throughput: 11, waiting: 12, verify: 13, labelled: 14 };
 const scenarioOf = (s) => SCENARIO_NAMES[s] ?? Number(s);
 const only = values.only ? new Set(values.only.split(',').map((s) => scenarioOf(s.trim()))) : new Set(SCENARIOS);
-for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`--only: no scenario ${s} (1–13, tokens, push, http, pacing, replicas, throughput, waiting or verify)`);
+for (const s of only) if (!SCENARIOS.includes(s)) throw new Error(`--only: no scenario ${s} (1–14, tokens, push, http, pacing, replicas, throughput, waiting, verify or labelled)`);
 for (const v of opts.variants1) if (!['pages', 'uniform', 'mix'].includes(v)) throw new Error(`--variants1: no variant ${v}`);
 for (const m of opts.modes1) if (!['warm', 'cold', 'restart'].includes(m)) throw new Error(`--modes1: no mode ${m}`);
 
@@ -134,6 +136,7 @@ const scenarios = {
   11: async () => (await import('./s11-throughput.mjs')).scenario11(opts, report),
   12: async () => (await import('./s12-waiting.mjs')).scenario12(opts, report),
   13: async () => (await import('./s13-verify.mjs')).scenario13(opts, report),
+  14: async () => (await import('./s14-labelled.mjs')).scenario14(opts, report),
 };
 const began = Date.now();
 for (const s of SCENARIOS) {
@@ -172,6 +175,7 @@ if (only.has(10)) line(`Scenario 10: 3 built servers over stdio, ${opts.n10} doc
 if (only.has(11)) line(`Scenario 11: ${opts.n11} requests a round, 32 connections, 3 rounds alternating; ours is the built server with token auth (warnings-only log), beside a bare v2 SDK server (createMcpHandler, no auth, the same tools/list JSON); the median round's rate.`);
 if (only.has(12)) line(`Scenario 12: ${opts.n12} enqueue_document calls waiting at once over HTTP (SSE, progress every 2.5 s) on one built server, jobs held by the emulator until all are waiting; RSS of the server process; tools/list timed meanwhile.`);
 if (only.has(13)) line('Scenario 13: a 200-line invoice verified in process (built-in checks and every confidence) beside its unverified view; get_inference_result over stdio without a review, with a verdict made anew, and with the verdict kept.');
+if (only.has(14)) line(`Scenario 14: ${opts.n14} invoices and receipts made with the emulator's generator, a quarter with one planted error; each through our client (confidence and polygon on) and verified as the tools do; a document is flagged by a check when it has an issue other than low confidence.`);
 line('');
 line('| scenario | metric | ours | official SDK | target | pass/fail |');
 line('|---|---|---|---|---|---|');

@@ -42,7 +42,8 @@ export const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, I
 Documents are PDFs or images: a local file (file_path, file_paths) in the directories this server may read (save_to writes there too), a public https url, or file_base64 for small files only.
 Options of both enqueue tools, for extraction only (omitted: the model's own setting, but polygon (field locations) and confidence are on unless false): rag, raw_text (each page's text), polygon, confidence, text_context, and data_schema {"replace": {"fields": [{name, title, is_array, type, description, guidelines}]}} for other fields than the model's.
 Reading a result: detail "values" (default), "confidence" (each value with its confidence) or "full" (also locations, polygons, OCR words); fields as dotted paths through objects and lists, e.g. ["total_amount", "line_items.description"]; pages ("3", "1-5", "6-") for raw text and OCR. Past max_chars an answer ends with the exact call for the next part. Full JSON: the mindee://inferences/{id} resource.
-Every extraction has a review: verdict accept, or needs_review with issues (sums, taxes, dates, IBAN, VAT, currency, missing values, confidence below min_confidence), each with its field path, page and box. Act on accepted results; show a person the issues of the others. checks: false skips it.`;
+Every extraction has a review: verdict accept, or needs_review with issues (sums, taxes, dates, IBAN, VAT, currency, missing values, confidence below min_confidence), each with its field path, page and box. Act on accepted results; show a person the issues of the others. checks: false skips it.
+save_to ending in .csv or .jsonl writes a table: one row per item of the list fields names (["invoice_number", "line_items"]), else one row; for enqueue_documents, one row per document.`;
 
 /**
  * JSON-RPC error of resources/read for an unknown resource: -32602 with the `uri` in its data, as

@@ -80,8 +80,9 @@ export const enqueueDocument = (settings: ToolSettings) =>
         const why = outcome.resultError ? `The result could not be fetched: ${outcome.resultError.message}` : '';
         return { text: [renderJob(summary), why, next].filter(Boolean).join('\n'), structured: { job: summary, result: null, next_step: next } };
       }
-      const saved = args.save_to === undefined ? undefined : await saveInference(outcome.inference, args.save_to, deps);
-      const { view, text } = presentInference(outcome.inference, args, deps, saved, await reviewFor(outcome.inference, args, deps));
+      const review = await reviewFor(outcome.inference, args, deps);
+      const saved = args.save_to === undefined ? undefined : await saveInference(outcome.inference, args.save_to, deps, { fields: args.fields, review: review?.review });
+      const { view, text } = presentInference(outcome.inference, args, deps, saved, review);
       return {
         text,
         structured: { job: summary, result: view, next_step: null },

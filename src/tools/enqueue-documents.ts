@@ -11,10 +11,12 @@ import { errorText } from './hints.js';
 import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote.js';
 import { resolveModelId } from './models.js';
 import { reviewArgs, reviewFor, withVerifyDefaults } from './review.js';
-import { RESULT_TOOL, viewArgs } from './view-args.js';
+import { RESULT_TOOL, tableNote, viewArgs } from './view-args.js';
+import { batchTable, exportFormatOf, renderTable } from '../results/export.js';
+import { isRecord } from '../results/fields.js';
 import { withHeartbeat } from './waiting.js';
 import { FolderTooLargeError } from '../files/file-access.js';
-import { clip } from '../text.js';
+import { clip, quote } from '../text.js';
 
 /** One call may carry this many documents; more is a job for several calls. */
 export const MAX_BATCH = 500;
@@ -45,6 +47,7 @@ function inputSchema(settings: ToolSettings) {
     max_chars: view.max_chars,
     // The threshold is the configured one: a batch's rows are read again with get_inference_result to change it.
     checks: reviewArgs(settings).checks,
+    save_to: z.string().optional().describe('csv or jsonl'),
   };
 }
 type BatchArgs = z.output<z.ZodObject<ReturnType<typeof inputSchema>>>;
@@ -62,12 +65,15 @@ export const enqueueDocuments = (settings: ToolSettings) =>
       documents: z.array(batchRowShape),
       next_step: z.string().nullable(),
       left_out: z.string().nullable().describe('Results cut by the size budget'),
+      saved_to: z.string().optional(),
     },
     ...enqueueTraits,
     async run(args, deps, ctx) {
       const waitSeconds = args.max_wait_seconds ?? deps.settings.maxWaitSeconds;
       const started = Date.now();
       const deadline = started + waitSeconds * 1000;
+      // A wrong target is said before any document is sent.
+      if (args.save_to !== undefined) checkBatchTarget(args.save_to, deps);
       const work = await collectWork(args, deps);
       // The model matters only for what is sent now: a resumed job says its own.
       const modelId = work.some((w) => w.document) ? resolveModelId(args.model_id, deps.settings.models) : undefined;
@@ -104,9 +110,44 @@ export const enqueueDocuments = (settings: ToolSettings) =>
         readTool: RESULT_TOOL,
         resume: (maxChars) => resumeStep(rows, work, args, waitSeconds, maxChars),
       });
-      return { text: fitted.text, structured: { counts, documents: fitted.documents, next_step: fitted.next, left_out: fitted.left_out } };
+      const structured = { counts, documents: fitted.documents, next_step: fitted.next, left_out: fitted.left_out };
+      if (args.save_to === undefined) return { text: fitted.text, structured };
+      const saved = await saveBatch(outcomes, rows, args, deps);
+      return { text: `${fitted.text}\n${saved.note}`, structured: saved.path === null ? structured : { ...structured, saved_to: saved.path } };
     },
   });
+
+function checkBatchTarget(target: string, deps: ToolDeps): void {
+  refuseLocalFiles(deps, 'save_to');
+  if (exportFormatOf(target) !== 'json') return;
+  throw new MindeeInputError(`save_to ${quote(target, 200)} must end in .csv or .jsonl: ${TOOL} writes one row per document.`, {
+    hint: `Name a .csv or .jsonl file, or save each full result with ${RESULT_TOOL} (save_to ending in .json).`,
+  });
+}
+
+/**
+ * Every document's row (values at detail "values", all rows, whatever the answer's budget left
+ * out) to a new file. The documents are processed by now: a file that cannot be written is said
+ * in the answer, not thrown, so their rows are not lost.
+ */
+async function saveBatch(outcomes: { inference: Inference | null }[], rows: BatchRow[], args: BatchArgs, deps: ToolDeps): Promise<{ path: string | null; note: string }> {
+  const target = args.save_to!;
+  try {
+    const table = batchTable(
+      rows.map((row, i) => {
+        const inference = outcomes[i]?.inference;
+        // Values at detail "values" whatever the answer's detail; the verdict the answer's row has.
+        const review = row.result && isRecord(row.result.review) ? row.result.review : undefined;
+        return { ...row, result: inference ? { ...rowResult(inference, { detail: 'values', fields: args.fields }), ...(review ? { review } : {}) } : null };
+      }),
+    );
+    const path = await deps.files.writeNewFile(target, deps.client.redact(renderTable(table, exportFormatOf(target) === 'csv' ? 'csv' : 'jsonl')));
+    return { path, note: tableNote(table, path) };
+  } catch (error) {
+    if (!(error instanceof MindeeError)) throw error;
+    return { path: null, note: `Nothing was saved: ${errorText(error, deps.settings)}` };
+  }
+}
 
 /** The documents of a call, in order: files (folders expanded), URLs, then jobs to resume. */
 async function collectWork(args: BatchArgs, deps: ToolDeps): Promise<Work[]> {
@@ -221,7 +262,7 @@ function resumeStep(rows: BatchRow[], work: Work[], args: BatchArgs, waitSeconds
   const urls = notSent.flatMap(({ w }) => (w.document && 'url' in w.document ? [w.document.url] : []));
   const total = jobIds.length + paths.length + urls.length;
   if (total === 0) return null;
-  const { file_paths: _f, urls: _u, upload_ids: _up, job_ids: _j, wait: _w, max_wait_seconds: _m, detail, fields, max_chars, checks, ...sending } = args;
+  const { file_paths: _f, urls: _u, upload_ids: _up, job_ids: _j, wait: _w, max_wait_seconds: _m, save_to: _s, detail, fields, max_chars, checks, ...sending } = args;
   const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   const phrase = (n: number) => {
     // The first n items, jobs first: they are what the caller waits for.

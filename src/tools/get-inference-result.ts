@@ -36,8 +36,9 @@ export const getInferenceResult = (settings: ToolSettings) =>
         .catch((error: unknown) => {
           throw product === undefined ? withProductHint(error) : error;
         });
-      const saved = args.save_to === undefined ? undefined : await saveInference(inference, args.save_to, deps);
-      const { view, text } = presentInference(inference, args, deps, saved, await reviewFor(inference, args, deps));
+      const review = await reviewFor(inference, args, deps);
+      const saved = args.save_to === undefined ? undefined : await saveInference(inference, args.save_to, deps, { fields: args.fields, review: review?.review });
+      const { view, text } = presentInference(inference, args, deps, saved, review);
       return { text, structured: view, links: [resultLink(view.inference_id, view.resource_uri)] };
     },
   });

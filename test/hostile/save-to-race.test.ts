@@ -1,7 +1,7 @@
 /**
  * Issue 9, item 9: `save_to` while another process flips a subdirectory of the allowed directory
  * into a symbolic link to an outside directory and back. Whatever the timing, no file is ever
- * left outside.
+ * left outside — full JSON or a table (.csv, .jsonl) alike.
  */
 import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -38,7 +38,7 @@ describe('save_to against a directory flipped into a link', () => {
 
     const outcomes = { saved: 0, refused: 0 };
     for (let i = 0; i < SAVES; i++) {
-      const r = await h.call('get_inference_result', { inference_id: inferenceId, fields: ['invoice_number'], save_to: `sub/result-${i}.json` });
+      const r = await h.call('get_inference_result', { inference_id: inferenceId, fields: ['invoice_number'], save_to: `sub/result-${i}.${['json', 'csv', 'jsonl'][i % 3]}` });
       if (r.isError) {
         expect(textOf(r)).not.toMatch(/internal error/);
         outcomes.refused++;

@@ -16,8 +16,11 @@ afterEach(async () => {
   await h?.close();
 });
 
+/** The sample invoice, every check passing, two of its values rated below High (the emulator's confidence marker). */
+const unsureInvoice = () => makeSampleInvoicePdf({ confidence: { po_number: 'Medium', purchase_category: 'Low' } });
+
 async function extract(args: Record<string, unknown> = {}, model: string = DEMO_MODELS.invoice) {
-  const path = await h.write('invoice.pdf', makeSampleInvoicePdf());
+  const path = await h.write('invoice.pdf', unsureInvoice());
   const result = await h.call('enqueue_document', { model_id: model, file_path: path, ...args });
   expect(result.isError, textOf(result)).toBeFalsy();
   return { result, sc: result.structuredContent as any, text: textOf(result) };
@@ -180,8 +183,8 @@ describe('verdicts of the other products and of batches', () => {
 
   it('enqueue_documents: a verdict on each row, in its text too', async () => {
     h = await startHarness({ settings: { verify: { minConfidence: 'Low', rules: null, confidence: true, polygon: true } } });
-    const a = await h.write('a.pdf', makeSampleInvoicePdf());
-    const b = await h.write('b.pdf', makeSampleInvoicePdf());
+    const a = await h.write('a.pdf', unsureInvoice());
+    const b = await h.write('b.pdf', unsureInvoice());
     const result = await h.call('enqueue_documents', { model_id: DEMO_MODELS.invoice, file_paths: [a, b] });
     const sc = result.structuredContent as any;
     expect(sc.documents.map((d: any) => d.result.review.verdict)).toEqual(['accept', 'accept']);

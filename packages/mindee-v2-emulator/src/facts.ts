@@ -35,6 +35,12 @@ export interface LineItem {
   unitMeasure: string | null;
 }
 
+export interface PaymentDetails {
+  /** As printed (Mindee keeps the spaces). */
+  iban: string | null;
+  swift: string | null;
+}
+
 export interface TaxLine {
   /** A fraction, as in Mindee's responses (0.2 for 20 %). */
   rate: number;
@@ -51,6 +57,7 @@ export interface InvoiceFacts {
   poNumber: string | null;
   supplier: Party;
   customer: Party;
+  supplierPaymentDetails: PaymentDetails[];
   currency: string;
   language: string;
   country: string | null;
@@ -58,7 +65,8 @@ export interface InvoiceFacts {
   taxes: TaxLine[];
   totalNet: number;
   totalTax: number;
-  totalAmount: number;
+  /** Null when the document prints a total that cannot be read (`Total amount: illegible`). */
+  totalAmount: number | null;
   tips: number | null;
   purchaseCategory: string;
   paymentMethod: string;
@@ -72,10 +80,20 @@ export interface Source {
   length: number;
 }
 
+export type ConfidenceLevel = 'Certain' | 'High' | 'Medium' | 'Low';
+
+/**
+ * Confidence levels forced on fields, by result path (`total_amount`, `line_items.1.quantity`; a
+ * path covers the fields below it; `*` covers every field).
+ */
+export type ConfidenceOverrides = Map<string, ConfidenceLevel>;
+
 /** Facts plus, keyed by dotted path ("supplier.name", "lineItems.1.quantity"), where each was read. */
 export interface ReadFacts {
   facts: InvoiceFacts;
   sources: Map<string, Source>;
+  /** From the document's `Emulator confidence:` line, if it has one. */
+  confidence: ConfidenceOverrides;
 }
 
 interface LocaleInfo {
@@ -215,6 +233,37 @@ function digits(rng: Rng, n: number): string {
   return s;
 }
 
+/** The IBAN check digits (ISO 13616, mod 97) of a country code and a basic bank account number. */
+export function ibanCheckDigits(country: string, bban: string): string {
+  const digitsOf = (x: string) => x.replace(/[A-Z]/g, (c) => String(c.charCodeAt(0) - 55));
+  let rest = 0;
+  for (const d of digitsOf(`${bban}${country}00`)) rest = (rest * 10 + Number(d)) % 97;
+  return String(98 - rest).padStart(2, '0');
+}
+
+/** Groups of four, as IBANs are printed. */
+export function printIban(compact: string): string {
+  return compact.replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+function ibanFor(rng: Rng, countryCode: string | null): string | null {
+  let bban: string;
+  switch (countryCode) {
+    case 'GB':
+      bban = `${rng.pick(['WEST', 'NWBK', 'BARC', 'LOYD'])}${digits(rng, 14)}`;
+      break;
+    case 'FR':
+      bban = digits(rng, 23);
+      break;
+    case 'DE':
+      bban = digits(rng, 18);
+      break;
+    default:
+      return null;
+  }
+  return printIban(`${countryCode}${ibanCheckDigits(countryCode, bban)}${bban}`);
+}
+
 function registrationsFor(rng: Rng, countryCode: string | null): { type: string; number: string }[] {
   switch (countryCode) {
     case 'GB':
@@ -290,6 +339,7 @@ export function drawFacts(seed: string): InvoiceFacts {
   }
   const netCents = items.reduce((s, it) => s + toCents(it.totalPrice), 0);
   const taxCents = Math.round(netCents * locale.taxRate);
+  const iban = documentType === 'invoice' ? ibanFor(rng, locale.code) : null;
   const tipsCents = documentType === 'receipt' && rng.chance(0.4) ? rng.int(100, 1500) : null;
   return {
     documentType,
@@ -300,6 +350,7 @@ export function drawFacts(seed: string): InvoiceFacts {
     poNumber: documentType === 'invoice' && rng.chance(0.5) ? `PO-${digits(rng, 6)}` : null,
     supplier: drawParty(rng, SUPPLIERS, locale),
     customer: drawParty(rng, CUSTOMERS, customerLocale),
+    supplierPaymentDetails: iban ? [{ iban, swift: null }] : [],
     currency: locale.currency,
     language: locale.language,
     country: locale.code,
@@ -336,6 +387,10 @@ export function renderFacts(facts: InvoiceFacts, pageCount: number): string[] {
   lines.push(`Supplier: ${facts.supplier.name}, ${facts.supplier.address.complete}`);
   if (facts.supplier.phone) lines.push(`Phone: ${facts.supplier.phone}`);
   for (const r of facts.supplier.registrations) lines.push(`${r.type}: ${r.number}`);
+  for (const p of facts.supplierPaymentDetails) {
+    if (p.iban) lines.push(`IBAN: ${p.iban}`);
+    if (p.swift) lines.push(`SWIFT: ${p.swift}`);
+  }
   lines.push(`Customer: ${facts.customer.name}, ${facts.customer.address.complete}`, '');
   lines.push(`${'Description'.padEnd(28)}${'Qty'.padStart(4)}${'Unit price'.padStart(13)}${'Total'.padStart(10)}`);
   for (const it of facts.lineItems) {
@@ -348,7 +403,7 @@ export function renderFacts(facts: InvoiceFacts, pageCount: number): string[] {
     lines.push(`${taxNameFor(facts.country)} ${round(t.rate * 100, 2)}%: ${money(t.amount)} ${facts.currency}`);
   }
   if (facts.tips !== null) lines.push(`Tips: ${money(facts.tips)} ${facts.currency}`);
-  lines.push(`Total amount: ${money(facts.totalAmount)} ${facts.currency}`);
+  lines.push(facts.totalAmount === null ? 'Total amount: illegible' : `Total amount: ${money(facts.totalAmount)} ${facts.currency}`);
   const pages = [lines.join('\n')];
   for (let p = 1; p < pageCount; p++) {
     pages.push(
@@ -363,6 +418,24 @@ export function renderFacts(facts: InvoiceFacts, pageCount: number): string[] {
     );
   }
   return pages;
+}
+
+const LEVELS: Record<string, ConfidenceLevel> = { certain: 'Certain', high: 'High', medium: 'Medium', low: 'Low' };
+
+/**
+ * `Low` (every field), or `total_amount=Low, line_items.1=Medium`: levels by result path. Unknown
+ * words are ignored (a document is outside data).
+ */
+export function parseConfidenceMarker(text: string): [string, ConfidenceLevel][] {
+  const out: [string, ConfidenceLevel][] = [];
+  for (const part of text.split(',').slice(0, 100)) {
+    const [left = '', right] = part.split('=').map((s) => s.trim());
+    const level = LEVELS[(right ?? left).toLowerCase()];
+    if (!level) continue;
+    const path = right === undefined ? '*' : left;
+    if (/^[\w.*-]{1,200}$/.test(path)) out.push([path, level]);
+  }
+  return out;
 }
 
 export function parseAmount(text: string): number | null {
@@ -443,6 +516,10 @@ interface PartialFacts {
   totalTax?: number;
   totalAmount?: number;
   tips?: number;
+  /** The document prints a total line whose amount cannot be read. */
+  totalUnreadable?: boolean;
+  paymentDetails: PaymentDetails[];
+  confidence: ConfidenceOverrides;
   language?: string;
 }
 
@@ -451,7 +528,7 @@ const MAX_PARSED_LINE = 300;
 const CURRENCY_SYMBOLS: Record<string, string> = { '£': 'GBP', '€': 'EUR', $: 'USD' };
 
 function parseText(pages: string[], sources: Map<string, Source>): PartialFacts {
-  const out: PartialFacts = { lineItems: [], taxes: [] };
+  const out: PartialFacts = { lineItems: [], taxes: [], paymentDetails: [], confidence: new Map() };
   const note = (key: string, page: number, line: number, text: string, value: string) => {
     if (sources.has(key)) return;
     const column = Math.max(0, text.indexOf(value));
@@ -540,6 +617,19 @@ function parseText(pages: string[], sources: Map<string, Source>): PartialFacts 
           note(`taxes.${i}.rate`, page, line, raw, `${m[1]}%`);
         }
         currencyFrom(m[3], text);
+      } else if ((m = /^IBAN\s*:?\s*([A-Z]{2}\d{2}(?: ?[A-Z0-9]){8,34})$/i.exec(text)) && m[1]) {
+        const i = out.paymentDetails.length;
+        out.paymentDetails.push({ iban: m[1], swift: null });
+        note(`paymentDetails.${i}.iban`, page, line, raw, m[1]);
+      } else if ((m = /^(?:SWIFT|BIC)\s*:?\s*([A-Z0-9]{8}(?:[A-Z0-9]{3})?)$/i.exec(text)) && m[1]) {
+        const last = out.paymentDetails[out.paymentDetails.length - 1];
+        if (last && last.swift === null) last.swift = m[1];
+        else out.paymentDetails.push({ iban: null, swift: m[1] });
+        note(`paymentDetails.${out.paymentDetails.length - 1}.swift`, page, line, raw, m[1]);
+      } else if ((m = /^emulator confidence\s*:\s*(.+)$/i.exec(text)) && m[1]) {
+        for (const [path, level] of parseConfidenceMarker(m[1])) out.confidence.set(path, level);
+      } else if (/^(?:total amount|total due|amount due|grand total|total)\s*:\s*(?:illegible|unreadable|n\/a|-+|\?+)?$/i.test(text)) {
+        out.totalUnreadable = true;
       } else if ((m = /^(?:tips?|gratuity)\s*:?\s*([-£€$]?\s*[\d.,]+)/i.exec(text)) && m[1]) {
         out.tips ??= parseAmount(m[1]) ?? undefined;
         note('tips', page, line, raw, m[1].trim());
@@ -618,7 +708,7 @@ export function readFacts(seed: string, pages: string[]): ReadFacts {
   }
   const totalTax = t.totalTax ?? fromCents(taxes.reduce((s, x) => s + toCents(x.amount), 0));
   const tips = t.tips ?? (readAmounts ? null : drawn.tips);
-  const totalAmount = t.totalAmount ?? fromCents(toCents(totalNet) + toCents(totalTax) + toCents(tips ?? 0));
+  const totalAmount = t.totalUnreadable && t.totalAmount === undefined ? null : (t.totalAmount ?? fromCents(toCents(totalNet) + toCents(totalTax) + toCents(tips ?? 0)));
   const documentType = t.documentType ?? drawn.documentType;
   const facts: InvoiceFacts = {
     documentType,
@@ -629,6 +719,8 @@ export function readFacts(seed: string, pages: string[]): ReadFacts {
     poNumber: t.poNumber ?? (t.invoiceNumber ? null : drawn.poNumber),
     supplier,
     customer,
+    // A document that names its supplier but prints no bank details has none.
+    supplierPaymentDetails: t.paymentDetails.length ? t.paymentDetails : t.supplier ? [] : drawn.supplierPaymentDetails,
     currency: t.currency ?? (country ? CURRENCY_OF[country] : undefined) ?? drawn.currency,
     language: t.language ?? drawn.language,
     country: country ?? drawn.country,
@@ -641,5 +733,5 @@ export function readFacts(seed: string, pages: string[]): ReadFacts {
     purchaseCategory: drawn.purchaseCategory,
     paymentMethod: drawn.paymentMethod,
   };
-  return { facts, sources };
+  return { facts, sources, confidence: t.confidence };
 }

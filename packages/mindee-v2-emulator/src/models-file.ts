@@ -30,6 +30,8 @@ const webhookSchema = z.strictObject({
 
 const failureCodes = Object.keys(FAILURES) as [keyof typeof FAILURES, ...(keyof typeof FAILURES)[]];
 
+const level = z.enum(['Certain', 'High', 'Medium', 'Low'], 'must be one of Certain, High, Medium, Low');
+
 const modelSchema = z.strictObject({
   id: uuid,
   name: text,
@@ -44,6 +46,10 @@ const modelSchema = z.strictObject({
   default_options: z
     .strictObject({ raw_text: z.boolean(), polygon: z.boolean(), confidence: z.boolean(), rag: z.boolean() })
     .partial()
+    .optional(),
+  /** Extraction: a confidence level forced on every field, or on fields by result path. */
+  confidence: z
+    .union([level, z.record(z.string().regex(/^[\w.*-]{1,200}$/), level)], 'must be one of Certain, High, Medium, Low, or an object of field paths (total_amount, line_items.1, *) to those levels')
     .optional(),
   /** Classification, crop, split: the document types told apart. */
   document_types: z
@@ -109,7 +115,7 @@ export function parseModels(json: unknown, source: string): EmulatorModel[] {
       hookIds.add(hook.id.toLowerCase());
     }
     const extraction = entry.model_type === 'extraction';
-    const extractionOnly = (['fields', 'default_options'] as const).filter((key) => entry[key] !== undefined);
+    const extractionOnly = (['fields', 'default_options', 'confidence'] as const).filter((key) => entry[key] !== undefined);
     const utilityOnly = (['document_types', 'extraction_model_id'] as const).filter((key) => entry[key] !== undefined);
     if (extraction && utilityOnly.length) {
       throw new ModelsFileError(`${where}: ${utilityOnly.join(' and ')} apply to classification, crop and split models, not extraction`);
@@ -132,6 +138,7 @@ function toModel(entry: ModelEntry, where: string, byId: ReadonlyMap<string, Mod
     model.fields = parsed.fields;
   }
   if (entry.default_options) model.defaultOptions = entry.default_options;
+  if (entry.confidence !== undefined) model.confidence = entry.confidence;
   if (entry.document_types) model.documentTypes = entry.document_types;
   if (entry.extraction_model_id) {
     const target = byId.get(entry.extraction_model_id.toLowerCase());

@@ -74,6 +74,7 @@ export const INVOICE_FIELDS: SchemaField[] = [
     true,
   ),
   object('taxes', [field('rate', 'number'), field('base', 'number'), field('amount', 'number')], true),
+  object('supplier_payment_details', [field('iban'), field('swift'), field('account_number'), field('routing_number')], true),
   field('total_net', 'number'),
   field('total_tax', 'number'),
   field('total_amount', 'number'),

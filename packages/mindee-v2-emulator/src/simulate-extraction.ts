@@ -3,7 +3,7 @@
  * a field's name says what it is (invoice_number, supplier.address.city, line_items[].quantity…),
  * otherwise with a type-appropriate value drawn from the document's hash and the field's path.
  */
-import type { Address, InvoiceFacts, Party, ReadFacts, Source } from './facts.js';
+import type { Address, ConfidenceOverrides, InvoiceFacts, Party, ReadFacts, Source } from './facts.js';
 import { randomBox, textBox } from './layout.js';
 import { Rng, round } from './rng.js';
 import type {
@@ -130,6 +130,19 @@ function factTree(f: InvoiceFacts): FactNode {
       obj({ rate: leaf(t.rate, `taxes.${i}.rate`), base: leaf(t.base), amount: leaf(t.amount, `taxes.${i}.amount`) }, 'amount'),
     ),
   );
+  const paymentDetails = list(
+    f.supplierPaymentDetails.map((p, i) =>
+      obj(
+        {
+          iban: leaf(p.iban, `paymentDetails.${i}.iban`),
+          swift: leaf(p.swift, `paymentDetails.${i}.swift`),
+          account_number: leaf(null),
+          routing_number: leaf(null),
+        },
+        'iban',
+      ),
+    ),
+  );
   const supplier = partyNode(f.supplier, 'supplier');
   const customer = partyNode(f.customer, 'customer');
   const supplierFields = supplier.kind === 'obj' ? supplier.fields : {};
@@ -158,6 +171,7 @@ function factTree(f: InvoiceFacts): FactNode {
     supplier_phone_number: supplierFields.phone_number as FactNode,
     supplier_company_registration: supplierFields.registrations as FactNode,
     supplier_company_registrations: supplierFields.registrations as FactNode,
+    supplier_payment_details: paymentDetails,
     customer_name: customerFields.name as FactNode,
     customer_address: customerFields.address as FactNode,
     customer_company_registration: customerFields.registrations as FactNode,
@@ -190,6 +204,8 @@ class FieldBuilder {
   constructor(
     private readonly view: DocumentView,
     private readonly options: AppliedOptions,
+    /** The model's forced levels; the document's own `Emulator confidence:` line wins over them. */
+    private readonly forced: ConfidenceOverrides,
   ) {}
 
   fields(specs: SchemaField[], node: FactNode | undefined, path: string[]): Record<string, FieldJson> {
@@ -227,11 +243,12 @@ class FieldBuilder {
       value = coerce(spec, found.value, Rng.derive(this.view.seed, 'class', path.join('.')));
       if (value !== undefined) src = found.src;
     }
+    const fromFacts = value !== undefined;
     if (value === undefined) value = this.drawn(spec, path);
     const source = src ? this.view.read.sources.get(src) : undefined;
     return {
       value,
-      confidence: this.options.confidence ? this.confidence(path, source !== undefined, value) : null,
+      confidence: this.options.confidence ? (this.forcedLevel(path) ?? this.confidence(path, fromFacts, value)) : null,
       locations: this.options.polygon && value !== null ? [this.location(path, source, value)] : [],
     };
   }
@@ -258,9 +275,23 @@ class FieldBuilder {
     }
   }
 
-  private confidence(path: string[], read: boolean, value: Scalar): Confidence {
+  /** The level forced on this path or the nearest path above it, or `*`: the document's first, then the model's. */
+  private forcedLevel(path: string[]): Confidence | undefined {
+    for (const overrides of [this.view.read.confidence, this.forced]) {
+      for (let n = path.length; n > 0; n--) {
+        const level = overrides.get(path.slice(0, n).join('.'));
+        if (level) return level;
+      }
+      const all = overrides.get('*');
+      if (all) return all;
+    }
+    return undefined;
+  }
+
+  /** What the document says (or plainly lacks) is sure; a value made up for a field it does not speak of is not. */
+  private confidence(path: string[], fromFacts: boolean, value: Scalar): Confidence {
     const rng = Rng.derive(this.view.seed, 'confidence', path.join('.'));
-    if (read) return rng.chance(0.7) ? 'Certain' : 'High';
+    if (fromFacts) return rng.chance(0.7) ? 'Certain' : 'High';
     if (value === null) return rng.pick(['High', 'Medium'] as const);
     const r = rng.next();
     return r < 0.2 ? 'Certain' : r < 0.6 ? 'High' : r < 0.85 ? 'Medium' : 'Low';
@@ -317,8 +348,13 @@ export function rawTextPages(pages: string[]): { content: string }[] {
   return pages.map((text) => ({ content: `${SIMULATED_MARKER}\n${text}` }));
 }
 
-export function simulateExtraction(schema: SchemaField[], view: DocumentView, options: AppliedOptions): ExtractionResultJson {
-  const builder = new FieldBuilder(view, options);
+export function simulateExtraction(
+  schema: SchemaField[],
+  view: DocumentView,
+  options: AppliedOptions,
+  forced: ConfidenceOverrides = new Map(),
+): ExtractionResultJson {
+  const builder = new FieldBuilder(view, options, forced);
   return {
     fields: builder.fields(schema, factTree(view.read.facts), []),
     raw_text: options.raw_text ? { pages: rawTextPages(view.pages) } : null,

@@ -3,7 +3,7 @@
  * but the digest is stored, and the same digest and options always give the same body.
  */
 import type { DocumentDigest } from './document.js';
-import { drawFacts, readFacts, renderFacts } from './facts.js';
+import { drawFacts, readFacts, renderFacts, type ConfidenceOverrides } from './facts.js';
 import { regionBox, textBox, wordsOf } from './layout.js';
 import { INVOICE_FIELDS } from './models.js';
 import { Rng, uuidFrom } from './rng.js';
@@ -57,7 +57,7 @@ function extractionBody(
       job: { id: ids.jobId },
       model: { id: model.id },
       file,
-      result: simulateExtraction(options.data_schema ?? model.fields ?? INVOICE_FIELDS, view, options),
+      result: simulateExtraction(options.data_schema ?? model.fields ?? INVOICE_FIELDS, view, options, modelConfidence(model)),
       active_options: {
         raw_text: options.raw_text,
         polygon: options.polygon,
@@ -69,6 +69,14 @@ function extractionBody(
       },
     },
   };
+}
+
+/** A model's `confidence` knob as overrides by path (a single level covers every field). */
+function modelConfidence(model: EmulatorModel): ConfidenceOverrides {
+  const knob = model.confidence;
+  if (knob === undefined) return new Map();
+  if (typeof knob === 'string') return new Map([['*', knob]]);
+  return new Map(Object.entries(knob));
 }
 
 type UtilityProduct = 'classification' | 'crop' | 'split';

@@ -93,6 +93,12 @@ export interface EmulatorModel {
   extractionModelId?: string;
   /** Classification and split models: the document types they tell apart. */
   documentTypes?: string[];
+  /**
+   * Extraction models, when confidence is asked for: force a level on every field (`'Low'`) or
+   * on fields by result path (`{ total_amount: 'Low', 'line_items.1': 'Medium' }`; a path covers
+   * what is below it, `*` every field). A document's own `Emulator confidence:` line wins.
+   */
+  confidence?: Confidence | Record<string, Confidence>;
 }
 
 export type FaultRoute = 'enqueue' | 'job' | 'result' | 'search' | '*';

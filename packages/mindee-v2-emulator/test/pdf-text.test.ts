@@ -62,7 +62,7 @@ describe('readFacts', () => {
     expect(facts.date).toBe('2025-04-03');
     expect(facts.lineItems.map((i) => i.description)).toEqual(['Widget', 'Gadget']);
     expect(facts.totalNet).toBe(25.5);
-    expect(Math.round(facts.totalAmount * 100)).toBe(Math.round((facts.totalNet + facts.totalTax) * 100));
+    expect(Math.round(facts.totalAmount! * 100)).toBe(Math.round((facts.totalNet + facts.totalTax) * 100));
   });
 });
 

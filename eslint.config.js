@@ -34,6 +34,8 @@ const ABOVE = {
   // Checks on a result (issue 18): pure functions of a result; the tools and results use them.
   verify: [...ABOVE_LOWER, 'results', 'files', 'state'],
   tools: [...CLI, ...SERVING],
+  // Review in the host (issue 20): the document a review shows; beside the tools.
+  review: [...CLI, ...SERVING],
   // The MCP serving layer knows no HTTP; http/ serves it.
   mcp: [...CLI, 'http'],
   http: [...CLI],

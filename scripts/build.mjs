@@ -7,6 +7,7 @@ import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
+import { buildView } from './build-view.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const started = performance.now();
@@ -31,7 +32,9 @@ const { output } = await build({
   write: true,
 });
 chmodSync(join(root, 'dist/cli.js'), 0o755);
-writeFileSync(join(root, 'dist/THIRD_PARTY_LICENSES.txt'), notices(output.flatMap((o) => o.moduleIds ?? [])));
+// The review view (ui://mindee/review.html): its own browser bundle, pdf.js inside.
+const view = await buildView();
+writeFileSync(join(root, 'dist/THIRD_PARTY_LICENSES.txt'), notices([...output.flatMap((o) => o.moduleIds ?? []), ...view.moduleIds]));
 process.stderr.write(`mindee-mcp: built dist/ in ${Math.round(performance.now() - started)} ms\n`);
 
 /** The licence of every package whose code the bundle carries: bundling redistributes it. */

@@ -29,7 +29,7 @@ import {
   MindeeUnknownIdError,
 } from './errors.js';
 import { enqueueFormBody, EXTRACTION_OPTIONS, type MultipartBody } from './multipart.js';
-import type { CallOptions, EnqueueParams, TrackedJob, UploadDocument, WebhookOptions } from './types.js';
+import type { CallOptions, DocumentOrigin, EnqueueParams, TrackedJob, UploadDocument, WebhookOptions } from './types.js';
 import { DEFAULT_POLLING, PollPlanner, type PollingOptions } from './planner.js';
 import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
 import {
@@ -303,7 +303,7 @@ export class MindeeClient {
     if (this.#ownsConnection) await this.connection.close();
   }
 
-  async enqueue(document: UploadDocument, params: EnqueueParams, options: CallOptions = {}): Promise<Job> {
+  async enqueue(document: UploadDocument, params: EnqueueParams, options: CallOptions & { origin?: DocumentOrigin } = {}): Promise<Job> {
     const product = params.product ?? 'extraction';
     if (product !== 'extraction') {
       const extra = EXTRACTION_OPTIONS.filter(([key]) => params[key] !== undefined).map(([, name]) => name);
@@ -346,7 +346,26 @@ export class MindeeClient {
     this.connection.owners.set(job.id, this.#partition);
     // Before the id reaches anyone: from now on only this caller reads the job, on any replica.
     await this.connection.state.owners.record('job', job.id, this.#partition);
+    if (options.origin) await this.connection.state.owners.recordDocument(job.id, this.#partition, JSON.stringify(options.origin));
     return job;
+  }
+
+  /**
+   * The document a result of this caller was made from, as recorded at enqueue: undefined when
+   * none was (a job of another process's memory, or started elsewhere). The result is read first,
+   * so another caller's id is unknown here as everywhere.
+   */
+  async documentOf(inferenceId: string, options: CallOptions = {}): Promise<DocumentOrigin | undefined> {
+    const inference = await this.getResult({ inferenceId, product: (await this.knownProduct(inferenceId)) ?? 'extraction' }, options);
+    const jobId = inference.job?.id;
+    if (!jobId) return undefined;
+    const stored = await this.connection.state.owners.documentOf(jobId, this.#partition);
+    if (stored === undefined) return undefined;
+    try {
+      return JSON.parse(stored) as DocumentOrigin;
+    } catch {
+      return undefined;
+    }
   }
 
   /**

@@ -29,6 +29,13 @@ export type UploadDocument =
   | { kind: 'file'; source: ByteSource; filename: string; mimeType?: string; pageCount?: number | null }
   | { kind: 'url'; url: string };
 
+/** Where an enqueued document came from, kept beside the job's owner so its pages can be shown later. */
+export type DocumentOrigin =
+  | { kind: 'file'; path: string; filename: string; mimeType: string; size: number; pages: number | null }
+  | { kind: 'url'; url: string }
+  /** Not kept (base64 content, an upload): `reason` says why. */
+  | { kind: 'none'; reason: string };
+
 export interface EnqueueParams {
   modelId: string;
   product?: Product;

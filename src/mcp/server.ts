@@ -25,6 +25,8 @@ import { checkId } from '../client/mindee-client.js';
 import { PRODUCTS, type Product } from '../client/schemas.js';
 import { RootsFollower } from '../files/roots.js';
 import { resourceUri } from '../results/inference.js';
+import { DOCUMENT_URI_PREFIX, readDocument } from '../review/document.js';
+import { REVIEW_VIEW_MIME, REVIEW_VIEW_URI, reviewViewHtml } from '../review/view.js';
 import { clip, errorMessage, stripControl } from '../text.js';
 import { advertisedSchema, type ToolDeps, type ToolSettings } from '../tools/define.js';
 import { errorText } from '../tools/hints.js';
@@ -178,11 +180,14 @@ const RESULT_URI = /^mindee:\/\/inferences\/([^/?#]*)(?:\?([^#]*))?$/;
 /** mindee://inferences/{inference_id}: the full JSON of a result, kept or from the API. */
 function registerResults(server: Server, deps: ToolDeps): void {
   server.setRequestHandler('resources/list', async () => ({
-    resources: (await deps.client.results.list()).map(({ inferenceId, meta }) => ({
+    resources: [
+      { uri: REVIEW_VIEW_URI, name: 'review-view', title: 'Review view', description: 'The page with the flagged fields boxed; accept, correct or reject each.', mimeType: REVIEW_VIEW_MIME },
+      ...(await deps.client.results.list()).map(({ inferenceId, meta }) => ({
       uri: resourceUri(inferenceId, isProduct(meta.product) ? meta.product : null),
       name: deps.client.redact(stripControl(`Mindee result ${clip(inferenceId, 80)}${meta.fileName ? ` (${clip(meta.fileName, 120)})` : ''}`)),
       mimeType: 'application/json',
-    })),
+      })),
+    ],
   }));
   server.setRequestHandler('resources/templates/list', () => ({
     resourceTemplates: [
@@ -192,6 +197,12 @@ function registerResults(server: Server, deps: ToolDeps): void {
         title: 'Mindee result (full JSON)',
         description: 'The complete result of a processed document, as the Mindee v2 API returns it, with its review. ?product=classification|crop|ocr|split names the product of other results (else it is looked for).',
         mimeType: 'application/json',
+      },
+      {
+        uriTemplate: `${DOCUMENT_URI_PREFIX}{inference_id}`,
+        name: 'inference-document',
+        title: 'The document of a result',
+        description: 'The PDF or image a result was made from, when this server may read it (an allowed file), for its owner only.',
       },
     ],
   }));
@@ -203,6 +214,9 @@ function registerResults(server: Server, deps: ToolDeps): void {
         `Resource not found: ${clip(uri, 200)} is not the URI of a Mindee result (mindee://inferences/{id}, with ?product=${PRODUCTS.slice(1).join('|')} for those products).`,
         { uri },
       );
+    if (uri === REVIEW_VIEW_URI) return { contents: [{ uri, mimeType: REVIEW_VIEW_MIME, text: await reviewViewHtml() }] };
+    const document = DOCUMENT_URI.exec(uri);
+    if (document) return readDocumentResource(uri, document[1]!, deps);
     const match = RESULT_URI.exec(uri);
     if (!match) throw notFound();
     let inferenceId: string;
@@ -236,6 +250,26 @@ function registerResults(server: Server, deps: ToolDeps): void {
     const where = missing && !product ? ` No product's result route (${PRODUCTS.join(', ')}) has it.` : '';
     throw new ProtocolError(missing ? RESOURCE_NOT_FOUND : ProtocolErrorCode.InternalError, deps.client.redact(stripControl(`${errorText(failure!, deps.settings)}${where}`)), { uri });
   });
+}
+
+const DOCUMENT_URI = /^mindee:\/\/documents\/([^/?#]+)$/;
+
+/** mindee://documents/{inference_id}: the document's bytes, to the result's owner only. */
+async function readDocumentResource(uri: string, encoded: string, deps: ToolDeps) {
+  let inferenceId: string;
+  try {
+    inferenceId = decodeURIComponent(encoded);
+    checkId(inferenceId, 'inference_id');
+  } catch {
+    throw new ProtocolError(RESOURCE_NOT_FOUND, `Resource not found: ${clip(uri, 200)} does not name an inference id (mindee://documents/{inference_id}).`, { uri });
+  }
+  try {
+    const { mimeType, bytes } = await readDocument(inferenceId, deps);
+    return { contents: [{ uri, mimeType, blob: bytes.toString('base64') }] };
+  } catch (error) {
+    const text = error instanceof MindeeError ? errorText(error, deps.settings) : errorMessage(error);
+    throw new ProtocolError(RESOURCE_NOT_FOUND, deps.client.redact(stripControl(`No document for ${clip(inferenceId, 80)}: ${text}`)), { uri });
+  }
 }
 
 const isNotFound = (error: MindeeError) => error.code === 'api_error' && 'status' in error && error.status === 404;

@@ -5,6 +5,7 @@
  * caller (past the bound, that caller's oldest records go first: its own oldest jobs then answer
  * as unknown) and, in memory, in all. The first owner of an id stays its owner.
  */
+import { BoundedMap } from './bounded-map.js';
 import { systemClock, type Clock } from './clock.js';
 
 /** A job id, or the id of the inference a job made. */
@@ -15,7 +16,17 @@ export interface JobOwners {
   record(kind: OwnedKind, id: string, caller: string): Promise<void>;
   /** The owner of `id`; undefined when none is recorded (never started here, expired or forgotten). */
   ownerOf(kind: OwnedKind, id: string): Promise<string | undefined>;
+  /**
+   * Records which document a job was sent from (a review shows its pages later), for the job's
+   * owner only; kept as long as the owner record. `origin` is opaque JSON, bounded by the caller.
+   */
+  recordDocument(jobId: string, caller: string, origin: string): Promise<void>;
+  /** The document a job of `caller` was sent from; undefined for another caller's job, or none recorded. */
+  documentOf(jobId: string, caller: string): Promise<string | undefined>;
 }
+
+/** Largest document record kept (a path or URL and a few facts). */
+export const MAX_DOCUMENT_RECORD_BYTES = 8192;
 
 export interface OwnerLimits {
   ttlMs: number;
@@ -41,9 +52,25 @@ export class MemoryJobOwners implements JobOwners {
   readonly #entries = new Map<string, Entry>();
   /** Each caller's records, oldest first. */
   readonly #byCaller = new Map<string, Set<string>>();
+  /** The document of each job, by job id: owner, origin and expiry. */
+  readonly #documents: BoundedMap<string, { owner: string; origin: string; expiresAt: number }>;
 
   constructor(limits: Partial<OwnerLimits> = {}, private readonly clock: Clock = systemClock) {
     this.#limits = { ...DEFAULT_OWNER_LIMITS, ...limits };
+    this.#documents = new BoundedMap(this.#limits.maxEntries);
+  }
+
+  async recordDocument(jobId: string, caller: string, origin: string): Promise<void> {
+    if (origin.length > MAX_DOCUMENT_RECORD_BYTES) return;
+    const current = this.#documents.get(jobId);
+    if (current && current.owner !== caller && current.expiresAt > this.clock.now()) return;
+    this.#documents.set(jobId, { owner: caller, origin, expiresAt: this.clock.now() + this.#limits.ttlMs });
+  }
+
+  async documentOf(jobId: string, caller: string): Promise<string | undefined> {
+    const entry = this.#documents.get(jobId);
+    if (!entry || entry.owner !== caller || entry.expiresAt <= this.clock.now()) return undefined;
+    return entry.origin;
   }
 
   get size(): number {

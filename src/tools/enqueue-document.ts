@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MindeeJobFailedError } from '../client/errors.js';
 import { prepareDocument } from '../client/inputs.js';
+import { originOf } from '../review/document.js';
 import { jobSummary, renderJob } from '../results/jobs.js';
 import { inferenceShape, jobShape } from '../results/shapes.js';
 import { defineTool, type ToolSettings } from './define.js';
@@ -51,7 +52,7 @@ export const enqueueDocument = (settings: ToolSettings) =>
       try {
         const document = await prepareDocument(source);
         try {
-          job = await deps.client.enqueue(document, withVerifyDefaults(enqueueParams(args, modelId, args.alias), deps), { signal: ctx.signal, deadline });
+          job = await deps.client.enqueue(document, withVerifyDefaults(enqueueParams(args, modelId, args.alias), deps), { signal: ctx.signal, deadline, origin: originOf(source, document) });
         } finally {
           await document.close();
         }

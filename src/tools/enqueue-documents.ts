@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MindeeError, MindeeInputError, MindeeJobFailedError } from '../client/errors.js';
 import { prepareDocument } from '../client/inputs.js';
+import { originOf } from '../review/document.js';
 import type { Inference, Job } from '../client/schemas.js';
 import { countRows, fitBatch, isFinished, rowResult } from '../results/batch.js';
 import { jobSummary } from '../results/jobs.js';
@@ -214,7 +215,7 @@ async function processOne(
       try {
         const document = await prepareDocument(w.document!);
         try {
-          job = await deps.client.enqueue(document, withVerifyDefaults(enqueueParams(args, models.modelId!), deps), { signal: ctx.signal, deadline });
+          job = await deps.client.enqueue(document, withVerifyDefaults(enqueueParams(args, models.modelId!), deps), { signal: ctx.signal, deadline, origin: originOf(w.document!, document) });
         } finally {
           await document.close();
         }

@@ -10,7 +10,7 @@
  */
 import type { Clock } from '../clock.js';
 import { StateUnavailableError } from '../errors.js';
-import { DEFAULT_OWNER_LIMITS, MemoryJobOwners, type JobOwners, type OwnedKind, type OwnerLimits } from '../owners.js';
+import { DEFAULT_OWNER_LIMITS, MAX_DOCUMENT_RECORD_BYTES, MemoryJobOwners, type JobOwners, type OwnedKind, type OwnerLimits } from '../owners.js';
 import { LuaScript, type RedisLink } from './link.js';
 import { keySafe } from './result-store.js';
 
@@ -73,6 +73,31 @@ export class RedisJobOwners implements JobOwners {
       return typeof owner === 'string' ? owner : undefined;
     } catch {
       throw new StateUnavailableError(`Who started this ${kind === 'job' ? 'job' : 'result'} is kept in the shared state, which cannot be reached now: try again in a moment.`);
+    }
+  }
+
+  /** `own:doc:<job id>` holds `{owner, origin}` beside the owner record, with its ttl. */
+  async recordDocument(jobId: string, caller: string, origin: string): Promise<void> {
+    if (origin.length > MAX_DOCUMENT_RECORD_BYTES) return;
+    await this.#local.recordDocument(jobId, caller, origin);
+    if (!this.link.up) return;
+    try {
+      await this.link.command(['SET', `${this.link.prefix}own:doc:${jobId}`, JSON.stringify({ owner: caller, origin }), 'PX', String(this.#limits.ttlMs), 'NX']);
+    } catch {
+      // Redis lost meanwhile: this replica still knows.
+    }
+  }
+
+  async documentOf(jobId: string, caller: string): Promise<string | undefined> {
+    const local = await this.#local.documentOf(jobId, caller);
+    if (local !== undefined) return local;
+    try {
+      const stored = await this.link.command(['GET', `${this.link.prefix}own:doc:${jobId}`]);
+      if (typeof stored !== 'string') return undefined;
+      const parsed = JSON.parse(stored) as { owner?: unknown; origin?: unknown };
+      return parsed.owner === caller && typeof parsed.origin === 'string' ? parsed.origin : undefined;
+    } catch {
+      return undefined;
     }
   }
 }

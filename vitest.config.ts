@@ -9,7 +9,7 @@ export default defineConfig({
           name: 'mindee-mcp',
           include: ['test/**/*.test.ts'],
           setupFiles: ['test/setup/secrets.ts'],
-          globalSetup: ['test/setup/redis-global.ts'],
+          globalSetup: ['test/setup/redis-global.ts', 'test/setup/chromium-global.ts'],
           testTimeout: 20_000,
           hookTimeout: 20_000,
         },

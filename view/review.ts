@@ -47,6 +47,8 @@ const app = new App({ name: 'mindee-review', version: '1' }, {}, { autoResize: t
 let current: ReviewOutput | undefined;
 let showAll = false;
 const decisions = new Map<string, Decision>();
+/** Each field's number in the list and on its box: the flagged ones first. */
+let numbers = new Map<Field, number>();
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -55,7 +57,8 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
   return node;
 }
 
-const shown = (value: unknown): string => (value === null || value === undefined ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+const shown = (value: unknown): string =>
+  value === null || value === undefined ? '—' : typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
 
 function applyContext(ctx: McpUiHostContext | undefined): void {
   if (!ctx) return;
@@ -69,8 +72,8 @@ function isReviewOutput(value: unknown): value is ReviewOutput {
   return !!v && typeof v.inference_id === 'string' && Array.isArray(v.fields) && typeof v.document === 'object' && v.document !== null;
 }
 
-app.onhostcontextchanged = (ctx) => applyContext({ ...app.getHostContext(), ...ctx });
-app.ontoolresult = (result) => {
+app.addEventListener('hostcontextchanged', (ctx) => applyContext({ ...app.getHostContext(), ...ctx }));
+app.addEventListener('toolresult', (result) => {
   const output = result.structuredContent;
   if (!isReviewOutput(output)) {
     root.replaceChildren(el('p', { class: 'note' }, result.isError ? 'The review could not start: see the answer in the conversation.' : 'This result has no review to show.'));
@@ -79,7 +82,7 @@ app.ontoolresult = (result) => {
   current = output;
   decisions.clear();
   void render();
-};
+});
 
 async function documentBytes(uri: string): Promise<{ bytes: Uint8Array; mime: string }> {
   const read = await app.readServerResource({ uri });
@@ -139,7 +142,7 @@ function drawBoxes(pageEls: HTMLElement[], output: ReviewOutput): void {
       title: `${field.path}: ${shown(field.value)}${field.reason ? ` — ${field.reason}` : ''}`,
       style: `left:${x0 * 100}%;top:${y0 * 100}%;width:${(x1 - x0) * 100}%;height:${(y1 - y0) * 100}%`,
     });
-    box.append(el('span', { class: 'tag' }, String(i + 1)));
+    box.append(el('span', { class: 'tag' }, String(numbers.get(field) ?? i + 1)));
     box.addEventListener('click', () => document.getElementById(`field-${i}`)?.scrollIntoView({ block: 'nearest' }));
     page.append(box);
   });
@@ -147,7 +150,7 @@ function drawBoxes(pageEls: HTMLElement[], output: ReviewOutput): void {
 
 function fieldRow(field: Field, i: number, onChange: () => void): HTMLElement {
   const row = el('li', { id: `field-${i}`, class: field.flagged ? 'flagged' : '', 'data-path': field.path });
-  row.append(el('div', { class: 'head' }, el('span', { class: 'num' }, String(i + 1)), el('code', {}, field.path), el('span', { class: 'value' }, shown(field.value))));
+  row.append(el('div', { class: 'head' }, el('span', { class: 'num' }, String(numbers.get(field) ?? i + 1)), el('code', {}, field.path), el('span', { class: 'value' }, shown(field.value))));
   const facts = [field.reason, field.confidence ? `confidence ${field.confidence}` : null, field.page ? `page ${field.page}` : null].filter(Boolean).join(' · ');
   if (facts) row.append(el('div', { class: 'why' }, facts));
   if (!field.flagged) return row;
@@ -182,6 +185,7 @@ function typed(field: Field | undefined, text: string): unknown {
 async function render(): Promise<void> {
   const output = current!;
   const flagged = output.fields.filter((f) => f.flagged);
+  numbers = new Map([...flagged, ...output.fields.filter((f) => !f.flagged)].map((f, n) => [f, n + 1]));
   const status = el('p', { class: 'note', id: 'status' });
   const header = el('header', {}, el('strong', {}, output.verdict === 'accept' ? 'Checked: nothing flagged' : `Needs review (${flagged.length})`));
   const toggle = el('label', { class: 'toggle' }, el('input', { type: 'checkbox', id: 'show-all' }), ' Show every field');
@@ -194,7 +198,9 @@ async function render(): Promise<void> {
 
   const refreshList = () => {
     const fields = output.fields.slice(0, MAX_FIELDS);
-    list.replaceChildren(...fields.map((f, i) => [f, i] as const).filter(([f]) => f.flagged || showAll).map(([f, i]) => fieldRow(f, i, updateConfirm)));
+    const listed = fields.map((f, i) => [f, i] as const).filter(([f]) => f.flagged || showAll);
+    listed.sort(([a], [b]) => (numbers.get(a) ?? 0) - (numbers.get(b) ?? 0));
+    list.replaceChildren(...listed.map(([f, i]) => fieldRow(f, i, updateConfirm)));
     updateConfirm();
   };
   const updateConfirm = () => {

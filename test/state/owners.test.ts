@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateUnavailableError } from '../../src/state/errors.js';
-import { MemoryJobOwners, type JobOwners, type OwnerLimits } from '../../src/state/owners.js';
+import { MAX_DOCUMENT_RECORD_BYTES, MemoryJobOwners, type JobOwners, type OwnerLimits } from '../../src/state/owners.js';
 import { RedisLink } from '../../src/state/redis/link.js';
 import { RedisJobOwners } from '../../src/state/redis/owners.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -81,6 +81,18 @@ describe.each([memory, redis])('$name', (impl) => {
     const owners = await Promise.all([1, 2, 3, 4, 5].map((i) => other.ownerOf('job', `alice-${i}`)));
     expect(owners).toEqual([undefined, undefined, 'token:alice', 'token:alice', 'token:alice']);
     expect(await other.ownerOf('job', 'bob-1')).toBe('token:bob');
+  });
+
+  it.skipIf(impl.skip)("keeps each job's document for its owner only, for every process", async () => {
+    const { store, other } = await impl.make();
+    await store.recordDocument('job-d', 'token:alice', '{"kind":"url","url":"https://a.example/x.pdf"}');
+    await other.recordDocument('job-d', 'token:mallory', '{"kind":"url","url":"https://evil.example/"}');
+    expect(await other.documentOf('job-d', 'token:alice')).toBe('{"kind":"url","url":"https://a.example/x.pdf"}');
+    expect(await store.documentOf('job-d', 'token:mallory')).toBeUndefined();
+    expect(await other.documentOf('never-made', 'token:alice')).toBeUndefined();
+    // A record past its bound is not kept rather than cut.
+    await store.recordDocument('job-big', 'token:alice', 'x'.repeat(MAX_DOCUMENT_RECORD_BYTES + 1));
+    expect(await other.documentOf('job-big', 'token:alice')).toBeUndefined();
   });
 });
 

@@ -208,17 +208,4 @@ describe.skipIf(!hasChromium)('the review view in Chromium', () => {
     expect(await frame.locator('.page.outline .box').count()).toBeGreaterThan(3);
     await page.close();
   }, 60_000);
-
-  it('the document resource is its owner\'s only', async () => {
-    const path = await h.write('mine.pdf', makeDisagreeingInvoicePdf('wrong_tax'));
-    const id = ((await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path })).structuredContent as { job: { inference_id: string } }).job.inference_id;
-    const mine = await h.mcp.readResource({ uri: `mindee://documents/${id}` });
-    expect((mine.contents[0] as { mimeType: string }).mimeType).toBe('application/pdf');
-    const other = await startHarness({ sharedEmulator: h.emulator, client: { apiKey: 'other-key-0123456789abcdef' } });
-    try {
-      await expect(other.mcp.readResource({ uri: `mindee://documents/${id}` })).rejects.toThrow(/No document for/);
-    } finally {
-      await other.close();
-    }
-  });
 });

@@ -180,8 +180,8 @@ const RESULT_URI = /^mindee:\/\/inferences\/([^/?#]*)(?:\?([^#]*))?$/;
 /** mindee://inferences/{inference_id}: the full JSON of a result, kept or from the API. */
 function registerResults(server: Server, deps: ToolDeps): void {
   server.setRequestHandler('resources/list', async () => ({
+    // The kept results only: the review view (ui://) is found from the tool that declares it.
     resources: [
-      { uri: REVIEW_VIEW_URI, name: 'review-view', title: 'Review view', description: 'The page with the flagged fields boxed; accept, correct or reject each.', mimeType: REVIEW_VIEW_MIME },
       ...(await deps.client.results.list()).map(({ inferenceId, meta }) => ({
       uri: resourceUri(inferenceId, isProduct(meta.product) ? meta.product : null),
       name: deps.client.redact(stripControl(`Mindee result ${clip(inferenceId, 80)}${meta.fileName ? ` (${clip(meta.fileName, 120)})` : ''}`)),

@@ -66,7 +66,7 @@ describe('the document of a result', () => {
     }
   });
 
-  it('the view is served as an MCP App resource and listed', async () => {
+  it('the view is served as an MCP App resource, not listed among the results', async () => {
     const read = await h.mcp.readResource({ uri: REVIEW_VIEW_URI });
     const content = read.contents[0] as { mimeType: string; text: string };
     expect(content.mimeType).toBe(REVIEW_VIEW_MIME);
@@ -74,6 +74,6 @@ describe('the document of a result', () => {
     // Self-contained: nothing fetched from the network.
     expect(content.text).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
     expect(Buffer.byteLength(content.text)).toBeLessThanOrEqual(2.5 * 1024 * 1024);
-    expect((await h.mcp.listResources()).resources.map((r) => r.uri)).toContain(REVIEW_VIEW_URI);
+    expect((await h.mcp.listResources()).resources.map((r) => r.uri)).not.toContain(REVIEW_VIEW_URI);
   });
 });

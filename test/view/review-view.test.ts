@@ -20,6 +20,16 @@ import { leaves, type RawFields } from '../../src/verify/fields.js';
 import { hasChromium, launchChromium } from '../helpers/chromium.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 
+// The browser's names, for code run in the page (the tests are type-checked without the DOM library).
+interface Canvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+}
+interface Styled {
+  getComputedStyle(element: unknown): { backgroundColor: string; colorScheme: string };
+}
+
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The host side: an iframe for the view, the AppBridge over postMessage, calls handed to Node. */
@@ -129,7 +139,7 @@ describe.skipIf(!hasChromium)('the review view in Chromium', () => {
     const content = view.contents[0] as { text: string; mimeType: string };
     expect(content.mimeType).toBe(REVIEW_VIEW_MIME);
     const output = await reviewOutput(h, inferenceId);
-    await page.evaluate(([html, result, t]) => (window as unknown as { startHost: (...a: unknown[]) => Promise<void> }).startHost(html, result, t), [
+    await page.evaluate(([html, result, t]) => (globalThis as unknown as { startHost: (...a: unknown[]) => Promise<void> }).startHost(html, result, t), [
       content.text,
       { content: [{ type: 'text', text: 'review' }], structuredContent: output },
       context,
@@ -149,7 +159,8 @@ describe.skipIf(!hasChromium)('the review view in Chromium', () => {
     const page = await openReview(id);
     const frame = page.frameLocator('iframe');
     // The PDF page was drawn by pdf.js (not the outline): a canvas with ink on it.
-    const inked = await frame.locator('.page[data-page="1"] canvas').evaluate((c: HTMLCanvasElement) => {
+    const inked = await frame.locator('.page[data-page="1"] canvas').evaluate((element) => {
+      const c = element as unknown as Canvas;
       const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
       let dark = 0;
       for (let i = 0; i < data.length; i += 4) if (data[i]! < 128) dark++;
@@ -197,8 +208,8 @@ describe.skipIf(!hasChromium)('the review view in Chromium', () => {
     // The host's theme and style variables are followed.
     const page = await openReview(id, { theme: 'dark', styles: { variables: { '--color-background-primary': 'rgb(1, 2, 3)' } } });
     const frame = page.frameLocator('iframe');
-    expect(await frame.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor)).toBe('rgb(1, 2, 3)');
-    expect(await frame.locator('html').evaluate((e) => e.getAttribute('data-theme') ?? getComputedStyle(e).colorScheme)).toBe('dark');
+    expect(await frame.locator('body').evaluate((b) => (globalThis as unknown as Styled).getComputedStyle(b).backgroundColor)).toBe('rgb(1, 2, 3)');
+    expect(await frame.locator('html').evaluate((e) => e.getAttribute('data-theme') ?? (globalThis as unknown as Styled).getComputedStyle(e).colorScheme)).toBe('dark');
     await expect(frame.locator('#status').textContent()).resolves.toContain('URL that Mindee fetched itself');
     expect(await frame.locator('.page.outline').count()).toBeGreaterThan(0);
     expect(await frame.locator('canvas').count()).toBe(0);

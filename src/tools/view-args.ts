@@ -7,6 +7,7 @@ import { inferenceView } from '../results/inference.js';
 import { parsePageWindow } from '../results/pages.js';
 import type { InferenceReview } from '../verify/index.js';
 import type { ToolDeps, ToolSettings } from './define.js';
+import type { KeptReview } from './review.js';
 import { refuseLocalFiles } from './remote.js';
 
 /** The tool that reads a result: every "next part" call names it. */
@@ -62,6 +63,8 @@ export function tableNote(table: Table, path: string): string {
 export function presentInference(inference: Inference, args: ViewArgs, deps: ToolDeps, saved?: Saved, review?: InferenceReview | null): Fitted {
   const pages = parsePageWindow(args.pages);
   const view = inferenceView(inference, { detail: args.detail, fields: args.fields, pages, review });
+  const reviewed = (review as KeptReview | null | undefined)?.reviewed;
+  if (reviewed) (view.notes ??= []).push(reviewed);
   if (saved) {
     view.saved_to = saved.path;
     if (saved.note) (view.notes ??= []).push(saved.note);

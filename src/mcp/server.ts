@@ -31,9 +31,9 @@ import { errorText } from '../tools/hints.js';
 import { createTools } from '../tools/index.js';
 import { reviewedResult } from '../tools/review.js';
 import { PACKAGE_NAME, VERSION } from '../version.js';
-import { answerTo, ask, canAsk } from './ask.js';
+import { answerTo, ask, canAsk, personOf } from './ask.js';
 import { TASKS_CAPABILITY, TASKS_EXTENSION, Tasks, taskFormOf } from './tasks.js';
-import { callTool, toolContext, type AnyTool, type Extra } from './tool-call.js';
+import { callToolAsking, toolContext, type AnyTool, type Extra } from './tool-call.js';
 
 export const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, IDs…) with Mindee.
 1. No model id? search_models lists the account's models: pass a model's id (or a configured alias) as model_id and its type as product.
@@ -160,7 +160,8 @@ export function createServer(deps: ToolDeps, options: ServeOptions = {}): Server
       deps.log.info(`allowed directories: ${deps.files.directories().join(', ') || '(none)'}`);
     }
     if (entry.tool.execution && form.allowed) return tasks.call(entry.tool, args, extra, form);
-    return callTool(entry.tool, args, deps, toolContext(extra, deps));
+    // Only a plain call can put a form to the person: a task runs on when the call has answered.
+    return callToolAsking(entry.tool, args, deps, { ...toolContext(extra, deps), person: personOf(extra, era === 'legacy' ? server.getClientCapabilities() : undefined) });
   }
 
   tasks.install(server, stoppable);

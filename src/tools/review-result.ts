@@ -58,16 +58,9 @@ export const reviewResult = (_settings: ToolSettings) =>
       'decisions records accept/correct/reject per field path; later reads use the reviewed values.',
     inputSchema: {
       inference_id: z.string().min(1).describe('Of an extraction result'),
+      // Bounds (count, text length) are checked in `record`: in the schema they would cost tokens in every conversation.
       decisions: z
-        .array(
-          z.object({
-            path: z.string().min(1).max(300),
-            action: z.enum(DECISION_ACTIONS),
-            value: z.union([z.string().max(MAX_DECISION_TEXT), z.number(), z.boolean(), z.null()]).optional().describe('For correct'),
-          }),
-        )
-        .min(1)
-        .max(MAX_DECISIONS)
+        .array(z.object({ path: z.string(), action: z.enum(DECISION_ACTIONS), value: value.optional().describe('For correct') }))
         .optional()
         .describe('Omit to start a review'),
       all_fields: z.boolean().optional().describe('List every field'),
@@ -81,7 +74,7 @@ export const reviewResult = (_settings: ToolSettings) =>
       if (original.size === 0) {
         throw new MindeeInputError(`Result ${clip(args.inference_id, 80)} has no extracted fields to review.`, { hint: 'review_result reviews extraction results.' });
       }
-      if (args.decisions) {
+      if (args.decisions?.length) {
         await record(args.inference_id, original, args.decisions.map((d) => ({ ...d, value: d.value })), deps);
         const out = await answer(args.inference_id, raw, original, args.all_fields, deps);
         return { text: `${args.decisions.length} decision(s) recorded.\n${out.text}`, structured: out.structured };
@@ -181,7 +174,8 @@ function reviewForm(pending: FieldOut[], round: number) {
 function formDecisions(shown: FieldOut[], content: Record<string, unknown>): Array<{ path: string; action: Decision['action']; value?: DecisionValue }> {
   return shown.map((f) => {
     const given = content[f.path];
-    if (given === undefined || given === null || given === '') return { path: f.path, action: 'reject' as const };
+    // Left empty: an empty value is kept as it is (accepted), any other is rejected.
+    if (given === undefined || given === null || given === '') return { path: f.path, action: f.value === null ? ('accept' as const) : ('reject' as const) };
     const v = typeof given === 'string' || typeof given === 'number' || typeof given === 'boolean' ? given : JSON.stringify(given);
     return String(v) === String(f.value) ? { path: f.path, action: 'accept' as const } : { path: f.path, action: 'correct' as const, value: v };
   });
@@ -194,6 +188,9 @@ async function record(
   asked: ReadonlyArray<{ path: string; action: Decision['action']; value?: DecisionValue }>,
   deps: ToolDeps,
 ): Promise<void> {
+  if (asked.length > MAX_DECISIONS) throw new MindeeInputError(`At most ${MAX_DECISIONS} decisions a call (${asked.length} given): nothing was recorded.`);
+  const long = asked.find((d) => typeof d.value === 'string' && d.value.length > MAX_DECISION_TEXT);
+  if (long) throw new MindeeInputError(`The value for ${clip(long.path, 100)} is longer than ${MAX_DECISION_TEXT} characters: nothing was recorded.`);
   const unknown = asked.filter((d) => !original.has(d.path)).map((d) => d.path);
   if (unknown.length) {
     const known = [...original.keys()].slice(0, 20).join(', ');

@@ -33,14 +33,14 @@ const ABOVE = {
   files: [...ABOVE_LOWER, 'results', 'state', 'verify'],
   // Checks on a result (issue 18): pure functions of a result; the tools and results use them.
   verify: [...ABOVE_LOWER, 'results', 'files', 'state'],
+  // Review decisions kept beside results, and the review view's document (issue 20): the tools use them.
+  review: [...ABOVE_LOWER, 'state'],
   tools: [...CLI, ...SERVING],
-  // Review in the host (issue 20): the document a review shows; beside the tools.
-  review: [...CLI, ...SERVING],
   // The MCP serving layer knows no HTTP; http/ serves it.
   mcp: [...CLI, 'http'],
   http: [...CLI],
 };
-const EVERY_LAYER = [...ABOVE_LOWER, 'client', 'results', 'files', 'state', 'verify'];
+const EVERY_LAYER = [...ABOVE_LOWER, 'client', 'results', 'files', 'state', 'verify', 'review'];
 const TOP_LEVEL = {
   doctor: ['cli', ...SERVING],
   config: ABOVE_CONFIG,
@@ -49,7 +49,7 @@ const TOP_LEVEL = {
 /** Every folder and top-level module of src/ has a place above (test/boundaries.test.ts checks it). */
 export const PLACED = new Set(['cli', ...Object.keys(ABOVE), ...Object.keys(TOP_LEVEL)]);
 /** The layers below the tools know nothing of MCP. */
-const NO_MCP = ['state', 'client', 'results', 'files', 'verify'];
+const NO_MCP = ['state', 'client', 'results', 'files', 'verify', 'review'];
 
 const EMULATOR = { regex: '^mindee-v2-emulator(/|$)', message: 'only the command line (cli.ts, doctor.ts) starts the emulator: product code does not depend on its test double.' };
 const MCP = { regex: '^@modelcontextprotocol/', message: 'the client, results, files and state know nothing of MCP: the tools and the server speak it.' };

@@ -78,7 +78,7 @@ describe('server.json', () => {
 });
 
 describe('tools/list as a model sees it', () => {
-  it('stays within 1 300 cl100k tokens (name + description + input schema of every tool), default settings', async () => {
+  it('stays within 1 500 cl100k tokens (name + description + input schema of every tool), default settings', async () => {
     const { Tiktoken } = await import('js-tiktoken/lite');
     const { default: cl100k } = await import('js-tiktoken/ranks/cl100k_base');
     const { startHarness } = await import('./helpers/harness.js');
@@ -88,8 +88,9 @@ describe('tools/list as a model sees it', () => {
       const encoder = new Tiktoken(cl100k);
       const { tools } = await h.mcp.listTools();
       const tokens = tools.reduce((n, t) => n + encoder.encode(JSON.stringify({ name: t.name, description: t.description, inputSchema: t.inputSchema })).length, 0);
-      expect(tools).toHaveLength(5);
-      expect(tokens).toBeLessThanOrEqual(1300);
+      expect(tools).toHaveLength(6);
+      // 1 300 before the review call (issue 20) joined the list.
+      expect(tokens).toBeLessThanOrEqual(1500);
     } finally {
       await h.close();
     }

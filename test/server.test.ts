@@ -60,7 +60,7 @@ describe('tools/list', () => {
 describe('without an API key', () => {
   it('still lists its tools, and each call explains how to set the key or use the emulator', async () => {
     h = await startHarness({ client: { apiKey: undefined, missingKeyHint: 'Set MINDEE_V2_API_KEY, or start with --emulator.' } });
-    expect((await h.mcp.listTools()).tools.length).toBe(5);
+    expect((await h.mcp.listTools()).tools.length).toBe(6);
     const before = h.emulator.requests.length;
     const result = await h.call('get_job_status', { job_id: 'abc' });
     expect(result.isError).toBe(true);

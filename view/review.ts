@@ -211,8 +211,26 @@ async function render(): Promise<void> {
   let pageEls: HTMLElement[] = [];
   (toggle.querySelector('input') as HTMLInputElement).addEventListener('change', (e) => {
     showAll = (e.target as HTMLInputElement).checked;
-    refreshList();
-    drawBoxes(pageEls, output);
+    void (async () => {
+      // A review lists the flagged fields only: every field is asked for once, when first wanted.
+      if (showAll && !output.fields.some((f) => !f.flagged)) {
+        const before = status.textContent;
+        status.textContent = 'Loading every field…';
+        try {
+          const all = await app.callServerTool({ name: TOOL, arguments: { inference_id: output.inference_id, all_fields: true } });
+          if (isReviewOutput(all.structuredContent)) {
+            output.fields = all.structuredContent.fields;
+            numbers = new Map([...output.fields.filter((f) => f.flagged), ...output.fields.filter((f) => !f.flagged)].map((f, n) => [f, n + 1]));
+          }
+          status.textContent = before;
+        } catch (error) {
+          status.textContent = `Every field could not be read: ${error instanceof Error ? error.message : String(error)}`;
+        }
+      }
+      refreshList();
+      drawBoxes(pageEls, output);
+      document.body.dataset.fields = String(list.childElementCount);
+    })();
   });
   confirm.addEventListener('click', () => void send(output, confirm));
   refreshList();

@@ -16,6 +16,7 @@ import {
   type InputResponseView,
 } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
+import type { Person } from '../tools/define.js';
 import type { Extra } from './tool-call.js';
 
 export type Question = { kind: 'form'; message: string; schema: z.ZodObject } | { kind: 'roots' };
@@ -37,12 +38,43 @@ export function answerTo(extra: Extra, key: string): Answer {
   return inputResponse(extra.mcpReq.inputResponses, key);
 }
 
+/** What the client declared it can do: on this request (2026-07-28) or when it connected (2025, `legacy`). */
+function declaredBy(extra: Extra, legacy: ClientCapabilities | undefined): ClientCapabilities | undefined {
+  const envelope = extra.mcpReq.envelope as Record<string, unknown> | undefined;
+  return (envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ?? legacy;
+}
+
 /**
  * Whether the client can be asked `kind`: it declared the capability, on this request (2026-07-28)
  * or when it connected (2025, `legacy`).
  */
 export function canAsk(extra: Extra, legacy: ClientCapabilities | undefined, kind: Question['kind']): boolean {
-  const envelope = extra.mcpReq.envelope as Record<string, unknown> | undefined;
-  const declared = (envelope?.[CLIENT_CAPABILITIES_META_KEY] as ClientCapabilities | undefined) ?? legacy;
+  const declared = declaredBy(extra, legacy);
   return kind === 'roots' ? declared?.roots !== undefined : declared?.elicitation !== undefined;
+}
+
+/** The MCP Apps extension, and the type of the views it renders (its spec of 2026-01-26; ext-apps' getUiCapability reads the same). */
+export const UI_EXTENSION = 'io.modelcontextprotocol/ui';
+export const UI_MIME_TYPE = 'text/html;profile=mcp-app';
+
+/**
+ * Whether the host renders MCP Apps views: it declared the `io.modelcontextprotocol/ui` extension
+ * in its capabilities' `extensions`, listing the mcp-app HTML type among its `mimeTypes`.
+ */
+export function rendersViews(extra: Extra, legacy: ClientCapabilities | undefined): boolean {
+  const ui: unknown = declaredBy(extra, legacy)?.extensions?.[UI_EXTENSION];
+  const mimeTypes: unknown = typeof ui === 'object' && ui !== null ? (ui as { mimeTypes?: unknown }).mimeTypes : undefined;
+  return Array.isArray(mimeTypes) && mimeTypes.includes(UI_MIME_TYPE);
+}
+
+/** The person behind this call, as the tools see them: what the host can show, and the answers this run carries. */
+export function personOf(extra: Extra, legacy: ClientCapabilities | undefined): Person {
+  return {
+    rendersViews: rendersViews(extra, legacy),
+    canAskForm: canAsk(extra, legacy, 'form'),
+    answer(key) {
+      const answer = answerTo(extra, key);
+      return answer.kind === 'elicit' ? { action: answer.action, content: answer.content } : undefined;
+    },
+  };
 }

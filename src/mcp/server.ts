@@ -31,11 +31,11 @@ import { clip, errorMessage, stripControl } from '../text.js';
 import { advertisedSchema, type ToolDeps, type ToolSettings } from '../tools/define.js';
 import { errorText } from '../tools/hints.js';
 import { createTools } from '../tools/index.js';
-import { reviewFor } from '../tools/review.js';
+import { reviewedResult } from '../tools/review.js';
 import { PACKAGE_NAME, VERSION } from '../version.js';
-import { answerTo, ask, canAsk } from './ask.js';
+import { answerTo, ask, canAsk, personOf } from './ask.js';
 import { TASKS_CAPABILITY, TASKS_EXTENSION, Tasks, taskFormOf } from './tasks.js';
-import { callTool, toolContext, type AnyTool, type Extra } from './tool-call.js';
+import { callToolAsking, toolContext, type AnyTool, type Extra } from './tool-call.js';
 
 export const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, IDs…) with Mindee.
 1. No model id? search_models lists the account's models: pass a model's id (or a configured alias) as model_id and its type as product.
@@ -162,7 +162,8 @@ export function createServer(deps: ToolDeps, options: ServeOptions = {}): Server
       deps.log.info(`allowed directories: ${deps.files.directories().join(', ') || '(none)'}`);
     }
     if (entry.tool.execution && form.allowed) return tasks.call(entry.tool, args, extra, form);
-    return callTool(entry.tool, args, deps, toolContext(extra, deps));
+    // Only a plain call can put a form to the person: a task runs on when the call has answered.
+    return callToolAsking(entry.tool, args, deps, { ...toolContext(extra, deps), person: personOf(extra, era === 'legacy' ? server.getClientCapabilities() : undefined) });
   }
 
   tasks.install(server, stoppable);
@@ -235,10 +236,13 @@ function registerResults(server: Server, deps: ToolDeps): void {
     let failure: MindeeError | undefined;
     for (const candidate of candidates) {
       try {
-        const inference = await deps.client.getResult({ inferenceId, product: candidate });
-        // The verdict beside the result as Mindee gave it (none for OCR).
-        const review = await reviewFor(inference, {}, deps);
-        const body = review ? { inference, review: review.review, ...(review.nested.length ? { nested_reviews: review.nested } : {}) } : { inference };
+        // The reviewed values (Mindee's own in each decision's `from`) and the verdict beside them (none for OCR).
+        const { inference, review, decisions } = await reviewedResult(await deps.client.getResult({ inferenceId, product: candidate }), {}, deps);
+        const body = {
+          inference,
+          ...(review ? { review: review.review, ...(review.nested.length ? { nested_reviews: review.nested } : {}) } : {}),
+          ...(decisions.length ? { reviewed: review?.reviewed ?? true, decisions } : {}),
+        };
         return { contents: [{ uri, mimeType: 'application/json', text: deps.client.redact(stripControl(JSON.stringify(body, null, 2))) }] };
       } catch (error) {
         if (!(error instanceof MindeeError)) throw error;

@@ -3,20 +3,28 @@
  * turned into an MCP result (text + structured content, redacted, or an isError text saying what
  * failed and what to do next), with progress sent to the caller's token.
  */
-import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
+import { isInputRequiredResult, type CallToolResult, type InputRequiredResult, type ServerContext } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import { MindeeError } from '../client/errors.js';
 import { redactDeep } from '../redact.js';
 import { clip, errorMessage, stripControl } from '../text.js';
 import type { ToolContext, ToolDefinition, ToolDeps } from '../tools/define.js';
 import { errorText } from '../tools/hints.js';
+import { ask } from './ask.js';
 
 export type Extra = ServerContext;
 export type AnyTool = ToolDefinition<z.ZodRawShape, z.ZodRawShape>;
 
 export async function callTool(tool: AnyTool, args: Parameters<AnyTool['run']>[0], deps: ToolDeps, ctx: ToolContext): Promise<CallToolResult> {
+  const result = await callToolAsking(tool, args, deps, { ...ctx, person: undefined });
+  return isInputRequiredResult(result) ? errorResult(new Error(`${tool.name} asked the person where no one can be asked`), tool.name, deps) : result;
+}
+
+/** A call that may put a form to the person (ctx.person): its answer is then an input-required result (ask.ts). */
+export async function callToolAsking(tool: AnyTool, args: Parameters<AnyTool['run']>[0], deps: ToolDeps, ctx: ToolContext): Promise<CallToolResult | InputRequiredResult> {
   try {
     const out = await tool.run(args, deps, ctx);
+    if ('ask' in out) return ask({ [out.ask.key]: { kind: 'form', message: deps.client.redact(stripControl(out.ask.message)), schema: out.ask.schema } });
     const result: CallToolResult = {
       content: [{ type: 'text', text: out.text }, ...(out.links ?? [])],
       structuredContent: out.structured,

@@ -16,6 +16,8 @@ export function rowResult(inference: Inference, view: { detail?: Detail; fields?
   const v = inferenceView(inference, { ...view, unmatchedFields: 'all', review });
   const out: Record<string, unknown> = {};
   for (const key of ['review', 'fields', 'classification', 'crops', 'splits', 'ocr'] as const) if (v[key] !== undefined) out[key] = v[key];
+  // A result a person reviewed (src/review) says so: its values are the reviewed ones.
+  if (review && 'reviewed' in review && review.reviewed) out.reviewed = true;
   return out;
 }
 

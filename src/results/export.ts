@@ -31,6 +31,8 @@ export interface ReviewLike {
   verdict: string;
   issues: { path: string }[];
   more_issues?: number;
+  /** A person reviewed the result: the values are the reviewed ones (a `reviewed` column says so). */
+  reviewed?: boolean;
 }
 
 /** The format a target path asks for, by its extension; anything else keeps the full JSON. */
@@ -112,6 +114,7 @@ function reviewCells(row: Map<string, Cell>, review: ReviewLike | null | undefin
   if (!review) return;
   row.set('verdict', review.verdict);
   row.set('issues', review.issues.length + (review.more_issues ?? 0));
+  if (review.reviewed) row.set('reviewed', true);
   if (itemPrefix !== undefined) row.set('item_issues', review.issues.filter((i) => i.path === itemPrefix || i.path.startsWith(`${itemPrefix}.`)).length);
 }
 
@@ -210,6 +213,7 @@ export function batchTable(rows: BatchExportRow[]): Table {
       const review = r.review ?? (isReview(r.result?.review) ? r.result.review : null);
       row.set('verdict', review?.verdict ?? null);
       row.set('issues', review ? review.issues.length + (review.more_issues ?? 0) : null);
+      if (review?.reviewed || r.result?.reviewed === true) row.set('reviewed', true);
       row.set('error', r.error);
       if (r.result) {
         const values = isRecord(r.result.fields) ? r.result.fields : r.result;

@@ -8,11 +8,19 @@
  * pages itself (pdf.js), so nothing native is bundled.
  */
 import { readFile, stat } from 'node:fs/promises';
+import type { DocumentSource, PreparedDocument } from '../client/inputs.js';
+import type { MindeeClient } from '../client/mindee-client.js';
 import type { DocumentOrigin } from '../client/types.js';
-import type { PreparedDocument, DocumentSource } from '../client/inputs.js';
+import type { FileAccess } from '../files/file-access.js';
 import { formatBytes } from '../text.js';
-import type { ToolDeps } from '../tools/define.js';
-import type { ReleasableSource } from '../tools/remote.js';
+
+/** What reading a result's document needs of the tools' dependencies. */
+export interface DocumentDeps {
+  client: MindeeClient;
+  files: FileAccess;
+  /** Set for a remote caller: the server's files are readable only where allowed directories were configured. */
+  remote?: { localFiles: boolean };
+}
 
 export const DOCUMENT_URI_PREFIX = 'mindee://documents/';
 
@@ -24,7 +32,7 @@ export type DocumentRef = { uri: string; mime_type: string; pages: number | null
 export const documentUri = (inferenceId: string) => `${DOCUMENT_URI_PREFIX}${encodeURIComponent(inferenceId)}`;
 
 /** What to record at enqueue for a document about to be sent. */
-export function originOf(source: ReleasableSource | DocumentSource, document: PreparedDocument): DocumentOrigin {
+export function originOf(source: DocumentSource & { release?: unknown }, document: PreparedDocument): DocumentOrigin {
   if ('url' in source) return { kind: 'url', url: source.url };
   if ('base64' in source) return { kind: 'none', reason: 'The document was sent as file_base64: this server keeps no copy of it.' };
   if ('release' in source && source.release) return { kind: 'none', reason: 'The document was an upload, deleted once sent: this server keeps no copy of it.' };
@@ -34,7 +42,7 @@ export function originOf(source: ReleasableSource | DocumentSource, document: Pr
 
 type Readable = { origin: Extract<DocumentOrigin, { kind: 'file' }> } | { reason: string };
 
-async function readable(inferenceId: string, deps: ToolDeps): Promise<Readable> {
+async function readable(inferenceId: string, deps: DocumentDeps): Promise<Readable> {
   const origin = await deps.client.documentOf(inferenceId);
   if (!origin) return { reason: 'This server has no record of the document this result came from (it was sent by another process, or its record expired).' };
   if (origin.kind === 'url') return { reason: 'The document is at a URL that Mindee fetched itself: this server never read it, so there is no page image.' };
@@ -53,14 +61,14 @@ async function readable(inferenceId: string, deps: ToolDeps): Promise<Readable> 
 }
 
 /** Where the view finds the document of a result, or why there is none. */
-export async function documentRef(inferenceId: string, deps: ToolDeps): Promise<DocumentRef> {
+export async function documentRef(inferenceId: string, deps: DocumentDeps): Promise<DocumentRef> {
   const found = await readable(inferenceId, deps);
   if ('reason' in found) return { uri: null, reason: found.reason };
   return { uri: documentUri(inferenceId), mime_type: found.origin.mimeType, pages: found.origin.pages };
 }
 
 /** The bytes of a result's document, for its owner; throws with the reason when there are none. */
-export async function readDocument(inferenceId: string, deps: ToolDeps): Promise<{ mimeType: string; bytes: Buffer }> {
+export async function readDocument(inferenceId: string, deps: DocumentDeps): Promise<{ mimeType: string; bytes: Buffer }> {
   const found = await readable(inferenceId, deps);
   if ('reason' in found) throw new Error(found.reason);
   const bytes = await readFile(found.origin.path);

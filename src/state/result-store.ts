@@ -32,6 +32,8 @@ export interface StoredResult {
   json: string;
   meta: ResultMeta;
   review?: StoredReview;
+  /** A person's review decisions on the result (src/review): opaque to the store, kept as long as the result. */
+  decisions?: string;
 }
 
 export interface ResultStore {
@@ -43,6 +45,10 @@ export interface ResultStore {
   putReview(inferenceId: string, review: StoredReview): Promise<void>;
   /** The verdict kept with a result, without reading the result. */
   getReview(inferenceId: string): Promise<StoredReview | undefined>;
+  /** Keeps review decisions with a result this partition holds, replacing earlier ones; false when it holds none (or they would not fit). */
+  putDecisions(inferenceId: string, decisions: string): Promise<boolean>;
+  /** The review decisions kept with a result, without reading the result. */
+  getDecisions(inferenceId: string): Promise<string | undefined>;
   /** The results kept in this partition, most recently used last. */
   list(): Promise<Array<{ inferenceId: string; meta: ResultMeta }>>;
 }
@@ -64,6 +70,11 @@ export const DEFAULT_RESULT_STORE: Readonly<ResultStoreLimits> = Object.freeze({
   maxEntriesPerPartition: 100,
   maxBytesPerPartition: 64 * 1024 * 1024,
 });
+
+/** The bytes an entry counts: the result and what is kept beside it. */
+function entryBytes(result: StoredResult): number {
+  return result.json.length + (result.review ? result.review.key.length + result.review.json.length : 0) + (result.decisions?.length ?? 0);
+}
 
 interface Entry {
   inferenceId: string;
@@ -118,7 +129,7 @@ export class MemoryResultStores {
       },
       put: async (id, result) => {
         this.#remove(name, id);
-        const bytes = result.json.length;
+        const bytes = entryBytes(result);
         const { maxEntries, maxBytes, maxEntriesPerPartition, maxBytesPerPartition } = this.#limits;
         if (bytes > Math.min(maxBytes, maxBytesPerPartition) || Math.min(maxEntries, maxEntriesPerPartition) < 1) return;
         this.#dropExpired();
@@ -142,19 +153,17 @@ export class MemoryResultStores {
         const p = this.#parts.get(name);
         const entry = p?.entries.get(id);
         if (!p || !entry || entry.expiresAt <= this.clock.now()) return;
-        const bytes = entry.result.json.length + review.key.length + review.json.length;
-        const { maxBytes, maxBytesPerPartition } = this.#limits;
-        if (bytes > Math.min(maxBytes, maxBytesPerPartition)) return;
-        p.bytes += bytes - entry.bytes;
-        this.#bytes += bytes - entry.bytes;
-        entry.bytes = bytes;
-        entry.result = { ...entry.result, review };
-        // The verdict's bytes count like the result's, and it was just used: older results make room first.
-        p.entries.delete(id);
-        p.entries.set(id, entry);
-        entry.used = ++this.#uses;
-        while (p.bytes > maxBytesPerPartition) this.#evictFrom(name, p);
-        while (this.#bytes > maxBytes) this.#evictFrom(...this.#largest((q) => q.bytes, name));
+        this.#update(name, p, entry, { ...entry.result, review });
+      },
+      getDecisions: async (id) => {
+        const entry = this.#parts.get(name)?.entries.get(id);
+        return entry && entry.expiresAt > this.clock.now() ? entry.result.decisions : undefined;
+      },
+      putDecisions: async (id, decisions) => {
+        const p = this.#parts.get(name);
+        const entry = p?.entries.get(id);
+        if (!p || !entry || entry.expiresAt <= this.clock.now()) return false;
+        return this.#update(name, p, entry, { ...entry.result, decisions });
       },
       list: async () => {
         const now = this.clock.now();
@@ -165,6 +174,24 @@ export class MemoryResultStores {
         return out;
       },
     };
+  }
+
+  /** Replaces an entry's result by `result` (with a verdict or decisions), counting its bytes; false when it would not fit. */
+  #update(name: string, p: Partition, entry: Entry, result: StoredResult): boolean {
+    const bytes = entryBytes(result);
+    const { maxBytes, maxBytesPerPartition } = this.#limits;
+    if (bytes > Math.min(maxBytes, maxBytesPerPartition)) return false;
+    p.bytes += bytes - entry.bytes;
+    this.#bytes += bytes - entry.bytes;
+    entry.bytes = bytes;
+    entry.result = result;
+    // What is kept beside a result counts like the result, and it was just used: older results make room first.
+    p.entries.delete(entry.inferenceId);
+    p.entries.set(entry.inferenceId, entry);
+    entry.used = ++this.#uses;
+    while (p.bytes > maxBytesPerPartition) this.#evictFrom(name, p);
+    while (this.#bytes > maxBytes) this.#evictFrom(...this.#largest((q) => q.bytes, name));
+    return p.entries.get(entry.inferenceId) === entry;
   }
 
   /** The partition holding the most by `measure`; of equals, `prefer`, else the one whose oldest use is oldest. */

@@ -65,7 +65,37 @@ export interface RemoteAccess {
   claimUpload(uploadId: string): Promise<ClaimedUpload>;
 }
 
+/** A flat form for the person in front of the host: each property a string, number or boolean (with a default where one helps). */
+export interface FormQuestion {
+  /** Names the form among the rounds of one call: its answer comes back under it. */
+  key: string;
+  message: string;
+  schema: z.ZodObject;
+}
+
+/** What the person did with a form. */
+export interface FormAnswer {
+  action: 'accept' | 'decline' | 'cancel';
+  content?: Record<string, unknown>;
+}
+
+/**
+ * The person in front of the host, as far as this call can reach them. The serving layer
+ * (src/mcp) says what the host can do; a tool asks by returning `{ ask }` and runs again with the
+ * answer, whatever the protocol era.
+ */
+export interface Person {
+  /** The host renders MCP Apps views (it declared the io.modelcontextprotocol/ui extension with the mcp-app HTML type). */
+  rendersViews: boolean;
+  /** The host shows forms (elicitation) on this call. */
+  canAskForm: boolean;
+  /** The answer to the form `key`, when this run of the call carries it. */
+  answer(key: string): FormAnswer | undefined;
+}
+
 export interface ToolContext {
+  /** Who can be asked, for the calls that may ask (plain calls; never tasks). */
+  person?: Person;
   signal: AbortSignal;
   /** Sends a progress notification when the caller asked for them; `progress` only grows, never past `total`. */
   progress(progress: number, total: number | undefined, message: string): void;
@@ -85,6 +115,11 @@ export interface ToolOutput<S> {
   links?: ResourceLink[];
 }
 
+/** A tool's answer that asks the person first (ctx.person.canAskForm): the call runs again with the answer. */
+export interface AskOutput {
+  ask: FormQuestion;
+}
+
 export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape> {
   name: string;
   title: string;
@@ -95,7 +130,7 @@ export interface ToolDefinition<I extends z.ZodRawShape, O extends z.ZodRawShape
   /** Set on tools whose calls may run as MCP tasks (the same `run`, answered through tasks/result). */
   execution?: { taskSupport: 'optional' };
   _meta?: Record<string, unknown>;
-  run(args: z.output<z.ZodObject<I>>, deps: ToolDeps, ctx: ToolContext): Promise<ToolOutput<z.output<z.ZodObject<O>>>>;
+  run(args: z.output<z.ZodObject<I>>, deps: ToolDeps, ctx: ToolContext): Promise<ToolOutput<z.output<z.ZodObject<O>>> | AskOutput>;
 }
 
 export function defineTool<I extends z.ZodRawShape, O extends z.ZodRawShape>(tool: ToolDefinition<I, O>): ToolDefinition<I, O> {

@@ -11,7 +11,7 @@ import { enqueueTraits, enqueueParams, modelArgs, optionArgs, uploadIdsArg, wait
 import { errorText } from './hints.js';
 import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote.js';
 import { resolveModelId } from './models.js';
-import { reviewArgs, reviewFor, withVerifyDefaults } from './review.js';
+import { reviewArgs, reviewedResult, withVerifyDefaults } from './review.js';
 import { RESULT_TOOL, tableNote, viewArgs } from './view-args.js';
 import { batchTable, exportFormatOf, renderTable } from '../results/export.js';
 import { isRecord } from '../results/fields.js';
@@ -101,10 +101,13 @@ export const enqueueDocuments = (settings: ToolSettings) =>
       );
 
       const rows = await Promise.all(
-        outcomes.map(async ({ row, inference }) => ({
-          ...row,
-          result: inference ? rowResult(inference, { detail: args.detail, fields: args.fields }, await reviewFor(inference, args, deps)) : null,
-        })),
+        outcomes.map(async (outcome) => {
+          if (!outcome.inference) return { ...outcome.row, result: null };
+          // A result a person reviewed (a resumed batch): its rows and table carry the reviewed values.
+          const reviewed = await reviewedResult(outcome.inference, args, deps);
+          outcome.inference = reviewed.inference;
+          return { ...outcome.row, result: rowResult(reviewed.inference, { detail: args.detail, fields: args.fields }, reviewed.review) };
+        }),
       );
       const counts = countRows(rows);
       const fitted = fitBatch(counts, rows, args.max_chars ?? deps.settings.maxResultChars, {
@@ -139,7 +142,8 @@ async function saveBatch(outcomes: { inference: Inference | null }[], rows: Batc
         const inference = outcomes[i]?.inference;
         // Values at detail "values" whatever the answer's detail; the verdict the answer's row has.
         const review = row.result && isRecord(row.result.review) ? row.result.review : undefined;
-        return { ...row, result: inference ? { ...rowResult(inference, { detail: 'values', fields: args.fields }), ...(review ? { review } : {}) } : null };
+        const reviewed = row.result?.reviewed === true ? { reviewed: true } : {};
+        return { ...row, result: inference ? { ...rowResult(inference, { detail: 'values', fields: args.fields }), ...(review ? { review } : {}), ...reviewed } : null };
       }),
     );
     const path = await deps.files.writeNewFile(target, deps.client.redact(renderTable(table, exportFormatOf(target) === 'csv' ? 'csv' : 'jsonl')));

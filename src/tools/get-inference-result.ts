@@ -4,7 +4,7 @@ import { inferenceShape } from '../results/shapes.js';
 import { defineTool, type ResourceLink, type ToolSettings } from './define.js';
 import { withProductHint } from './hints.js';
 import { refuseLocalFiles } from './remote.js';
-import { reviewArgs, reviewFor } from './review.js';
+import { reviewArgs, reviewedResult } from './review.js';
 import { RESULT_TOOL, presentInference, saveArg, saveInference, viewArgs } from './view-args.js';
 
 export function resultLink(inferenceId: string, uri: string): ResourceLink {
@@ -31,13 +31,13 @@ export const getInferenceResult = (settings: ToolSettings) =>
     async run(args, deps, ctx) {
       if (args.save_to !== undefined) refuseLocalFiles(deps, 'save_to');
       const product = args.product ?? (await deps.client.knownProduct(args.inference_id)) ?? undefined;
-      const inference = await deps.client
+      const raw = await deps.client
         .getResult({ inferenceId: args.inference_id, product }, { signal: ctx.signal })
         .catch((error: unknown) => {
           throw product === undefined ? withProductHint(error) : error;
         });
-      const review = await reviewFor(inference, args, deps);
-      const saved = args.save_to === undefined ? undefined : await saveInference(inference, args.save_to, deps, { fields: args.fields, review: review?.review });
+      const { inference, review } = await reviewedResult(raw, args, deps);
+      const saved = args.save_to === undefined ? undefined : await saveInference(inference, args.save_to, deps, { fields: args.fields, review: review && { ...review.review, ...(review.reviewed ? { reviewed: true } : {}) } });
       const { view, text } = presentInference(inference, args, deps, saved, review);
       return { text, structured: view, links: [resultLink(view.inference_id, view.resource_uri)] };
     },

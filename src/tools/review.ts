@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Inference } from '../client/schemas.js';
 import type { EnqueueParams } from '../client/types.js';
 import { reviewShape } from '../results/shapes.js';
+import { applyDecisions, parseDecisions, reviewedNote, reviewedVerdict, type Decision } from '../review/decisions.js';
 import { CONFIDENCE_LEVELS, DEFAULT_MIN_CONFIDENCE, verifyInference, type ConfidenceLevel, type InferenceReview, type RuleSet } from '../verify/index.js';
 import type { ToolDeps, ToolSettings } from './define.js';
 
@@ -55,6 +56,28 @@ export function withVerifyDefaults(params: EnqueueParams, deps: ToolDeps): Enque
 
 const storedSchema = z.object({ review: reviewShape, nested: z.array(z.object({ at: z.string(), review: reviewShape })) });
 
+/** A verdict, and when a person reviewed the result, the line that says so. */
+export type KeptReview = InferenceReview & { reviewed?: string };
+
+/** A result as its caller reads it: the reviewed values in place, the verdict after review, the decisions. */
+export interface ReviewedResult {
+  inference: Inference;
+  review: KeptReview | null;
+  decisions: Decision[];
+}
+
+/** The decisions a person made on this caller's result (none when it is not kept). */
+export async function decisionsOf(inferenceId: string, deps: ToolDeps): Promise<Decision[]> {
+  return parseDecisions(await deps.client.results.getDecisions(inferenceId));
+}
+
+/** Every answer about a result goes through here: the values a person reviewed replace Mindee's, and the verdict follows. */
+export async function reviewedResult(raw: Inference, args: ReviewArgs, deps: ToolDeps): Promise<ReviewedResult> {
+  const decisions = await decisionsOf(raw.id, deps);
+  const inference = applyDecisions(raw, decisions);
+  return { inference, review: await reviewFor(inference, args, deps, decisions), decisions };
+}
+
 /** What Mindee refused for the job that made this result, as the verdict says it. */
 function refusedNotes(inference: Inference, deps: ToolDeps): string[] {
   const jobId = inference.job?.id;
@@ -71,8 +94,17 @@ function refusedNotes(inference: Inference, deps: ToolDeps): string[] {
  * result when it was made under the same threshold and rules, else made now and kept. Null with
  * `checks: false`, and for results that hold no extraction (OCR).
  */
-export async function reviewFor(inference: Inference, args: ReviewArgs, deps: ToolDeps): Promise<InferenceReview | null> {
+export async function reviewFor(inference: Inference, args: ReviewArgs, deps: ToolDeps, decisions: readonly Decision[] = []): Promise<KeptReview | null> {
   if (args.checks === false) return null;
+  if (decisions.length > 0) {
+    // Reviewed: the checks run again on the reviewed values (a correction may mend a sum), then
+    // what a person accepted or corrected is settled. Not kept: it follows the decisions.
+    const settings = deps.settings.verify ?? DEFAULT_VERIFY;
+    const fresh = await verifyInference(inference, { minConfidence: args.min_confidence ?? settings.minConfidence, rules: settings.rules, unchecked: refusedNotes(inference, deps) }).catch(
+      () => null,
+    );
+    return fresh ? { ...reviewedVerdict(fresh, decisions), reviewed: reviewedNote(decisions) } : null;
+  }
   const settings = deps.settings.verify ?? DEFAULT_VERIFY;
   const minConfidence = args.min_confidence ?? settings.minConfidence;
   // The verdict kept from the enqueue also knows what Mindee refused then, which a later read in another process cannot.

@@ -5,8 +5,8 @@ import { MAX_MAX_CHARS, MIN_MAX_CHARS, fitToBudget, type Fitted, type ViewChange
 import { MAX_EXPORT_COLUMNS, exportFormatOf, renderTable, resultTable, type ReviewLike, type Table } from '../results/export.js';
 import { inferenceView } from '../results/inference.js';
 import { parsePageWindow } from '../results/pages.js';
-import type { InferenceReview } from '../verify/index.js';
 import type { ToolDeps, ToolSettings } from './define.js';
+import type { KeptReview } from './review.js';
 import { refuseLocalFiles } from './remote.js';
 
 /** The tool that reads a result: every "next part" call names it. */
@@ -59,9 +59,11 @@ export function tableNote(table: Table, path: string): string {
 }
 
 /** The view of a result that the arguments ask for, within the size budget. */
-export function presentInference(inference: Inference, args: ViewArgs, deps: ToolDeps, saved?: Saved, review?: InferenceReview | null): Fitted {
+export function presentInference(inference: Inference, args: ViewArgs, deps: ToolDeps, saved?: Saved, review?: KeptReview | null): Fitted {
   const pages = parsePageWindow(args.pages);
   const view = inferenceView(inference, { detail: args.detail, fields: args.fields, pages, review });
+  const reviewed = review?.reviewed;
+  if (reviewed) (view.notes ??= []).push(reviewed);
   if (saved) {
     view.saved_to = saved.path;
     if (saved.note) (view.notes ??= []).push(saved.note);

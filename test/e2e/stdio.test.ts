@@ -59,7 +59,7 @@ describe('spawned server over stdio', () => {
     const s = await connect(['--emulator', dir], { MINDEE_MCP_EMULATOR_PROCESSING_MS: '100' });
     try {
       const { tools } = await s.client.listTools();
-      expect(tools.map((t) => t.name)).toEqual(['enqueue_document', 'enqueue_documents', 'get_job_status', 'get_inference_result', 'search_models']);
+      expect(tools.map((t) => t.name)).toEqual(['enqueue_document', 'enqueue_documents', 'get_job_status', 'get_inference_result', 'review_result', 'search_models']);
       const queued = await s.client.callTool({ name: 'enqueue_document', arguments: { model_id: 'invoice', file_path: 'invoice.pdf', wait: false } });
       recordOutput('e2e', queued);
       const jobId = (queued.structuredContent as any).job.job_id;

@@ -40,7 +40,7 @@ function sizes(result: { content: unknown[]; structuredContent?: unknown }): { t
 /** The server still answers a plain request. */
 async function stillServing(session: Harness): Promise<void> {
   const listed = await session.mcp.listTools();
-  expect(listed.tools.length).toBe(5);
+  expect(listed.tools.length).toBe(6);
 }
 
 function prototypeIsClean(): void {

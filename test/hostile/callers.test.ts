@@ -117,6 +117,9 @@ describe.each<Backend>([
     const result = await callTool(b, 'get_inference_result', { inference_id: inferenceId });
     const waited = await callTool(b, 'get_job_status', { job_id: jobId, wait_seconds: 1 });
     const resumed = await callTool(b, 'enqueue_documents', { job_ids: [jobId] });
+    // Review (issue 20): B can neither start a review of A's result nor record a decision on it.
+    const reviewed = await callTool(b, 'review_result', { inference_id: inferenceId });
+    const decided = await callTool(b, 'review_result', { inference_id: inferenceId, decisions: [{ path: 'invoice_number', action: 'correct', value: 'FORGED' }] });
     const read = await b.readResource({ uri }).then(
       () => 'read',
       (error: unknown) => String(error),
@@ -125,7 +128,7 @@ describe.each<Backend>([
     // Not one request reached Mindee for A's ids: nothing to time, nothing deleted on fetch.
     expect(requestsOf(emulators)).toBe(before);
 
-    for (const answer of [job, result, waited, resumed]) {
+    for (const answer of [job, result, waited, resumed, reviewed, decided]) {
       expect(answer.isError || JSON.stringify(answer.structuredContent).includes('No job with id'), textOf(answer)).toBe(true);
       expect(JSON.stringify(answer)).not.toContain('INV-2026-0042');
     }
@@ -135,10 +138,12 @@ describe.each<Backend>([
     const never = (id: string, text: string) => text.split(id).join('<id>');
     expect(never(jobId, textOf(job))).toBe(never(NEVER_MADE, textOf(await callTool(b, 'get_job_status', { job_id: NEVER_MADE }))));
     expect(never(inferenceId, textOf(result))).toBe(never(NEVER_MADE, textOf(await callTool(b, 'get_inference_result', { inference_id: NEVER_MADE }))));
+    expect(never(inferenceId, textOf(decided))).toBe(never(NEVER_MADE, textOf(await callTool(b, 'review_result', { inference_id: NEVER_MADE, decisions: [{ path: 'invoice_number', action: 'accept' }] }))));
 
     // A still has all of it.
     expect((await callTool(a, 'get_job_status', { job_id: jobId })).structuredContent).toMatchObject({ job: { status: 'Processed' } });
     expect(JSON.stringify((await callTool(a, 'get_inference_result', { inference_id: inferenceId })).structuredContent)).toContain('INV-2026-0042');
+    expect((await callTool(a, 'review_result', { inference_id: inferenceId })).structuredContent).toMatchObject({ decisions: [], reviewed: false });
     expect((await a.listResources()).resources.map((r) => r.uri)).toEqual([uri]);
   }
 

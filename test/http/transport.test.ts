@@ -22,7 +22,7 @@ describe('Streamable HTTP at /mcp', () => {
     h = await startHttpHarness();
     const client = await h.client();
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(['enqueue_document', 'enqueue_documents', 'get_job_status', 'get_inference_result', 'search_models']);
+    expect(tools.map((t) => t.name)).toEqual(['enqueue_document', 'enqueue_documents', 'get_job_status', 'get_inference_result', 'review_result', 'search_models']);
     const done = await callTool(client, 'enqueue_document', { model_id: 'invoice', file_base64: pdfBase64, filename: 'invoice.pdf' });
     expect(done.isError).toBeFalsy();
     const inferenceId = (done.structuredContent as any).result.inference_id as string;

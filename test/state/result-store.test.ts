@@ -53,6 +53,29 @@ describe('MemoryResultStores', () => {
     expect((await stores.partition('key-a').list()).map((r) => r.inferenceId)).toEqual(['inf-1']);
   });
 
+  it('keeps review decisions with their result, for its partition only, counting their bytes, and drops them with it', async () => {
+    vi.useFakeTimers();
+    const stores = new MemoryResultStores({ maxEntries: 10, maxBytes: 100, ttlMs: 1000 });
+    const store = stores.partition('k1');
+    expect(await store.putDecisions('none', '[]')).toBe(false);
+    await store.put('a', result(40));
+    expect(await store.putDecisions('a', 'd'.repeat(30))).toBe(true);
+    expect(await store.getDecisions('a')).toBe('d'.repeat(30));
+    expect((await store.get('a'))!.decisions).toBe('d'.repeat(30));
+    expect(stores.size.bytes).toBe((await store.get('a'))!.json.length + 30);
+    // Another caller's partition neither reads nor writes them.
+    expect(await stores.partition('k2').getDecisions('a')).toBeUndefined();
+    expect(await stores.partition('k2').putDecisions('a', '[]')).toBe(false);
+    // Decisions that would take the entry past the bound are not kept; the earlier ones stay.
+    expect(await store.putDecisions('a', 'x'.repeat(200))).toBe(false);
+    expect(await store.getDecisions('a')).toBe('d'.repeat(30));
+    // Same lifetime as the result.
+    vi.advanceTimersByTime(1000);
+    expect(await store.getDecisions('a')).toBeUndefined();
+    expect(await store.putDecisions('a', '[]')).toBe(false);
+    vi.useRealTimers();
+  });
+
   it('keeps a verdict with its result, counting its bytes, and drops it with the result', async () => {
     const stores = new MemoryResultStores({ maxEntries: 10, maxBytes: 100, ttlMs: 60_000 });
     const store = stores.partition('k1');

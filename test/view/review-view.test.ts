@@ -4,7 +4,7 @@
  * HTML read from the server as `ui://mindee/review.html` into a sandboxed iframe, the view's
  * tools/call and resources/read forwarded to the real server through an MCP client. Checks that
  * the boxes sit where the result's polygons say, on a known page of an emulator document, and
- * that a correction made in the view reaches the server.
+ * that a correction made in the view reaches the server and the kept result.
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -14,9 +14,8 @@ import { makeDisagreeingInvoicePdf } from 'mindee-v2-emulator/samples';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'rolldown';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentRef } from '../../src/review/document.js';
 import { REVIEW_VIEW_MIME, REVIEW_VIEW_URI } from '../../src/review/view.js';
-import { leaves, type RawFields } from '../../src/verify/fields.js';
+import type { RawFields } from '../../src/verify/fields.js';
 import { hasChromium, launchChromium } from '../helpers/chromium.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 
@@ -67,30 +66,11 @@ async function hostPage(): Promise<string> {
   return `<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0"><script type="module">${code.replaceAll('</script', '<\\/script')}</script></body></html>`;
 }
 
-/**
- * The structured output of review_result (the contract with the review tool): from the tool when
- * the server has it, else made the same way from the kept result, its verdict and documentRef.
- */
+/** What review_result answers when a review starts (the view's input). */
 async function reviewOutput(h: Harness, inferenceId: string): Promise<Record<string, unknown>> {
-  const { tools } = await h.mcp.listTools();
-  if (tools.some((t) => t.name === 'review_result')) {
-    return (await h.call('review_result', { inference_id: inferenceId })).structuredContent as Record<string, unknown>;
-  }
-  const read = await h.mcp.readResource({ uri: `mindee://inferences/${inferenceId}` });
-  const body = JSON.parse((read.contents[0] as { text: string }).text) as {
-    inference: { result: { fields: RawFields } };
-    review: { verdict: string; issues: Array<{ path: string; message: string }> };
-  };
-  const flagged = new Map(body.review.issues.map((i) => [i.path, i.message]));
-  return {
-    inference_id: inferenceId,
-    verdict: body.review.verdict,
-    issues: body.review.issues,
-    fields: leaves(body.inference.result.fields).leaves.map((l) => ({ ...l, flagged: flagged.has(l.path), reason: flagged.get(l.path) ?? null })),
-    document: await documentRef(inferenceId, h.deps),
-    decisions: [],
-    reviewed: false,
-  };
+  const r = await h.call('review_result', { inference_id: inferenceId });
+  expect(r.isError, JSON.stringify(r.content)).toBeFalsy();
+  return r.structuredContent as Record<string, unknown>;
 }
 
 /** A field's box from its raw polygon, as Mindee gives it (not through the server's reading). */
@@ -189,12 +169,13 @@ describe.skipIf(!hasChromium)('the review view in Chromium', () => {
     await frame.locator('body[data-sent="1"]').waitFor({ timeout: 10_000 });
     const sent = calls.filter((c) => c.method === 'tools/call').at(-1)!;
     expect(sent.params).toMatchObject({ name: 'review_result', arguments: { inference_id: id, decisions: [{ path: target, action: 'correct', value: 1234.5 }] } });
-    // With the review tool on the server, the kept result carries the correction.
-    const { tools } = await h.mcp.listTools();
-    if (tools.some((t) => t.name === 'review_result')) {
-      const after = (await h.call('review_result', { inference_id: id })).structuredContent as { decisions: Array<{ path: string; action: string; to: unknown }> };
-      expect(after.decisions).toEqual([expect.objectContaining({ path: target, action: 'correct', to: 1234.5 })]);
-    }
+    await expect(frame.locator('#done').textContent()).resolves.toBe('Recorded 1 decision.');
+    // The kept result carries the correction, and reading it again gives the corrected value.
+    const after = (await h.call('review_result', { inference_id: id })).structuredContent as { decisions: Array<{ path: string; action: string; to: unknown }>; reviewed: boolean };
+    expect(after.decisions).toEqual([expect.objectContaining({ path: target, action: 'correct', to: 1234.5 })]);
+    expect(after.reviewed).toBe(true);
+    const read = await h.call('get_inference_result', { inference_id: id, fields: [target] });
+    expect(JSON.stringify(read.structuredContent)).toContain('1234.5');
 
     await page.close();
   }, 60_000);
@@ -216,7 +197,9 @@ describe.skipIf(!hasChromium)('the review view in Chromium', () => {
     // On demand, every field with a location is boxed on the outline all the same.
     expect(await frame.locator('.page.outline .box').count()).toBe(0);
     await frame.locator('#show-all').check();
+    await frame.locator('body[data-fields]').waitFor({ timeout: 10_000 });
     expect(await frame.locator('.page.outline .box').count()).toBeGreaterThan(3);
+    await expect(frame.locator('#status').textContent()).resolves.toContain('URL that Mindee fetched itself');
     await page.close();
   }, 60_000);
 });

@@ -99,12 +99,36 @@ while (tonumber(redis.call('GET', P .. 'res:bytes')) or 0) > maxBytes and evictF
 return 1
 `);
 
-/** ARGV: prefix, partition, id. Returns {json, meta, review key, review} or nil, and marks the entry used. */
+/** ARGV: prefix, partition, id. Returns {json, meta, review key, review, decisions} or nil, and marks the entry used. */
 const GET = new LuaScript(`${PRELUDE}
 local member = ARGV[2] .. '/' .. ARGV[3]
 if not live(member) then return false end
 touch(member, ARGV[2], ARGV[3])
-return redis.call('HMGET', P .. 'res:e:' .. member, 'json', 'meta', 'review_key', 'review')
+return redis.call('HMGET', P .. 'res:e:' .. member, 'json', 'meta', 'review_key', 'review', 'decisions')
+`);
+
+/** ARGV: prefix, partition, id. Returns {decisions} of a live entry, or nil. */
+const GET_DECISIONS = new LuaScript(`${PRELUDE}
+local member = ARGV[2] .. '/' .. ARGV[3]
+if not live(member) then return false end
+return redis.call('HMGET', P .. 'res:e:' .. member, 'decisions')
+`);
+
+/** ARGV: prefix, partition, id, decisions, maxBytes. Keeps review decisions with a live entry (replacing earlier ones), counting their bytes. */
+const PUT_DECISIONS = new LuaScript(`${PRELUDE}
+local member = ARGV[2] .. '/' .. ARGV[3]
+if not live(member) then return 0 end
+local e = P .. 'res:e:' .. member
+local before = tonumber(redis.call('HGET', P .. 'res:size', member)) or 0
+local bytes = before - string.len(redis.call('HGET', e, 'decisions') or '') + string.len(ARGV[4])
+if bytes > tonumber(ARGV[5]) then return 0 end
+redis.call('HSET', e, 'decisions', ARGV[4])
+redis.call('HSET', P .. 'res:size', member, bytes)
+redis.call('INCRBY', P .. 'res:bytes', bytes - before)
+local part = ARGV[2]
+redis.call('ZINCRBY', P .. 'res:pb', bytes - before, part)
+touch(member, part, ARGV[3])
+return 1
 `);
 
 /** ARGV: prefix, partition, id. Returns {review key, review} of a live entry, or nil. */
@@ -184,10 +208,11 @@ export class RedisResultStores {
       get: async (id) => {
         if (this.link.up) {
           try {
-            const reply = (await run(GET, id)) as [string, string, string | null, string | null] | null;
+            const reply = (await run(GET, id)) as [string, string, string | null, string | null, string | null] | null;
             if (reply && reply[0] !== null) {
               const result: StoredResult = { json: reply[0], meta: parseMeta(reply[1]) };
               if (reply[2] !== null && reply[3] !== null) result.review = { key: reply[2], json: reply[3] };
+              if (reply[4] !== null) result.decisions = reply[4];
               await local.put(id, result);
               return result;
             }
@@ -224,6 +249,26 @@ export class RedisResultStores {
       putReview: async (id, review) => {
         await local.putReview(id, review);
         if (this.link.up) await run(PUT_REVIEW, id, review.key, review.json, String(this.limits.maxBytes)).catch(() => {});
+      },
+      getDecisions: async (id) => {
+        if (this.link.up) {
+          try {
+            const reply = (await run(GET_DECISIONS, id)) as [string | null] | null;
+            if (reply) return reply[0] ?? undefined;
+          } catch {
+            // Redis is down: what this process holds
+          }
+        }
+        return local.getDecisions(id);
+      },
+      putDecisions: async (id, decisions) => {
+        const kept = await local.putDecisions(id, decisions);
+        if (!this.link.up) return kept;
+        try {
+          return (await run(PUT_DECISIONS, id, decisions, String(Math.min(this.limits.maxBytes, this.limits.maxBytesPerPartition)))) === 1;
+        } catch {
+          return kept;
+        }
       },
       list: async () => {
         if (this.link.up) {

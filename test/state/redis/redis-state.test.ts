@@ -185,6 +185,39 @@ describe.skipIf(!hasRedis)('Redis shared state', () => {
     }
   });
 
+  it('keeps review decisions with a result for every process of its caller, counted in the byte bound', async () => {
+    const server = await redis();
+    const limits = { maxEntries: 10, maxBytes: 1000, ttlMs: 90_000 };
+    const a = (await processOn(server, { results: limits })).state;
+    const b = (await processOn(server, { results: limits })).state;
+    const result = { json: JSON.stringify({ inference: { id: 'inf-1' } }), meta: { fileName: null, product: 'extraction' } };
+    expect(await a.results('k').putDecisions('inf-1', '[1]')).toBe(false);
+    await a.results('k').put('inf-1', result);
+    expect(await a.results('k').putDecisions('inf-1', '[{"path":"total_amount"}]')).toBe(true);
+    expect(await b.results('k').getDecisions('inf-1')).toBe('[{"path":"total_amount"}]');
+    expect(await b.results('k').get('inf-1')).toEqual({ ...result, decisions: '[{"path":"total_amount"}]' });
+    // Another caller's partition has none, and cannot add any.
+    expect(await b.results('other').getDecisions('inf-1')).toBeUndefined();
+    expect(await b.results('other').putDecisions('inf-1', '[2]')).toBe(false);
+    // Over the bound: not kept, the earlier ones stay.
+    expect(await b.results('k').putDecisions('inf-1', 'x'.repeat(2000))).toBe(false);
+    expect(await a.results('k').getDecisions('inf-1')).toBe('[{"path":"total_amount"}]');
+    const { createClient } = await import('@redis/client');
+    const probe = createClient({ url: server.url });
+    await probe.connect();
+    try {
+      const size = Number(await probe.hGet('mindee-mcp:v1:res:size', 'k/inf-1'));
+      expect(size).toBe(result.json.length + JSON.stringify(result.meta).length + '[{"path":"total_amount"}]'.length);
+      expect(Number(await probe.get('mindee-mcp:v1:res:bytes'))).toBe(size);
+      // Same lifetime: they go with the result.
+      await a.results('k').delete('inf-1');
+      expect(await a.results('k').getDecisions('inf-1')).toBeUndefined();
+      expect(await probe.exists('mindee-mcp:v1:res:e:k/inf-1')).toBe(0);
+    } finally {
+      probe.destroy();
+    }
+  });
+
   it('bounds the shared results by count and bytes, least recently used out first, each with its TTL', async () => {
     const server = await redis();
     const limits = { maxEntries: 2, maxBytes: 1000, ttlMs: 90_000 };

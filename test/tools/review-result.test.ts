@@ -1,0 +1,260 @@
+/**
+ * review_result against the emulator: how a review starts on each kind of host (a form through
+ * "ask the person" in both protocol eras, the view for a host that renders MCP Apps, the text and
+ * the exact call elsewhere), the decisions it records, and every later read using them.
+ */
+import { readFile } from 'node:fs/promises';
+import { Client, InMemoryTransport, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { createMcpHandler } from '@modelcontextprotocol/server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEMO_MODELS } from 'mindee-v2-emulator';
+import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
+import { createServer } from '../../src/mcp/server.js';
+import { FORM_FIELDS } from '../../src/tools/review-result.js';
+import { startHarness, textOf, type Harness } from '../helpers/harness.js';
+import { MODERN } from '../helpers/modern.js';
+import { recordOutput } from '../setup/secrets.js';
+
+let h: Harness;
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+  await h?.close();
+});
+
+/** The sample invoice, every check passing, two values rated below High: po_number (Medium), purchase_category (Low). */
+async function unsureResult(confidence: NonNullable<Parameters<typeof makeSampleInvoicePdf>[0]>['confidence'] = { po_number: 'Medium', purchase_category: 'Low' }) {
+  const path = await h.write('invoice.pdf', makeSampleInvoicePdf({ confidence }));
+  const result = await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path });
+  expect(result.isError, textOf(result)).toBeFalsy();
+  const sc = result.structuredContent as any;
+  expect(sc.result.review.verdict).toBe('needs_review');
+  return sc.result as { inference_id: string; fields: Record<string, unknown> };
+}
+
+interface Form {
+  message: string;
+  requestedSchema: { properties: Record<string, { type: string; default?: unknown; description?: string; title?: string }> };
+}
+type Reply = { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, string | number | boolean> };
+
+/** A v2 client of `era` that answers each form with `answer`, keeping the forms it was shown; `ui` also declares MCP Apps. */
+async function formClient(era: 'modern' | 'legacy', answer: (form: Form) => Reply, options: { ui?: boolean; elicitation?: boolean } = {}) {
+  const forms: Form[] = [];
+  const elicitation = options.elicitation ?? true;
+  const client = new Client(
+    { name: 'review-host', version: '1.0.0' },
+    {
+      versionNegotiation: { mode: era === 'modern' ? { pin: MODERN } : 'legacy' },
+      capabilities: {
+        ...(elicitation ? { elicitation: { form: {} } } : {}),
+        ...(options.ui ? { extensions: { 'io.modelcontextprotocol/ui': { mimeTypes: ['text/html;profile=mcp-app'] } } } : {}),
+      },
+    },
+  );
+  if (elicitation) {
+    client.setRequestHandler('elicitation/create', (request) => {
+      const form = request.params as unknown as Form;
+      forms.push(form);
+      return answer(form);
+    });
+  }
+  if (era === 'modern') {
+    const handler = createMcpHandler(({ era: served }) => createServer(h.deps, { era: served }));
+    await client.connect(new StreamableHTTPClientTransport(new URL('http://review.invalid/mcp'), { fetch: (url, init) => handler.fetch(new Request(url, init)) }));
+    closers.push(async () => {
+      await client.close();
+      await handler.close();
+    });
+  } else {
+    const server = createServer(h.deps, { era: 'legacy' });
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await Promise.all([server.connect(b), client.connect(a)]);
+    closers.push(async () => {
+      await client.close();
+      await server.close();
+    });
+  }
+  const review = async (args: Record<string, unknown>) => {
+    const result = await client.callTool({ name: 'review_result', arguments: args }, { timeout: 15_000 });
+    recordOutput('review_result', result);
+    return result as { isError?: boolean; content: Array<{ type: string; text?: string }>; structuredContent?: any };
+  };
+  return { forms, review };
+}
+
+/** Keeps every value as extracted but `changes`. */
+const keep = (changes: Record<string, string | number | boolean> = {}) => (form: Form): Reply => {
+  const content: Record<string, string | number | boolean> = {};
+  for (const [name, property] of Object.entries(form.requestedSchema.properties)) {
+    if (property.default !== undefined) content[name] = property.default as string | number | boolean;
+  }
+  return { action: 'accept', content: { ...content, ...changes } };
+};
+
+describe('review_result on a host that shows forms', () => {
+  for (const era of ['modern', 'legacy'] as const) {
+    it(`puts the flagged values to the person in one form (${era === 'modern' ? '2026-07-28 input_required' : '2025 elicitation/create'}) and keeps what they decide`, async () => {
+      h = await startHarness();
+      const { inference_id } = await unsureResult();
+      const host = await formClient(era, keep({ purchase_category: 'office supplies' }));
+      const result = await host.review({ inference_id });
+      expect(result.isError, result.content[0]?.text).toBeFalsy();
+      expect(host.forms).toHaveLength(1);
+      const [form] = host.forms;
+      expect(Object.keys(form!.requestedSchema.properties).sort()).toEqual(['po_number', 'purchase_category']);
+      // Prefilled with the extracted value, its confidence, page and failed check in the description.
+      const category = form!.requestedSchema.properties.purchase_category!;
+      expect(category.default).toBe(inference(result).decisions.find((d: any) => d.path === 'purchase_category').from);
+      expect(category.description).toMatch(/^confidence Low, page 1\. .*confidence Low/);
+      expect(form!.message).toMatch(/keep a value to accept it, change it to correct it, clear it to reject it/);
+
+      const sc = inference(result);
+      expect(sc.verdict).toBe('accept');
+      expect(sc.reviewed).toBe(true);
+      expect(sc.issues).toEqual([]);
+      const byPath = Object.fromEntries(sc.decisions.map((d: any) => [d.path, d]));
+      expect(byPath.po_number).toMatchObject({ action: 'accept', by: h.client.caller.id });
+      expect(byPath.po_number.to).toBe(byPath.po_number.from);
+      expect(byPath.purchase_category).toMatchObject({ action: 'correct', to: 'office supplies', by: h.client.caller.id });
+      expect(Date.parse(byPath.purchase_category.at)).not.toBeNaN();
+      expect(result.content[0]!.text).toMatch(/^The person reviewed the flagged values in 1 form\(s\)\.\nChecked: /);
+
+      // Read again: the reviewed value, and a note that says so.
+      const again = await h.call('get_inference_result', { inference_id });
+      const read = again.structuredContent as any;
+      expect(read.fields.purchase_category).toBe('office supplies');
+      expect(read.review.verdict).toBe('accept');
+      expect(textOf(again)).toMatch(/Note: Reviewed by a person \(1 accepted, 1 corrected; last /);
+    });
+  }
+
+  it('asks in rounds of at most ten fields, each round kept before the next is asked', async () => {
+    h = await startHarness();
+    const { inference_id } = await unsureResult('Low');
+    const host = await formClient('legacy', keep());
+    const result = await host.review({ inference_id });
+    expect(result.isError, result.content[0]?.text).toBeFalsy();
+    const sizes = host.forms.map((f) => Object.keys(f.requestedSchema.properties).length);
+    expect(host.forms.length).toBeGreaterThan(1);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(FORM_FIELDS);
+    expect(sizes[0]).toBe(FORM_FIELDS);
+    expect(host.forms[1]!.message).toMatch(/\(form 2\)/);
+    // No field asked twice; every one asked is decided.
+    const asked = host.forms.flatMap((f) => Object.keys(f.requestedSchema.properties));
+    expect(new Set(asked).size).toBe(asked.length);
+    const sc = inference(result);
+    expect(sc.decisions.map((d: any) => d.path).sort()).toEqual([...asked].sort());
+  });
+
+  it('records nothing when the person declines the form', async () => {
+    h = await startHarness();
+    const { inference_id } = await unsureResult();
+    const host = await formClient('modern', () => ({ action: 'decline' }));
+    const result = await host.review({ inference_id });
+    expect(host.forms).toHaveLength(1);
+    expect(result.content[0]!.text).toMatch(/^The person declined the review form: nothing more was recorded\.\nNeeds review \(2\)/);
+    expect(inference(result)).toMatchObject({ verdict: 'needs_review', decisions: [], reviewed: false });
+  });
+
+  it('rejects a value the person clears: the verdict stays flagged for it', async () => {
+    h = await startHarness();
+    const { inference_id } = await unsureResult();
+    const host = await formClient('modern', keep({ purchase_category: '' }));
+    const sc = inference(await host.review({ inference_id }));
+    expect(sc.verdict).toBe('needs_review');
+    expect(sc.issues.map((i: any) => i.path)).toEqual(['purchase_category']);
+    expect(sc.issues[0].message).toMatch(/^rejected in review: /);
+    expect(sc.decisions.find((d: any) => d.path === 'purchase_category')).toMatchObject({ action: 'reject', to: null });
+  });
+});
+
+describe('review_result elsewhere', () => {
+  it('asks no form of a host that renders MCP Apps: the view shows the review', async () => {
+    h = await startHarness();
+    const { inference_id } = await unsureResult();
+    const host = await formClient('modern', keep(), { ui: true });
+    const result = await host.review({ inference_id });
+    expect(host.forms).toEqual([]);
+    expect(result.content[0]!.text).toMatch(/The host shows the review view/);
+    const sc = inference(result);
+    expect(sc.fields.map((f: any) => f.path).sort()).toEqual(['po_number', 'purchase_category']);
+    expect(sc.fields.every((f: any) => f.flagged)).toBe(true);
+    expect(sc.fields.find((f: any) => f.path === 'purchase_category')).toMatchObject({ confidence: 'Low', page: 1, box: [expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number)] });
+  });
+
+  for (const era of ['modern', 'legacy'] as const) {
+    it(`gives a ${era} host with neither the verdict and the exact call that records a decision`, async () => {
+      h = await startHarness();
+      const { inference_id } = await unsureResult();
+      const host = await formClient(era, keep(), { elicitation: false });
+      const result = await host.review({ inference_id });
+      const text = result.content[0]!.text!;
+      expect(text.split('\n')[0]).toMatch(/^Needs review \(2\): /);
+      const call = /review_result (\{.*\}) \(action accept/.exec(text)?.[1];
+      expect(call).toBeDefined();
+      // The call as given works.
+      const recorded = await host.review(JSON.parse(call!) as Record<string, unknown>);
+      expect(recorded.isError, recorded.content[0]?.text).toBeFalsy();
+      expect(inference(recorded).decisions).toHaveLength(1);
+      // The allowed file the result came from is offered to the view (src/review/document.ts).
+      expect(inference(recorded).document).toMatchObject({ uri: expect.stringMatching(/^mindee:\/\/documents\//), mime_type: 'application/pdf' });
+    });
+  }
+});
+
+describe('decisions recorded by an agent', () => {
+  it('are kept beside the result: get_inference_result, the resource and a CSV export use the reviewed values', async () => {
+    h = await startHarness();
+    const { inference_id } = await unsureResult();
+    const first = await h.call('review_result', { inference_id });
+    const original = (first.structuredContent as any).fields.find((f: any) => f.path === 'po_number').value;
+    const result = await h.call('review_result', {
+      inference_id,
+      decisions: [
+        { path: 'po_number', action: 'correct', value: 'PO-7781' },
+        { path: 'purchase_category', action: 'accept' },
+      ],
+    });
+    expect(result.isError, textOf(result)).toBeFalsy();
+    expect(textOf(result)).toMatch(/^2 decision\(s\) recorded\.\nChecked: /);
+    expect((result.structuredContent as any).decisions[0]).toMatchObject({ path: 'po_number', action: 'correct', from: original, to: 'PO-7781' });
+
+    const read = await h.mcp.readResource({ uri: `mindee://inferences/${inference_id}` });
+    const body = JSON.parse((read.contents[0] as { text: string }).text);
+    expect(body.inference.result.fields.po_number.value).toBe('PO-7781');
+    expect(body.review.verdict).toBe('accept');
+    expect(body.decisions[0]).toMatchObject({ path: 'po_number', from: original, to: 'PO-7781' });
+    expect(body.reviewed).toMatch(/^Reviewed by a person/);
+
+    const saved = await h.call('get_inference_result', { inference_id, save_to: 'reviewed.jsonl' });
+    expect(saved.isError, textOf(saved)).toBeFalsy();
+    const row = JSON.parse((await readFile(`${h.dir}/reviewed.jsonl`, 'utf8')).trim());
+    expect(row).toMatchObject({ po_number: 'PO-7781', verdict: 'accept', reviewed: true });
+  });
+
+  it('are refused whole when a path names no value of the result, or a correction has no value', async () => {
+    h = await startHarness();
+    const { inference_id } = await unsureResult();
+    const bad = await h.call('review_result', { inference_id, decisions: [{ path: 'po_number', action: 'accept' }, { path: 'no_such_field', action: 'accept' }] });
+    expect(bad.isError).toBe(true);
+    expect(textOf(bad)).toMatch(/has no field "no_such_field": nothing was recorded/);
+    const empty = await h.call('review_result', { inference_id, decisions: [{ path: 'po_number', action: 'correct' }] });
+    expect(textOf(empty)).toMatch(/A correction needs its value: po_number/);
+    expect(await h.client.results.getDecisions(inference_id)).toBeUndefined();
+  });
+
+  it('a later decision on a path replaces the earlier one', async () => {
+    h = await startHarness();
+    const { inference_id } = await unsureResult();
+    await h.call('review_result', { inference_id, decisions: [{ path: 'po_number', action: 'reject' }] });
+    const result = await h.call('review_result', { inference_id, decisions: [{ path: 'po_number', action: 'correct', value: 'PO-1' }] });
+    const decisions = (result.structuredContent as any).decisions;
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({ action: 'correct', to: 'PO-1' });
+  });
+});
+
+function inference(result: { structuredContent?: unknown }): any {
+  return result.structuredContent;
+}

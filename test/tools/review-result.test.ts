@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 /** The sample invoice, every check passing, two values rated below High: po_number (Medium), purchase_category (Low). */
-async function unsureResult(confidence: Parameters<typeof makeSampleInvoicePdf>[0]['confidence'] = { po_number: 'Medium', purchase_category: 'Low' }) {
+async function unsureResult(confidence: NonNullable<Parameters<typeof makeSampleInvoicePdf>[0]>['confidence'] = { po_number: 'Medium', purchase_category: 'Low' }) {
   const path = await h.write('invoice.pdf', makeSampleInvoicePdf({ confidence }));
   const result = await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path });
   expect(result.isError, textOf(result)).toBeFalsy();

@@ -54,6 +54,7 @@ describe('MCP tasks', () => {
       enqueue_documents: 'optional',
       get_job_status: 'forbidden',
       get_inference_result: 'forbidden',
+      review_result: 'forbidden',
       search_models: 'forbidden',
     });
   });

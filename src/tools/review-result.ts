@@ -136,7 +136,9 @@ function flaggedFields(issues: readonly ReviewIssue[], leaves: Map<string, Leaf>
     const leaf = leaves.get(issue.path);
     if (!leaf) continue;
     const seen = out.get(issue.path);
-    if (seen) seen.reason = `${seen.reason}; ${issue.message}`;
+    if (seen) {
+      if (!seen.reason?.includes(issue.message)) seen.reason = `${seen.reason}; ${issue.message}`;
+    }
     else out.set(issue.path, fieldOf(leaf, true, issue.message));
   }
   return [...out.values()];
@@ -229,10 +231,13 @@ async function answer(
   const { inference, review, decisions } = await reviewedResult(raw, {}, deps);
   const issues = review?.review.issues ?? [];
   const current = leafMap(inference);
-  // Flagged: what Mindee's values raised (the verdict on the original), so a settled value still shows as reviewed.
-  const flagged = flaggedFields((await reviewFor(raw, {}, deps))?.review.issues ?? [], original);
+  // Flagged: what Mindee's values raised (the verdict on the original, so a settled value still
+  // shows), what the reviewed values raise now, and what a person decided on.
+  const before = (await reviewFor(raw, {}, deps))?.review.issues ?? [];
+  const decidedOnly = decisions.filter((d) => !before.some((i) => i.path === d.path) && !issues.some((i) => i.path === d.path));
+  const flagged = flaggedFields([...before, ...issues, ...decidedOnly.map((d) => ({ path: d.path, kind: 'failed_check' as const, message: `${d.path}: ${PAST[d.action]} in review` }))], original);
   const byPath = new Map(flagged.map((f) => [f.path, f]));
-  const pick = allFields ? [...current.values()].map((leaf) => fieldOf(leaf, byPath.has(leaf.path), byPath.get(leaf.path)?.reason)) : flagged.map((f) => ({ ...f, value: current.get(f.path)?.value ?? f.value }));
+  const pick = allFields ? [...current.values()].map((leaf) => fieldOf(leaf, byPath.has(leaf.path), byPath.get(leaf.path)?.reason)) : flagged.map((f) => ({ ...f, value: current.has(f.path) ? current.get(f.path)!.value : f.value }));
   pick.sort((a, b) => Number(b.flagged) - Number(a.flagged));
   const fields = pick.slice(0, MAX_REVIEW_FIELDS);
   const verdict = review?.review.verdict ?? 'accept';

@@ -39,7 +39,7 @@ describe('spawned server over stdio, both eras', () => {
     const client = await connectStdio(server({ MINDEE_MCP_EMULATOR_PROCESSING_MS: '300' }), era);
     try {
       expect(client.getProtocolEra()).toBe(era);
-      expect((await client.listTools()).tools).toHaveLength(5);
+      expect((await client.listTools()).tools).toHaveLength(6);
       const progress: string[] = [];
       const done = await call(client, 'enqueue_document', { model_id: 'invoice', file_path: join(dir, 'invoice.pdf') }, { onprogress: (p) => progress.push(p.message ?? '') });
       expect(done.isError).toBeFalsy();

@@ -39,7 +39,7 @@ describe('Streamable HTTP at /mcp', () => {
     const json = await h.fetch('/mcp', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: rpc('tools/list') });
     expect(json.status).toBe(200);
     expect(json.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(json.json().result.tools).toHaveLength(5);
+    expect(json.json().result.tools).toHaveLength(6);
     const sse = await h.fetch('/mcp', { method: 'POST', headers: JSON_HEADERS, body: rpc('tools/list') });
     expect(sse.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(sse.text).toMatch(/^event: message\ndata: \{.*"tools"/m);

@@ -233,6 +233,27 @@ describe('decisions recorded by an agent', () => {
     expect(row).toMatchObject({ po_number: 'PO-7781', verdict: 'accept', reviewed: true });
   });
 
+  it('reach list items by index, and enqueue_documents rows and their table say the result was reviewed', async () => {
+    h = await startHarness();
+    const path = await h.write('invoice.pdf', makeSampleInvoicePdf({ confidence: { po_number: 'Medium', purchase_category: 'Low' } }));
+    const done = await h.call('enqueue_documents', { model_id: DEMO_MODELS.invoice, file_paths: [path] });
+    const row = (done.structuredContent as any).documents[0];
+    const inference_id = row.inference_id as string;
+    const recorded = await h.call('review_result', { inference_id, decisions: [{ path: 'line_items.0.description', action: 'correct', value: 'Paper, 5 reams' }] });
+    expect(recorded.isError, textOf(recorded)).toBeFalsy();
+    const read = (await h.call('get_inference_result', { inference_id, fields: ['line_items'] })).structuredContent as any;
+    expect(read.fields.line_items[0].description).toBe('Paper, 5 reams');
+
+    const resumed = await h.call('enqueue_documents', { job_ids: [row.job_id], fields: ['line_items'], save_to: 'batch.jsonl' });
+    expect(resumed.isError, textOf(resumed)).toBeFalsy();
+    const again = (resumed.structuredContent as any).documents[0];
+    expect(again.result.reviewed).toBe(true);
+    expect(again.result.fields.line_items[0].description).toBe('Paper, 5 reams');
+    const line = JSON.parse((await readFile(`${h.dir}/batch.jsonl`, 'utf8')).trim());
+    expect(line).toMatchObject({ inference_id, reviewed: true });
+    expect(JSON.stringify(line)).toContain('Paper, 5 reams');
+  });
+
   it('are refused whole when a path names no value of the result, or a correction has no value', async () => {
     h = await startHarness();
     const { inference_id } = await unsureResult();

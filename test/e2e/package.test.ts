@@ -46,7 +46,9 @@ describe('the npm package', () => {
     expect(files).toContain('CHANGELOG.md');
     expect(files).toContain('dist/THIRD_PARTY_LICENSES.txt');
     expect(files).toContain('LICENSE');
-    for (const file of files) expect(file).toMatch(/^(dist\/cli\.js|dist\/chunks\/[\w.-]+\.js|dist\/THIRD_PARTY_LICENSES\.txt|CHANGELOG\.md|README\.md|LICENSE|package\.json)$/);
+    // The review view (ui://mindee/review.html), one self-contained file.
+    expect(files).toContain('dist/review.html');
+    for (const file of files) expect(file).toMatch(/^(dist\/cli\.js|dist\/chunks\/[\w.-]+\.js|dist\/THIRD_PARTY_LICENSES\.txt|dist\/review\.html|CHANGELOG\.md|README\.md|LICENSE|package\.json)$/);
   });
 
   it('declares what hosts and registries read', () => {
@@ -77,6 +79,9 @@ describe('the npm package', () => {
     try {
       expect(s.client.getServerVersion()).toMatchObject({ name: 'mindee-mcp', version: pkg.version });
       await runDemoFlow(s.client, join(docs, 'invoice.pdf'));
+      // The review view ships with the package, found beside the bundle.
+      const view = await s.client.readResource({ uri: 'ui://mindee/review.html' });
+      expect(view.contents[0]).toMatchObject({ mimeType: 'text/html;profile=mcp-app', text: expect.stringMatching(/^<!doctype html>/) });
     } finally {
       await s.close();
     }

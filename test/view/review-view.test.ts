@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { DEMO_MODELS } from 'mindee-v2-emulator';
-import { makeDisagreeingInvoicePdf } from 'mindee-v2-emulator/samples';
+import { makeDisagreeingInvoicePdf, makePng } from 'mindee-v2-emulator/samples';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'rolldown';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +177,20 @@ describe.skipIf(!hasChromium)('the review view in Chromium', () => {
     const read = await h.call('get_inference_result', { inference_id: id, fields: [target] });
     expect(JSON.stringify(read.structuredContent)).toContain('1234.5');
 
+    await page.close();
+  }, 60_000);
+
+  it('an image document is shown as it is, the boxes on it', async () => {
+    const path = await h.write('receipt.png', makePng(300, 400));
+    const enqueued = (await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path })).structuredContent as { job: { inference_id: string } };
+    const page = await openReview(enqueued.job.inference_id);
+    const frame = page.frameLocator('iframe');
+    const img = frame.locator('.page[data-page="1"] img');
+    expect(await img.evaluate((i) => [(i as unknown as { naturalWidth: number }).naturalWidth, (i as unknown as { naturalHeight: number }).naturalHeight])).toEqual([300, 400]);
+    expect(await frame.locator('canvas').count()).toBe(0);
+    await frame.locator('#show-all').check();
+    await frame.locator('body[data-fields]').waitFor({ timeout: 10_000 });
+    expect(await frame.locator('.page[data-page="1"] .box').count()).toBeGreaterThan(0);
     await page.close();
   }, 60_000);
 

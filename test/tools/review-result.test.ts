@@ -13,6 +13,8 @@ import { createServer } from '../../src/mcp/server.js';
 import { FORM_FIELDS, hasView } from '../../src/tools/review-result.js';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
 import { MODERN } from '../helpers/modern.js';
+import { createRedisState } from '../../src/state/redis/index.js';
+import { hasRedis, startRedis } from '../helpers/redis.js';
 import { recordOutput } from '../setup/secrets.js';
 
 let h: Harness;
@@ -299,6 +301,27 @@ describe('decisions recorded by an agent', () => {
     const decisions = (result.structuredContent as any).decisions;
     expect(decisions).toHaveLength(1);
     expect(decisions[0]).toMatchObject({ action: 'correct', to: 'PO-1' });
+  });
+});
+
+describe('decisions on Redis state', () => {
+  it.skipIf(!hasRedis)('are kept for every process of the caller: another process reads the reviewed values', async () => {
+    const redis = await startRedis();
+    closers.push(() => redis.stop());
+    const states = await Promise.all([0, 1].map(() => createRedisState({ url: redis.url, prefix: 'review:', rateLimits: { postPerMinute: 100_000, getPerMinute: 100_000 }, commandTimeoutMs: 2000 })));
+    for (const state of states) closers.push(() => state.close());
+    h = await startHarness({ client: { state: states[0] } });
+    open = true;
+    const { inference_id } = await unsureResult();
+    const recorded = await h.call('review_result', { inference_id, decisions: [{ path: 'purchase_category', action: 'correct', value: 'office supplies' }] });
+    expect(recorded.isError, textOf(recorded)).toBeFalsy();
+    const other = await startHarness({ sharedEmulator: h.emulator, client: { state: states[1] } });
+    closers.push(() => other.close());
+    const read = await other.call('get_inference_result', { inference_id });
+    expect((read.structuredContent as any).fields.purchase_category).toBe('office supplies');
+    expect(textOf(read)).toMatch(/Note: Reviewed by a person \(1 corrected; /);
+    const review = (await other.call('review_result', { inference_id })).structuredContent as any;
+    expect(review.decisions).toEqual([expect.objectContaining({ path: 'purchase_category', action: 'correct', to: 'office supplies', by: h.client.caller.id })]);
   });
 });
 

@@ -13,7 +13,7 @@ import { reviewShape } from '../results/shapes.js';
 import { DECISION_ACTIONS, MAX_DECISIONS, MAX_DECISION_TEXT, decisionSchema, leafMap, mergeDecisions, type Decision, type DecisionValue } from '../review/decisions.js';
 import { documentRef } from '../review/document.js';
 import { REVIEW_VIEW_URI } from '../review/view.js';
-import { clip } from '../text.js';
+import { clip, stripControl } from '../text.js';
 import { reviewLine, type ReviewIssue } from '../verify/index.js';
 import type { Leaf } from '../verify/fields.js';
 import { defineTool, type FormAnswer, type ToolDeps, type ToolSettings } from './define.js';
@@ -50,8 +50,8 @@ const outputShape = {
 };
 type Output = z.output<z.ZodObject<typeof outputShape>>;
 
-export const reviewResult = (_settings: ToolSettings) =>
-  defineTool({
+export const reviewResult = (_settings: ToolSettings) => {
+  const tool = defineTool({
     name: REVIEW_TOOL,
     title: 'Review a Mindee result',
     description:
@@ -82,7 +82,9 @@ export const reviewResult = (_settings: ToolSettings) =>
         return { text: `${args.decisions.length} decision(s) recorded.\n${out.text}`, structured: out.structured };
       }
       const person = ctx.person;
-      if (person && !person.rendersViews && person.canAskForm) {
+      // The view shows the review where the host renders it and this server declares it (`_meta.ui`).
+      const inView = person?.rendersViews === true && hasView(tool._meta);
+      if (person && !inView && person.canAskForm) {
         // The answer to the last round this call asked, if this run carries one.
         let round = 0;
         let reply: FormAnswer | undefined;
@@ -101,7 +103,7 @@ export const reviewResult = (_settings: ToolSettings) =>
         }
         if (!reply || reply.action === 'accept') {
           const pending = await pendingFields(args.inference_id, raw, original, deps);
-          if (pending.length > 0 && round < FORM_ROUNDS) return { ask: reviewForm(pending, round + 1) };
+          if (pending.length > 0 && round < FORM_ROUNDS) return { ask: reviewForm(pending, round + 1, deps) };
           if (pending.length > 0) note = `${pending.length} flagged value(s) are still undecided after ${FORM_ROUNDS} forms (the bound of one call): call review_result again to go on.`;
           else if (round > 0) note = `The person reviewed the flagged values in ${round} form(s).`;
         }
@@ -111,7 +113,7 @@ export const reviewResult = (_settings: ToolSettings) =>
       const out = await answer(args.inference_id, raw, original, args.all_fields, deps);
       const pending = out.structured.fields.filter((f) => f.flagged && !out.structured.decisions.some((d) => d.path === f.path));
       let how: string;
-      if (person?.rendersViews) how = 'The host shows the review view: the person accepts, corrects or rejects each flagged value there, on the page.';
+      if (inView) how = 'The host shows the review view: the person accepts, corrects or rejects each flagged value there, on the page.';
       else if (pending.length > 0) {
         const example = { inference_id: args.inference_id, decisions: [{ path: pending[0]!.path, action: 'correct', value: pending[0]!.value }] };
         how = `This host shows no review view or form: show the person the values above, then record what they decide with review_result ${JSON.stringify(example)} (action accept, correct with value, or reject).`;
@@ -119,6 +121,14 @@ export const reviewResult = (_settings: ToolSettings) =>
       return { text: [out.text, how].filter(Boolean).join('\n'), structured: out.structured };
     },
   });
+  return tool;
+};
+
+/** Whether a tool definition declares an MCP Apps view (`_meta.ui.resourceUri`). */
+export function hasView(meta: Record<string, unknown> | undefined): boolean {
+  const ui = meta?.ui;
+  return typeof ui === 'object' && ui !== null && typeof (ui as { resourceUri?: unknown }).resourceUri === 'string';
+}
 
 const formKey = (round: number) => `review_${round}`;
 
@@ -157,14 +167,16 @@ function fieldOf(leaf: Leaf, flagged: boolean, reason?: string): FieldOut {
 }
 
 /** A flat form of the next flagged values: each prefilled with the extracted value; kept = accepted, edited = corrected, cleared = rejected. */
-function reviewForm(pending: FieldOut[], round: number) {
+function reviewForm(pending: FieldOut[], round: number, deps: ToolDeps) {
+  // Descriptions and values come from the document (outside data): no control characters, no key.
+  const clean = (text: string) => deps.client.redact(stripControl(text));
   const shown = pending.slice(0, FORM_FIELDS);
   const shape: Record<string, z.ZodType> = {};
   for (const f of shown) {
     const where = [f.confidence ? `confidence ${f.confidence}` : null, f.page === undefined ? null : `page ${f.page}`].filter(Boolean).join(', ');
-    const description = clip(`${where ? `${where}. ` : ''}${f.reason ?? ''}`, 400);
+    const description = clean(clip(`${where ? `${where}. ` : ''}${f.reason ?? ''}`, 400));
     const v = f.value;
-    const field = typeof v === 'number' ? z.number().default(v) : typeof v === 'boolean' ? z.boolean().default(v) : v === null ? z.string().optional() : z.string().default(v);
+    const field = typeof v === 'number' ? z.number().default(v) : typeof v === 'boolean' ? z.boolean().default(v) : v === null ? z.string().optional() : z.string().default(clean(v));
     shape[f.path] = field.meta({ title: f.path, description });
   }
   const more = pending.length - shown.length;

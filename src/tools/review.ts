@@ -101,9 +101,12 @@ export async function reviewFor(inference: Inference, args: ReviewArgs, deps: To
     // what a person accepted or corrected is settled. Not kept: it follows the decisions.
     const settings = deps.settings.verify ?? DEFAULT_VERIFY;
     const fresh = await verifyInference(inference, { minConfidence: args.min_confidence ?? settings.minConfidence, rules: settings.rules, unchecked: refusedNotes(inference, deps) }).catch(
-      () => null,
+      (error: unknown) => {
+        deps.log.error(`the checks of reviewed result ${inference.id} failed`, error);
+        return null;
+      },
     );
-    return fresh ? { ...reviewedVerdict(fresh, decisions), reviewed: reviewedNote(decisions) } : null;
+    return { ...reviewedVerdict(fresh ?? checksFailed(), decisions), reviewed: reviewedNote(decisions) };
   }
   const settings = deps.settings.verify ?? DEFAULT_VERIFY;
   const minConfidence = args.min_confidence ?? settings.minConfidence;
@@ -126,18 +129,23 @@ export async function reviewFor(inference: Inference, args: ReviewArgs, deps: To
   } catch (error) {
     // A bug in the checks must not cost the caller the result, nor pass it as checked.
     deps.log.error(`the checks of result ${inference.id} failed`, error);
-    return {
-      review: {
-        verdict: 'needs_review',
-        issues: [{ path: '', kind: 'failed_check', message: 'the checks could not run (an internal error of this server, logged): review the result yourself' }],
-        checks: 0,
-        passed: 0,
-        lowest_confidence: null,
-        unchecked: ['checks: an internal error stopped them'],
-      },
-      nested: [],
-    };
+    return checksFailed();
   }
   if (review) await store.putReview(inference.id, { key, json: JSON.stringify(review) });
   return review;
+}
+
+/** The verdict when the checks themselves failed: never passed as checked. */
+function checksFailed(): InferenceReview {
+  return {
+    review: {
+      verdict: 'needs_review',
+      issues: [{ path: '', kind: 'failed_check', message: 'the checks could not run (an internal error of this server, logged): review the result yourself' }],
+      checks: 0,
+      passed: 0,
+      lowest_confidence: null,
+      unchecked: ['checks: an internal error stopped them'],
+    },
+    nested: [],
+  };
 }

@@ -191,6 +191,13 @@ describe('oauth: JWT access tokens from an issuer', () => {
     expect(enqueue.status).toBe(403);
     expect(enqueue.headers.get('www-authenticate')).toMatch(/error="insufficient_scope".*scope="mindee:enqueue"/);
     expect(h.emulator.requests).toHaveLength(0);
+    // Recording review decisions changes what later reads give: the enqueue scope too.
+    const review = await h.fetch('/mcp', {
+      method: 'POST',
+      headers: { ...JSON_HEADERS, authorization: `Bearer ${readOnly}` },
+      body: callBody('review_result', { inference_id: 'inf-1', decisions: [{ path: 'total_amount', action: 'accept' }] }),
+    });
+    expect(review.status).toBe(403);
     const read = await h.fetch('/mcp', { method: 'POST', headers: { ...JSON_HEADERS, authorization: `Bearer ${readOnly}` }, body: callBody('search_models', {}) });
     expect(read.status).toBe(200);
     const enqueueOnly = await sign({ scope: 'mindee:enqueue' });

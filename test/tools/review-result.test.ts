@@ -10,16 +10,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { createServer } from '../../src/mcp/server.js';
-import { FORM_FIELDS } from '../../src/tools/review-result.js';
+import { FORM_FIELDS, hasView } from '../../src/tools/review-result.js';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
 import { MODERN } from '../helpers/modern.js';
+import { createRedisState } from '../../src/state/redis/index.js';
+import { hasRedis, startRedis } from '../helpers/redis.js';
 import { recordOutput } from '../setup/secrets.js';
 
 let h: Harness;
+let open = false;
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
-  await h?.close();
+  if (open) await h.close();
+  open = false;
 });
 
 /** The sample invoice, every check passing, two values rated below High: po_number (Medium), purchase_category (Low). */
@@ -80,7 +84,8 @@ async function formClient(era: 'modern' | 'legacy', answer: (form: Form) => Repl
     recordOutput('review_result', result);
     return result as { isError?: boolean; content: Array<{ type: string; text?: string }>; structuredContent?: any };
   };
-  return { forms, review };
+  const listed = async () => (await client.listTools()).tools.find((t) => t.name === 'review_result')!;
+  return { forms, review, listed };
 }
 
 /** Keeps every value as extracted but `changes`. */
@@ -96,6 +101,7 @@ describe('review_result on a host that shows forms', () => {
   for (const era of ['modern', 'legacy'] as const) {
     it(`puts the flagged values to the person in one form (${era === 'modern' ? '2026-07-28 input_required' : '2025 elicitation/create'}) and keeps what they decide`, async () => {
       h = await startHarness();
+    open = true;
       const { inference_id } = await unsureResult();
       const host = await formClient(era, keep({ purchase_category: 'office supplies' }));
       const result = await host.review({ inference_id });
@@ -131,6 +137,7 @@ describe('review_result on a host that shows forms', () => {
 
   it('asks in rounds of at most ten fields, each round kept before the next is asked', async () => {
     h = await startHarness();
+    open = true;
     const { inference_id } = await unsureResult('Low');
     const host = await formClient('legacy', keep());
     const result = await host.review({ inference_id });
@@ -149,6 +156,7 @@ describe('review_result on a host that shows forms', () => {
 
   it('records nothing when the person declines the form', async () => {
     h = await startHarness();
+    open = true;
     const { inference_id } = await unsureResult();
     const host = await formClient('modern', () => ({ action: 'decline' }));
     const result = await host.review({ inference_id });
@@ -159,6 +167,7 @@ describe('review_result on a host that shows forms', () => {
 
   it('rejects a value the person clears: the verdict stays flagged for it', async () => {
     h = await startHarness();
+    open = true;
     const { inference_id } = await unsureResult();
     const host = await formClient('modern', keep({ purchase_category: '' }));
     const sc = inference(await host.review({ inference_id }));
@@ -170,22 +179,38 @@ describe('review_result on a host that shows forms', () => {
 });
 
 describe('review_result elsewhere', () => {
-  it('asks no form of a host that renders MCP Apps: the view shows the review', async () => {
+  it('asks no form of a host that renders MCP Apps when the tool declares its view (_meta.ui), else asks the form', async () => {
     h = await startHarness();
+    open = true;
     const { inference_id } = await unsureResult();
     const host = await formClient('modern', keep(), { ui: true });
     const result = await host.review({ inference_id });
-    expect(host.forms).toEqual([]);
-    expect(result.content[0]!.text).toMatch(/The host shows the review view/);
+    // The view's resource and `_meta.ui` come with the review view (branch review-view): until
+    // they are there, a host that renders views gets the form rather than a view that is not there.
+    const declared = (await host.listed())._meta;
+    if (hasView(declared)) {
+      expect(host.forms).toEqual([]);
+      expect(result.content[0]!.text).toMatch(/The host shows the review view/);
+    } else {
+      expect(host.forms).toHaveLength(1);
+    }
     const sc = inference(result);
     expect(sc.fields.map((f: any) => f.path).sort()).toEqual(['po_number', 'purchase_category']);
     expect(sc.fields.every((f: any) => f.flagged)).toBe(true);
     expect(sc.fields.find((f: any) => f.path === 'purchase_category')).toMatchObject({ confidence: 'Low', page: 1, box: [expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number)] });
   });
 
+  it('knows a declared view by its _meta.ui.resourceUri', () => {
+    expect(hasView({ ui: { resourceUri: 'ui://mindee/review.html' } })).toBe(true);
+    expect(hasView(undefined)).toBe(false);
+    expect(hasView({ ui: {} })).toBe(false);
+    expect(hasView({ 'anthropic/maxResultSizeChars': 1 })).toBe(false);
+  });
+
   for (const era of ['modern', 'legacy'] as const) {
     it(`gives a ${era} host with neither the verdict and the exact call that records a decision`, async () => {
       h = await startHarness();
+    open = true;
       const { inference_id } = await unsureResult();
       const host = await formClient(era, keep(), { elicitation: false });
       const result = await host.review({ inference_id });
@@ -206,6 +231,7 @@ describe('review_result elsewhere', () => {
 describe('decisions recorded by an agent', () => {
   it('are kept beside the result: get_inference_result, the resource and a CSV export use the reviewed values', async () => {
     h = await startHarness();
+    open = true;
     const { inference_id } = await unsureResult();
     const first = await h.call('review_result', { inference_id });
     const original = (first.structuredContent as any).fields.find((f: any) => f.path === 'po_number').value;
@@ -235,6 +261,7 @@ describe('decisions recorded by an agent', () => {
 
   it('reach list items by index, and enqueue_documents rows and their table say the result was reviewed', async () => {
     h = await startHarness();
+    open = true;
     const path = await h.write('invoice.pdf', makeSampleInvoicePdf({ confidence: { po_number: 'Medium', purchase_category: 'Low' } }));
     const done = await h.call('enqueue_documents', { model_id: DEMO_MODELS.invoice, file_paths: [path] });
     const row = (done.structuredContent as any).documents[0];
@@ -256,6 +283,7 @@ describe('decisions recorded by an agent', () => {
 
   it('are refused whole when a path names no value of the result, or a correction has no value', async () => {
     h = await startHarness();
+    open = true;
     const { inference_id } = await unsureResult();
     const bad = await h.call('review_result', { inference_id, decisions: [{ path: 'po_number', action: 'accept' }, { path: 'no_such_field', action: 'accept' }] });
     expect(bad.isError).toBe(true);
@@ -267,12 +295,34 @@ describe('decisions recorded by an agent', () => {
 
   it('a later decision on a path replaces the earlier one', async () => {
     h = await startHarness();
+    open = true;
     const { inference_id } = await unsureResult();
     await h.call('review_result', { inference_id, decisions: [{ path: 'po_number', action: 'reject' }] });
     const result = await h.call('review_result', { inference_id, decisions: [{ path: 'po_number', action: 'correct', value: 'PO-1' }] });
     const decisions = (result.structuredContent as any).decisions;
     expect(decisions).toHaveLength(1);
     expect(decisions[0]).toMatchObject({ action: 'correct', to: 'PO-1' });
+  });
+});
+
+describe('decisions on Redis state', () => {
+  it.skipIf(!hasRedis)('are kept for every process of the caller: another process reads the reviewed values', async () => {
+    const redis = await startRedis();
+    closers.push(() => redis.stop());
+    const states = await Promise.all([0, 1].map(() => createRedisState({ url: redis.url, prefix: 'review:', rateLimits: { postPerMinute: 100_000, getPerMinute: 100_000 }, commandTimeoutMs: 2000 })));
+    for (const state of states) closers.push(() => state.close());
+    h = await startHarness({ client: { state: states[0] } });
+    open = true;
+    const { inference_id } = await unsureResult();
+    const recorded = await h.call('review_result', { inference_id, decisions: [{ path: 'purchase_category', action: 'correct', value: 'office supplies' }] });
+    expect(recorded.isError, textOf(recorded)).toBeFalsy();
+    const other = await startHarness({ sharedEmulator: h.emulator, client: { state: states[1] } });
+    closers.push(() => other.close());
+    const read = await other.call('get_inference_result', { inference_id });
+    expect((read.structuredContent as any).fields.purchase_category).toBe('office supplies');
+    expect(textOf(read)).toMatch(/Note: Reviewed by a person \(1 corrected; /);
+    const review = (await other.call('review_result', { inference_id })).structuredContent as any;
+    expect(review.decisions).toEqual([expect.objectContaining({ path: 'purchase_category', action: 'correct', to: 'office supplies', by: h.client.caller.id })]);
   });
 });
 

@@ -77,7 +77,7 @@ export const reviewResult = (_settings: ToolSettings) => {
         throw new MindeeInputError(`Result ${clip(args.inference_id, 80)} has no extracted fields to review.`, { hint: 'review_result reviews extraction results.' });
       }
       if (args.decisions?.length) {
-        await record(args.inference_id, original, args.decisions.map((d) => ({ ...d, value: d.value })), deps);
+        await record(args.inference_id, original, args.decisions, deps);
         const out = await answer(args.inference_id, raw, original, args.all_fields, deps);
         return { text: `${args.decisions.length} decision(s) recorded.\n${out.text}`, structured: out.structured };
       }

@@ -47,7 +47,7 @@ describe('Streamable HTTP at /mcp', () => {
     // Nothing comes before a tools/list answer: one JSON body, whatever the client takes (no SSE framing to pay for).
     const list = await h.fetch('/mcp', { method: 'POST', headers: JSON_HEADERS, body: rpc('tools/list') });
     expect(list.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(list.json().result.tools).toHaveLength(5);
+    expect(list.json().result.tools).toHaveLength(6);
   });
 
   it('answers 405 to GET and DELETE /mcp (no sessions, no standalone stream)', async () => {

@@ -7,9 +7,11 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import cl100k from 'js-tiktoken/ranks/cl100k_base';
 import { connectServer } from './lib.mjs';
 
-const MODEL_VIEW_TARGET = 1300;
+// Issue 20 raised it from 1 300 for the review call (review_result: 172 tokens).
+const MODEL_VIEW_TARGET = 1500;
 // Issue 18 put the verdict (review) in the output schemas of the two tools that return a result: about 190 tokens each.
-const OUTPUT_SCHEMAS_TARGET = 2900;
+// Issue 20 added review_result's (the contract with the review view: verdict, issues, fields, document, decisions): 411.
+const OUTPUT_SCHEMAS_TARGET = 3300;
 
 export async function scenario6(_opts, report) {
   report.progress('scenario 6: tokens of tools/list (cl100k)…');

@@ -72,11 +72,13 @@ describe.skipIf(!hasRedis)('MCP tasks on Redis, across processes', () => {
     const tasks = await Promise.all(Array.from({ length: 20 }, () => a!.create('o', init)));
     const heard = { a: vi.fn(), c: vi.fn() };
     const allHeardOnC = Promise.all(tasks.map((t) => endOf(c!, t.taskId)));
+    // A hears the ends B won over pub/sub, which may come after C heard them all.
+    const allHeardOnA = Promise.all(tasks.map((t) => endOf(a!, t.taskId)));
     for (const t of tasks) a!.onEnd(t.taskId, heard.a);
     for (const t of tasks) c!.onEnd(t.taskId, heard.c);
     const ends = await Promise.all(tasks.flatMap((t) => [a!.end('o', t.taskId, 'completed', '"a"'), b!.end('o', t.taskId, 'cancelled', '"b"')]));
     expect(ends.filter(Boolean)).toHaveLength(20);
-    await allHeardOnC;
+    await Promise.all([allHeardOnC, allHeardOnA]);
     expect(heard.a).toHaveBeenCalledTimes(20);
     expect(heard.c).toHaveBeenCalledTimes(20);
     // Each ended as its winner said, result and status together.

@@ -4,7 +4,7 @@
 // ui://mindee/review.html. Fails past MAX_BYTES: every host downloads the whole view.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
 
@@ -12,6 +12,11 @@ const MAX_BYTES = 2.5 * 1024 * 1024;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
 const worker = readFileSync(require.resolve('pdfjs-dist/build/pdf.worker.min.mjs'), 'utf8');
+// Helvetica's metric-compatible stand-in, given to pdf.js for PDFs that name Helvetica without
+// embedding it (the emulator's, and many others): the page then looks the same on every host,
+// and boxes computed from Helvetica's widths sit on their text. 140 kB; other standard fonts
+// fall back to the host's own.
+const helvetica = readFileSync(join(dirname(require.resolve('pdfjs-dist/package.json')), 'standard_fonts/LiberationSans-Regular.ttf')).toString('base64');
 
 export async function buildView() {
   const { output } = await build({
@@ -25,6 +30,11 @@ export async function buildView() {
         name: 'pdf-worker',
         resolveId: (id) => (id === 'virtual:pdf-worker' ? '\0pdf-worker' : null),
         load: (id) => (id === '\0pdf-worker' ? `export default ${JSON.stringify(worker)};` : null),
+      },
+      {
+        name: 'standard-font',
+        resolveId: (id) => (id === 'virtual:helvetica' ? '\0helvetica' : null),
+        load: (id) => (id === '\0helvetica' ? `export default ${JSON.stringify(helvetica)};` : null),
       },
     ],
     output: { format: 'esm', minify: true, codeSplitting: false, comments: { legal: false } },

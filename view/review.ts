@@ -10,8 +10,22 @@ import { App, PostMessageTransport, applyDocumentTheme, applyHostFonts, applyHos
 import { GlobalWorkerOptions, getDocument } from 'pdfjs-dist';
 // Replaced by the build with the text of pdf.js's worker (scripts/build-view.mjs).
 import workerSource from 'virtual:pdf-worker';
+import helveticaBase64 from 'virtual:helvetica';
 
 GlobalWorkerOptions.workerSrc = URL.createObjectURL(new Blob([workerSource], { type: 'text/javascript' }));
+
+/**
+ * The standard fonts pdf.js asks for (a PDF that names Helvetica without embedding it): Liberation
+ * Sans, bundled, for Helvetica; nothing is fetched. Others fall back to the host's fonts.
+ */
+class BundledFonts {
+  fetch({ kind, filename }: { kind: string; filename: string }): Promise<Uint8Array> {
+    if (kind === 'standardFontDataUrl' && filename === 'LiberationSans-Regular.ttf') {
+      return Promise.resolve(Uint8Array.from(atob(helveticaBase64), (c) => c.charCodeAt(0)));
+    }
+    return Promise.reject(new Error(`no bundled ${filename}`));
+  }
+}
 
 type Box = [number, number, number, number];
 interface Field {
@@ -115,7 +129,7 @@ async function pages(output: ReviewOutput, status: HTMLElement): Promise<HTMLEle
     const page = el('div', { class: 'page', 'data-page': '1', style: `aspect-ratio: ${img.naturalWidth || 210} / ${img.naturalHeight || 297}` }, img);
     return [page];
   }
-  const pdf = await getDocument({ data: doc.bytes, isEvalSupported: false }).promise;
+  const pdf = await getDocument({ data: doc.bytes, isEvalSupported: false, useSystemFonts: false, useWorkerFetch: false, BinaryDataFactory: BundledFonts }).promise;
   const made: HTMLElement[] = [];
   for (let n = 1; n <= Math.min(pdf.numPages, MAX_PAGES); n++) {
     const page = await pdf.getPage(n);

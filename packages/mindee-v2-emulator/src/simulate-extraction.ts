@@ -305,7 +305,7 @@ class FieldBuilder {
       const at = line.indexOf(text, source.column);
       const inside = at >= 0 && at + text.length <= source.column + source.length;
       const [column, length] = inside ? [at, text.length] : [source.column, source.length];
-      return { polygon: textBox(source.line, column, length), page: this.view.firstPage + source.page };
+      return { polygon: textBox(source.line, column, length, line), page: this.view.firstPage + source.page };
     }
     const rng = Rng.derive(this.view.seed, 'location', path.join('.'));
     const page = this.view.firstPage + rng.int(0, Math.max(0, this.view.pages.length - 1));

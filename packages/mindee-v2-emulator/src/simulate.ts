@@ -158,7 +158,7 @@ export function simulateInference(input: InferenceInput): InferenceBody {
         pages: pages.map((text) => ({
           content: `${SIMULATED_MARKER}\n${text}`,
           words: text.split('\n').flatMap((line, lineIndex) =>
-            wordsOf(line).map(({ word, column }) => ({ content: word, polygon: textBox(lineIndex, column, word.length) })),
+            wordsOf(line).map(({ word, column }) => ({ content: word, polygon: textBox(lineIndex, column, word.length, line) })),
           ),
         })),
       });

@@ -1,0 +1,18 @@
+import { spawn } from 'node:child_process';
+import { Agent, request } from 'undici';
+import { startEmulator } from '/work/main/node_modules/mindee-v2-emulator/dist/index.js';
+const TOKEN = 'bench-token-0123456789abcdef0123';
+const method = process.argv[2] ?? 'tools/list'; const modern = process.argv[3] === 'modern';
+const meta = modern ? { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientInfo': { name: 'b', version: '1' }, 'io.modelcontextprotocol/clientCapabilities': {} } } : {};
+const emulator = await startEmulator({ rateLimits: false, processingMs: 0 });
+const port = 18000 + Math.floor(Math.random() * 1000);
+const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', '/work/scratch/prof2', '/work/main/dist/cli.js', '--transport', 'http', '--port', String(port), '--auth', 'token'], { env: { PATH: process.env.PATH, MINDEE_V2_BASE_URL: emulator.url, MINDEE_V2_API_KEY: emulator.apiKey, MINDEE_MCP_HTTP_TOKENS: TOKEN, MINDEE_MCP_LOG_LEVEL: 'warn', MINDEE_MCP_MAX_CONCURRENT_CALLS: '1000', MINDEE_MCP_STATE_DIR: 'off' }, stdio: ['ignore', 'ignore', 'pipe'] });
+await new Promise((r) => setTimeout(r, 1500));
+const d = new Agent({ connections: 32 });
+const url = `http://127.0.0.1:${port}/mcp`;
+let id = 0;
+const one = async () => { const r = await request(url, { method: 'POST', dispatcher: d, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(modern ? { 'mcp-protocol-version': '2026-07-28', 'mcp-method': method, ...(method === 'tools/call' ? { 'mcp-name': 'nope' } : {}) } : {}) }, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params: method === 'tools/call' ? { name: 'nope', arguments: {}, ...meta } : { ...meta } }) }); await r.body.text(); };
+const N = 3000; let done = 0; const t0 = performance.now();
+await Promise.all(Array.from({ length: 32 }, async () => { while (done < N) { done++; await one(); } }));
+console.log(`${method}: ${(N / ((performance.now() - t0) / 1000)).toFixed(0)} req/s`);
+child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); await d.close(); await emulator.close();

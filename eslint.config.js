@@ -24,7 +24,8 @@ const GRAPH = 'cli, doctor → http → mcp → tools → config → (client, re
 const CLI = ['cli', 'doctor'];
 const SERVING = ['mcp', 'http'];
 const ABOVE_CONFIG = [...CLI, ...SERVING, 'tools'];
-const ABOVE_LOWER = [...ABOVE_CONFIG, 'config'];
+// settings/ declares each setting once; config.ts is its face (and the rules file's reader).
+const ABOVE_LOWER = [...ABOVE_CONFIG, 'config', 'settings'];
 const ABOVE = {
   // The seams every process shares know nothing of the rest.
   state: [...ABOVE_LOWER, 'client', 'results', 'files', 'verify'],
@@ -33,6 +34,7 @@ const ABOVE = {
   files: [...ABOVE_LOWER, 'results', 'state', 'verify'],
   // Checks on a result (issue 18): pure functions of a result; the tools and results use them.
   verify: [...ABOVE_LOWER, 'results', 'files', 'state'],
+  settings: ABOVE_CONFIG,
   tools: [...CLI, ...SERVING],
   // The MCP serving layer knows no HTTP; http/ serves it.
   mcp: [...CLI, 'http'],
@@ -47,7 +49,7 @@ const TOP_LEVEL = {
 /** Every folder and top-level module of src/ has a place above (test/boundaries.test.ts checks it). */
 export const PLACED = new Set(['cli', ...Object.keys(ABOVE), ...Object.keys(TOP_LEVEL)]);
 /** The layers below the tools know nothing of MCP. */
-const NO_MCP = ['state', 'client', 'results', 'files', 'verify'];
+const NO_MCP = ['state', 'client', 'results', 'files', 'verify', 'settings'];
 
 const EMULATOR = { regex: '^mindee-v2-emulator(/|$)', message: 'only the command line (cli.ts, doctor.ts) starts the emulator: product code does not depend on its test double.' };
 const MCP = { regex: '^@modelcontextprotocol/', message: 'the client, results, files and state know nothing of MCP: the tools and the server speak it.' };

@@ -21,7 +21,8 @@ if (!existsSync(new URL('packages/mindee-v2-emulator/dist/index.d.ts', import.me
 // text, version, log) serve every layer. Each entry lists what a layer must NOT import: whatever
 // sits above it, and the siblings the design keeps apart.
 const GRAPH = 'cli, doctor → http → mcp → tools → config → (client, results, files, state) and verify; only the client uses state; results and files use the client; results use verify, which uses the client\'s types';
-const CLI = ['cli', 'doctor'];
+// runtime.ts: the one start-up routine of the command line, the doctor and the test harnesses.
+const CLI = ['cli', 'doctor', 'runtime'];
 const SERVING = ['mcp', 'http'];
 const ABOVE_CONFIG = [...CLI, ...SERVING, 'tools'];
 // settings/ declares each setting once; config.ts is its face (and the rules file's reader).
@@ -43,6 +44,7 @@ const ABOVE = {
 const EVERY_LAYER = [...ABOVE_LOWER, 'client', 'results', 'files', 'state', 'verify'];
 const TOP_LEVEL = {
   doctor: ['cli', ...SERVING],
+  runtime: ['cli', ...SERVING],
   config: ABOVE_CONFIG,
   ...Object.fromEntries(['redact', 'text', 'version', 'log'].map((leaf) => [leaf, EVERY_LAYER])),
 };

@@ -65,31 +65,13 @@ export interface Runtime {
 
 export async function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Promise<Runtime> {
   const clock = overrides.clock ?? systemClock;
-  let apiKey = overrides.api ? (overrides.api.apiKey ?? config.apiKey) : config.apiKey;
-  let baseUrl = overrides.api?.baseUrl ?? config.baseUrl;
-  let emulatorAliases: Record<string, string> = overrides.api?.aliases ?? {};
-  let closeEmulator: (() => Promise<void>) | undefined;
-  let { webhookSecrets, webhookIds } = config;
   const receiver = overrides.receiver;
-
-  if (config.emulator && !overrides.api) {
-    const { startEmulator, DEMO_MODELS, DEMO_WEBHOOKS, EMULATOR_WEBHOOK_SECRET } = await import('mindee-v2-emulator');
-    // With a receiver, the demo models' webhooks deliver to it: results are pushed, as from Mindee.
-    if (receiver) {
-      webhookSecrets = webhookSecrets.length > 0 ? webhookSecrets : [EMULATOR_WEBHOOK_SECRET];
-      webhookIds = webhookIds.length > 0 ? webhookIds : [DEMO_WEBHOOKS.invoiceSuccess];
-    }
-    const emulator = await startEmulator({
-      processingMs: config.emulatorProcessingMs,
-      ...(receiver ? { webhookUrl: receiver, webhookSecret: webhookSecrets[0] } : {}),
-    });
-    // The real key, if one is set, is never sent to the emulator.
-    apiKey = emulator.apiKey;
-    baseUrl = emulator.url;
-    closeEmulator = () => emulator.close();
-    // The emulator's demo models get their names as aliases: "invoice", "receipt", "ocr"…
-    emulatorAliases = Object.fromEntries(Object.entries(DEMO_MODELS).map(([name, id]) => [name.toLowerCase(), id]));
-  }
+  const api = overrides.api
+    ? { apiKey: overrides.api.apiKey ?? config.apiKey, baseUrl: overrides.api.baseUrl, aliases: overrides.api.aliases ?? {}, webhookSecrets: config.webhookSecrets, webhookIds: config.webhookIds }
+    : await startApi(config, receiver);
+  const { apiKey, baseUrl, webhookSecrets, webhookIds } = api;
+  const emulatorAliases = api.aliases;
+  const closeEmulator = 'close' in api ? api.close : undefined;
 
   const secrets = [...(overrides.log?.secrets ?? []), config.apiKey, apiKey, ...config.httpTokens, ...webhookSecrets, config.metricsToken, redisPassword(config.redisUrl)];
   const makeLogger = (more: ReadonlyArray<string | undefined>) =>
@@ -171,6 +153,43 @@ export async function createRuntime(config: Config, overrides: RuntimeOverrides 
       // The learned timings are flushed even if closing the connection fails on the way.
       await Promise.allSettled([connection.close(), timings?.flush(), closeEmulator?.(), ownsState ? state?.close() : undefined]);
     },
+  };
+}
+
+/** The Mindee API a process talks to, with the key it sends and the webhooks it adds. */
+export interface Api {
+  apiKey: string | undefined;
+  baseUrl: string;
+  /** The in-process emulator's demo models by name ("invoice", "receipt", "ocr"…); none for Mindee. */
+  aliases: Record<string, string>;
+  webhookSecrets: string[];
+  webhookIds: string[];
+  /** Stops the in-process emulator, when one was started. */
+  close?: () => Promise<void>;
+}
+
+/**
+ * The configured API, or with --emulator an emulator started in this process (the real key, if
+ * one is set, is never sent to it). With a `receiver`, the demo models' webhooks deliver to it:
+ * results are pushed, as from Mindee.
+ */
+export async function startApi(config: Config, receiver?: string): Promise<Api> {
+  const { apiKey, baseUrl, webhookSecrets, webhookIds } = config;
+  if (!config.emulator) return { apiKey, baseUrl, aliases: {}, webhookSecrets, webhookIds };
+  const { startEmulator, DEMO_MODELS, DEMO_WEBHOOKS, EMULATOR_WEBHOOK_SECRET } = await import('mindee-v2-emulator');
+  const secrets = receiver && webhookSecrets.length === 0 ? [EMULATOR_WEBHOOK_SECRET] : webhookSecrets;
+  const ids = receiver && webhookIds.length === 0 ? [DEMO_WEBHOOKS.invoiceSuccess] : webhookIds;
+  const emulator = await startEmulator({
+    processingMs: config.emulatorProcessingMs,
+    ...(receiver ? { webhookUrl: receiver, webhookSecret: secrets[0] } : {}),
+  });
+  return {
+    apiKey: emulator.apiKey,
+    baseUrl: emulator.url,
+    aliases: Object.fromEntries(Object.entries(DEMO_MODELS).map(([name, id]) => [name.toLowerCase(), id])),
+    webhookSecrets: secrets,
+    webhookIds: ids,
+    close: () => emulator.close(),
   };
 }
 

@@ -251,7 +251,7 @@ export function mcpRoute(options: McpRouteOptions): RequestHandler {
     // Before the request log's own listener: a caller who hung up is logged as having cancelled.
     res.prependListener('close', () => cancel());
     try {
-      if (isLegacy(req, messages)) await serveLegacy(req, res, body, exchange);
+      if (isLegacy(req, messages)) await serveLegacy(req, res, body, exchange, messages);
       else {
         (req as Request & { auth?: AuthInfo }).auth = { token: '', clientId: principal.caller.id, scopes: [], extra: { exchange } };
         await modern(req, res, body);
@@ -277,10 +277,15 @@ function isLegacy(req: Request, messages: Message[]): boolean {
   return !messages.some((m) => m.params?._meta?.[PROTOCOL_VERSION_META_KEY] !== undefined);
 }
 
-/** A 2025-era request: a server and a session-less transport of its own; JSON for a client that takes no SSE. */
-async function serveLegacy(req: Request, res: Response, body: unknown, exchange: Exchange): Promise<void> {
+/**
+ * A 2025-era request: a server and a session-less transport of its own. JSON for a client that
+ * takes no SSE, and for requests that send nothing before their answer (all but tool calls, which
+ * may send progress or ask the person, and tasks/result, which waits): the SSE framing of a large
+ * answer (tools/list) costs more than the answer itself, as the 2026 handler's "auto" mode knows.
+ */
+async function serveLegacy(req: Request, res: Response, body: unknown, exchange: Exchange, messages: Message[]): Promise<void> {
   const accept = req.headers.accept ?? '';
-  const json = !accept.includes('text/event-stream');
+  const json = !accept.includes('text/event-stream') || !messages.some((m) => m.method === 'tools/call' || m.method === 'tasks/result');
   if (json) req.headers.accept = `${accept ? `${accept}, ` : ''}application/json, text/event-stream`;
   const server = serverFor(exchange, 'legacy');
   const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: json });

@@ -63,10 +63,14 @@ export interface ServeOptions {
   signal?: AbortSignal;
 }
 
-/** What is made once per settings: a stateless HTTP server makes a server per request. */
+/**
+ * What is made once per settings: a stateless HTTP server makes a server per request. The
+ * tools/list answer (every schema converted to JSON Schema, tens of milliseconds) is made on the
+ * first tools/list, not at start: a host's spawn gets its initialize answer sooner.
+ */
 interface Catalogue {
   tools: ReadonlyMap<string, { tool: AnyTool; input: z.ZodObject }>;
-  list: ListToolsResult;
+  readonly list: ListToolsResult;
 }
 const catalogues = new WeakMap<ToolSettings, Catalogue>();
 
@@ -84,9 +88,13 @@ function catalogueOf(settings: ToolSettings): Catalogue {
     ...(tool.execution ? { execution: tool.execution } : {}),
     ...(tool._meta ? { _meta: tool._meta } : {}),
   });
+  let list: ListToolsResult | undefined;
   made = {
     tools: new Map(tools.map((tool) => [tool.name, { tool, input: z.object(tool.inputSchema) }])),
-    list: { tools: tools.map(definition) },
+    get list() {
+      list ??= { tools: tools.map(definition) };
+      return list;
+    },
   };
   catalogues.set(settings, made);
   return made;

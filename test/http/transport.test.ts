@@ -34,15 +34,20 @@ describe('Streamable HTTP at /mcp', () => {
     expect(resources.resources.map((r) => r.uri)).toContain(`mindee://inferences/${inferenceId}`);
   });
 
-  it('answers JSON to a client that does not take SSE, and SSE to one that does', async () => {
+  it('answers JSON to a client that does not take SSE, and SSE to one that does where a call may send before its answer', async () => {
     h = await startHttpHarness();
     const json = await h.fetch('/mcp', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: rpc('tools/list') });
     expect(json.status).toBe(200);
     expect(json.headers.get('content-type')).toMatch(/^application\/json/);
     expect(json.json().result.tools).toHaveLength(5);
-    const sse = await h.fetch('/mcp', { method: 'POST', headers: JSON_HEADERS, body: rpc('tools/list') });
+    // A tool call may send progress (or ask the person) first: streamed to a client that takes SSE.
+    const sse = await h.fetch('/mcp', { method: 'POST', headers: JSON_HEADERS, body: rpc('tools/call', { name: 'search_models', arguments: {} }) });
     expect(sse.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    expect(sse.text).toMatch(/^event: message\ndata: \{.*"tools"/m);
+    expect(sse.text).toMatch(/^event: message\ndata: \{.*"result"/m);
+    // Nothing comes before a tools/list answer: one JSON body, whatever the client takes (no SSE framing to pay for).
+    const list = await h.fetch('/mcp', { method: 'POST', headers: JSON_HEADERS, body: rpc('tools/list') });
+    expect(list.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(list.json().result.tools).toHaveLength(5);
   });
 
   it('answers 405 to GET and DELETE /mcp (no sessions, no standalone stream)', async () => {

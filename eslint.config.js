@@ -21,10 +21,12 @@ if (!existsSync(new URL('packages/mindee-v2-emulator/dist/index.d.ts', import.me
 // text, version, log) serve every layer. Each entry lists what a layer must NOT import: whatever
 // sits above it, and the siblings the design keeps apart.
 const GRAPH = 'cli, doctor → http → mcp → tools → config → (client, results, files, state) and verify; only the client uses state; results and files use the client; results use verify, which uses the client\'s types';
-const CLI = ['cli', 'doctor'];
+// runtime.ts: the one start-up routine of the command line, the doctor and the test harnesses.
+const CLI = ['cli', 'doctor', 'runtime'];
 const SERVING = ['mcp', 'http'];
 const ABOVE_CONFIG = [...CLI, ...SERVING, 'tools'];
-const ABOVE_LOWER = [...ABOVE_CONFIG, 'config'];
+// settings/ declares each setting once; config.ts is its face (and the rules file's reader).
+const ABOVE_LOWER = [...ABOVE_CONFIG, 'config', 'settings'];
 const ABOVE = {
   // The seams every process shares know nothing of the rest.
   state: [...ABOVE_LOWER, 'client', 'results', 'files', 'verify'],
@@ -35,6 +37,7 @@ const ABOVE = {
   verify: [...ABOVE_LOWER, 'results', 'files', 'state'],
   // Review decisions kept beside results, and the review view's document (issue 20): the tools use them.
   review: [...ABOVE_LOWER, 'state'],
+  settings: ABOVE_CONFIG,
   tools: [...CLI, ...SERVING],
   // The MCP serving layer knows no HTTP; http/ serves it.
   mcp: [...CLI, 'http'],
@@ -43,13 +46,14 @@ const ABOVE = {
 const EVERY_LAYER = [...ABOVE_LOWER, 'client', 'results', 'files', 'state', 'verify', 'review'];
 const TOP_LEVEL = {
   doctor: ['cli', ...SERVING],
+  runtime: ['cli', ...SERVING],
   config: ABOVE_CONFIG,
   ...Object.fromEntries(['redact', 'text', 'version', 'log'].map((leaf) => [leaf, EVERY_LAYER])),
 };
 /** Every folder and top-level module of src/ has a place above (test/boundaries.test.ts checks it). */
 export const PLACED = new Set(['cli', ...Object.keys(ABOVE), ...Object.keys(TOP_LEVEL)]);
 /** The layers below the tools know nothing of MCP. */
-const NO_MCP = ['state', 'client', 'results', 'files', 'verify', 'review'];
+const NO_MCP = ['state', 'client', 'results', 'files', 'verify', 'review', 'settings'];
 
 const EMULATOR = { regex: '^mindee-v2-emulator(/|$)', message: 'only the command line (cli.ts, doctor.ts) starts the emulator: product code does not depend on its test double.' };
 const MCP = { regex: '^@modelcontextprotocol/', message: 'the client, results, files and state know nothing of MCP: the tools and the server speak it.' };

@@ -1,27 +1,16 @@
 #!/usr/bin/env node
 /**
- * argv + env → config → start: the MCP server over stdio (against Mindee, or with --emulator
+ * argv + env → config → createRuntime (runtime.ts) → start: the MCP server over stdio (against Mindee, or with --emulator
  * against an in-process emulator), or over Streamable HTTP (`--transport http`), or `emulator`
  * alone. In stdio mode stdout belongs to JSON-RPC; all else goes to stderr.
  */
 import { inspect } from 'node:util';
-import { MindeeConnection } from './client/mindee-client.js';
-import { ConfigError, HEARTBEAT_MS, USAGE, loadRules, parseCommand, type Config } from './config.js';
-import { FileAccess } from './files/file-access.js';
-import { createLogger, type Logger } from './log.js';
-import { createRedactor } from './redact.js';
+import { ConfigError, USAGE, parseCommand, type Config } from './config.js';
+import type { Logger } from './log.js';
 import { errorMessage } from './text.js';
-import type { SharedState } from './state/index.js';
-import type { RedisStateOptions } from './state/redis/index.js';
-import { maskRedisUrl } from './state/redis/link.js';
-import { FileTimingStore } from './state/timings.js';
 import { serveOnStdio } from './mcp/stdio.js';
-import type { ToolSettings } from './tools/define.js';
+import { createRuntime } from './runtime.js';
 import { VERSION } from './version.js';
-
-const MISSING_KEY_HINT =
-  'Set MINDEE_V2_API_KEY (a Mindee v2 key, md_…) in the "env" of this server in your MCP client configuration, ' +
-  'or start the server with --emulator to try it against the built-in local emulator.';
 
 /**
  * JSON logs were asked for (--log-format json, MINDEE_MCP_LOG_FORMAT=json): read before the
@@ -88,13 +77,6 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 async function serve(config: Config): Promise<void> {
-  let apiKey = config.apiKey;
-  let baseUrl = config.baseUrl;
-  let closeEmulator: (() => Promise<void>) | undefined;
-  let emulatorAliases: Record<string, string> = {};
-  let webhookSecrets = config.webhookSecrets;
-  let webhookIds = config.webhookIds;
-
   // The socket opens first: its URL is where webhooks go (an in-process emulator's included).
   const http = config.transport === 'http';
   const port = http ? config.port : config.webhookPort;
@@ -105,86 +87,25 @@ async function serve(config: Config): Promise<void> {
         })
       : undefined;
   const receiver = listener ? `${listener.url}/webhooks/mindee` : undefined;
-
-  if (config.emulator) {
-    const { startEmulator, DEMO_MODELS, DEMO_WEBHOOKS, EMULATOR_WEBHOOK_SECRET } = await import('mindee-v2-emulator');
-    // With a receiver, the demo models' webhooks deliver to it: results are pushed, as from Mindee.
-    if (receiver) {
-      webhookSecrets = webhookSecrets.length > 0 ? webhookSecrets : [EMULATOR_WEBHOOK_SECRET];
-      webhookIds = webhookIds.length > 0 ? webhookIds : [DEMO_WEBHOOKS.invoiceSuccess];
-    }
-    const emulator = await startEmulator({
-      processingMs: config.emulatorProcessingMs,
-      ...(receiver ? { webhookUrl: receiver, webhookSecret: webhookSecrets[0] } : {}),
-    });
-    // The real key, if one is set, is never sent to the emulator.
-    apiKey = emulator.apiKey;
-    baseUrl = emulator.url;
-    closeEmulator = () => emulator.close();
-    // The emulator's demo models get their names as aliases: "invoice", "receipt", "ocr"…
-    emulatorAliases = Object.fromEntries(Object.entries(DEMO_MODELS).map(([name, id]) => [name.toLowerCase(), id]));
-  }
-
-  const secrets = [config.apiKey, apiKey, ...config.httpTokens, ...webhookSecrets, config.metricsToken, redisPassword(config.redisUrl)];
-  const makeLogger = (more: ReadonlyArray<string | undefined>) =>
-    createLogger({ level: config.logLevel, format: config.logFormat, redact: createRedactor([...secrets, ...more]) });
-  const log = makeLogger([]);
-  if (config.logFormat === 'json') routeStrayOutput(log);
-  const aliases = { ...emulatorAliases, ...config.modelAliases };
-  const settings: ToolSettings = {
-    maxWaitSeconds: config.maxWaitSeconds,
-    heartbeatMs: HEARTBEAT_MS,
-    maxResultChars: config.maxResultChars,
-    models: { defaultModelId: config.defaultModelId, aliases },
-    keptResultsSeconds: config.cacheTtlSeconds,
-    inProcessEmulator: config.emulator,
-    // A bad rules file ends the start here, naming the file, the rule and the fault.
-    verify: { minConfidence: config.minConfidence, rules: await loadRules(config.rulesFile, aliases), confidence: config.sendConfidence, polygon: config.sendPolygon },
-  };
-  const rateLimits = { postPerMinute: config.maxPostsPerMinute, getPerMinute: config.maxGetsPerMinute, windowMs: config.rateWindowSeconds * 1000 };
-  const resultCache = {
-    maxEntries: config.cacheResults,
-    maxBytes: config.cacheMegabytes * 1024 * 1024,
-    ttlMs: config.cacheTtlSeconds * 1000,
-    maxEntriesPerPartition: config.cacheResultsPerCaller ?? config.cacheResults,
-    maxBytesPerPartition: (config.cacheMegabytesPerCaller ?? config.cacheMegabytes) * 1024 * 1024,
-  };
-  const requestTimeoutMs = config.requestTimeoutSeconds * 1000;
-  const state = config.redisUrl
-    ? await redisState(config.redisUrl, { rateLimits, results: resultCache, leaseMs: requestTimeoutMs, log, sharedUploads: config.uploadDir !== undefined })
-    : undefined;
-  if (config.redisUrl) log.info(`shared state on Redis at ${maskRedisUrl(config.redisUrl)}${config.rateScope ? `, rate scope "${config.rateScope}"` : ''}`);
   // The HTTP side is loaded only when it serves: a stdio server starts without it.
   const httpSide = http ? await import('./http/index.js') : undefined;
-  const metrics = httpSide ? new httpSide.Metrics(httpSide.toolNames(settings).all) : undefined;
-  // With Redis, what the planner learns is shared there instead.
-  const timings = config.stateDir && !state ? new FileTimingStore({ dir: config.stateDir, warn: (message) => log.warn(message) }) : undefined;
-  const connection = new MindeeConnection({
-    baseUrl,
-    requestTimeoutMs,
-    rateLimits,
-    resultCache,
-    state,
-    rateScope: config.rateScope,
-    maxResponseBytes: config.maxResponseMegabytes * 1024 * 1024,
-    missingKeyHint: MISSING_KEY_HINT,
-    publicKey: config.emulator ? apiKey : undefined,
-    timings,
-    observe: metrics?.observeAttempt,
-    observeWait: metrics?.observeWait,
-    webhooks: {
-      ids: webhookIds.map((id) => id.toLowerCase()),
-      received: receiver !== undefined && webhookSecrets.length > 0,
-      fallbackMs: config.webhookFallbackSeconds * 1000,
+  let metrics: InstanceType<NonNullable<typeof httpSide>['Metrics']> | undefined;
+  const runtime = await createRuntime(config, {
+    receiver,
+    // In JSON mode, what libraries print goes through the logger from the start.
+    onLogger: (log) => {
+      if (config.logFormat === 'json') routeStrayOutput(log);
+    },
+    connection: (settings) => {
+      metrics = httpSide ? new httpSide.Metrics(httpSide.toolNames(settings).all) : undefined;
+      return { observe: metrics?.observeAttempt, observeWait: metrics?.observeWait };
     },
   });
-  const files = new FileAccess({ allowedDirs: config.allowedDirs, allowHardLinks: config.allowHardLinks, remote: config.transport === 'http' });
-  for (const warning of files.warnings) log.warn(warning);
-  if (webhookIds.length > 0 && !receiver) log.warn('MINDEE_MCP_WEBHOOK_IDS is set but nothing here receives webhooks: jobs are polled as usual.');
-  const where = config.emulator ? `the local emulator at ${baseUrl}` : baseUrl;
+  const { connection, files, log, settings, apiKey, where, timings } = runtime;
+  const webhookSecrets = runtime.config.webhookSecrets;
 
   if (http) {
-    const remote = await httpSide!.createRemoteServer({ config: { ...config, webhookSecrets }, connection, serverKey: apiKey, files, settings, makeLogger, metrics });
+    const remote = await httpSide!.createRemoteServer({ config: runtime.config, connection, serverKey: apiKey, files, settings, makeLogger: runtime.makeLogger, metrics });
     listener!.serve(remote.app, remote);
     let closing = false;
     const shutdown = async (why: string) => {
@@ -193,7 +114,7 @@ async function serve(config: Config): Promise<void> {
       log.info(`shutting down (${why}): no new requests; calls in flight have ${config.shutdownSeconds} s to end`);
       const inTime = await listener!.shutdown(config.shutdownSeconds * 1000);
       if (!inTime) log.warn(`calls still in flight after ${config.shutdownSeconds} s were ended (MINDEE_MCP_SHUTDOWN_SECONDS)`);
-      await Promise.allSettled([remote.close(), connection.close(), timings?.flush(), closeEmulator?.(), state?.close()]);
+      await Promise.allSettled([remote.close(), runtime.close()]);
       process.exit(0);
     };
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -219,7 +140,7 @@ async function serve(config: Config): Promise<void> {
     const force = setTimeout(() => process.exit(0), 3000);
     force.unref();
     // The learned timings are flushed even if closing the connection fails on the way.
-    await Promise.allSettled([stdio.close(), listener?.shutdown(1000), connection.close(), timings?.flush(), closeEmulator?.(), state?.close()]);
+    await Promise.allSettled([stdio.close(), listener?.shutdown(1000), runtime.close()]);
     process.exit(0);
   };
   // The transport does not end the process when the host closes stdin: do it here.
@@ -231,29 +152,6 @@ async function serve(config: Config): Promise<void> {
   log.info(`mindee-mcp ${VERSION} serving on stdio, Mindee API: ${where}${apiKey ? '' : ' (no API key set: tool calls will explain how to set one)'}`);
   log.debug(`learned poll timings: ${timings ? timings.path : 'not kept (MINDEE_MCP_STATE_DIR=off)'}`);
   log.info(`allowed directories: ${files.directories().join(', ') || '(none: file_path is refused until one is configured or the client shares roots)'}`);
-}
-
-/** The shared state on Redis; a Redis that cannot be used ends the process with a message naming it. */
-async function redisState(url: string, options: Omit<RedisStateOptions, 'url'>): Promise<SharedState> {
-  const redis = await import('./state/redis/index.js');
-  try {
-    // A request can outlive its time-out by its last retry's backoff: the lease covers both.
-    return await redis.createRedisState({ url, ...options, leaseMs: (options.leaseMs ?? 120_000) + 30_000 });
-  } catch (error) {
-    if (!(error instanceof redis.RedisUnavailableError)) throw error;
-    say(`${error.message}\nCheck that Redis runs and the URL, user and password are right, or unset MINDEE_MCP_REDIS_URL to keep the state in this process.`);
-    process.exit(1);
-  }
-}
-
-/**
- * The password of a Redis URL, for the log redactor. A short one is left out: the redactor would
- * blank every occurrence of a few common letters, and the URL is only ever printed masked.
- */
-function redisPassword(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  const password = decodeURIComponent(new URL(url).password);
-  return password.length >= 8 ? password : undefined;
 }
 
 /** Why the socket could not open, and which setting changes it. */

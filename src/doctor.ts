@@ -7,6 +7,7 @@
 import { MindeeClient } from './client/mindee-client.js';
 import { MindeeApiError, MindeeError, describeError } from './client/errors.js';
 import { ConfigError, loadRules, type Config } from './config.js';
+import { startApi } from './runtime.js';
 import { FileAccess } from './files/file-access.js';
 import { createRedactor } from './redact.js';
 import { clip, stripControl } from './text.js';
@@ -49,24 +50,12 @@ export async function runDoctor(input: DoctorInput): Promise<number> {
   const config = input.config;
   report({ outcome: 'ok', what: 'Settings: read (environment and flags).' });
 
-  let apiKey = config.apiKey;
-  let baseUrl = config.baseUrl;
-  let closeEmulator: (() => Promise<void>) | undefined;
+  // The API the server would use: with --emulator, one started here as the server would.
+  const { apiKey, baseUrl, aliases, close: closeEmulator } = await startApi(config);
   // The rules file may name the emulator's demo models by their aliases, as the server would take them.
-  const emulatorAliases = config.emulator
-    ? Object.fromEntries(Object.entries((await import('mindee-v2-emulator')).DEMO_MODELS).map(([name, id]) => [name.toLowerCase(), id]))
-    : {};
-  if (config.rulesFile !== undefined) report(await rulesCheck(config.rulesFile, { ...emulatorAliases, ...config.modelAliases }));
-  if (config.emulator) {
-    const { startEmulator } = await import('mindee-v2-emulator');
-    const emulator = await startEmulator({ processingMs: config.emulatorProcessingMs });
-    apiKey = emulator.apiKey;
-    baseUrl = emulator.url;
-    closeEmulator = () => emulator.close();
-    report({ outcome: 'ok', what: `API key: not needed with --emulator (an emulator inside the server, at ${baseUrl}).` });
-  } else {
-    report(keyCheck(apiKey));
-  }
+  if (config.rulesFile !== undefined) report(await rulesCheck(config.rulesFile, { ...aliases, ...config.modelAliases }));
+  if (config.emulator) report({ outcome: 'ok', what: `API key: not needed with --emulator (an emulator inside the server, at ${baseUrl}).` });
+  else report(keyCheck(apiKey));
 
   try {
     const reachable = await reachabilityCheck(baseUrl);

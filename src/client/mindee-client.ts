@@ -1,37 +1,29 @@
 /**
- * The Mindee v2 API's routes: enqueue, job, result, model search. A MindeeConnection is what a
- * process shares (the transport and its pool, the poll planner, the shared state); a
- * MindeeClient is that connection used with one API key — its rate budget, its own kept
- * results. It speaks the API's words (job, inference, model_id) and knows nothing of MCP.
+ * A MindeeClient is the process's connection (connection.ts) used with one API key — its rate
+ * budget, its own kept results — for one caller: the API's routes (enqueue, job, result, model
+ * search) with the checks of who may ask what. It speaks the API's words (job, inference,
+ * model_id) and knows nothing of MCP.
  */
-import { createHash } from 'node:crypto';
-import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
 import { createRedactor, type Redactor } from '../redact.js';
-import { BoundedMap } from '../state/bounded-map.js';
-import { systemClock, type Clock } from '../state/clock.js';
-import { callerDigest, type Caller } from '../state/caller.js';
+import type { Caller } from '../state/caller.js';
 import { StateUnavailableError } from '../state/errors.js';
-import type { JobEvent } from '../state/job-events.js';
 import type { OwnedKind } from '../state/owners.js';
-import { createMemoryState, type RateBudget, type RateLimits, type ResultStore, type ResultStoreLimits, type SharedState, type TimingStore } from '../state/index.js';
-import { clip, quote } from '../text.js';
-import { USER_AGENT } from '../version.js';
+import type { RateBudget, ResultStore } from '../state/index.js';
+import { quote } from '../text.js';
+import { Connection, keepInference, keyCaller, keyId, type ConnectionOptions } from './connection.js';
 import {
-  MindeeAbortError,
-  MindeeApiError,
   MindeeConfigError,
-  MindeeError,
   MindeeInputError,
   MindeeOriginError,
   MindeeResponseError,
   MindeeStateError,
   MindeeUnknownIdError,
 } from './errors.js';
+import { webhooksOfModel } from './model-webhooks.js';
 import { enqueueFormBody, EXTRACTION_OPTIONS, type MultipartBody } from './multipart.js';
-import type { CallOptions, DocumentOrigin, EnqueueParams, TrackedJob, UploadDocument, WebhookOptions } from './types.js';
-import { DEFAULT_POLLING, PollPlanner, type PollingOptions } from './planner.js';
-import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
+import { checkId, enqueuePath, inferenceIdFromResultUrl, isNotFound, isProduct, productFromResultUrl, refusedOptions, resultPath } from './routes.js';
+import type { CallOptions, DocumentOrigin, EnqueueParams, TrackedJob, UploadDocument } from './types.js';
 import {
   inferenceResponseSchema,
   jobResponseSchema,
@@ -41,191 +33,15 @@ import {
   type Product,
   type SearchModelsResponse,
 } from './schemas.js';
-import { DEFAULT_MAX_RESPONSE_BYTES, parseJson, Transport, type AttemptEvent } from './transport.js';
+import { parseJson } from './transport.js';
 import { waitForResult, type WaitOptions, type WaitOutcome } from './waiter.js';
 
 export type { CallOptions, EnqueueParams, TrackedJob, UploadDocument, WebhookOptions } from './types.js';
+export { Connection, keepInference, keyCaller, keyId, type ConnectionOptions, type WaitEvent } from './connection.js';
+export { checkId, DEFAULT_BASE_URL, inferenceIdFromResultUrl, productFromResultUrl, refusedOptions, resultPath } from './routes.js';
 
-export const DEFAULT_BASE_URL = 'https://api-v2.mindee.net';
-
-export interface ConnectionOptions {
-  baseUrl?: string;
-  /** Per-request time-out, milliseconds (MINDEE_REQUEST_TIMEOUT is in seconds). */
-  requestTimeoutMs?: number;
-  /** An undici MockAgent or any dispatcher. The connection then does not own it. */
-  dispatcher?: Dispatcher;
-  polling?: Partial<PollingOptions>;
-  retry?: Partial<RetryOptions>;
-  userAgent?: string;
-  maxResponseBytes?: number;
-  /** The shared state; default an in-memory one built from `rateLimits` and `resultCache`. */
-  state?: SharedState;
-  /** Requests per window each rate scope may send (in-memory state only). */
-  rateLimits?: RateLimits;
-  /** Bounds of the kept results (in-memory state only). */
-  resultCache?: Partial<ResultStoreLimits>;
-  /** Where the poll planner's learned timings are kept (in-memory state only; default memory). */
-  timings?: TimingStore;
-  /** The rate scope of every key; default one scope per key. */
-  rateScope?: string;
-  /** How a missing key is explained; the CLI points at --emulator. */
-  missingKeyHint?: string;
-  /** A key that is no secret (the local emulator's): it is not redacted, so a hint may name it. */
-  publicKey?: string;
-  clock?: Clock;
-  observe?: (event: AttemptEvent) => void;
-  /** Sees every wait for a job once it ends: for metrics. */
-  observeWait?: (event: WaitEvent) => void;
-  /** Results pushed by Mindee's webhooks (see push.ts). */
-  webhooks?: WebhookOptions;
-}
-
-/** How one wait for a job ended, and how long it took. */
-export interface WaitEvent {
-  outcome: WaitOutcome['state'] | 'error';
-  durationMs: number;
-  polls: number;
-}
-
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-/** Jobs and result URLs remembered per process. */
-const REMEMBERED = 10_000;
-/** How long the webhooks of an account's models are taken as known. */
-const MODEL_WEBHOOKS_TTL_MS = 10 * 60 * 1000;
-/** Pages of models read to learn which have which webhooks (100 models a page). */
-const MODEL_PAGES_READ = 20;
-
-/** Checks an id that goes into a URL path: letters, digits, `-` and `_` only. */
-export function checkId(id: unknown, what: string): string {
-  if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
-    throw new MindeeInputError(`Invalid ${what} ${quote(String(id), 80)}: ids contain only letters, digits, "-" and "_".`, {
-      code: 'invalid_id',
-      hint: `Pass the ${what} exactly as a previous answer gave it.`,
-    });
-  }
-  return encodeURIComponent(id);
-}
-
-/** The inference id at the end of a result URL (`…/inferences/{id}` or `…/results/{id}`). */
-export function inferenceIdFromResultUrl(resultUrl: string | null): string | null {
-  if (!resultUrl) return null;
-  try {
-    const last = new URL(resultUrl).pathname.split('/').filter(Boolean).pop();
-    return last && ID_PATTERN.test(decodeURIComponent(last)) ? decodeURIComponent(last) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The product whose results a result URL points at. */
-export function productFromResultUrl(resultUrl: string | null): Product | null {
-  if (!resultUrl) return null;
-  try {
-    const parts = new URL(resultUrl).pathname.split('/').filter(Boolean);
-    const i = parts.lastIndexOf('products');
-    const product = parts[i + 1];
-    if (i >= 0 && parts[i + 2] === 'results' && isProduct(product)) return product;
-    if (parts.includes('inferences')) return 'extraction';
-  } catch {
-    // not a URL: no product
-  }
-  return null;
-}
-
-function isNotFound(error: unknown): boolean {
-  return error instanceof MindeeApiError && error.status === 404;
-}
-
-function isProduct(value: string | undefined): value is Product {
-  return value === 'extraction' || value === 'classification' || value === 'crop' || value === 'ocr' || value === 'split';
-}
-
-/** The route of a result of a product, below the API's base URL (`id` already encoded). */
-export function resultPath(product: Product, id: string): string {
-  return product === 'extraction' ? `v2/inferences/${id}` : `v2/products/${product}/results/${id}`;
-}
-
-/**
- * The options among `candidates` that a refused enqueue names: a 4xx other than a bad key, a
- * missing route, a time-out or a rate limit, whose pointers or text name the option.
- */
-export function refusedOptions<O extends string>(error: unknown, candidates: O[]): O[] {
-  if (!(error instanceof MindeeApiError) || candidates.length === 0) return [];
-  if (error.status < 400 || error.status >= 500 || [401, 404, 408, 413, 429].includes(error.status)) return [];
-  const pointers = error.errors.map((e) => (e.pointer ?? '').replace(/^#?\//, ''));
-  const text = [error.title, error.detail, ...error.errors.map((e) => e.detail)].join(' ').toLowerCase();
-  return candidates.filter((o) => pointers.includes(o) || new RegExp(`\\b${o}\\b`).test(text));
-}
-
-/** Keeps a result in a partition, in the form the API sent it. */
-export async function keepInference(store: ResultStore, inference: Inference, product: Product | null, json = JSON.stringify({ inference })): Promise<void> {
-  // An id no route accepts could never be read back.
-  if (!ID_PATTERN.test(inference.id)) return;
-  await store.put(inference.id, { json, meta: { fileName: inference.file?.name ? clip(inference.file.name, 300) : null, product } });
-}
-
-/** A short, stable id of a key that is not the key: partitions, scopes and logs use it. */
-export function keyId(apiKey: string): string {
-  return createHash('sha256').update(apiKey).digest('hex').slice(0, 16);
-}
-
-/** The caller that a Mindee key is: the process with its key (stdio), or a remote caller sending its own. */
-export function keyCaller(apiKey: string | undefined): Caller {
-  return { id: apiKey ? `key:${callerDigest(apiKey)}` : 'no-key' };
-}
-
-/** What every client of one process shares. */
-export class MindeeConnection {
-  readonly transport: Transport;
-  readonly planner: PollPlanner;
-  readonly polling: PollingOptions;
-  readonly retry: RetryOptions;
-  readonly state: SharedState;
-  readonly clock: Clock;
-  readonly baseUrl: URL;
-  readonly missingKeyHint: string;
-  readonly publicKey: string | undefined;
-  readonly rateScope: string | undefined;
-  readonly observeWait: ((event: WaitEvent) => void) | undefined;
-  /** Details of the jobs this process enqueued, by caller and job id (who owns a job is `state.owners`). */
-  readonly tracked = new BoundedMap<string, TrackedJob>(REMEMBERED);
-  /** The result_url of each processed job seen, by caller and inference id: the authoritative route. */
-  readonly resultUrls = new BoundedMap<string, string>(REMEMBERED);
-  /** The caller that enqueued each job in this process: its tracked details, for a pushed result. */
-  readonly owners = new BoundedMap<string, string>(REMEMBERED);
-  /** Completions pushed by webhooks, by job id: a wait that starts after one still sees it. */
-  readonly pushed = new BoundedMap<string, JobEvent>(REMEMBERED);
-  /** Per caller: the webhook ids of each model, as the account's model list gave them. */
-  readonly modelWebhooks = new BoundedMap<string, { at: number; byModel: Map<string, string[]> }>(1000);
-  readonly webhooks: WebhookOptions | undefined;
-  readonly #ownsState: boolean;
-
-  constructor(options: ConnectionOptions = {}) {
-    const base = options.baseUrl ?? DEFAULT_BASE_URL;
-    this.baseUrl = new URL(base.endsWith('/') ? base : `${base}/`);
-    this.clock = options.clock ?? systemClock;
-    this.polling = { ...DEFAULT_POLLING, ...options.polling };
-    this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.#ownsState = options.state === undefined;
-    this.state = options.state ?? createMemoryState({ rateLimits: options.rateLimits, results: options.resultCache, clock: this.clock, timings: options.timings });
-    this.planner = new PollPlanner(this.polling, this.state.timings);
-    this.missingKeyHint = options.missingKeyHint ?? 'Set MINDEE_V2_API_KEY to a Mindee v2 API key (md_…).';
-    this.publicKey = options.publicKey;
-    this.rateScope = options.rateScope;
-    this.observeWait = options.observeWait;
-    this.webhooks = options.webhooks && options.webhooks.ids.length > 0 ? options.webhooks : undefined;
-    this.transport = new Transport({
-      baseUrl: this.baseUrl,
-      requestTimeoutMs: options.requestTimeoutMs ?? 120_000,
-      retry: this.retry,
-      userAgent: options.userAgent ?? USER_AGENT,
-      clock: this.clock,
-      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-      dispatcher: options.dispatcher,
-      observe: options.observe,
-    });
-  }
-
+/** What every client of one process shares, and the maker of its clients. */
+export class MindeeConnection extends Connection {
   /**
    * The client of one API key (undefined: calls explain how to set one) for one caller (default:
    * the key's own). Callers sharing a key (a remote server's token holders) each have their own
@@ -235,18 +51,6 @@ export class MindeeConnection {
    */
   client(apiKey: string | undefined, caller?: Caller, options: { foreignJobs?: boolean } = {}): MindeeClient {
     return new MindeeClient({ apiKey, connection: this, caller, foreignJobs: options.foreignJobs });
-  }
-
-  /** The job this process enqueued with that id, and the caller that did. */
-  owner(jobId: string): { partition: string; job: TrackedJob } | undefined {
-    const partition = this.owners.peek(jobId);
-    const job = partition === undefined ? undefined : this.tracked.peek(`${partition}:${jobId}`);
-    return partition !== undefined && job ? { partition, job } : undefined;
-  }
-
-  async close(): Promise<void> {
-    await this.transport.close();
-    if (this.#ownsState) await this.state.close();
   }
 }
 
@@ -319,8 +123,7 @@ export class MindeeClient {
     const hooks = this.connection.webhooks;
     const defaults = params.webhookIds?.length || !hooks ? [] : await this.#defaultWebhooks(params.modelId, hooks.ids, options);
     const sent = defaults.length > 0 ? { ...params, webhookIds: defaults } : params;
-    const path = product === 'extraction' ? 'v2/inferences/enqueue' : `v2/products/${product}/enqueue`;
-    const post = (body: EnqueueParams) => this.#send('POST', this.#url(path), 'enqueue the document', 'enqueue', options, () => enqueueFormBody(document, body));
+    const post = (body: EnqueueParams) => this.#send('POST', this.#url(enqueuePath(product)), 'enqueue the document', 'enqueue', options, () => enqueueFormBody(document, body));
     let response;
     const dropped: Array<'polygon' | 'confidence'> = [];
     try {
@@ -333,7 +136,7 @@ export class MindeeClient {
       response = await post({ ...sent, ...Object.fromEntries(refused.map((o) => [o, undefined])) });
     }
     const job = this.#parse(jobResponseSchema, response, 'enqueue the document').job;
-    this.connection.tracked.set(`${this.#partition}:${job.id}`, {
+    this.connection.jobs.track(this.#partition, job.id, {
       at: this.connection.clock.now(),
       product,
       modelId: params.modelId,
@@ -343,7 +146,6 @@ export class MindeeClient {
       alias: job.alias,
       ...(dropped.length ? { dropped } : {}),
     });
-    this.connection.owners.set(job.id, this.#partition);
     // Before the id reaches anyone: from now on only this caller reads the job, on any replica.
     await this.connection.state.owners.record('job', job.id, this.#partition);
     if (options.origin) await this.connection.state.owners.recordDocument(job.id, this.#partition, JSON.stringify(options.origin));
@@ -368,32 +170,9 @@ export class MindeeClient {
     }
   }
 
-  /**
-   * The configured webhook ids that this model has: Mindee refuses an enqueue naming a webhook of
-   * another model. Learnt from the account's model list, once per key every few minutes; when
-   * that list cannot be read, the enqueue goes without (its wait polls as usual).
-   */
-  async #defaultWebhooks(modelId: string, ids: string[], options: CallOptions): Promise<string[]> {
-    const now = this.connection.clock.now();
-    let known = this.connection.modelWebhooks.get(this.#partition);
-    if (!known || now - known.at > MODEL_WEBHOOKS_TTL_MS) {
-      const byModel = new Map<string, string[]>();
-      try {
-        for (let page = 1; page <= MODEL_PAGES_READ; page++) {
-          const answer = await this.searchModels({ page, perPage: 100 }, options);
-          for (const m of answer.models) byModel.set(m.id.toLowerCase(), m.webhooks.map((w) => w.id.toLowerCase()));
-          const pages = answer.pagination?.total_pages ?? 1;
-          if (page >= pages || answer.models.length === 0) break;
-        }
-      } catch (error) {
-        if (!(error instanceof MindeeError) || error instanceof MindeeAbortError) throw error;
-        return [];
-      }
-      known = { at: now, byModel };
-      this.connection.modelWebhooks.set(this.#partition, known);
-    }
-    const ofModel = known.byModel.get(modelId.toLowerCase()) ?? [];
-    return ids.filter((id) => ofModel.includes(id.toLowerCase()));
+  /** The configured webhook ids that this model has (see model-webhooks.ts). */
+  #defaultWebhooks(modelId: string, ids: string[], options: CallOptions): Promise<string[]> {
+    return webhooksOfModel(this, this.connection.jobs, this.#partition, this.connection.clock.now(), modelId, ids, options);
   }
 
   async getJob(jobId: string, options: CallOptions = {}): Promise<Job> {
@@ -440,12 +219,12 @@ export class MindeeClient {
     }
     // A result_url on another origin is never used: the result is then fetched by id, here.
     if (!inferenceId || !job.result_url || new URL(job.result_url).origin !== this.baseUrl.origin) return;
-    this.connection.resultUrls.set(`${this.#partition}:${inferenceId}`, job.result_url);
+    this.connection.jobs.rememberResultUrl(this.#partition, inferenceId, job.result_url);
   }
 
   /** What this process knows of a job this key enqueued, if it did. */
   trackedJob(jobId: string): TrackedJob | undefined {
-    return this.connection.tracked.peek(`${this.#partition}:${jobId}`);
+    return this.connection.jobs.tracked(this.#partition, jobId);
   }
 
   /** The product a job this key enqueued was sent to, if it did. */
@@ -455,7 +234,7 @@ export class MindeeClient {
 
   /** The product of a result this key has seen the job or the result of, if any. */
   async knownProduct(inferenceId: string): Promise<Product | null> {
-    const url = this.connection.resultUrls.peek(`${this.#partition}:${inferenceId}`);
+    const url = this.connection.jobs.resultUrl(this.#partition, inferenceId);
     if (url) return productFromResultUrl(url);
     const kept = await this.results.get(inferenceId);
     return isProduct(kept?.meta.product ?? undefined) ? (kept!.meta.product as Product) : null;
@@ -478,7 +257,7 @@ export class MindeeClient {
     } else {
       id = target.inferenceId;
       const encoded = checkId(id, 'inference_id');
-      const remembered = this.connection.resultUrls.peek(`${this.#partition}:${id}`);
+      const remembered = this.connection.jobs.resultUrl(this.#partition, id);
       product = remembered ? productFromResultUrl(remembered) : (target.product ?? 'extraction');
       if (remembered) url = this.#sameOrigin(remembered, 'result_url');
       else url = this.#url(resultPath(product ?? 'extraction', encoded));

@@ -8,7 +8,8 @@
  */
 import { z } from 'zod';
 import type { JobEvent } from '../state/job-events.js';
-import { checkId, keepInference, resultPath, type MindeeConnection } from './mindee-client.js';
+import { keepInference, type Connection } from './connection.js';
+import { isValidId, resultPath } from './routes.js';
 import { inferenceResponseSchema, problemSchema } from './schemas.js';
 
 /** What Mindee posts when a job fails. */
@@ -32,13 +33,13 @@ export type PushOutcome =
   /** Neither payload: nothing done. */
   | 'bad_payload';
 
-export async function acceptPushed(connection: MindeeConnection, body: unknown): Promise<PushOutcome> {
+export async function acceptPushed(connection: Connection, body: unknown): Promise<PushOutcome> {
   const success = inferenceResponseSchema.safeParse(body);
   if (success.success) {
     const inference = success.data.inference;
     const jobId = inference.job?.id;
-    if (!jobId || !isId(jobId) || !isId(inference.id)) return 'bad_payload';
-    if (connection.pushed.has(jobId)) return 'duplicate';
+    if (!jobId || !isValidId(jobId) || !isValidId(inference.id)) return 'bad_payload';
+    if (connection.jobs.wasPushed(jobId) || isPushedHere(connection, jobId)) return 'duplicate';
     const owner = connection.owner(jobId);
     // The result is its job's owner's, wherever the job was enqueued (the record is shared).
     const jobOwner = owner?.partition ?? (await connection.state.owners.ownerOf('job', jobId).catch(() => undefined));
@@ -50,7 +51,7 @@ export async function acceptPushed(connection: MindeeConnection, body: unknown):
       // Late (a poll already fetched it): what is kept stays as it is.
       if (!(await results.get(inference.id))) await keepInference(results, inference, job.product);
       const resultUrl = new URL(resultPath(job.product, encodeURIComponent(inference.id)), connection.baseUrl).href;
-      connection.resultUrls.set(`${partition}:${inference.id}`, resultUrl);
+      connection.jobs.rememberResultUrl(partition, inference.id, resultUrl);
       event = {
         jobId,
         status: 'Processed',
@@ -61,7 +62,7 @@ export async function acceptPushed(connection: MindeeConnection, body: unknown):
       // No job to hand over: a wait that hears of it checks the job itself, with its own key.
       event = { jobId, status: 'Processed', source: 'webhook' };
     }
-    connection.pushed.set(jobId, event);
+    connection.jobs.markPushed(jobId);
     connection.state.jobEvents.publish(event);
     return owner ? 'stored' : 'unknown_job';
   }
@@ -69,22 +70,15 @@ export async function acceptPushed(connection: MindeeConnection, body: unknown):
   const failure = failurePayloadSchema.safeParse(body);
   if (!failure.success) return 'bad_payload';
   const { model_id: modelId, file_name: fileName, file_alias: alias } = failure.data;
-  for (const [key, job] of connection.tracked.entries()) {
-    // Callers' ids have colons; job ids never do.
-    const jobId = key.slice(key.lastIndexOf(':') + 1);
-    if (!job.pushExpected || job.modelId.toLowerCase() !== modelId.toLowerCase() || connection.pushed.has(jobId)) continue;
-    if ((job.filename ?? null) !== (fileName ?? null) || (job.alias ?? null) !== (alias ?? null)) continue;
+  for (const jobId of connection.jobs.awaitingPush(modelId, fileName ?? null, alias ?? null)) {
     // A hint, not a fact: the wait checks the job, and the job says whether it failed.
     connection.state.jobEvents.publish({ jobId, status: 'Failed', source: 'webhook' });
   }
   return 'failure';
 }
 
-function isId(id: string): boolean {
-  try {
-    checkId(id, 'id');
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether this process already took a webhook's result of a job it did not enqueue. */
+function isPushedHere(connection: Connection, jobId: string): boolean {
+  const last = connection.state.jobEvents.last(jobId);
+  return last?.source === 'webhook' && last.status === 'Processed';
 }

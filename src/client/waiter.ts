@@ -4,7 +4,6 @@
  * the result, and never runs past the deadline — when time runs out it hands the job back,
  * still processing, so the caller can return a job to poll later.
  */
-import type { BoundedMap } from '../state/bounded-map.js';
 import { sleep, type Clock } from '../state/clock.js';
 import type { RateBudget, SharedState } from '../state/index.js';
 import type { JobEvent } from '../state/job-events.js';
@@ -24,7 +23,6 @@ export interface WaitingClient {
     readonly retry: RetryOptions;
     readonly state: SharedState;
     readonly webhooks: WebhookOptions | undefined;
-    readonly pushed: BoundedMap<string, JobEvent>;
   };
   readonly budget: RateBudget;
   trackedJob(jobId: string): TrackedJob | undefined;
@@ -69,15 +67,13 @@ export async function waitForResult(client: WaitingClient, job: Job, options: Wa
   // Room left for one more poll before the deadline.
   const margin = Math.min(1000, polling.minIntervalMs);
 
-  // A completion seen elsewhere wakes the wait at once.
-  let pushed: JobEvent | null;
+  // A completion seen elsewhere wakes the wait at once (one seen before it began is replayed).
+  let pushed: JobEvent | null = null;
   let wake: (() => void) | null = null;
   const unsubscribe = state.jobEvents.subscribe(job.id, (event) => {
     pushed = event;
     wake?.();
   });
-  // Pushed before this wait began.
-  pushed = client.connection.pushed.peek(job.id) ?? null;
 
   let current = job;
   let polls = 0;

@@ -42,7 +42,7 @@ export const enqueueDocument = (settings: ToolSettings) =>
     ...enqueueTraits,
     async run(args, deps, ctx) {
       const waitSeconds = args.max_wait_seconds ?? deps.settings.maxWaitSeconds;
-      const enqueuedAt = Date.now();
+      const enqueuedAt = deps.client.connection.clock.now();
       // The whole call — checks, upload and wait — stays within the wait the caller gave.
       const deadline = enqueuedAt + waitSeconds * 1000;
       const modelId = resolveModelId(args.model_id, deps.settings.models);

@@ -71,7 +71,8 @@ export const enqueueDocuments = (settings: ToolSettings) =>
     ...enqueueTraits,
     async run(args, deps, ctx) {
       const waitSeconds = args.max_wait_seconds ?? deps.settings.maxWaitSeconds;
-      const started = Date.now();
+      const clock = deps.client.connection.clock;
+      const started = clock.now();
       const deadline = started + waitSeconds * 1000;
       // A wrong target is said before any document is sent.
       if (args.save_to !== undefined) checkBatchTarget(args.save_to, deps);
@@ -84,8 +85,8 @@ export const enqueueDocuments = (settings: ToolSettings) =>
       const beat = () => {
         // Finished documents, plus a growing share of the next one: never past the total, and
         // the total only once every document is finished.
-        const time = done < work.length ? Math.min(0.99, (Date.now() - started) / 1000 / (waitSeconds + 1)) : 0;
-        ctx.progress(done + time, work.length, `${done}/${work.length} documents finished… ${Math.round((Date.now() - started) / 1000)} s`);
+        const time = done < work.length ? Math.min(0.99, (clock.now() - started) / 1000 / (waitSeconds + 1)) : 0;
+        ctx.progress(done + time, work.length, `${done}/${work.length} documents finished… ${Math.round((clock.now() - started) / 1000)} s`);
       };
       const outcomes = await withHeartbeat(deps.settings.heartbeatMs, beat, () =>
         Promise.all(

@@ -27,7 +27,7 @@ export const getJobStatus = (settings: ToolSettings) =>
     },
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
     async run(args, deps, ctx) {
-      const started = Date.now();
+      const started = deps.client.connection.clock.now();
       // Even "at once" is bounded: a slow API costs at most the default wait.
       const deadline = started + (args.wait_seconds > 0 ? args.wait_seconds : deps.settings.maxWaitSeconds) * 1000;
       let job = await deps.client.getJob(args.job_id, { signal: ctx.signal, deadline });

@@ -25,11 +25,13 @@ export async function waitWithProgress(
   ctx: ToolContext,
   options: { fetchResult: boolean; startedAt?: number },
 ): Promise<WaitOutcome> {
-  const started = Date.now();
+  // The process's clock (the connection's, injected at start), as the waiter's deadline is read by.
+  const clock = deps.client.connection.clock;
+  const started = clock.now();
   const total = Math.max(1, Math.round((deadline - started) / 1000));
   let status = job.status;
   const beat = () => {
-    const elapsed = (Date.now() - started) / 1000;
+    const elapsed = (clock.now() - started) / 1000;
     ctx.progress(Math.round(elapsed * 10) / 10, total, `${status}… ${Math.round(elapsed)} s (job ${job.id})`);
   };
   return withHeartbeat(deps.settings.heartbeatMs, beat, () =>

@@ -1,6 +1,6 @@
 /**
- * An in-process MCP session against the emulator: createServer with a real MindeeClient, an
- * SDK Client over InMemoryTransport, a temp directory the server may read. Every result, log
+ * An in-process MCP session against the emulator: the runtime as the CLI makes it
+ * (createRuntime), createServer with its client, an SDK Client over InMemoryTransport, a temp directory the server may read. Every result, log
  * line and progress message goes through the secret scan.
  */
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult, Progress } from '@modelcontextprotocol/sdk/types.js';
-import { MindeeClient, type MindeeClientOptions } from '../../src/client/mindee-client.js';
+import type { MindeeClient, MindeeClientOptions } from '../../src/client/mindee-client.js';
 import { startEmulator, type Emulator, type EmulatorOptions } from 'mindee-v2-emulator';
-import { FileAccess } from '../../src/files/file-access.js';
-import { createLogger } from '../../src/log.js';
+import { parseCommand } from '../../src/config.js';
 import { createServer } from '../../src/mcp/server.js';
+import { createRuntime } from '../../src/runtime.js';
 import type { ToolDeps } from '../../src/tools/define.js';
 import { TEST_API_KEY, recordOutput } from '../setup/secrets.js';
 
@@ -45,37 +45,43 @@ export async function startHarness(
 ): Promise<Harness> {
   const emulator = options.sharedEmulator ?? (await startEmulator({ processingMs: 0, apiKey: TEST_API_KEY, rateLimits: false, ...options.emulator }));
   const dir = await realpath(await mkdtemp(join(tmpdir(), 'mindee-mcp-test-')));
-  const client = new MindeeClient({
-    apiKey: TEST_API_KEY,
-    baseUrl: emulator.url,
-    polling: FAST_POLLING,
-    requestTimeoutMs: 5000,
-    // The emulator runs without rate limits here; the load tests set both sides' limits.
-    rateLimits: { postPerMinute: 100_000, getPerMinute: 100_000 },
-    ...options.client,
-  });
   const logs: string[] = [];
-  const log = createLogger({
-    level: 'debug',
-    redact: (s) => client.redact(s),
-    write: (line) => {
-      logs.push(line);
-      recordOutput('log', line);
-    },
-  });
-  const files = new FileAccess({ allowedDirs: options.allowedDirs ?? [dir] });
-  const deps: ToolDeps = {
-    client,
-    files,
-    log,
+  // A test may set the key to undefined: the server then has none.
+  const { apiKey, baseUrl = emulator.url, ...connection } = { apiKey: TEST_API_KEY as string | undefined, ...options.client };
+  // The server as cli.ts builds it (createRuntime), against this test's emulator, reading this test's directory.
+  const command = parseCommand(options.allowedDirs ?? [dir], { MINDEE_V2_API_KEY: apiKey });
+  if (command.kind !== 'serve') throw new Error('expected serve');
+  const runtime = await createRuntime(command.config, {
+    api: { baseUrl, apiKey },
+    timings: null,
     settings: {
       maxWaitSeconds: 10,
       heartbeatMs: 1000,
       maxResultChars: 20_000,
       models: { defaultModelId: undefined, aliases: {} },
+      keptResultsSeconds: undefined,
+      inProcessEmulator: undefined,
+      verify: undefined,
       ...options.settings,
     },
-  };
+    connection: {
+      polling: FAST_POLLING,
+      requestTimeoutMs: 5000,
+      // The emulator runs without rate limits here; the load tests set both sides' limits.
+      rateLimits: { postPerMinute: 100_000, getPerMinute: 100_000 },
+      missingKeyHint: undefined,
+      ...connection,
+    },
+    log: {
+      level: 'debug',
+      write: (line) => {
+        logs.push(line);
+        recordOutput('log', line);
+      },
+    },
+  });
+  const client = runtime.connection.client(apiKey);
+  const deps: ToolDeps = { client, files: runtime.files, log: runtime.log, settings: runtime.settings };
   const server = createServer(deps);
   const mcp = new Client({ name: 'test-client', version: '1.0.0' }, { capabilities: options.roots ? { roots: { listChanged: true } } : {} });
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
@@ -99,7 +105,7 @@ export async function startHarness(
     async close() {
       await mcp.close();
       await server.close();
-      await client.close();
+      await runtime.close();
       if (!options.sharedEmulator) await emulator.close();
       await rm(dir, { recursive: true, force: true });
     },

@@ -1,7 +1,7 @@
 /**
  * The remote server in process, as cli.ts assembles it, on a real loopback port: settings from
- * argv and env (parseCommand), a MindeeConnection to an emulator, createRemoteServer and its
- * listener. Every log line and every answer the tests read goes through the secret scan.
+ * argv and env (parseCommand), the runtime (createRuntime) against an emulator, createRemoteServer
+ * and its listener. Every log line and every answer the tests read goes through the secret scan.
  */
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,14 +10,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { request } from 'undici';
 import { DEMO_MODELS, startEmulator, type Emulator, type EmulatorOptions } from 'mindee-v2-emulator';
-import { MindeeConnection, type ConnectionOptions } from '../../src/client/mindee-client.js';
+import type { ConnectionOptions, MindeeConnection } from '../../src/client/mindee-client.js';
 import { parseCommand, type Config } from '../../src/config.js';
-import { FileAccess } from '../../src/files/file-access.js';
 import { HttpListener } from '../../src/http/listener.js';
 import { Metrics } from '../../src/http/metrics.js';
 import { createRemoteServer, toolNames, type RemoteOptions, type RemoteServer } from '../../src/http/remote.js';
-import { createLogger } from '../../src/log.js';
-import { createRedactor } from '../../src/redact.js';
+import { createRuntime } from '../../src/runtime.js';
 import type { Clock } from '../../src/state/clock.js';
 import type { UploadLimits } from '../../src/state/uploads.js';
 import type { ToolSettings } from '../../src/tools/define.js';
@@ -90,46 +88,55 @@ export async function startHttpHarness(options: HttpHarnessOptions = {}): Promis
       ...(options.webhooksToServer ? { webhookUrl: `${listener.url}/webhooks/mindee`, webhookSecret: WEBHOOK_SECRET } : {}),
       ...options.emulator,
     }));
-  const settings: ToolSettings = {
-    maxWaitSeconds: 10,
-    heartbeatMs: 1000,
-    maxResultChars: 20_000,
-    models: { defaultModelId: undefined, aliases: Object.fromEntries(Object.entries(DEMO_MODELS).map(([n, id]) => [n.toLowerCase(), id])) },
-    ...options.settings,
-  };
-  const metrics = new Metrics(toolNames(settings).all);
-  const connection = new MindeeConnection({
-    baseUrl: emulator.url,
-    polling: FAST_POLLING,
-    requestTimeoutMs: 5000,
-    rateLimits: { postPerMinute: 100_000, getPerMinute: 100_000 },
-    observe: metrics.observeAttempt,
-    observeWait: metrics.observeWait,
-    clock: options.clock,
-    webhooks: { ids: config.webhookIds.map((id) => id.toLowerCase()), received: config.webhookSecrets.length > 0, fallbackMs: config.webhookFallbackSeconds * 1000 },
-    ...options.connection,
-  });
   const logs: string[] = [];
   const watchers = new Set<(line: string) => void>();
-  const secrets = [TEST_API_KEY, ...config.httpTokens, ...config.webhookSecrets, ...(config.metricsToken ? [config.metricsToken] : [])];
-  const makeLogger = (more: ReadonlyArray<string | undefined>) =>
-    createLogger({
+  let metrics!: Metrics;
+  // The server as cli.ts builds it (createRuntime), against this test's emulator and clock.
+  const runtime = await createRuntime(config, {
+    clock: options.clock,
+    api: { baseUrl: emulator.url },
+    receiver: `${listener.url}/webhooks/mindee`,
+    state: options.connection?.state,
+    timings: null,
+    settings: {
+      maxWaitSeconds: 10,
+      heartbeatMs: 1000,
+      maxResultChars: 20_000,
+      models: { defaultModelId: undefined, aliases: Object.fromEntries(Object.entries(DEMO_MODELS).map(([n, id]) => [n.toLowerCase(), id])) },
+      keptResultsSeconds: undefined,
+      inProcessEmulator: undefined,
+      verify: undefined,
+      ...options.settings,
+    },
+    connection: (settings) => {
+      metrics = new Metrics(toolNames(settings).all);
+      return {
+        polling: FAST_POLLING,
+        requestTimeoutMs: 5000,
+        rateLimits: { postPerMinute: 100_000, getPerMinute: 100_000 },
+        observe: metrics.observeAttempt,
+        observeWait: metrics.observeWait,
+        ...options.connection,
+      };
+    },
+    log: {
       level: 'debug',
-      format: config.logFormat,
-      redact: createRedactor([...secrets, ...more]),
+      secrets: [TEST_API_KEY],
       write: (line) => {
         logs.push(line);
         recordOutput('log', line);
         for (const w of [...watchers]) w(line);
       },
-    });
+    },
+  });
+  const { connection } = runtime;
   const remote = await createRemoteServer({
-    config,
+    config: runtime.config,
     connection,
-    serverKey: config.apiKey,
-    files: new FileAccess({ allowedDirs: config.allowedDirs, remote: true }),
-    settings,
-    makeLogger,
+    serverKey: runtime.apiKey,
+    files: runtime.files,
+    settings: runtime.settings,
+    makeLogger: runtime.makeLogger,
     metrics,
     clock: options.clock,
     maxUploadBytes: options.maxUploadBytes,
@@ -180,7 +187,7 @@ export async function startHttpHarness(options: HttpHarnessOptions = {}): Promis
       for (const c of clients) await c.close().catch(() => undefined);
       await listener.shutdown(1000);
       await remote.close();
-      await connection.close();
+      await runtime.close();
       if (!options.sharedEmulator) await emulator.close();
     },
   };

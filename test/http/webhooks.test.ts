@@ -83,7 +83,7 @@ describe('webhook push', () => {
       const res = await h.fetch('/webhooks/mindee', { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { 'x-signature': signature } : {}) }, body });
       expect(res.status).toBe(401);
     }
-    expect(h.connection.pushed.has(job.id)).toBe(false);
+    expect(h.connection.jobs.wasPushed(job.id)).toBe(false);
     expect(await client.results.list()).toEqual([]);
     expect((await h.fetch('/metrics')).text).toMatch(/mindee_mcp_webhooks_total\{outcome="bad_signature"\} 3/);
   });

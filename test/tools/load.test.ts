@@ -48,7 +48,7 @@ describe('a long session', () => {
     }
     const connection = h.client.connection;
     expect((await h.client.results.list()).length).toBe(20);
-    expect(connection.tracked.size).toBeLessThanOrEqual(connection.tracked.max);
+    expect(connection.jobs.size).toBeLessThanOrEqual(connection.jobs.max);
     expect((connection.state.jobEvents as unknown as { watched: number }).watched).toBe(0);
     expect(h.client.budget.usage().get.queued + h.client.budget.usage().post.queued).toBe(0);
   }, 120_000);

@@ -2,7 +2,7 @@
  * Job completions relayed between processes on one Redis channel: a completion seen by any
  * process (its poll, a webhook it received) ends the waits for that job on every process. Each
  * completion is also kept a while under the job's id, so a wait that starts on another process
- * just after it still ends at once. While Redis is away, completions stay local and every wait
+ * just after it still ends at once (one this process saw is replayed from its own memory). While Redis is away, completions stay local and every wait
  * goes on polling: none is lost.
  */
 import { z } from 'zod';
@@ -44,9 +44,10 @@ export class RedisJobEvents implements JobEvents {
   }
 
   subscribe(jobId: string, listener: (event: JobEvent) => void): () => void {
+    const seenHere = this.#local.last(jobId) !== undefined;
     const unsubscribe = this.#local.subscribe(jobId, listener);
     let active = true;
-    if (this.link.up) {
+    if (!seenHere && this.link.up) {
       this.link
         .command(['GET', this.#kept(jobId)])
         .then((message) => {
@@ -59,6 +60,10 @@ export class RedisJobEvents implements JobEvents {
       active = false;
       unsubscribe();
     };
+  }
+
+  last(jobId: string): JobEvent | undefined {
+    return this.#local.last(jobId);
   }
 
   /** Jobs someone in this process is waiting for. */

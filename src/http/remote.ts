@@ -69,6 +69,14 @@ export function toolNames(settings: ToolSettings): { all: string[]; write: Set<s
   return { all: tools.map((t) => t.name), write: new Set(tools.filter((t) => !t.annotations.readOnlyHint).map((t) => t.name)) };
 }
 
+/** Callers whose deps are kept for their next request (least recently seen ones go first). */
+export const MAX_CACHED_DEPS = 1000;
+
+/** What a caller's deps depend on: who calls, with which Mindee key, and what its log redacts. */
+function depsKey(principal: Principal): string {
+  return [principal.caller.id, principal.mindeeKey ?? '', ...principal.secrets.map((s) => s ?? '')].join('\u0000');
+}
+
 export async function createRemoteServer(options: RemoteOptions): Promise<RemoteServer> {
   const { config, connection, metrics } = options;
   // One settings object for every request (tools are made once per settings), marked remote.
@@ -115,13 +123,28 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
   // In mindee-key mode every call has the caller's key: the server's own is never used. In the
   // other modes callers share the server's key, but not what it fetched or started for another
   // caller: each caller has its own jobs, kept results, tasks and uploads.
-  const depsFor = (principal: Principal): ToolDeps => ({
+  const makeDeps = (principal: Principal): ToolDeps => ({
     client: clientOf(principal.mindeeKey ?? (config.auth === 'mindee-key' ? undefined : options.serverKey), principal.caller),
     files: options.files,
     log: options.makeLogger(principal.secrets),
     settings,
     remote: { localFiles, claimUpload: (id) => uploads.claim(id, principal.caller.id) },
   });
+  // A caller's deps (its client, redactor and logger) are made once and shared by its requests:
+  // stateless, they depend only on who calls with which key. The most recent callers are kept.
+  const deps = new Map<string, ToolDeps>();
+  const depsFor = (principal: Principal): ToolDeps => {
+    const id = depsKey(principal);
+    let made = deps.get(id);
+    if (made) {
+      deps.delete(id);
+    } else {
+      made = makeDeps(principal);
+      if (deps.size >= MAX_CACHED_DEPS) deps.delete(deps.keys().next().value!);
+    }
+    deps.set(id, made);
+    return made;
+  };
 
   const http = createHttpApp({
     authenticator,

@@ -68,6 +68,8 @@ export interface HttpHarnessOptions {
   maxUploadBytes?: number;
   uploadLimits?: Partial<UploadLimits>;
   createUploadFile?: RemoteOptions['createUploadFile'];
+  /** Wraps the runtime's logger maker (tests: count the loggers the server makes). */
+  wrapMakeLogger?: (make: RemoteOptions['makeLogger']) => RemoteOptions['makeLogger'];
 }
 
 export const WEBHOOK_SECRET = 'whsec_test_5a8d1c3e9f7b2a4d6c8e0f1a3b5c7d9e';
@@ -136,7 +138,7 @@ export async function startHttpHarness(options: HttpHarnessOptions = {}): Promis
     serverKey: runtime.apiKey,
     files: runtime.files,
     settings: runtime.settings,
-    makeLogger: runtime.makeLogger,
+    makeLogger: options.wrapMakeLogger ? options.wrapMakeLogger(runtime.makeLogger) : runtime.makeLogger,
     metrics,
     clock: options.clock,
     maxUploadBytes: options.maxUploadBytes,

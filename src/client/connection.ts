@@ -14,6 +14,7 @@ import { JobRegistry, type OwnedJob } from './job-registry.js';
 import { DEFAULT_POLLING, PollPlanner, type PollingOptions } from './planner.js';
 import { DEFAULT_RETRY, type RetryOptions } from './retry.js';
 import { DEFAULT_BASE_URL, ID_PATTERN } from './routes.js';
+import { Slots } from './slots.js';
 import type { Inference, Product } from './schemas.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, Transport, type AttemptEvent } from './transport.js';
 import type { WebhookOptions } from './types.js';
@@ -76,6 +77,9 @@ export function keyCaller(apiKey: string | undefined): Caller {
 }
 
 /** What every client of one process shares (MindeeConnection adds the making of clients). */
+/** Results fetched and parsed at once by one process (the rest wait their turn, first come first served). */
+export const RESULTS_AT_ONCE = 8;
+
 export class Connection {
   readonly transport: Transport;
   readonly planner: PollPlanner;
@@ -90,6 +94,8 @@ export class Connection {
   readonly observeWait: ((event: WaitEvent) => void) | undefined;
   /** What this process remembers of the jobs it enqueued and the results its callers saw. */
   readonly jobs = new JobRegistry();
+  /** Results of ended jobs fetched and parsed at once: many waits ending together take turns. */
+  readonly resultSlots = new Slots(RESULTS_AT_ONCE);
   readonly webhooks: WebhookOptions | undefined;
   readonly #ownsState: boolean;
 

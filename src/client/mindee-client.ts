@@ -305,7 +305,8 @@ export class MindeeClient {
     if (job.result_url) {
       // A job handed over by an event (another replica's poll or a webhook) is remembered here too.
       await this.#remember(job);
-      return this.getResult({ resultUrl: job.result_url }, options);
+      const resultUrl = job.result_url;
+      return this.connection.resultSlots.run(() => this.getResult({ resultUrl }, options), options.signal);
     }
     throw new MindeeResponseError(`Job ${job.id} is processed but Mindee gave no result_url for it.`, {
       code: 'no_result_url',

@@ -74,6 +74,18 @@ export async function waitForResult(client: WaitingClient, job: Job, options: Wa
     pushed = event;
     wake?.();
   });
+  // What ends a sleep or a poll early: the caller's signal, or a completion pushed meanwhile. One
+  // controller serves every sleep and poll until it fires (a composite signal per poll, over a
+  // wait of minutes, is garbage a thousand waits make by the megabyte).
+  let interrupt = new AbortController();
+  const interrupted = () => interrupt.abort(signal?.reason);
+  signal?.addEventListener('abort', interrupted, { once: true });
+  const interruptible = (): { signal: AbortSignal; woken: () => boolean } => {
+    if (interrupt.signal.aborted && !signal?.aborted) interrupt = new AbortController();
+    const current = interrupt;
+    wake = () => current.abort();
+    return { signal: current.signal, woken: () => current.signal.aborted && !signal?.aborted };
+  };
 
   let current = job;
   let polls = 0;
@@ -107,12 +119,11 @@ export async function waitForResult(client: WaitingClient, job: Job, options: Wa
       // Out of time, unless a completion was pushed meanwhile: that one is taken first.
       if (wakeAt <= now && polls > 0 && !pushed) return { state: 'processing', job: current, polls };
       if (!pushed) {
-        const woken = new AbortController();
-        wake = () => woken.abort();
+        const during = interruptible();
         try {
-          await sleep(clock, wakeAt - now, signal ? AbortSignal.any([signal, woken.signal]) : woken.signal);
+          await sleep(clock, wakeAt - now, during.signal);
         } catch (error) {
-          if (!woken.signal.aborted || signal?.aborted) throw error;
+          if (!during.woken()) throw error;
         } finally {
           wake = null;
         }
@@ -124,18 +135,16 @@ export async function waitForResult(client: WaitingClient, job: Job, options: Wa
         current = fromEvent;
       } else {
         // A completion pushed while this poll waits for its rate-budget slot ends the poll too.
-        const woken = new AbortController();
-        wake = () => woken.abort();
-        const interruptible = signal ? AbortSignal.any([signal, woken.signal]) : woken.signal;
+        const during = interruptible();
         try {
           // When GETs are short, the jobs most likely done are checked first — read again while
           // the poll waits, since a job grows likelier done meanwhile.
           const priority = () => 2 - planner.doneLikelihood({ modelId, pages, product, elapsedMs: clock.now() - startedAt, polls });
-          current = await client.getJob(current.id, { signal: interruptible, deadline, priority });
+          current = await client.getJob(current.id, { signal: during.signal, deadline, priority });
           failures = 0;
         } catch (error) {
           // A completion arrived meanwhile: it is taken at the top of the loop.
-          if (woken.signal.aborted && !signal?.aborted) continue;
+          if (during.woken()) continue;
           if (error instanceof MindeeTimeoutError && clock.now() >= deadline - 50) return { state: 'processing', job: current, polls };
           if (!(error instanceof MindeeError) || error instanceof MindeeAbortError) throw error;
           // No budget slot within one request's time says nothing of the job, nor of the API: the
@@ -160,6 +169,7 @@ export async function waitForResult(client: WaitingClient, job: Job, options: Wa
     if (signal?.aborted && !(error instanceof MindeeAbortError)) throw abortError(signal);
     throw error;
   } finally {
+    signal?.removeEventListener('abort', interrupted);
     unsubscribe();
   }
 }

@@ -1,6 +1,8 @@
 /**
  * Documents uploaded to a remote server, waiting to be sent to Mindee: each is usable once,
- * only by the caller that made it, and only until it expires. The store keeps the records;
+ * only by the caller that made it, and only until it expires. Once sent, an upload is kept
+ * (`keep`) for the review of its result, readable by its owner only, until its own expiry;
+ * kept uploads are bounded per owner apart from those waiting, and count in the directory's bounds. The store keeps the records;
  * the files themselves live in the server's upload directory (private to the process, or one
  * every replica mounts when several share a store). The in-memory implementation serves one process.
  */
@@ -16,6 +18,14 @@ export interface UploadRecord {
   filename: string;
   size: number;
   expiresAt: number;
+  /** Sent already, kept for the review of its result: not claimable, not counted as waiting. */
+  kept?: boolean;
+}
+
+/** What one owner's kept uploads may hold; past it, that owner's oldest kept uploads go first. */
+export interface KeptLimits {
+  count: number;
+  bytes: number;
 }
 
 export type ClaimResult =
@@ -61,6 +71,13 @@ export interface UploadStore {
   claim(id: string, owner: string): Promise<ClaimResult>;
   /** Uploads of `owner` not yet used nor expired, those still arriving included: their count and bytes. */
   pending(owner: string): Promise<{ count: number; bytes: number }>;
+  /**
+   * Keeps a claimed upload, sent, until `record.expiresAt`: then the owner's oldest kept uploads
+   * past `limits` are removed and returned, so their files can be deleted.
+   */
+  keep(record: UploadRecord, limits: KeptLimits): Promise<UploadRecord[]>;
+  /** A kept upload of `owner`, not expired; undefined otherwise (another owner's is unknown). */
+  kept(id: string, owner: string): Promise<UploadRecord | undefined>;
   /** Removes and returns the uploads expired by now, so their files can be deleted. */
   sweep(): Promise<UploadRecord[]>;
   /**
@@ -98,7 +115,7 @@ export class MemoryUploadStore implements UploadStore {
     for (const r of this.#records.values()) {
       files++;
       bytes += r.size;
-      if (r.owner === reservation.owner && r.expiresAt > now) mine++;
+      if (r.owner === reservation.owner && r.expiresAt > now && !r.kept) mine++;
     }
     if (mine >= limits.perOwner) return { ok: false, bound: 'owner', count: mine, bytes: 0 };
     if (files >= limits.files) return { ok: false, bound: 'files', count: files, bytes };
@@ -118,7 +135,7 @@ export class MemoryUploadStore implements UploadStore {
 
   async claim(id: string, owner: string): Promise<ClaimResult> {
     const stored = this.#records.peek(id);
-    const record = stored && !stored.arriving ? plain(stored) : undefined;
+    const record = stored && !stored.arriving && !stored.kept ? plain(stored) : undefined;
     if (!record || record.owner !== owner) {
       return this.#used.peek(id) === owner ? { ok: false, reason: 'used' } : { ok: false, reason: 'unknown' };
     }
@@ -133,12 +150,34 @@ export class MemoryUploadStore implements UploadStore {
     let bytes = 0;
     const now = this.clock.now();
     for (const r of this.#records.values()) {
-      if (r.owner === owner && r.expiresAt > now) {
+      if (r.owner === owner && r.expiresAt > now && !r.kept) {
         count++;
         bytes += r.size;
       }
     }
     return { count, bytes };
+  }
+
+  async keep(record: UploadRecord, limits: KeptLimits): Promise<UploadRecord[]> {
+    // Set anew, so the map's order (oldest first) is the order kept.
+    this.#records.delete(record.id);
+    this.#records.set(record.id, { ...record, kept: true });
+    const mine = [...this.#records.values()].filter((r) => r.kept && r.owner === record.owner);
+    let bytes = mine.reduce((sum, r) => sum + r.size, 0);
+    const evicted: UploadRecord[] = [];
+    for (const r of mine) {
+      if (mine.length - evicted.length <= limits.count && bytes <= limits.bytes) break;
+      this.#records.delete(r.id);
+      bytes -= r.size;
+      evicted.push(plain(r));
+    }
+    return evicted;
+  }
+
+  async kept(id: string, owner: string): Promise<UploadRecord | undefined> {
+    const stored = this.#records.peek(id);
+    if (!stored?.kept || stored.owner !== owner || stored.expiresAt <= this.clock.now()) return undefined;
+    return plain(stored);
   }
 
   async sweep(): Promise<UploadRecord[]> {

@@ -10,7 +10,7 @@
  */
 import { systemClock, type Clock } from '../clock.js';
 import { StateUnavailableError } from '../errors.js';
-import type { ClaimResult, Reservation, ReserveResult, UploadLimits, UploadRecord, UploadStore } from '../uploads.js';
+import type { ClaimResult, KeptLimits, Reservation, ReserveResult, UploadLimits, UploadRecord, UploadStore } from '../uploads.js';
 import { LuaScript, type RedisLink } from './link.js';
 import { keySafe } from './result-store.js';
 
@@ -24,6 +24,8 @@ const SWEEP_BATCH = 500;
  * upload is a hash at P..'up:'..id, listed in up:exp (by expiry: the sweep) and in its owner's
  * up:o:<owner> (by expiry: what is pending); a used one leaves P..'up:used:'..id = its owner. An
  * upload still arriving is the same hash with an `arriving` field (its size: the bytes reserved).
+ * A kept upload (sent, kept for its review) has a `kept` field, is listed in up:exp by its new
+ * expiry and in its owner's up:k:<owner> (by the time it was kept: the oldest goes first), not in up:o.
  */
 const PRELUDE = `
 local P = ARGV[1]
@@ -33,7 +35,10 @@ local function take(id)
   local record = redis.call('HMGET', P .. 'up:' .. id, unpack(FIELDS))
   redis.call('DEL', P .. 'up:' .. id)
   redis.call('ZREM', P .. 'up:exp', id)
-  if record[6] then redis.call('ZREM', P .. 'up:o:' .. record[6], id) end
+  if record[6] then
+    redis.call('ZREM', P .. 'up:o:' .. record[6], id)
+    redis.call('ZREM', P .. 'up:k:' .. record[6], id)
+  end
   return record
 end
 `;
@@ -97,7 +102,7 @@ return 1
 /** ARGV: prefix, now, id, owner, usedRememberedMs. {'ok', fields…}, {'expired', fields…}, {'used'} or {'unknown'}. */
 const CLAIM = new LuaScript(`${PRELUDE}
 local id, owner = ARGV[3], ARGV[4]
-if redis.call('HGET', P .. 'up:' .. id, 'owner') ~= owner or redis.call('HEXISTS', P .. 'up:' .. id, 'arriving') == 1 then
+if redis.call('HGET', P .. 'up:' .. id, 'owner') ~= owner or redis.call('HEXISTS', P .. 'up:' .. id, 'arriving') == 1 or redis.call('HEXISTS', P .. 'up:' .. id, 'kept') == 1 then
   if redis.call('GET', P .. 'up:used:' .. id) == owner then return {'used'} end
   return {'unknown'}
 end
@@ -108,6 +113,50 @@ if tonumber(record[5]) <= now then
 end
 redis.call('SET', P .. 'up:used:' .. id, owner, 'PX', ARGV[5])
 table.insert(record, 1, 'ok')
+return record
+`);
+
+/**
+ * ARGV: prefix, now, id, owner, ownerKey, path, filename, size, expiresAt, maxCount, maxBytes.
+ * Keeps a sent upload; {id, fields…, …} of the owner's oldest kept uploads removed past the bounds.
+ */
+const KEEP = new LuaScript(`${PRELUDE}
+local id, expiresAt = ARGV[3], tonumber(ARGV[9])
+local kept = P .. 'up:k:' .. ARGV[5]
+redis.call('HSET', P .. 'up:' .. id, 'owner', ARGV[4], 'ownerKey', ARGV[5], 'path', ARGV[6], 'filename', ARGV[7], 'size', ARGV[8], 'expiresAt', ARGV[9], 'kept', '1')
+local keep = math.max(expiresAt - now, 0) + 86400000
+redis.call('PEXPIRE', P .. 'up:' .. id, keep)
+redis.call('ZADD', P .. 'up:exp', expiresAt, id)
+redis.call('ZADD', kept, now, id)
+redis.call('PEXPIRE', kept, keep)
+local ids, sizes, count, bytes = {}, {}, 0, 0
+for _, other in ipairs(redis.call('ZRANGE', kept, 0, -1)) do
+  local size = tonumber(redis.call('HGET', P .. 'up:' .. other, 'size'))
+  if size then
+    table.insert(ids, other)
+    count = count + 1
+    bytes = bytes + size
+    sizes[other] = size
+  else
+    redis.call('ZREM', kept, other)
+  end
+end
+local out = {}
+for _, other in ipairs(ids) do
+  if count <= tonumber(ARGV[10]) and bytes <= tonumber(ARGV[11]) then break end
+  local record = take(other)
+  count = count - 1
+  bytes = bytes - sizes[other]
+  table.insert(out, other)
+  for j = 1, #FIELDS do table.insert(out, record[j]) end
+end
+return out
+`);
+
+/** ARGV: prefix, now, id, owner. The fields of a kept upload of this owner not expired, or {}. */
+const KEPT = new LuaScript(`${PRELUDE}
+local record = redis.call('HMGET', P .. 'up:' .. ARGV[3], unpack(FIELDS))
+if record[1] ~= ARGV[4] or redis.call('HEXISTS', P .. 'up:' .. ARGV[3], 'kept') ~= 1 or tonumber(record[5]) <= now then return {} end
 return record
 `);
 
@@ -171,16 +220,24 @@ export class RedisUploadStore implements UploadStore {
     return { ok: false, reason: outcome === 'used' ? 'used' : 'unknown' };
   }
 
+  async keep(record: UploadRecord, limits: KeptLimits): Promise<UploadRecord[]> {
+    const { id, owner, path, filename, size, expiresAt } = record;
+    const reply = (await this.#run(KEEP, [id, owner, keySafe(owner), path, filename, String(size), String(expiresAt), String(limits.count), String(limits.bytes)])) as Reply;
+    return records(reply);
+  }
+
+  async kept(id: string, owner: string): Promise<UploadRecord | undefined> {
+    const reply = (await this.#run(KEPT, [id, owner])) as Reply;
+    return reply.length > 0 ? { ...toRecord(id, reply), kept: true } : undefined;
+  }
+
   async pending(owner: string): Promise<{ count: number; bytes: number }> {
     const [count, bytes] = (await this.#run(PENDING, [keySafe(owner)])) as [unknown, unknown];
     return { count: Number(count), bytes: Number(bytes) };
   }
 
   async sweep(): Promise<UploadRecord[]> {
-    const reply = (await this.#run(SWEEP, [String(SWEEP_BATCH)])) as Reply;
-    const out: UploadRecord[] = [];
-    for (let i = 0; i + WIDTH < reply.length; i += WIDTH + 1) out.push(toRecord(String(reply[i]), reply.slice(i + 1, i + 1 + WIDTH)));
-    return out;
+    return records((await this.#run(SWEEP, [String(SWEEP_BATCH)])) as Reply);
   }
 
   /** Nothing: the uploads this process received may still be claimed on another. */
@@ -196,6 +253,13 @@ export class RedisUploadStore implements UploadStore {
       throw new StateUnavailableError('Uploads are recorded in the shared state (Redis), which cannot be reached now: try again in a moment.');
     }
   }
+}
+
+/** Records listed as {id, fields…, id, fields…}. */
+function records(reply: Reply): UploadRecord[] {
+  const out: UploadRecord[] = [];
+  for (let i = 0; i + WIDTH < reply.length; i += WIDTH + 1) out.push(toRecord(String(reply[i]), reply.slice(i + 1, i + 1 + WIDTH)));
+  return out;
 }
 
 /** A record from its fields in the order of the scripts' FIELDS. */

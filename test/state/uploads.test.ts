@@ -113,4 +113,32 @@ describe.each([memory, redis])('$name', (impl) => {
     expect(await store!.pending('bob')).toEqual({ count: 0, bytes: 0 });
     expect(await store!.claim('u1', 'alice')).toEqual({ ok: true, record: record('u1', 'alice') });
   });
+
+  it.skipIf(impl.skip)('keeps a sent upload for its owner, not claimable nor waiting, until it expires; past the bound the owner\'s oldest goes', async () => {
+    const stores = await impl.make(2);
+    const kept = { count: 2, bytes: 25 };
+    const keep = async (id: string, owner: string, size = 10) => {
+      await stores[0]!.put({ ...record(id, owner), size });
+      const claimed = await stores[0]!.claim(id, owner);
+      if (!claimed.ok) throw new Error('not claimed');
+      return stores[0]!.keep({ ...claimed.record, expiresAt: now + 5000 }, kept);
+    };
+    expect(await keep('k1', 'alice')).toEqual([]);
+    expect(await stores[1]!.kept('k1', 'alice')).toMatchObject({ id: 'k1', owner: 'alice', path: '/tmp/k1', size: 10, expiresAt: now + 5000 });
+    expect(await stores[1]!.kept('k1', 'bob')).toBeUndefined();
+    expect(await stores[1]!.claim('k1', 'alice')).toEqual({ ok: false, reason: 'used' });
+    expect(await stores[1]!.pending('alice')).toEqual({ count: 0, bytes: 0 });
+    // Not waiting, but on the disk: counted among the directory's files and bytes.
+    expect(await stores[1]!.reserve({ id: 'r1', owner: 'alice', bytes: 10, expiresAt: now + 1000 }, { perOwner: 1, files: 1, bytes: 100 })).toEqual({ ok: false, bound: 'files', count: 1, bytes: 10 });
+    expect(await keep('k2', 'alice')).toEqual([]);
+    expect(await keep('b1', 'bob')).toEqual([]);
+    // A third, or more than 25 bytes: alice's oldest goes first, bob's stays.
+    expect((await keep('k3', 'alice')).map((r) => r.id)).toEqual(['k1']);
+    expect((await keep('k4', 'alice', 16)).map((r) => r.id)).toEqual(['k2', 'k3']);
+    expect(await stores[1]!.kept('k1', 'alice')).toBeUndefined();
+    expect(await stores[1]!.kept('b1', 'bob')).toBeDefined();
+    now += 5000;
+    expect(await stores[1]!.kept('k4', 'alice')).toBeUndefined();
+    expect((await stores[1]!.sweep()).map((r) => r.id).sort()).toEqual(['b1', 'k4']);
+  });
 });

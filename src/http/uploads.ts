@@ -169,8 +169,8 @@ export class Uploads {
     const declared = Number(req.headers['content-length']);
     // A multipart body carries a little more than its file.
     if (Number.isFinite(declared) && declared > this.#maxBytes + MULTIPART_OVERHEAD) return tooLarge();
-    // A configured directory may hold files no record names (another deployment, a replica that died).
-    if (this.configured && (await readdir(this.dir)).length >= this.#limits.files) return this.#full(res, refuse, 'files', this.#limits.files, 0, 0);
+    // A configured directory may hold files no record names (another deployment, a replica that died): the store counts them too.
+    const onDisk = this.configured ? (await readdir(this.dir)).length : undefined;
 
     const id = `up_${randomBytes(18).toString('base64url')}`;
     // The most this body can put on the disk: its declared length, or the limit for one document.
@@ -178,7 +178,7 @@ export class Uploads {
     // Arriving uploads count against every bound: the check and the taking of a place are one step of the store.
     let reserved;
     try {
-      reserved = await this.#store.reserve({ id, owner, bytes, expiresAt: this.#clock.now() + Math.max(this.#ttlMs, this.options.arrivalMs ?? 0) }, this.#limits);
+      reserved = await this.#store.reserve({ id, owner, bytes, expiresAt: this.#clock.now() + Math.max(this.#ttlMs, this.options.arrivalMs ?? 0) }, { ...this.#limits, onDisk });
     } catch (error) {
       if (error instanceof StateUnavailableError) return unavailable(error);
       throw error;
@@ -193,6 +193,8 @@ export class Uploads {
         'busy',
       );
     }
+    // Uploads kept for review gave their place to this one.
+    for (const old of reserved.evicted ?? []) if (UPLOAD_ID.test(old.id)) await removeQuietly(this.#fileOf(old.id));
     let stored = false;
     try {
       stored = await this.#receiveBody(req, res, id, owner, refuse, unavailable, tooLarge);
@@ -385,7 +387,7 @@ export class Uploads {
   /** The file of a sent upload kept for `owner`, or why there is none (another owner's is not found either). */
   async kept(uploadId: string, owner: string): Promise<{ path: string } | { reason: string }> {
     const gone = {
-      reason: `The uploaded document is no longer kept: sent uploads are kept ${formatBytes(this.#keptLimits.bytes)} and ${this.#keptLimits.count} files per caller at most (the oldest goes first), each for as long as its result (${Math.round(this.#keptMs / 60_000)} minutes).`,
+      reason: `The uploaded document is no longer kept: sent uploads are kept ${formatBytes(this.#keptLimits.bytes)} and ${this.#keptLimits.count} files per caller at most (the oldest goes first), each for as long as its result (${Math.round(this.#keptMs / 60_000)} minutes), and make room for new uploads when the upload directory is full.`,
     };
     if (!UPLOAD_ID.test(uploadId)) return gone;
     let record;

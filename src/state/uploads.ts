@@ -41,6 +41,8 @@ export interface UploadLimits {
   files: number;
   /** Bytes of everyone's uploads (one still arriving counts as the bytes it reserved). */
   bytes: number;
+  /** Upload files found in the directory (a shared one may hold files no record names): counted when more than the records. */
+  onDisk?: number;
 }
 
 /** A place for an upload about to arrive: `bytes` is the most it can be. */
@@ -52,7 +54,8 @@ export interface Reservation {
 }
 
 export type ReserveResult =
-  | { ok: true }
+  /** `evicted`: uploads kept for review removed to make room (oldest kept first), so their files can be deleted. */
+  | { ok: true; evicted?: UploadRecord[] }
   /** Which bound is reached, and what is held: the owner's uploads, or everyone's files and bytes. */
   | { ok: false; bound: 'owner' | 'files' | 'bytes'; count: number; bytes: number };
 
@@ -61,6 +64,8 @@ export interface UploadStore {
    * Takes a place for an upload before its body is read, checked against every bound and taken
    * in one step (parallel uploads cannot all pass the check before any is counted). The place is
    * counted until `put` turns it into a record or `release` gives it back; it cannot be claimed.
+   * Uploads kept for review count in the directory's files and bytes, but never refuse a new
+   * upload: the oldest kept, whoever's, are removed to make room (none unless that is enough).
    */
   reserve(reservation: Reservation, limits: UploadLimits): Promise<ReserveResult>;
   /** The upload arrived whole: its record replaces its reservation. */
@@ -109,20 +114,33 @@ export class MemoryUploadStore implements UploadStore {
   async reserve(reservation: Reservation, limits: UploadLimits): Promise<ReserveResult> {
     const now = this.clock.now();
     let mine = 0;
-    let files = 0;
+    let known = 0;
     let bytes = 0;
+    const kept: Stored[] = [];
     // Expired uploads not yet swept still have their files on the disk.
     for (const r of this.#records.values()) {
-      files++;
+      known++;
       bytes += r.size;
-      if (r.owner === reservation.owner && r.expiresAt > now && !r.kept) mine++;
+      if (r.kept) kept.push(r);
+      else if (r.owner === reservation.owner && r.expiresAt > now) mine++;
     }
     if (mine >= limits.perOwner) return { ok: false, bound: 'owner', count: mine, bytes: 0 };
-    if (files >= limits.files) return { ok: false, bound: 'files', count: files, bytes };
-    if (bytes + reservation.bytes > limits.bytes) return { ok: false, bound: 'bytes', count: files, bytes };
+    let files = Math.max(known, limits.onDisk ?? 0);
+    const keptBytes = kept.reduce((sum, r) => sum + r.size, 0);
+    if (files - kept.length >= limits.files) return { ok: false, bound: 'files', count: files, bytes };
+    if (bytes - keptBytes + reservation.bytes > limits.bytes) return { ok: false, bound: 'bytes', count: files, bytes };
+    const evicted: UploadRecord[] = [];
+    // Kept in the order kept (the map's order): the oldest goes first.
+    for (const r of kept) {
+      if (files < limits.files && bytes + reservation.bytes <= limits.bytes) break;
+      this.#records.delete(r.id);
+      files--;
+      bytes -= r.size;
+      evicted.push(plain(r));
+    }
     const { id, owner, expiresAt } = reservation;
     this.#records.set(id, { id, owner, path: '', filename: '', size: reservation.bytes, expiresAt, arriving: true });
-    return { ok: true };
+    return evicted.length > 0 ? { ok: true, evicted } : { ok: true };
   }
 
   async put(record: UploadRecord): Promise<void> {

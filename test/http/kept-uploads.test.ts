@@ -113,6 +113,19 @@ describe('uploads kept for review', () => {
     expect(textOf(again as any)).toMatch(/was already used/);
   });
 
+  it('counts kept uploads in the upload directory, but a full directory makes room for a new upload with the oldest kept', async () => {
+    const h = await serve({ uploadLimits: { files: 2 } });
+    const a = await h.client(AS_A);
+    const first = await send(a, await upload(h, makePng(8, 8)));
+    const second = await send(a, await upload(h, makePng(9, 8)));
+    expect(await readdir(h.remote.uploads.dir)).toHaveLength(2);
+    const third = await upload(h, makePng(10, 8));
+    expect(await readdir(h.remote.uploads.dir)).toHaveLength(2);
+    expect((await review(a, first)).reason).toMatch(/make room for new uploads when the upload directory is full/);
+    expect((await review(a, second)).uri).not.toBeNull();
+    expect(await readdir(h.remote.uploads.dir)).toContain(third);
+  });
+
   it('stops serving a kept upload once its result would expire, and the sweep deletes its file', async () => {
     let now = Date.now();
     const clock: Clock = { ...systemClock, now: () => now };

@@ -25,7 +25,8 @@ const SWEEP_BATCH = 500;
  * up:o:<owner> (by expiry: what is pending); a used one leaves P..'up:used:'..id = its owner. An
  * upload still arriving is the same hash with an `arriving` field (its size: the bytes reserved).
  * A kept upload (sent, kept for its review) has a `kept` field, is listed in up:exp by its new
- * expiry and in its owner's up:k:<owner> (by the time it was kept: the oldest goes first), not in up:o.
+ * expiry, in its owner's up:k:<owner> and in up:kept (by the time it was kept: the oldest goes
+ * first), not in up:o.
  */
 const PRELUDE = `
 local P = ARGV[1]
@@ -35,6 +36,7 @@ local function take(id)
   local record = redis.call('HMGET', P .. 'up:' .. id, unpack(FIELDS))
   redis.call('DEL', P .. 'up:' .. id)
   redis.call('ZREM', P .. 'up:exp', id)
+  redis.call('ZREM', P .. 'up:kept', id)
   if record[6] then
     redis.call('ZREM', P .. 'up:o:' .. record[6], id)
     redis.call('ZREM', P .. 'up:k:' .. record[6], id)
@@ -44,8 +46,9 @@ end
 `;
 
 /**
- * ARGV: prefix, now, id, owner, ownerKey, bytes, expiresAt, perOwner, files, maxBytes.
- * {'ok'} or {bound, count, bytes}: the check of every bound and the reservation in one step.
+ * ARGV: prefix, now, id, owner, ownerKey, bytes, expiresAt, perOwner, files, maxBytes, onDisk.
+ * {'ok', id, fields…, …} (the kept uploads removed to make room) or {bound, count, bytes}: the
+ * check of every bound and the reservation in one step.
  */
 const RESERVE = new LuaScript(`${PRELUDE}
 local id, expiresAt = ARGV[3], tonumber(ARGV[7])
@@ -57,25 +60,44 @@ for _, other in ipairs(redis.call('ZRANGEBYSCORE', own, '(' .. now, '+inf')) do
 end
 if mine >= tonumber(ARGV[8]) then return {'owner', mine, 0} end
 -- Every upload not swept yet, expired ones included: their files are still on the disk.
-local files, bytes = 0, 0
+local files, bytes, keptFiles, keptBytes = 0, 0, 0, 0
 for _, other in ipairs(redis.call('ZRANGE', P .. 'up:exp', 0, -1)) do
-  local size = tonumber(redis.call('HGET', P .. 'up:' .. other, 'size'))
+  local fields = redis.call('HMGET', P .. 'up:' .. other, 'size', 'kept')
+  local size = tonumber(fields[1])
   if size then
     files = files + 1
     bytes = bytes + size
+    if fields[2] then
+      keptFiles = keptFiles + 1
+      keptBytes = keptBytes + size
+    end
   else
     redis.call('ZREM', P .. 'up:exp', other)
   end
 end
-if files >= tonumber(ARGV[9]) then return {'files', files, bytes} end
-if bytes + tonumber(ARGV[6]) > tonumber(ARGV[10]) then return {'bytes', files, bytes} end
+files = math.max(files, tonumber(ARGV[11]))
+local maxFiles, maxBytes, wanted = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[6])
+if files - keptFiles >= maxFiles then return {'files', files, bytes} end
+if bytes - keptBytes + wanted > maxBytes then return {'bytes', files, bytes} end
+-- Uploads kept for review make room, the oldest kept first.
+local out = {'ok'}
+for _, other in ipairs(redis.call('ZRANGE', P .. 'up:kept', 0, -1)) do
+  if files < maxFiles and bytes + wanted <= maxBytes then break end
+  local record = take(other)
+  if record[4] then
+    files = files - 1
+    bytes = bytes - tonumber(record[4])
+    table.insert(out, other)
+    for j = 1, #FIELDS do table.insert(out, record[j]) end
+  end
+end
 redis.call('HSET', P .. 'up:' .. id, 'owner', ARGV[4], 'ownerKey', ARGV[5], 'path', '', 'filename', '', 'size', ARGV[6], 'expiresAt', ARGV[7], 'arriving', '1')
 local keep = math.max(expiresAt - now, 0) + 86400000
 redis.call('PEXPIRE', P .. 'up:' .. id, keep)
 redis.call('ZADD', P .. 'up:exp', expiresAt, id)
 redis.call('ZADD', own, expiresAt, id)
 redis.call('PEXPIRE', own, keep)
-return {'ok'}
+return out
 `);
 
 /** ARGV: prefix, now, id. Gives back the place of an upload that did not arrive. */
@@ -129,6 +151,7 @@ redis.call('PEXPIRE', P .. 'up:' .. id, keep)
 redis.call('ZADD', P .. 'up:exp', expiresAt, id)
 redis.call('ZADD', kept, now, id)
 redis.call('PEXPIRE', kept, keep)
+redis.call('ZADD', P .. 'up:kept', now, id)
 local ids, sizes, count, bytes = {}, {}, 0, 0
 for _, other in ipairs(redis.call('ZRANGE', kept, 0, -1)) do
   local size = tonumber(redis.call('HGET', P .. 'up:' .. other, 'size'))
@@ -197,9 +220,12 @@ export class RedisUploadStore implements UploadStore {
 
   async reserve(reservation: Reservation, limits: UploadLimits): Promise<ReserveResult> {
     const { id, owner, bytes, expiresAt } = reservation;
-    const reply = (await this.#run(RESERVE, [id, owner, keySafe(owner), String(bytes), String(expiresAt), String(limits.perOwner), String(limits.files), String(limits.bytes)])) as Reply;
+    const reply = (await this.#run(RESERVE, [id, owner, keySafe(owner), String(bytes), String(expiresAt), String(limits.perOwner), String(limits.files), String(limits.bytes), String(limits.onDisk ?? 0)])) as Reply;
     const [outcome, count, held] = reply;
-    if (outcome === 'ok') return { ok: true };
+    if (outcome === 'ok') {
+      const evicted = records(reply.slice(1));
+      return evicted.length > 0 ? { ok: true, evicted } : { ok: true };
+    }
     return { ok: false, bound: outcome === 'owner' ? 'owner' : outcome === 'files' ? 'files' : 'bytes', count: Number(count), bytes: Number(held) };
   }
 

@@ -376,10 +376,10 @@ export class Uploads {
     try {
       evicted = await this.#store.keep({ ...record, expiresAt: this.#clock.now() + this.#keptMs }, this.#keptLimits);
     } catch (error) {
-      // Not recorded, so not kept: its review says the document is gone.
+      // Not recorded, so not kept (its review says the document is gone); the send itself succeeded.
       await removeQuietly(this.#fileOf(record.id));
-      if (error instanceof StateUnavailableError) return;
-      throw error;
+      if (!(error instanceof StateUnavailableError)) this.options.log.warn(`sent upload not kept for review: ${error instanceof Error ? error.message : String(error)}`);
+      return;
     }
     for (const old of evicted) if (UPLOAD_ID.test(old.id)) await removeQuietly(this.#fileOf(old.id));
   }
@@ -387,7 +387,7 @@ export class Uploads {
   /** The file of a sent upload kept for `owner`, or why there is none (another owner's is not found either). */
   async kept(uploadId: string, owner: string): Promise<{ path: string } | { reason: string }> {
     const gone = {
-      reason: `The uploaded document is no longer kept: sent uploads are kept ${formatBytes(this.#keptLimits.bytes)} and ${this.#keptLimits.count} files per caller at most (the oldest goes first), each for as long as its result (${Math.round(this.#keptMs / 60_000)} minutes), and make room for new uploads when the upload directory is full.`,
+      reason: `The uploaded document is no longer kept: a sent upload is kept as long as its result (${Math.round(this.#keptMs / 60_000)} minutes), at most ${this.#keptLimits.count} files and ${formatBytes(this.#keptLimits.bytes)} per caller (the oldest goes first), and gives its place to new uploads when the upload directory is full.`,
     };
     if (!UPLOAD_ID.test(uploadId)) return gone;
     let record;

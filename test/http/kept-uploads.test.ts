@@ -106,7 +106,7 @@ describe('uploads kept for review', () => {
     expect((await readdir(h.remote.uploads.dir)).sort()).toEqual(uploads.slice(1).sort());
     const first = await review(a, ids[0]!);
     expect(first.uri).toBeNull();
-    expect(first.reason).toMatch(/no longer kept: .* 2 files per caller at most \(the oldest goes first\)/);
+    expect(first.reason).toMatch(/no longer kept: .* at most 2 files and 200 MB per caller \(the oldest goes first\)/);
     expect(await review(a, ids[2]!)).toMatchObject({ uri: `mindee://documents/${ids[2]}`, mime_type: 'image/png' });
     // Sent and kept, not used again.
     const again = await callTool(a, 'enqueue_document', { model_id: DEMO_MODELS.invoice, upload_id: uploads[2] });
@@ -121,7 +121,7 @@ describe('uploads kept for review', () => {
     expect(await readdir(h.remote.uploads.dir)).toHaveLength(2);
     const third = await upload(h, makePng(10, 8));
     expect(await readdir(h.remote.uploads.dir)).toHaveLength(2);
-    expect((await review(a, first)).reason).toMatch(/make room for new uploads when the upload directory is full/);
+    expect((await review(a, first)).reason).toMatch(/gives its place to new uploads when the upload directory is full/);
     expect((await review(a, second)).uri).not.toBeNull();
     expect(await readdir(h.remote.uploads.dir)).toContain(third);
   });

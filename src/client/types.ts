@@ -33,6 +33,8 @@ export type UploadDocument =
 export type DocumentOrigin =
   | { kind: 'file'; path: string; filename: string; mimeType: string; size: number; pages: number | null }
   | { kind: 'url'; url: string }
+  /** An upload to a remote server, kept for review under its id (the file is found from it, for its owner only). */
+  | { kind: 'upload'; upload: string; filename: string; mimeType: string; size: number; pages: number | null }
   /** Not kept (base64 content, an upload): `reason` says why. */
   | { kind: 'none'; reason: string };
 

@@ -11,7 +11,7 @@ import type { FileAccess } from '../files/file-access.js';
 import type { Logger } from '../log.js';
 import type { Caller } from '../state/caller.js';
 import type { Clock } from '../state/clock.js';
-import type { UploadLimits } from '../state/uploads.js';
+import type { KeptLimits, UploadLimits } from '../state/uploads.js';
 import type { ToolDeps, ToolSettings } from '../tools/define.js';
 import { createTools } from '../tools/index.js';
 import { VERSION } from '../version.js';
@@ -37,6 +37,8 @@ export interface RemoteOptions {
   maxUploadBytes?: number;
   /** Bounds of the upload directory other than the settings' (tests: small ones). */
   uploadLimits?: Partial<UploadLimits>;
+  /** What one caller's kept uploads may hold (tests set it low). */
+  keptUploadLimits?: Partial<KeptLimits>;
   /** Opens an upload's file for writing (tests: a disk that fills up). */
   createUploadFile?: (path: string) => Writable;
 }
@@ -108,6 +110,9 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
     maxFileBytes: options.maxUploadBytes,
     limits: { bytes: config.uploadDirMegabytes * 1024 * 1024, ...options.uploadLimits },
     arrivalMs: config.httpTimeoutSeconds * 1000,
+    // Kept for the review of its result as long as the result is kept (at most Mindee's 24 h).
+    keptLimits: options.keptUploadLimits,
+    keptMs: Math.min(config.cacheTtlSeconds, 24 * 3600) * 1000,
     createFile: options.createUploadFile,
   });
   const localFiles = config.allowedDirs.length > 0;
@@ -128,7 +133,7 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
     files: options.files,
     log: options.makeLogger(principal.secrets),
     settings,
-    remote: { localFiles, claimUpload: (id) => uploads.claim(id, principal.caller.id) },
+    remote: { localFiles, claimUpload: (id) => uploads.claim(id, principal.caller.id), keptUpload: (id) => uploads.kept(id, principal.caller.id) },
   });
   // A caller's deps (its client, redactor and logger) are made once and shared by its requests:
   // stateless, they depend only on who calls with which key. The most recent callers are kept.

@@ -5,7 +5,10 @@
  * mounts — cut off at the size limit; the file then passes every ingress check of a local file
  * (prepareDocument: sniffed type, encrypted PDFs, empty files), and again when it is sent. The
  * answer is an upload id that the enqueue tools take once, for the principal that made it,
- * within 15 minutes; with the records in Redis and a shared directory, on any replica.
+ * within 15 minutes; with the records in Redis and a shared directory, on any replica. Once
+ * sent, the file is kept for the review of its result (readable by its owner only) as long as
+ * the result may be kept (`keptMs`: MINDEE_MCP_CACHE_TTL, at most Mindee's 24 h), within a bound
+ * per owner of its own (the oldest goes first) and within the directory's bounds.
  */
 import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
@@ -22,7 +25,7 @@ import { ConfigError, DEFAULT_UPLOAD_DIR_MB } from '../config.js';
 import type { Logger } from '../log.js';
 import { systemClock, type Clock } from '../state/clock.js';
 import { StateUnavailableError } from '../state/errors.js';
-import type { ClaimResult, UploadLimits, UploadRecord, UploadStore } from '../state/uploads.js';
+import type { ClaimResult, KeptLimits, UploadLimits, UploadRecord, UploadStore } from '../state/uploads.js';
 import { clip, formatBytes } from '../text.js';
 import type { ClaimedUpload } from '../tools/define.js';
 import { principalOf } from './auth.js';
@@ -31,6 +34,10 @@ import type { Metrics } from './metrics.js';
 export const UPLOAD_TTL_MS = 15 * 60 * 1000;
 /** Uploads one principal may have waiting at once. */
 export const MAX_PENDING_UPLOADS = 20;
+/** Sent uploads one principal may have kept for review at once (past it, its oldest goes first). */
+export const MAX_KEPT_UPLOADS = 50;
+/** Bytes of one principal's kept uploads (past it, its oldest goes first). */
+export const MAX_KEPT_UPLOAD_BYTES = 200 * 1024 * 1024;
 /** Files the upload directory may hold at once, whoever sent them: the disk is everyone's. */
 export const MAX_FILES_IN_DIR = 1000;
 
@@ -57,6 +64,10 @@ export interface UploadsOptions {
   /** How long a body may take to arrive (MINDEE_MCP_HTTP_TIMEOUT): an upload's place is kept at least this long. */
   arrivalMs?: number;
   ttlMs?: number;
+  /** How long a sent upload is kept for its review (its result's lifetime); 0 deletes it once sent. */
+  keptMs?: number;
+  /** What one principal's kept uploads may hold (defaults: 50 files, 200 MB). */
+  keptLimits?: Partial<KeptLimits>;
   clock?: Clock;
   metrics?: Metrics;
   log: Logger;
@@ -88,6 +99,8 @@ export class Uploads {
   readonly #clock: Clock;
   readonly #sweeper: NodeJS.Timeout;
   readonly #limits: UploadLimits;
+  readonly #keptMs: number;
+  readonly #keptLimits: KeptLimits;
 
   private constructor(
     readonly dir: string,
@@ -99,6 +112,8 @@ export class Uploads {
     this.#maxBytes = options.maxFileBytes ?? DEFAULT_INPUT_LIMITS.maxFileBytes;
     this.#ttlMs = options.ttlMs ?? UPLOAD_TTL_MS;
     this.#clock = options.clock ?? systemClock;
+    this.#keptMs = Math.max(0, options.keptMs ?? 0);
+    this.#keptLimits = { count: MAX_KEPT_UPLOADS, bytes: MAX_KEPT_UPLOAD_BYTES, ...options.keptLimits };
     this.#limits = { perOwner: MAX_PENDING_UPLOADS, files: MAX_FILES_IN_DIR, bytes: DEFAULT_UPLOAD_DIR_MB * 1024 * 1024, ...options.limits };
     this.#sweeper = setInterval(() => {
       // A store that is away was said once, where it went; the next sweep takes what this one left.
@@ -154,8 +169,8 @@ export class Uploads {
     const declared = Number(req.headers['content-length']);
     // A multipart body carries a little more than its file.
     if (Number.isFinite(declared) && declared > this.#maxBytes + MULTIPART_OVERHEAD) return tooLarge();
-    // A configured directory may hold files no record names (another deployment, a replica that died).
-    if (this.configured && (await readdir(this.dir)).length >= this.#limits.files) return this.#full(res, refuse, 'files', this.#limits.files, 0, 0);
+    // A configured directory may hold files no record names (another deployment, a replica that died): the store counts them too.
+    const onDisk = this.configured ? (await readdir(this.dir)).length : undefined;
 
     const id = `up_${randomBytes(18).toString('base64url')}`;
     // The most this body can put on the disk: its declared length, or the limit for one document.
@@ -163,7 +178,7 @@ export class Uploads {
     // Arriving uploads count against every bound: the check and the taking of a place are one step of the store.
     let reserved;
     try {
-      reserved = await this.#store.reserve({ id, owner, bytes, expiresAt: this.#clock.now() + Math.max(this.#ttlMs, this.options.arrivalMs ?? 0) }, this.#limits);
+      reserved = await this.#store.reserve({ id, owner, bytes, expiresAt: this.#clock.now() + Math.max(this.#ttlMs, this.options.arrivalMs ?? 0) }, { ...this.#limits, onDisk });
     } catch (error) {
       if (error instanceof StateUnavailableError) return unavailable(error);
       throw error;
@@ -178,6 +193,8 @@ export class Uploads {
         'busy',
       );
     }
+    // Uploads kept for review gave their place to this one.
+    for (const old of reserved.evicted ?? []) if (UPLOAD_ID.test(old.id)) await removeQuietly(this.#fileOf(old.id));
     let stored = false;
     try {
       stored = await this.#receiveBody(req, res, id, owner, refuse, unavailable, tooLarge);
@@ -348,7 +365,46 @@ export class Uploads {
         hint: `${AGAIN} The operator should point MINDEE_MCP_UPLOAD_DIR of every replica at one shared directory.`,
       });
     }
-    return { path, filename: result.record.filename, release: () => removeQuietly(path) };
+    const record = result.record;
+    return { path, filename: record.filename, release: () => removeQuietly(path), keep: () => this.#keep(record) };
+  }
+
+  /** Keeps a sent upload for its review; the owner's oldest kept uploads past the bound are deleted. */
+  async #keep(record: UploadRecord): Promise<void> {
+    if (this.#keptMs === 0) return removeQuietly(this.#fileOf(record.id));
+    let evicted;
+    try {
+      evicted = await this.#store.keep({ ...record, expiresAt: this.#clock.now() + this.#keptMs }, this.#keptLimits);
+    } catch (error) {
+      // Not recorded, so not kept (its review says the document is gone); the send itself succeeded.
+      await removeQuietly(this.#fileOf(record.id));
+      if (!(error instanceof StateUnavailableError)) this.options.log.warn(`sent upload not kept for review: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    for (const old of evicted) if (UPLOAD_ID.test(old.id)) await removeQuietly(this.#fileOf(old.id));
+  }
+
+  /** The file of a sent upload kept for `owner`, or why there is none (another owner's is not found either). */
+  async kept(uploadId: string, owner: string): Promise<{ path: string } | { reason: string }> {
+    const gone = {
+      reason: `The uploaded document is no longer kept: a sent upload is kept as long as its result (${Math.round(this.#keptMs / 60_000)} minutes), at most ${this.#keptLimits.count} files and ${formatBytes(this.#keptLimits.bytes)} per caller (the oldest goes first), and gives its place to new uploads when the upload directory is full.`,
+    };
+    if (!UPLOAD_ID.test(uploadId)) return gone;
+    let record;
+    try {
+      record = await this.#store.kept(uploadId, owner);
+    } catch (error) {
+      if (error instanceof StateUnavailableError) return { reason: `The uploaded document cannot be looked up now: ${error.message}` };
+      throw error;
+    }
+    if (!record) {
+      const elsewhere = this.options.perReplica ? ' It may also be kept by another replica of this server (each keeps its own uploads unless MINDEE_MCP_UPLOAD_DIR names a directory every replica mounts).' : '';
+      return { reason: gone.reason + elsewhere };
+    }
+    const path = this.#fileOf(record.id);
+    const found = await lstat(path).catch(() => null);
+    if (!found?.isFile() || found.size !== record.size) return { reason: "The uploaded document's file is not in this server's upload directory." };
+    return { path };
   }
 
   /** Deletes the files of expired uploads (and, in a configured directory, files no record names any more). */
@@ -358,7 +414,8 @@ export class Uploads {
   }
 
   async #sweepOrphans(): Promise<void> {
-    const before = this.#clock.now() - this.#ttlMs - ORPHAN_AFTER_MS;
+    // A kept upload's file is as old as its upload: it may live its upload's time, then its keeping.
+    const before = this.#clock.now() - this.#ttlMs - this.#keptMs - ORPHAN_AFTER_MS;
     let scanned = 0;
     for await (const entry of await opendir(this.dir)) {
       if (++scanned > ORPHANS_SCANNED) break;

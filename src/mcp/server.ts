@@ -104,7 +104,8 @@ function catalogueOf(settings: ToolSettings): Catalogue {
 
 export function createServer(deps: ToolDeps, options: ServeOptions = {}): Server {
   const era = options.era ?? 'legacy';
-  const catalogue = catalogueOf(deps.settings);
+  // The tools are made on the first request that needs them, not before initialize is answered.
+  const catalogue = { get list() { return catalogueOf(deps.settings).list; }, get tools() { return catalogueOf(deps.settings).tools; } };
   // The 2025 tasks are a capability of their own; 2026-07-28 has them as an extension.
   const capabilities: ServerCapabilities =
     era === 'legacy' ? { tools: {}, resources: {}, tasks: TASKS_CAPABILITY } : { tools: {}, resources: {}, extensions: { [TASKS_EXTENSION]: {} } };

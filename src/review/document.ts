@@ -3,7 +3,9 @@
  * job's owner), whether this server may read it again, and its bytes for the
  * `mindee://documents/{inference_id}` resource — to the result's owner only (the result is read
  * first: another caller's id is unknown). A local file is read again through FileAccess (still
- * in an allowed directory, still the file that was sent); a URL document was fetched by Mindee,
+ * in an allowed directory, still the file that was sent); an upload is read from the upload
+ * directory while the server keeps it for its owner (as long as its result, within a bound per
+ * caller: `http/uploads.ts`); a URL document was fetched by Mindee,
  * never by this server, and has no image here. No rendering on the server: the view draws PDF
  * pages itself (pdf.js), so nothing native is bundled.
  */
@@ -19,7 +21,7 @@ export interface DocumentDeps {
   client: MindeeClient;
   files: FileAccess;
   /** Set for a remote caller: the server's files are readable only where allowed directories were configured. */
-  remote?: { localFiles: boolean };
+  remote?: { localFiles: boolean; keptUpload?(uploadId: string): Promise<{ path: string } | { reason: string }> };
 }
 
 export const DOCUMENT_URI_PREFIX = 'mindee://documents/';
@@ -32,21 +34,29 @@ export type DocumentRef = { uri: string; mime_type: string; pages: number | null
 export const documentUri = (inferenceId: string) => `${DOCUMENT_URI_PREFIX}${encodeURIComponent(inferenceId)}`;
 
 /** What to record at enqueue for a document about to be sent. */
-export function originOf(source: DocumentSource & { release?: unknown }, document: PreparedDocument): DocumentOrigin {
+export function originOf(source: DocumentSource & { upload?: string }, document: PreparedDocument): DocumentOrigin {
   if ('url' in source) return { kind: 'url', url: source.url };
   if ('base64' in source) return { kind: 'none', reason: 'The document was sent as file_base64: this server keeps no copy of it.' };
-  if ('release' in source && source.release) return { kind: 'none', reason: 'The document was an upload, deleted once sent: this server keeps no copy of it.' };
   if (document.kind !== 'file') return { kind: 'url', url: document.url };
+  if (source.upload !== undefined) {
+    return { kind: 'upload', upload: source.upload, filename: document.filename, mimeType: document.mimeType, size: document.size, pages: document.pageCount };
+  }
   return { kind: 'file', path: source.path, filename: document.filename, mimeType: document.mimeType, size: document.size, pages: document.pageCount };
 }
 
-type Readable = { origin: Extract<DocumentOrigin, { kind: 'file' }> } | { reason: string };
+type Readable = { origin: Extract<DocumentOrigin, { kind: 'file' | 'upload' }> & { path: string } } | { reason: string };
 
 async function readable(inferenceId: string, deps: DocumentDeps): Promise<Readable> {
   const origin = await deps.client.documentOf(inferenceId);
   if (!origin) return { reason: 'This server has no record of the document this result came from (it was sent by another process, or its record expired).' };
   if (origin.kind === 'url') return { reason: 'The document is at a URL that Mindee fetched itself: this server never read it, so there is no page image.' };
   if (origin.kind === 'none') return { reason: origin.reason };
+  if (origin.kind === 'upload') {
+    const kept = deps.remote?.keptUpload ? await deps.remote.keptUpload(origin.upload) : { reason: 'The document was uploaded to a remote server that this process is not.' };
+    if ('reason' in kept) return kept;
+    if (origin.size > MAX_DOCUMENT_BYTES) return { reason: `The document is ${formatBytes(origin.size)}, more than the ${formatBytes(MAX_DOCUMENT_BYTES)} a review shows.` };
+    return { origin: { ...origin, path: kept.path } };
+  }
   if (deps.remote && !deps.remote.localFiles) return { reason: "This server's files are not readable by remote callers." };
   try {
     const resolved = await deps.files.resolve(origin.path);

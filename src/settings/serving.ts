@@ -192,7 +192,7 @@ export const SERVING_SETTINGS = {
     group: 'remote',
     schema: optionalText().refine((v) => v === undefined || isAbsolute(v), 'MINDEE_MCP_UPLOAD_DIR must be an absolute directory, e.g. /mnt/mindee-uploads'),
     help: "Where uploads wait for their one use; with Redis, a directory every replica\nmounts lets an upload_id work on any of them (default: private, per process)",
-    readme: "Where `POST /uploads` keeps documents until their one use (made `0700` if missing). With Redis, a directory every replica mounts (the same volume, at any path) lets an `upload_id` work on any replica.",
+    readme: "Where `POST /uploads` keeps documents until their one use, then, once sent, for the review of their result (made `0700` if missing). With Redis, a directory every replica mounts (the same volume, at any path) lets an `upload_id` work on any replica, and any replica show a kept upload.",
     defaultText: "a private temporary directory per process",
   }),
   uploadDirMegabytes: setting({
@@ -202,7 +202,7 @@ export const SERVING_SETTINGS = {
     group: 'remote',
     schema: megabytes('MINDEE_MCP_UPLOAD_DIR_MB', 1).default(DEFAULT_UPLOAD_DIR_MB),
     help: "Megabytes the upload directory may hold, uploads arriving included",
-    readme: "Megabytes the upload directory may hold at once, uploads still arriving included (each counts its `Content-Length`, or 100 MB without one, until it has arrived); past it, 503 with `Retry-After`. With Redis and a shared directory, for all replicas together.",
+    readme: "Megabytes the upload directory may hold at once, uploads still arriving and uploads kept for review included (each counts its `Content-Length`, or 100 MB without one, until it has arrived); past it, 503 with `Retry-After`. With Redis and a shared directory, for all replicas together.",
     default: String(DEFAULT_UPLOAD_DIR_MB),
   }),
   shutdownSeconds: setting({

@@ -1,6 +1,8 @@
 /**
  * Documents uploaded to a remote server, waiting to be sent to Mindee: each is usable once,
- * only by the caller that made it, and only until it expires. The store keeps the records;
+ * only by the caller that made it, and only until it expires. Once sent, an upload is kept
+ * (`keep`) for the review of its result, readable by its owner only, until its own expiry;
+ * kept uploads are bounded per owner apart from those waiting, and count in the directory's bounds. The store keeps the records;
  * the files themselves live in the server's upload directory (private to the process, or one
  * every replica mounts when several share a store). The in-memory implementation serves one process.
  */
@@ -16,6 +18,14 @@ export interface UploadRecord {
   filename: string;
   size: number;
   expiresAt: number;
+  /** Sent already, kept for the review of its result: not claimable, not counted as waiting. */
+  kept?: boolean;
+}
+
+/** What one owner's kept uploads may hold; past it, that owner's oldest kept uploads go first. */
+export interface KeptLimits {
+  count: number;
+  bytes: number;
 }
 
 export type ClaimResult =
@@ -31,6 +41,8 @@ export interface UploadLimits {
   files: number;
   /** Bytes of everyone's uploads (one still arriving counts as the bytes it reserved). */
   bytes: number;
+  /** Upload files found in the directory (a shared one may hold files no record names): counted when more than the records. */
+  onDisk?: number;
 }
 
 /** A place for an upload about to arrive: `bytes` is the most it can be. */
@@ -42,7 +54,8 @@ export interface Reservation {
 }
 
 export type ReserveResult =
-  | { ok: true }
+  /** `evicted`: uploads kept for review removed to make room (oldest kept first), so their files can be deleted. */
+  | { ok: true; evicted?: UploadRecord[] }
   /** Which bound is reached, and what is held: the owner's uploads, or everyone's files and bytes. */
   | { ok: false; bound: 'owner' | 'files' | 'bytes'; count: number; bytes: number };
 
@@ -51,6 +64,8 @@ export interface UploadStore {
    * Takes a place for an upload before its body is read, checked against every bound and taken
    * in one step (parallel uploads cannot all pass the check before any is counted). The place is
    * counted until `put` turns it into a record or `release` gives it back; it cannot be claimed.
+   * Uploads kept for review count in the directory's files and bytes, but never refuse a new
+   * upload: the oldest kept, whoever's, are removed to make room (none unless that is enough).
    */
   reserve(reservation: Reservation, limits: UploadLimits): Promise<ReserveResult>;
   /** The upload arrived whole: its record replaces its reservation. */
@@ -61,6 +76,13 @@ export interface UploadStore {
   claim(id: string, owner: string): Promise<ClaimResult>;
   /** Uploads of `owner` not yet used nor expired, those still arriving included: their count and bytes. */
   pending(owner: string): Promise<{ count: number; bytes: number }>;
+  /**
+   * Keeps a claimed upload, sent, until `record.expiresAt`: then the owner's oldest kept uploads
+   * past `limits` are removed and returned, so their files can be deleted.
+   */
+  keep(record: UploadRecord, limits: KeptLimits): Promise<UploadRecord[]>;
+  /** A kept upload of `owner`, not expired; undefined otherwise (another owner's is unknown). */
+  kept(id: string, owner: string): Promise<UploadRecord | undefined>;
   /** Removes and returns the uploads expired by now, so their files can be deleted. */
   sweep(): Promise<UploadRecord[]>;
   /**
@@ -92,20 +114,33 @@ export class MemoryUploadStore implements UploadStore {
   async reserve(reservation: Reservation, limits: UploadLimits): Promise<ReserveResult> {
     const now = this.clock.now();
     let mine = 0;
-    let files = 0;
+    let known = 0;
     let bytes = 0;
+    const kept: Stored[] = [];
     // Expired uploads not yet swept still have their files on the disk.
     for (const r of this.#records.values()) {
-      files++;
+      known++;
       bytes += r.size;
-      if (r.owner === reservation.owner && r.expiresAt > now) mine++;
+      if (r.kept) kept.push(r);
+      else if (r.owner === reservation.owner && r.expiresAt > now) mine++;
     }
     if (mine >= limits.perOwner) return { ok: false, bound: 'owner', count: mine, bytes: 0 };
-    if (files >= limits.files) return { ok: false, bound: 'files', count: files, bytes };
-    if (bytes + reservation.bytes > limits.bytes) return { ok: false, bound: 'bytes', count: files, bytes };
+    let files = Math.max(known, limits.onDisk ?? 0);
+    const keptBytes = kept.reduce((sum, r) => sum + r.size, 0);
+    if (files - kept.length >= limits.files) return { ok: false, bound: 'files', count: files, bytes };
+    if (bytes - keptBytes + reservation.bytes > limits.bytes) return { ok: false, bound: 'bytes', count: files, bytes };
+    const evicted: UploadRecord[] = [];
+    // Kept in the order kept (the map's order): the oldest goes first.
+    for (const r of kept) {
+      if (files < limits.files && bytes + reservation.bytes <= limits.bytes) break;
+      this.#records.delete(r.id);
+      files--;
+      bytes -= r.size;
+      evicted.push(plain(r));
+    }
     const { id, owner, expiresAt } = reservation;
     this.#records.set(id, { id, owner, path: '', filename: '', size: reservation.bytes, expiresAt, arriving: true });
-    return { ok: true };
+    return evicted.length > 0 ? { ok: true, evicted } : { ok: true };
   }
 
   async put(record: UploadRecord): Promise<void> {
@@ -118,7 +153,7 @@ export class MemoryUploadStore implements UploadStore {
 
   async claim(id: string, owner: string): Promise<ClaimResult> {
     const stored = this.#records.peek(id);
-    const record = stored && !stored.arriving ? plain(stored) : undefined;
+    const record = stored && !stored.arriving && !stored.kept ? plain(stored) : undefined;
     if (!record || record.owner !== owner) {
       return this.#used.peek(id) === owner ? { ok: false, reason: 'used' } : { ok: false, reason: 'unknown' };
     }
@@ -133,12 +168,34 @@ export class MemoryUploadStore implements UploadStore {
     let bytes = 0;
     const now = this.clock.now();
     for (const r of this.#records.values()) {
-      if (r.owner === owner && r.expiresAt > now) {
+      if (r.owner === owner && r.expiresAt > now && !r.kept) {
         count++;
         bytes += r.size;
       }
     }
     return { count, bytes };
+  }
+
+  async keep(record: UploadRecord, limits: KeptLimits): Promise<UploadRecord[]> {
+    // Set anew, so the map's order (oldest first) is the order kept.
+    this.#records.delete(record.id);
+    this.#records.set(record.id, { ...record, kept: true });
+    const mine = [...this.#records.values()].filter((r) => r.kept && r.owner === record.owner);
+    let bytes = mine.reduce((sum, r) => sum + r.size, 0);
+    const evicted: UploadRecord[] = [];
+    for (const r of mine) {
+      if (mine.length - evicted.length <= limits.count && bytes <= limits.bytes) break;
+      this.#records.delete(r.id);
+      bytes -= r.size;
+      evicted.push(plain(r));
+    }
+    return evicted;
+  }
+
+  async kept(id: string, owner: string): Promise<UploadRecord | undefined> {
+    const stored = this.#records.peek(id);
+    if (!stored?.kept || stored.owner !== owner || stored.expiresAt <= this.clock.now()) return undefined;
+    return plain(stored);
   }
 
   async sweep(): Promise<UploadRecord[]> {

@@ -50,11 +50,12 @@ export interface ToolDeps {
   remote?: RemoteAccess;
 }
 
-/** An upload claimed for one enqueue: the file to send, removed by `release` once sent. */
+/** An upload claimed for one enqueue: the file to send, removed by `release` when not sent, or kept for its review by `keep` once sent. */
 export interface ClaimedUpload {
   path: string;
   filename: string;
   release: () => Promise<void>;
+  keep: () => Promise<void>;
 }
 
 /** What a remote server lets the tools of one request do. */
@@ -63,6 +64,8 @@ export interface RemoteAccess {
   localFiles: boolean;
   /** Claims an upload of this caller (once; throws MindeeInputError when it cannot be used). */
   claimUpload(uploadId: string): Promise<ClaimedUpload>;
+  /** The file of a sent upload kept for this caller's review, or why there is none. */
+  keptUpload(uploadId: string): Promise<{ path: string } | { reason: string }>;
 }
 
 /** A flat form for the person in front of the host: each property a string, number or boolean (with a default where one helps). */

@@ -8,7 +8,7 @@ import { defineTool, type ToolSettings } from './define.js';
 import { enqueueTraits, documentSource, enqueueParams, modelArgs, optionArgs, uploadIdArg, waitArgs } from './enqueue-args.js';
 import { resultLink } from './get-inference-result.js';
 import { resolveModelId } from './models.js';
-import { refuseLocalFiles } from './remote.js';
+import { refuseLocalFiles, settleSource } from './remote.js';
 import { reviewArgs, reviewFor, withVerifyDefaults } from './review.js';
 import { presentInference, saveArg, saveInference, viewArgs } from './view-args.js';
 import { continueWaitingStep, fetchResultStep, waitWithProgress } from './waiting.js';
@@ -57,7 +57,7 @@ export const enqueueDocument = (settings: ToolSettings) =>
           await document.close();
         }
       } finally {
-        await source.release?.();
+        await settleSource(source, job !== undefined);
       }
       if (!args.wait) {
         const summary = jobSummary(job, args.product, args.max_chars ?? deps.settings.maxResultChars);

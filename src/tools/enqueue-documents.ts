@@ -9,7 +9,7 @@ import { batchCountsShape, batchRowShape, type BatchRow } from '../results/shape
 import { defineTool, type ToolContext, type ToolDeps, type ToolSettings } from './define.js';
 import { enqueueTraits, enqueueParams, modelArgs, optionArgs, uploadIdsArg, waitArgs } from './enqueue-args.js';
 import { errorText } from './hints.js';
-import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote.js';
+import { refuseLocalFiles, settleSource, uploadSource, type ReleasableSource } from './remote.js';
 import { resolveModelId } from './models.js';
 import { reviewArgs, reviewedResult, withVerifyDefaults } from './review.js';
 import { RESULT_TOOL, tableNote, viewArgs } from './view-args.js';
@@ -217,15 +217,17 @@ async function processOne(
     if (w.jobId !== undefined) {
       job = await deps.client.getJob(w.jobId, { signal: ctx.signal, deadline });
     } else {
+      let sent = false;
       try {
         const document = await prepareDocument(w.document!);
         try {
           job = await deps.client.enqueue(document, withVerifyDefaults(enqueueParams(args, models.modelId!), deps), { signal: ctx.signal, deadline, origin: originOf(w.document!, document) });
+          sent = true;
         } finally {
           await document.close();
         }
       } finally {
-        await w.document!.release?.();
+        await settleSource(w.document!, sent);
       }
     }
   } catch (error) {

@@ -7,8 +7,13 @@ import { MindeeInputError } from '../client/errors.js';
 import type { DocumentSource } from '../client/inputs.js';
 import type { ToolDeps } from './define.js';
 
-/** A document to send, and what to do once it is sent (an upload is deleted). */
-export type ReleasableSource = DocumentSource & { release?: () => Promise<void> };
+/** A document to send, and what to do with it after: an upload is kept for its review once sent (`keep`), deleted otherwise (`release`). */
+export type ReleasableSource = DocumentSource & { release?: () => Promise<void>; keep?: () => Promise<void>; upload?: string };
+
+/** After an enqueue: a sent upload is kept for its review, one not sent is deleted. */
+export async function settleSource(source: ReleasableSource, sent: boolean): Promise<void> {
+  await (sent && source.keep ? source.keep() : source.release?.());
+}
 
 const SEND_INSTEAD =
   'Send the document with url (public https), file_base64 (small files) or an upload: POST the file to this server\'s /uploads (raw body or multipart), then pass the upload_id it answers.';
@@ -30,5 +35,5 @@ export async function uploadSource(uploadId: string, filename: string | undefine
     throw new MindeeInputError('upload_id is for remote (HTTP) servers; this one runs on your machine.', { hint: 'Pass the document as file_path instead.' });
   }
   const upload = await deps.remote.claimUpload(uploadId);
-  return { path: upload.path, filename: filename ?? upload.filename, release: upload.release };
+  return { path: upload.path, filename: filename ?? upload.filename, release: upload.release, keep: upload.keep, upload: uploadId };
 }

@@ -309,11 +309,13 @@ describe.skipIf(!hasRedis)('many processes, one organisation', () => {
     const left = await uploadTo(a!.url, makeSampleInvoicePdf());
     a!.child.kill('SIGTERM');
     expect(await a!.exited).toBe(0);
-    expect(await readdir(uploads)).toEqual([left]);
+    // The one sent earlier stays too, kept for its review.
+    expect((await readdir(uploads)).sort()).toEqual([first, left].sort());
     const later = await onB.callTool({ name: 'enqueue_document', arguments: { model_id: DEMO_MODELS.invoice, upload_id: left, wait: false } });
     recordOutput('b', later);
     expect(later.isError).toBeFalsy();
-    expect(await readdir(uploads)).toEqual([]);
+    // Sent: kept for its review, not deleted.
+    expect((await readdir(uploads)).sort()).toEqual([first, left].sort());
   });
 
   it('survives Redis stopped mid-run and restarted: no crash, every document ends with its result or a clear error, the budget holds', async () => {

@@ -17,7 +17,7 @@ import { Metrics } from '../../src/http/metrics.js';
 import { createRemoteServer, toolNames, type RemoteOptions, type RemoteServer } from '../../src/http/remote.js';
 import { createRuntime } from '../../src/runtime.js';
 import type { Clock } from '../../src/state/clock.js';
-import type { UploadLimits } from '../../src/state/uploads.js';
+import type { KeptLimits, UploadLimits } from '../../src/state/uploads.js';
 import type { ToolSettings } from '../../src/tools/define.js';
 import { FAST_POLLING } from './harness.js';
 import { TEST_API_KEY, recordOutput } from '../setup/secrets.js';
@@ -67,6 +67,7 @@ export interface HttpHarnessOptions {
   webhooksToServer?: boolean;
   maxUploadBytes?: number;
   uploadLimits?: Partial<UploadLimits>;
+  keptUploadLimits?: Partial<KeptLimits>;
   createUploadFile?: RemoteOptions['createUploadFile'];
   /** Wraps the runtime's logger maker (tests: count the loggers the server makes). */
   wrapMakeLogger?: (make: RemoteOptions['makeLogger']) => RemoteOptions['makeLogger'];
@@ -143,6 +144,7 @@ export async function startHttpHarness(options: HttpHarnessOptions = {}): Promis
     clock: options.clock,
     maxUploadBytes: options.maxUploadBytes,
     uploadLimits: options.uploadLimits,
+    keptUploadLimits: options.keptUploadLimits,
     createUploadFile: options.createUploadFile,
   });
   listener.serve(remote.app, remote);

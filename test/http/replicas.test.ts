@@ -91,12 +91,16 @@ describe.skipIf(!hasRedis)('uploads across replicas', () => {
     const again = await callTool(await a.h.client(AS_A), 'enqueue_document', { model_id: 'invoice', upload_id: first.body.upload_id });
     expect(textOf(again as any)).toMatch(/was already used: an upload is sent once/);
 
-    // A shuts down: the upload it received and nobody used yet stays, for B.
+    // A shuts down: the upload it received and nobody used yet stays, for B (the one sent stays too, kept for its review).
     await a.h.close();
-    expect(await readdir(dir.dir)).toEqual([second.body.upload_id]);
+    expect((await readdir(dir.dir)).sort()).toEqual([first.body.upload_id, second.body.upload_id].sort());
     const later = await callTool(onB, 'enqueue_documents', { model_id: 'invoice', upload_ids: [second.body.upload_id] });
     expect((later.structuredContent as any).documents[0]).toMatchObject({ source: second.body.upload_id, status: 'Processed' });
-    expect(await readdir(dir.dir)).toEqual([]);
+    // Both sent: kept for their reviews, shown by B to their owner.
+    const inferenceId = (later.structuredContent as any).documents[0].inference_id as string;
+    const read = await onB.readResource({ uri: `mindee://documents/${inferenceId}` });
+    expect(Buffer.from((read.contents[0] as { blob: string }).blob, 'base64').equals(makeSampleInvoicePdf())).toBe(true);
+    expect((await readdir(dir.dir)).sort()).toEqual([first.body.upload_id, second.body.upload_id].sort());
   });
 
   it('without a shared directory, keeps uploads per replica and says why another replica does not know one', async () => {

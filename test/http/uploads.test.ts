@@ -48,8 +48,8 @@ describe('POST /uploads', () => {
     expect(done.isError).toBeFalsy();
     expect((done.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
     expect((done.structuredContent as any).result.file.name).toBe('march.pdf');
-    // Deleted once sent.
-    expect(await readdir(h.remote.uploads.dir)).toEqual([]);
+    // Kept once sent, for the review of its result (kept-uploads.test.ts), but not sent again.
+    expect(await readdir(h.remote.uploads.dir)).toEqual([up.body.upload_id]);
 
     const again = await callTool(client, 'enqueue_document', { model_id: 'invoice', upload_id: up.body.upload_id });
     expect(again.isError).toBe(true);
@@ -158,7 +158,7 @@ describe('POST /uploads', () => {
     }
   });
 
-  it('sweeps from MINDEE_MCP_UPLOAD_DIR the upload files no record names, an hour after they would have expired, and nothing else', async () => {
+  it('sweeps from MINDEE_MCP_UPLOAD_DIR the upload files no record names, an hour after they could have expired (sent and kept as long as a result), and nothing else', async () => {
     const tmp = await tempDir();
     try {
       let now = Date.now();
@@ -173,7 +173,11 @@ describe('POST /uploads', () => {
       now += 15 * 60_000 - 1;
       await h.remote.uploads.sweep();
       expect((await readdir(tmp.dir)).sort()).toEqual(['notes.txt', orphan, live.body.upload_id].sort());
-      now += 3600_000 + 2;
+      // Kept as long as a result (MINDEE_MCP_CACHE_TTL, 1 h by default) had it been sent, then the hour.
+      now += 3600_000 + 3600_000;
+      await h.remote.uploads.sweep();
+      expect((await readdir(tmp.dir)).sort()).toEqual(['notes.txt', orphan].sort());
+      now += 2;
       await h.remote.uploads.sweep();
       expect(await readdir(tmp.dir)).toEqual(['notes.txt']);
     } finally {

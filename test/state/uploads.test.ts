@@ -113,4 +113,53 @@ describe.each([memory, redis])('$name', (impl) => {
     expect(await store!.pending('bob')).toEqual({ count: 0, bytes: 0 });
     expect(await store!.claim('u1', 'alice')).toEqual({ ok: true, record: record('u1', 'alice') });
   });
+
+  it.skipIf(impl.skip)('keeps a sent upload for its owner, not claimable nor waiting, until it expires; past the bound the owner\'s oldest goes', async () => {
+    const stores = await impl.make(2);
+    const kept = { count: 2, bytes: 25 };
+    const keep = async (id: string, owner: string, size = 10) => {
+      await stores[0]!.put({ ...record(id, owner), size });
+      const claimed = await stores[0]!.claim(id, owner);
+      if (!claimed.ok) throw new Error('not claimed');
+      return stores[0]!.keep({ ...claimed.record, expiresAt: now + 5000 }, kept);
+    };
+    expect(await keep('k1', 'alice')).toEqual([]);
+    expect(await stores[1]!.kept('k1', 'alice')).toMatchObject({ id: 'k1', owner: 'alice', path: '/tmp/k1', size: 10, expiresAt: now + 5000 });
+    expect(await stores[1]!.kept('k1', 'bob')).toBeUndefined();
+    expect(await stores[1]!.claim('k1', 'alice')).toEqual({ ok: false, reason: 'used' });
+    expect(await stores[1]!.pending('alice')).toEqual({ count: 0, bytes: 0 });
+    expect(await keep('k2', 'alice')).toEqual([]);
+    expect(await keep('b1', 'bob')).toEqual([]);
+    // A third, or more than 25 bytes: alice's oldest goes first, bob's stays.
+    expect((await keep('k3', 'alice')).map((r) => r.id)).toEqual(['k1']);
+    expect((await keep('k4', 'alice', 16)).map((r) => r.id)).toEqual(['k2', 'k3']);
+    expect(await stores[1]!.kept('k1', 'alice')).toBeUndefined();
+    expect(await stores[1]!.kept('b1', 'bob')).toBeDefined();
+    now += 5000;
+    expect(await stores[1]!.kept('k4', 'alice')).toBeUndefined();
+    expect((await stores[1]!.sweep()).map((r) => r.id).sort()).toEqual(['b1', 'k4']);
+  });
+
+  it.skipIf(impl.skip)('counts kept uploads in the directory, but they make room for a new upload: the oldest kept first, none when that is not enough', async () => {
+    const [store] = await impl.make(1);
+    const keep = async (id: string, owner: string) => {
+      await store!.put(record(id, owner));
+      const claimed = await store!.claim(id, owner);
+      if (!claimed.ok) throw new Error('not claimed');
+      await store!.keep({ ...claimed.record, expiresAt: now + 5000 }, { count: 10, bytes: 1000 });
+    };
+    await keep('k1', 'alice');
+    await keep('k2', 'bob');
+    await keep('k3', 'alice');
+    await store!.put(record('w1', 'carol'));
+    const limits = { perOwner: 5, files: 4, bytes: 45 };
+    // 4 files of 10 bytes: one more file needs one kept upload gone; 20 more bytes need two.
+    const reserve = (id: string, bytes: number, onDisk?: number) => store!.reserve({ id, owner: 'dave', bytes, expiresAt: now + 1000 }, { ...limits, onDisk });
+    expect(await reserve('r1', 20)).toMatchObject({ ok: true, evicted: [{ id: 'k1', owner: 'alice' }, { id: 'k2', owner: 'bob' }] });
+    expect(await store!.kept('k1', 'alice')).toBeUndefined();
+    expect(await store!.kept('k3', 'alice')).toBeDefined();
+    // Files no record names count: 6 on the disk, of which 1 kept: not enough room, nothing evicted.
+    expect(await reserve('r2', 5, 6)).toEqual({ ok: false, bound: 'files', count: 6, bytes: 40 });
+    expect(await reserve('r3', 6)).toMatchObject({ ok: true, evicted: [{ id: 'k3' }] });
+  });
 });

@@ -10,13 +10,13 @@
  * health and metrics probes, which carry nothing of any caller; every request is logged on one
  * line (never with a key or token) and counted.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { validateHostHeader } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
 import { clip, errorMessage, formatBytes } from '../text.js';
 import type { ToolDeps } from '../tools/define.js';
-import { insufficientScope, principalOf, SCOPE_ENQUEUE, type Authenticator, type Principal } from './auth.js';
+import { digest, insufficientScope, principalOf, SCOPE_ENQUEUE, type Authenticator, type Principal } from './auth.js';
 import { InFlight, mcpRoute, type RpcSummary } from './mcp.js';
 import type { Metrics } from './metrics.js';
 
@@ -142,11 +142,6 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       draining = true;
     },
   };
-}
-
-/** A digest of fixed length, so tokens of any length compare in constant time. */
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 /** DNS-rebinding protection: a Host that is not allowed gets 403 naming it (the SDK's check). */

@@ -124,7 +124,7 @@ function bearer(verifier: OAuthTokenVerifier, toPrincipal: (info: AuthInfo) => P
 }
 
 /** A digest of fixed length, so tokens of any length compare in constant time. */
-const digest = (value: string) => createHash('sha256').update(value).digest();
+export const digest = (value: string) => createHash('sha256').update(value).digest();
 
 function tokenVerifier(tokens: string[]): OAuthTokenVerifier {
   const known = tokens.map(digest);

@@ -22,6 +22,7 @@ import {
 import { z } from 'zod';
 import { MindeeError } from '../client/errors.js';
 import { checkId } from '../client/mindee-client.js';
+import { isNotFound, isProduct } from '../client/routes.js';
 import { PRODUCTS, type Product } from '../client/schemas.js';
 import { RootsFollower } from '../files/roots.js';
 import { resourceUri } from '../results/inference.js';
@@ -192,11 +193,14 @@ function registerResults(server: Server, deps: ToolDeps): void {
   server.setRequestHandler('resources/list', async () => ({
     // The kept results only: the review view (ui://) is found from the tool that declares it.
     resources: [
-      ...(await deps.client.results.list()).map(({ inferenceId, meta }) => ({
-      uri: resourceUri(inferenceId, isProduct(meta.product) ? meta.product : null),
-      name: deps.client.redact(stripControl(`Mindee result ${clip(inferenceId, 80)}${meta.fileName ? ` (${clip(meta.fileName, 120)})` : ''}`)),
-      mimeType: 'application/json',
-      })),
+      ...(await deps.client.results.list()).map(({ inferenceId, meta }) => {
+        const product = meta.product ?? undefined;
+        return {
+          uri: resourceUri(inferenceId, isProduct(product) ? product : null),
+          name: deps.client.redact(stripControl(`Mindee result ${clip(inferenceId, 80)}${meta.fileName ? ` (${clip(meta.fileName, 120)})` : ''}`)),
+          mimeType: 'application/json',
+        };
+      }),
     ],
   }));
   server.setRequestHandler('resources/templates/list', () => ({
@@ -285,8 +289,6 @@ async function readDocumentResource(uri: string, encoded: string, deps: ToolDeps
   }
 }
 
-const isNotFound = (error: MindeeError) => error.code === 'api_error' && 'status' in error && error.status === 404;
-const isProduct = (value: unknown): value is Product => typeof value === 'string' && (PRODUCTS as readonly string[]).includes(value);
 
 /** Directories the client exposes as MCP roots may be read, and follow its changes. */
 function syncRoots(server: Server, deps: ToolDeps): RootsFollower {

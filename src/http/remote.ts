@@ -9,6 +9,7 @@ import { keyId } from '../client/mindee-client.js';
 import { isLoopbackHost, type Config } from '../config.js';
 import type { FileAccess } from '../files/file-access.js';
 import type { Logger } from '../log.js';
+import { BoundedMap } from '../state/bounded-map.js';
 import type { Caller } from '../state/caller.js';
 import type { Clock } from '../state/clock.js';
 import type { KeptLimits, UploadLimits } from '../state/uploads.js';
@@ -137,17 +138,11 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
   });
   // A caller's deps (its client, redactor and logger) are made once and shared by its requests:
   // stateless, they depend only on who calls with which key. The most recent callers are kept.
-  const deps = new Map<string, ToolDeps>();
+  const deps = new BoundedMap<string, ToolDeps>(MAX_CACHED_DEPS);
   const depsFor = (principal: Principal): ToolDeps => {
     const id = depsKey(principal);
     let made = deps.get(id);
-    if (made) {
-      deps.delete(id);
-    } else {
-      made = makeDeps(principal);
-      if (deps.size >= MAX_CACHED_DEPS) deps.delete(deps.keys().next().value!);
-    }
-    deps.set(id, made);
+    if (!made) deps.set(id, (made = makeDeps(principal)));
     return made;
   };
 

@@ -3,7 +3,7 @@
  * line passes through the redactor so no key or token ever reaches a log. `json` writes one JSON
  * object per line (for a remote server's log collector); `text` one readable line.
  */
-import { errorMessage, stripControl } from './text.js';
+import { errorMessage, stripControl } from './lib/text.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'text' | 'json';

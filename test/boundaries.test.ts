@@ -93,10 +93,11 @@ describe('layer imports (the lint rule)', () => {
     ['src/mcp/server.ts', '../http/app.js'],
     ['src/mcp/server.ts', '../cli.js'],
     ['src/config.ts', './tools/index.js'],
-    ['src/text.ts', './state/clock.js'],
+    ['src/lib/text.ts', '../state/rate-budget.js'],
+    ['src/lib/clock.ts', '../log.js'],
     ['src/log.ts', './client/errors.js'],
     ['packages/mindee-v2-emulator/src/probe.ts', 'mindee-mcp'],
-    ['packages/mindee-v2-emulator/src/probe.ts', '../../../src/text.js'],
+    ['packages/mindee-v2-emulator/src/probe.ts', '../../../src/lib/text.js'],
     ['packages/mindee-v2-emulator/test/probe.test.ts', '../../../src/client/file-types.js'],
     ['test/probe.test.ts', '../packages/mindee-v2-emulator/src/store.js'],
   ])('%s may not import %s', async (file, from) => {
@@ -104,8 +105,10 @@ describe('layer imports (the lint rule)', () => {
   });
 
   it.each([
-    ['src/client/probe.ts', '../state/clock.js'],
-    ['src/client/probe.ts', '../text.js'],
+    ['src/client/probe.ts', '../lib/clock.js'],
+    ['src/client/probe.ts', '../lib/text.js'],
+    ['src/results/probe.ts', '../lib/bounded-map.js'],
+    ['src/log.ts', './lib/redact.js'],
     ['src/results/probe.ts', '../client/schemas.js'],
     ['src/files/probe.ts', '../client/errors.js'],
     ['src/tools/probe.ts', '../client/waiter.js'],

@@ -6,7 +6,7 @@
  * the waiter and the webhook receiver ask it through its methods. Who owns a job across
  * processes is the shared state's (`state.owners`), not this.
  */
-import { BoundedMap } from '../state/bounded-map.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 import type { TrackedJob } from './types.js';
 
 /** Jobs and result URLs remembered per process. */

@@ -4,7 +4,7 @@
  * the page count. What it learned lives in a TimingStore (kept across restarts when the store
  * persists). The waiter (`waiter.ts`) asks it before every poll.
  */
-import { BoundedMap } from '../state/bounded-map.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 import type { BudgetUsage } from '../state/rate-budget.js';
 import { MemoryTimingStore, type TimingSample, type TimingStore } from '../state/timings.js';
 

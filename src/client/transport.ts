@@ -7,11 +7,11 @@
 import { Readable } from 'node:stream';
 import type * as Undici from 'undici';
 import type { Dispatcher } from 'undici';
-import { redactJsonInPlace, type Redactor } from '../redact.js';
-import { sleep, type Clock } from '../state/clock.js';
+import { redactJsonInPlace, type Redactor } from '../lib/redact.js';
+import { sleep, type Clock } from '../lib/clock.js';
 import { RateBudgetDeadlineError, type RateBudget } from '../state/rate-budget.js';
 import type { Priority } from '../state/wait-queue.js';
-import { clip, errorMessage, formatBytes } from '../text.js';
+import { clip, errorMessage, formatBytes } from '../lib/text.js';
 import {
   MindeeAbortError,
   MindeeApiError,

@@ -12,8 +12,8 @@
  */
 import type { RequestHandler } from 'express';
 import { MindeeApiError } from '../client/errors.js';
-import { BoundedMap } from '../state/bounded-map.js';
-import { systemClock, type Clock, type TimerHandle } from '../state/clock.js';
+import { BoundedMap } from '../lib/bounded-map.js';
+import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
 import { principalOf } from './auth.js';
 
 /** Checks of new keys, and requests of keys Mindee did not answer for, in flight at once, for the whole server. */

@@ -22,7 +22,7 @@ import { keyCaller } from '../client/mindee-client.js';
 import type { AuthMode } from '../config.js';
 import type { Logger } from '../log.js';
 import { callerDigest, type Caller } from '../state/caller.js';
-import { clip, errorMessage } from '../text.js';
+import { clip, errorMessage } from '../lib/text.js';
 
 export const SCOPE_READ = 'mindee:read';
 export const SCOPE_ENQUEUE = 'mindee:enqueue';

@@ -28,7 +28,7 @@ import { RootsFollower } from '../files/roots.js';
 import { resourceUri } from '../results/inference.js';
 import { DOCUMENT_URI_PREFIX, readDocument } from '../review/document.js';
 import { REVIEW_VIEW_MIME, REVIEW_VIEW_URI, reviewViewHtml } from '../review/view.js';
-import { clip, errorMessage, stripControl } from '../text.js';
+import { clip, errorMessage, stripControl } from '../lib/text.js';
 import { advertisedSchema, type ToolDeps, type ToolSettings } from '../tools/define.js';
 import { errorText } from '../tools/hints.js';
 import { createTools } from '../tools/index.js';

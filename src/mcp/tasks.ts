@@ -26,11 +26,11 @@ import {
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { MAX_WAIT_SECONDS } from '../config.js';
-import type { Clock } from '../state/clock.js';
+import type { Clock } from '../lib/clock.js';
 import { StateUnavailableError } from '../state/errors.js';
 import { DEFAULT_RESULT_STORE } from '../state/result-store.js';
 import { DEFAULT_TASK_STORE, TaskCursorError, TaskStoreFullError, type EndStatus, type TaskState } from '../state/task-store.js';
-import { clip, stripControl } from '../text.js';
+import { clip, stripControl } from '../lib/text.js';
 import type { ToolDeps } from '../tools/define.js';
 import { resolveModelId } from '../tools/models.js';
 import { callTool, toolContext, type AnyTool, type Extra } from './tool-call.js';

@@ -6,8 +6,8 @@
 import { isInputRequiredResult, type CallToolResult, type InputRequiredResult, type ServerContext } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import { MindeeError } from '../client/errors.js';
-import { redactDeep } from '../redact.js';
-import { clip, errorMessage, stripControl } from '../text.js';
+import { redactDeep } from '../lib/redact.js';
+import { clip, errorMessage, stripControl } from '../lib/text.js';
 import type { ToolContext, ToolDefinition, ToolDeps } from '../tools/define.js';
 import { errorText } from '../tools/hints.js';
 import { ask } from './ask.js';

@@ -4,7 +4,7 @@
  */
 import type { Inference } from '../client/schemas.js';
 import type { Detail, PlainValue } from './fields.js';
-import { clip } from '../text.js';
+import { clip } from '../lib/text.js';
 import { trimReview } from './budget.js';
 import { inferenceView } from './inference.js';
 import { append, renderFields, renderReview } from './render.js';

@@ -7,7 +7,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { MindeeInputError } from '../client/errors.js';
 import type { Inference } from '../client/schemas.js';
-import { quote } from '../text.js';
+import { quote } from '../lib/text.js';
 import { dict, isRecord, type PlainValue } from './fields.js';
 import { inferenceView } from './inference.js';
 

@@ -5,7 +5,7 @@
  */
 
 import { MindeeInputError } from '../client/errors.js';
-import { quote } from '../text.js';
+import { quote } from '../lib/text.js';
 
 export type PlainValue = string | number | boolean | null | PlainValue[] | { [key: string]: PlainValue };
 

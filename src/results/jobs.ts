@@ -2,7 +2,7 @@
 import { formatProblem } from '../client/errors.js';
 import { inferenceIdFromResultUrl, productFromResultUrl } from '../client/mindee-client.js';
 import type { Job, Problem, Product } from '../client/schemas.js';
-import { clip } from '../text.js';
+import { clip } from '../lib/text.js';
 import { DEFAULT_MAX_CHARS } from './budget.js';
 import type { JobShape, ProblemShape } from './shapes.js';
 

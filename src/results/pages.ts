@@ -1,6 +1,6 @@
 /** Page windows such as "1-3", "4", "5-": 1-based and inclusive, as a person counts pages. */
 import { MindeeInputError } from '../client/errors.js';
-import { quote } from '../text.js';
+import { quote } from '../lib/text.js';
 
 /** The highest page number a window may name: far beyond any document Mindee processes. */
 export const MAX_PAGE = 100_000;

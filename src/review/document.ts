@@ -14,7 +14,7 @@ import type { DocumentSource, PreparedDocument } from '../client/inputs.js';
 import type { MindeeClient } from '../client/mindee-client.js';
 import type { DocumentOrigin } from '../client/types.js';
 import type { FileAccess } from '../files/file-access.js';
-import { formatBytes } from '../text.js';
+import { formatBytes } from '../lib/text.js';
 
 /** What reading a result's document needs of the tools' dependencies. */
 export interface DocumentDeps {

@@ -4,7 +4,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
-import { createRedactor } from '../redact.js';
+import { createRedactor } from '../lib/redact.js';
 import { readRaw, type SettingDeclaration } from './declare.js';
 import { CORE_SETTINGS } from './core.js';
 import { USAGE } from './help.js';

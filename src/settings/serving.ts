@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { UUID_PATTERN } from '../client/schemas.js';
-import { quote } from '../text.js';
+import { quote } from '../lib/text.js';
 import { setting } from './declare.js';
 import { count, httpUrl, list, megabytes, optionalText, seconds } from './kinds.js';
 import { MAX_WAIT_SECONDS } from './core.js';

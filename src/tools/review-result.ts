@@ -13,7 +13,7 @@ import { reviewShape } from '../results/shapes.js';
 import { DECISION_ACTIONS, MAX_DECISIONS, MAX_DECISION_TEXT, decisionSchema, leafMap, mergeDecisions, type Decision, type DecisionValue } from '../review/decisions.js';
 import { documentRef } from '../review/document.js';
 import { REVIEW_VIEW_URI } from '../review/view.js';
-import { clip, stripControl } from '../text.js';
+import { clip, stripControl } from '../lib/text.js';
 import { reviewLine, type ReviewIssue } from '../verify/index.js';
 import type { Leaf } from '../verify/fields.js';
 import { defineTool, type FormAnswer, type ToolDeps, type ToolSettings } from './define.js';

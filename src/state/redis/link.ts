@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { RedisClientType } from '@redis/client';
-import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../../lib/clock.js';
 
 export interface RedisLinkOptions {
   url: string;

@@ -27,6 +27,8 @@ const { output } = await build({
   external: [/^node:/, /^mindee-v2-emulator(\/|$)/, /^undici(\/|$)/],
   // The MCP SDK's Node shim with a light JSON Schema validator (scripts/sdk-shims.mjs): Ajv stays out.
   resolve: { alias: { '@modelcontextprotocol/server/_shims': join(root, 'scripts/sdk-shims.mjs') } },
+  // The shared state's Lua scripts (src/state/redis/lua/) are strings in the bundle.
+  moduleTypes: { '.lua': 'text' },
   logLevel: 'warn',
   output: { dir: 'dist', format: 'esm', chunkFileNames: 'chunks/[name]-[hash].js', comments: { legal: true } },
   write: true,

@@ -136,7 +136,7 @@ describe.skipIf(!hasRedis)('RedisJobOwners', () => {
       await expect(store.ownerOf('job', 'job-from-another-replica')).rejects.toBeInstanceOf(StateUnavailableError);
       await logged(lines, 'is unreachable');
       expect(await store.ownerOf('job', 'job-1')).toBe('token:alice');
-      await expect(store.ownerOf('job', 'job-from-another-replica')).rejects.toThrow(/^Who started this job is kept in the shared state, which cannot be reached now/);
+      await expect(store.ownerOf('job', 'job-from-another-replica')).rejects.toThrow(/^Who started this job is kept in the shared state \(Redis\), which cannot be reached now/);
     } finally {
       await link.close();
       await server.stop();

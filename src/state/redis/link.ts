@@ -147,23 +147,20 @@ export class RedisLink {
   }
 
   /** Runs a script (./scripts.ts); any failure marks Redis down and is rethrown. */
-  async eval(script: ScriptName, keys: string[], args: string[]): Promise<unknown> {
-    const client = this.#client;
-    if (!client || !this.up) throw new Error('Redis is down');
-    try {
-      return await this.#answered(client[script](keys, args));
-    } catch (error) {
-      this.#markDown(error);
-      throw error;
-    }
+  eval(script: ScriptName, keys: string[], args: string[]): Promise<unknown> {
+    return this.#send((client) => client[script](keys, args));
   }
 
   /** Runs a command; any failure marks Redis down and is rethrown. */
-  async command(args: string[]): Promise<unknown> {
+  command(args: string[]): Promise<unknown> {
+    return this.#send((client) => client.sendCommand(args));
+  }
+
+  async #send(send: (client: Client) => Promise<unknown>): Promise<unknown> {
     const client = this.#client;
     if (!client || !this.up) throw new Error('Redis is down');
     try {
-      return await this.#answered(client.sendCommand(args));
+      return await this.#answered(send(client));
     } catch (error) {
       this.#markDown(error);
       throw error;

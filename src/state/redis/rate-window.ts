@@ -280,7 +280,12 @@ export class SharedWindow {
       if (this.#pending.length >= MAX_PENDING) this.#pending.shift();
       this.#pending.push({ member, endedAt });
     };
-    void this.#link.sharedOr(() => this.#link.eval('rateRecord', [this.#key], [String(this.#windowMs), String(this.#leaseMs), this.#now(), member, '0']), keep);
+    void this.#link.sharedOr(() => this.#recordSlots([member, '0']), keep);
+  }
+
+  /** Writes slots into the shared window (lua/rate/record.lua): member, ms ago its request ended (-1: in flight) pairs. */
+  #recordSlots(pairs: string[]): Promise<unknown> {
+    return this.#link.eval('rateRecord', [this.#key], [String(this.#windowMs), String(this.#leaseMs), this.#now(), ...pairs]);
   }
 
   /** Redis is back: write what happened meanwhile into the shared window, then serve from it. */
@@ -305,7 +310,7 @@ export class SharedWindow {
     for (const endedAt of ended) pairs.push(`${prefix}${++n}`, String(Math.max(0, now - endedAt)));
     for (const { member, endedAt } of this.#pending.splice(0)) pairs.push(member, String(now - endedAt));
     for (let i = 0; i < pairs.length; i += 2 * RECORDED_PER_CALL) {
-      await this.#link.eval('rateRecord', [this.#key], [String(this.#windowMs), String(this.#leaseMs), this.#now(), ...pairs.slice(i, i + 2 * RECORDED_PER_CALL)]).catch(() => {});
+      await this.#recordSlots(pairs.slice(i, i + 2 * RECORDED_PER_CALL)).catch(() => {});
     }
     if (this.#fallback) this.#transitionUntil = this.#clock.now() + this.#windowMs;
   }

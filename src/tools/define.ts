@@ -12,7 +12,7 @@ import { leaveOutOfJsonSchema } from '../results/shapes.js';
 import type { ModelSettings } from './models.js';
 import type { VerifySettings } from './review.js';
 
-export interface ToolAnnotationsRequired {
+interface ToolAnnotationsRequired {
   readOnlyHint: boolean;
   destructiveHint: boolean;
   idempotentHint: boolean;
@@ -59,7 +59,7 @@ export interface ClaimedUpload {
 }
 
 /** What a remote server lets the tools of one request do. */
-export interface RemoteAccess {
+interface RemoteAccess {
   /** Local files may be read: allowed directories were configured explicitly (a mounted volume). */
   localFiles: boolean;
   /** Claims an upload of this caller (once; throws MindeeInputError when it cannot be used). */
@@ -69,7 +69,7 @@ export interface RemoteAccess {
 }
 
 /** A flat form for the person in front of the host: each property a string, number or boolean (with a default where one helps). */
-export interface FormQuestion {
+interface FormQuestion {
   /** Names the form among the rounds of one call: its answer comes back under it. */
   key: string;
   message: string;
@@ -112,14 +112,14 @@ export interface ResourceLink {
   description?: string;
 }
 
-export interface ToolOutput<S> {
+interface ToolOutput<S> {
   text: string;
   structured: S;
   links?: ResourceLink[];
 }
 
 /** A tool's answer that asks the person first (ctx.person.canAskForm): the call runs again with the answer. */
-export interface AskOutput {
+interface AskOutput {
   ask: FormQuestion;
 }
 

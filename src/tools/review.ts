@@ -21,7 +21,7 @@ export interface VerifySettings {
   polygon: boolean;
 }
 
-export const DEFAULT_VERIFY: Readonly<VerifySettings> = Object.freeze({ minConfidence: DEFAULT_MIN_CONFIDENCE, rules: null, confidence: true, polygon: true });
+const DEFAULT_VERIFY: Readonly<VerifySettings> = Object.freeze({ minConfidence: DEFAULT_MIN_CONFIDENCE, rules: null, confidence: true, polygon: true });
 
 export function reviewArgs(settings: ToolSettings) {
   return {

@@ -14,10 +14,13 @@ import {
   type InputRequest,
   type InputRequiredResult,
   type InputResponseView,
+  type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { Person } from '../tools/define.js';
-import type { Extra } from './tool-call.js';
+
+/** What the SDK hands a request's handler. */
+type Extra = ServerContext;
 
 export type Question = { kind: 'form'; message: string; schema: z.ZodObject } | { kind: 'roots' };
 

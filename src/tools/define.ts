@@ -10,7 +10,17 @@ import type { FileAccess } from '../files/file-access.js';
 import type { Logger } from '../log.js';
 import { leaveOutOfJsonSchema } from '../results/shapes.js';
 import type { ModelSettings } from './models.js';
-import type { VerifySettings } from './review.js';
+import type { ConfidenceLevel, RuleSet } from '../verify/index.js';
+
+/** The settings of verified results (MINDEE_MCP_MIN_CONFIDENCE, _RULES, _CONFIDENCE, _POLYGON). */
+export interface VerifySettings {
+  minConfidence: ConfidenceLevel;
+  rules: RuleSet | null;
+  /** Extraction enqueues ask for confidences unless the call says otherwise. */
+  confidence: boolean;
+  /** …and for locations. */
+  polygon: boolean;
+}
 
 interface ToolAnnotationsRequired {
   readOnlyHint: boolean;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_DOCUMENT_RECORD_BYTES, type JobOwners, type OwnerLimits } from '../../../src/state/owners.js';
 
-export interface OwnersSubject {
+interface OwnersSubject {
   /** The store of the process that records. */
   store: JobOwners;
   /** What another process of the deployment reads (the same store in memory). */

@@ -9,7 +9,7 @@ import type { ManualClock } from '../../helpers/manual-clock.js';
 
 const init = { ttl: 60_000, pollInterval: 1000 };
 
-export interface TaskStoreSubject {
+interface TaskStoreSubject {
   store: TaskStore;
   clock: ManualClock;
   size: () => Promise<{ tasks: number; bytes: number }>;

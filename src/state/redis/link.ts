@@ -47,13 +47,6 @@ export function maskRedisUrl(raw: string): string {
   }
 }
 
-/** A script as the client runs it: its keys (KEYS), then its arguments (ARGV); the reply as Redis gives it. */
-interface Script {
-  SCRIPT: string;
-  SHA1: string;
-  parseCommand: (parser: CommandParser, keys: string[], args: string[]) => void;
-  transformReply: (reply: unknown) => unknown;
-}
 /** The client: its commands, and each script as a method of its name. */
 type Client = RedisClientType & Record<ScriptName, (keys: string[], args: string[]) => Promise<unknown>>;
 
@@ -93,6 +86,7 @@ export class RedisLink {
     const scripts = Object.fromEntries(
       Object.entries(SCRIPTS).map(([name, source]) => [
         name,
+        // Its keys (KEYS), then its arguments (ARGV); the reply as Redis gives it.
         defineScript({
           SCRIPT: source,
           parseCommand: (parser: CommandParser, keys: string[], args: string[]) => {
@@ -102,7 +96,7 @@ export class RedisLink {
           transformReply: (reply: unknown) => reply,
         }),
       ]),
-    ) as Record<ScriptName, Script>;
+    );
     const client = createClient({
       scripts,
       url: this.url,

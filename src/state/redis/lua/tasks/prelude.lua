@@ -40,18 +40,12 @@ local function isEnded(status)
 end
 -- Drops the oldest ended task (of owner, when given) other than keep; false when there is none.
 local function dropOldestEnded(keep, owner)
-  if owner then
-    -- An owner's tasks are few (its quota): its own list is walked.
-    for _, id in ipairs(redis.call('ZRANGE', P .. 'tasks:o:' .. owner, 0, -1)) do
-      if id ~= keep and isEnded(redis.call('HGET', P .. 'task:' .. id, 'status')) then
-        remove(id)
-        return true
-      end
-    end
-    return false
-  end
-  for _, id in ipairs(redis.call('ZRANGE', P .. 'tasks:ended', 0, 1)) do
-    if id ~= keep then
+  -- An owner's tasks are few (its quota): its own list is walked; of all, the two oldest ended
+  -- (one may be keep).
+  local ids
+  if owner then ids = redis.call('ZRANGE', P .. 'tasks:o:' .. owner, 0, -1) else ids = redis.call('ZRANGE', P .. 'tasks:ended', 0, 1) end
+  for _, id in ipairs(ids) do
+    if id ~= keep and (not owner or isEnded(redis.call('HGET', P .. 'task:' .. id, 'status'))) then
       remove(id)
       return true
     end

@@ -26,8 +26,8 @@ export interface CallOptions {
 
 /*
  * A document on its way, in three forms: where it is, as the caller named it (DocumentSource);
- * checked and open, ready to send (PreparedDocument, what `enqueue` takes as an UploadDocument);
- * where it came from, recorded once sent (DocumentOrigin).
+ * checked and open, what is uploaded (UploadDocument; `prepareDocument` makes one); where it came
+ * from, recorded once sent (DocumentOrigin).
  */
 
 /** Which file a checked path named when it was checked: the file opened must be that one. */
@@ -52,19 +52,22 @@ export type DocumentSource =
   | { base64: string; filename?: string }
   | { url: string };
 
-/** What is uploaded: a file (streamed from its source, anew for each attempt) or a URL Mindee fetches itself. */
+/** What is uploaded: a checked file (streamed from its source, anew for each attempt) or a URL Mindee fetches itself. */
 export type UploadDocument =
-  | { kind: 'file'; source: ByteSource; filename: string; mimeType?: string; pageCount?: number | null }
+  | {
+      kind: 'file';
+      source: ByteSource;
+      filename: string;
+      /** Sniffed from the bytes, not taken from the name. */
+      mimeType: string;
+      size: number;
+      /** Pages, when the bytes tell (images: 1); Mindee's processing time grows with it. */
+      pageCount: number | null;
+    }
   | { kind: 'url'; url: string };
 
-/** A document that passed every check (`prepareDocument`): what is uploaded, with its type, size and pages known. */
-export type PreparedDocument = (
-  | { kind: 'file'; source: ByteSource; filename: string; mimeType: string; size: number; /** Pages, when the bytes tell (images: 1). */ pageCount: number | null }
-  | { kind: 'url'; url: string }
-) & {
-  /** Releases the file handle once the upload is over (retries included); safe to call twice. */
-  close(): Promise<void>;
-};
+/** An UploadDocument as `prepareDocument` hands it: `close` releases its file handle once the upload is over (retries included); safe to call twice. */
+export type PreparedDocument = UploadDocument & { close(): Promise<void> };
 
 /** Where an enqueued document came from, kept beside the job's owner so its pages can be shown later. */
 export type DocumentOrigin =

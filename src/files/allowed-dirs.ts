@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describeFsError, type Audience } from './messages.js';
 import { configuredDirToPath, isWithin } from './paths.js';
 
-export interface AllowedDir {
+interface AllowedDir {
   /** Absolute, as configured (before following links): agents use this spelling. */
   given: string;
   /** realpath of `given`. */

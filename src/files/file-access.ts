@@ -5,7 +5,7 @@
  * — so neither `..` nor a symbolic link can lead outside. Knows nothing of MCP or HTTP.
  *
  * The face the tools use; the work is done by `allowed-dirs.ts` (the directories), `read-checks.ts`
- * (a file or folder to read), `save.ts` (`save_to`) and `messages.ts` (the refusals).
+ * (a file or folder to read), `save.ts` (new files, for results saved) and `messages.ts` (the refusals).
  */
 import os from 'node:os';
 import { AllowedDirs, type AccessScope } from './allowed-dirs.js';

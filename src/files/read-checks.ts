@@ -26,7 +26,7 @@ export interface CheckedFile {
 }
 
 /** An entry (file or directory) inside the allowed ones: its stats (not following links), the path as chosen, its real path. */
-export interface CheckedEntry {
+interface CheckedEntry {
   stats: Stats;
   chosen: string;
   real: string;

@@ -1,5 +1,5 @@
 /**
- * `save_to`: a new file inside an allowed directory (relative paths go into the first one). Never
+ * A new file (a result saved for the caller) inside an allowed directory (relative paths go into the first one). Never
  * over an existing file or through a link, and never outside the allowed directories, even when a
  * directory on the way is swapped for a link meanwhile: the file is created exclusively, then
  * checked through its handle before any byte is written, and removed again if it landed elsewhere.

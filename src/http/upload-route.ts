@@ -18,7 +18,7 @@ import type { Metrics } from './metrics.js';
 import { BadMultipart, DISK_ERRORS, MULTIPART_OVERHEAD, newUploadId, receiveFile, removeQuietly, TooLarge, UPLOAD_ID, type IntakeOptions } from './upload-intake.js';
 
 /** What the route reads of the uploads it serves (`Uploads` hands it in). */
-export interface UploadDesk extends IntakeOptions {
+interface UploadDesk extends IntakeOptions {
   store: UploadStore;
   dir: string;
   /** The directory is the operator's: it may hold files no record names, which count too. */

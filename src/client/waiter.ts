@@ -30,7 +30,7 @@ export interface WaitingClient {
   resultOfJob(job: Job, options?: CallOptions): Promise<Inference>;
 }
 
-export interface WaitProgress {
+interface WaitProgress {
   jobId: string;
   status: string;
   polls: number;

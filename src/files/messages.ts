@@ -8,7 +8,7 @@ import { MindeeInputError } from '../client/errors.js';
 import { truncate } from './paths.js';
 
 /** The environment variable that lists allowed directories (path-delimiter separated). */
-export const ALLOWED_DIRS_ENV = 'MINDEE_MCP_ALLOWED_DIRS';
+const ALLOWED_DIRS_ENV = 'MINDEE_MCP_ALLOWED_DIRS';
 
 /** The one-sentence "how to allow a directory", shared by every refusal that needs it. */
 export const HOW_TO_ALLOW = `start the server with the directory as an argument (\`mindee-mcp /path/to/docs\`) or add it to ${ALLOWED_DIRS_ENV}`;

@@ -13,6 +13,7 @@ import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { callTool as v1Call, startHttpHarness, type HttpHarness } from '../helpers/http-harness.js';
 import { MODERN, call, connectHttp, taskSession } from '../helpers/modern.js';
 import { recordOutput } from '../setup/secrets.js';
+import { structuredOf } from '../helpers/structured.js';
 
 let h: HttpHarness | undefined;
 afterEach(async () => {
@@ -39,9 +40,9 @@ describe('2026-07-28 over HTTP', () => {
     }
     const done = await call(modern, 'enqueue_document', { model_id: 'invoice', file_base64: pdfBase64, filename: 'invoice.pdf' });
     expect(done.isError).toBeFalsy();
-    const inferenceId = (done.structuredContent as any).result.inference_id as string;
+    const inferenceId = structuredOf('enqueue_document', done).result!.inference_id;
     expect((await call(modern, 'get_inference_result', { inference_id: inferenceId, fields: ['total_amount'] })).isError).toBeFalsy();
-    expect((await call(modern, 'get_job_status', { job_id: (done.structuredContent as any).job.job_id })).isError).toBeFalsy();
+    expect((await call(modern, 'get_job_status', { job_id: structuredOf('enqueue_document', done).job.job_id })).isError).toBeFalsy();
     expect((await call(modern, 'search_models', {})).isError).toBeFalsy();
     expect((await call(modern, 'enqueue_documents', { model_id: 'invoice', urls: ['https://example.com/a.pdf'] })).isError).toBeFalsy();
     // The kept result, as a resource.

@@ -28,7 +28,7 @@ export type OutputOf<N extends ToolName> = ByName[N] extends ToolDefinition<z.Zo
 
 const schemas = new Map<string, z.ZodType>(TOOLS.map((tool) => [tool.name, z.object(tool.outputSchema)]));
 
-/** Any client's CallToolResult (the SDK 1.x client, the v2 client, a task's result). */
+/** What a call's answer may hold, whichever client made it (the SDK 1.x client, whose type also allows the old `toolResult` form, the v2 client, a task's result). */
 interface ToolResult {
   structuredContent?: unknown;
   content?: unknown;
@@ -61,8 +61,9 @@ const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
  * output schema. Throws (failing the test) when the call answered an error, when there is no
  * structured content, or when it does not match the schema, saying what and where.
  */
-export function structuredOf<N extends ToolName>(name: N, result: ToolResult): OutputOf<N> {
+export function structuredOf<N extends ToolName>(name: N, answer: object): OutputOf<N> {
   const schema = schemas.get(name)!;
+  const result: ToolResult = answer;
   if (result.structuredContent === undefined) {
     const text = firstText(result);
     throw new Error(`${name} answered ${result.isError ? 'an error' : 'no structured content'}${text ? `: ${text}` : ''}`);

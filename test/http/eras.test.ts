@@ -4,6 +4,7 @@
  * cancellation in the modern era; the spec's answer to a revision this server does not speak; and
  * the tasks extension (`io.modelcontextprotocol/tasks`) through its own client.
  */
+import { resultFromTaskOutcome } from '@modelcontextprotocol/ext-tasks/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_MODELS, startEmulator } from 'mindee-v2-emulator';
 import { createRedisState } from '../../src/state/redis/index.js';
@@ -142,9 +143,9 @@ describe('the tasks extension (2026-07-28)', () => {
     const { outcome } = await execution.settle();
     recordOutput('task outcome', outcome);
     expect(outcome.status).toBe('completed');
-    const result = (outcome as { result: any }).result;
+    const result = resultFromTaskOutcome(outcome);
     expect(result.isError).toBeFalsy();
-    expect(result.structuredContent.result.inference_id).toBeTruthy();
+    expect(structuredOf('enqueue_document', result).result!.inference_id).toBeTruthy();
     await session.close();
   });
 
@@ -154,7 +155,7 @@ describe('the tasks extension (2026-07-28)', () => {
     const execution = await session.callTool('enqueue_document', { model_id: DEMO_MODELS.invoice, url: 'https://example.com/a.pdf' });
     expect(execution.kind).toBe('immediate');
     const { outcome } = await execution.settle();
-    expect((outcome as { result: any }).result.structuredContent.result.inference_id).toBeTruthy();
+    expect(structuredOf('enqueue_document', resultFromTaskOutcome(outcome)).result!.inference_id).toBeTruthy();
     await session.close();
   });
 
@@ -204,7 +205,7 @@ describe.skipIf(!hasRedis)('the tasks extension on Redis state', () => {
       const outcome = await onB.session.task(taskId).result();
       recordOutput('task outcome on B', outcome);
       expect(outcome.status).toBe('completed');
-      expect((outcome as { result: any }).result.structuredContent.result.inference_id).toBeTruthy();
+      expect(structuredOf('enqueue_document', resultFromTaskOutcome(outcome)).result!.inference_id).toBeTruthy();
       await Promise.all([onA.session.close(), onB.session.close()]);
     } finally {
       await Promise.all([a!.close(), b!.close()]);

@@ -107,7 +107,7 @@ describe('the verdict in tables', () => {
     const r = await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path, fields: ['line_items'], save_to: 'bad-line.csv' });
     expect(r.isError, textOf(r)).toBeFalsy();
     const review = structuredOf('enqueue_document', r).result!.review!;
-    expect(review!.issues.map((i) => i.path)).toEqual(['line_items.0.total_price']);
+    expect(review.issues.map((i) => i.path)).toEqual(['line_items.0.total_price']);
     const rows = await csvRows(join(h.dir, 'bad-line.csv'));
     expect(rows.map((row) => [row.index, row.verdict, row.issues, row.item_issues])).toEqual([
       ['0', 'needs_review', '1', '1'],

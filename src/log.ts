@@ -6,11 +6,11 @@
 import { errorMessage, stripControl } from './lib/text.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type LogFormat = 'text' | 'json';
+type LogFormat = 'text' | 'json';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Values of a structured entry: plain, so a line never carries an object from outside. */
-export type LogFields = Record<string, string | number | boolean | null | undefined>;
+type LogFields = Record<string, string | number | boolean | null | undefined>;
 
 export interface Logger {
   debug(message: string): void;

@@ -78,7 +78,7 @@ export function keyCaller(apiKey: string | undefined): Caller {
 
 /** What every client of one process shares (MindeeConnection adds the making of clients). */
 /** Results fetched and parsed at once by one process (the rest wait their turn, first come first served). */
-export const RESULTS_AT_ONCE = 8;
+const RESULTS_AT_ONCE = 8;
 
 export class Connection {
   readonly transport: Transport;

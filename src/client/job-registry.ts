@@ -10,7 +10,7 @@ import { BoundedMap } from '../lib/bounded-map.js';
 import type { TrackedJob } from './types.js';
 
 /** Jobs and result URLs remembered per process. */
-export const REMEMBERED = 10_000;
+const REMEMBERED = 10_000;
 /** Callers whose models' webhooks are remembered. */
 const CALLERS_REMEMBERED = 1000;
 

@@ -36,9 +36,9 @@ import {
 import { parseJson } from './transport.js';
 import { waitForResult, type WaitOptions, type WaitOutcome } from './waiter.js';
 
-export type { CallOptions, EnqueueParams, TrackedJob, UploadDocument, WebhookOptions } from './types.js';
-export { Connection, keepInference, keyCaller, keyId, type ConnectionOptions, type WaitEvent } from './connection.js';
-export { checkId, DEFAULT_BASE_URL, inferenceIdFromResultUrl, productFromResultUrl, refusedOptions, resultPath } from './routes.js';
+export type { CallOptions, EnqueueParams, TrackedJob, UploadDocument } from './types.js';
+export { keyCaller, keyId, type ConnectionOptions, type WaitEvent } from './connection.js';
+export { checkId, inferenceIdFromResultUrl, productFromResultUrl } from './routes.js';
 
 /** What every client of one process shares, and the maker of its clients. */
 export class MindeeConnection extends Connection {

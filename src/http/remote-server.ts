@@ -50,7 +50,7 @@ export interface RemoteServer extends HttpApp {
 }
 
 /** The Host names accepted: configured, the public URL's, and loopback names on loopback. */
-export function allowedHostsOf(config: Config): string[] | '*' {
+function allowedHostsOf(config: Config): string[] | '*' {
   if (config.allowedHosts.includes('*')) return '*';
   const hosts = new Set(config.allowedHosts);
   if (config.publicUrl) {
@@ -73,7 +73,7 @@ export function toolNames(settings: ToolSettings): { all: string[]; write: Set<s
 }
 
 /** Callers whose deps are kept for their next request (least recently seen ones go first). */
-export const MAX_CACHED_DEPS = 1000;
+const MAX_CACHED_DEPS = 1000;
 
 /** What a caller's deps depend on: who calls, with which Mindee key, and what its log redacts. */
 function depsKey(principal: Principal): string {

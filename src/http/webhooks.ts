@@ -32,9 +32,9 @@ export interface WebhookOptions {
 }
 
 /** Bodies read at once before their signature is checked. */
-export const MAX_UNVERIFIED_BODIES = 16;
+const MAX_UNVERIFIED_BODIES = 16;
 /** Bytes of those bodies at once, in bodies of the largest size. */
-export const UNVERIFIED_BODIES_OF_MAX_SIZE = 4;
+const UNVERIFIED_BODIES_OF_MAX_SIZE = 4;
 /** A line about refused deliveries is written at most this often. */
 const REFUSALS_LOGGED_EVERY_MS = 60_000;
 

@@ -81,7 +81,7 @@ export function taskFormOf(request: CallToolRequest, extra: Extra, era: 'legacy'
 }
 
 /** The client's capabilities as a 2026-07-28 request states them (its `_meta` envelope). */
-export function clientCapabilitiesOf(extra: Extra): (ClientCapabilities & { extensions?: Record<string, unknown> }) | undefined {
+function clientCapabilitiesOf(extra: Extra): (ClientCapabilities & { extensions?: Record<string, unknown> }) | undefined {
   const envelope = extra.mcpReq.envelope as Record<string, unknown> | undefined;
   return envelope?.[CLIENT_CAPABILITIES_META_KEY] as (ClientCapabilities & { extensions?: Record<string, unknown> }) | undefined;
 }

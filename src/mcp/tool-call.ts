@@ -57,7 +57,7 @@ export function toolContext(extra: Extra, deps: ToolDeps, signal: AbortSignal = 
 }
 
 /** An isError result that says what failed and what to do next; bugs are logged in full. */
-export function errorResult(error: unknown, toolName: string, deps: ToolDeps): CallToolResult {
+function errorResult(error: unknown, toolName: string, deps: ToolDeps): CallToolResult {
   let text: string;
   if (error instanceof MindeeError) {
     text = errorText(error, deps.settings);

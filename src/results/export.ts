@@ -11,7 +11,7 @@ import { quote } from '../lib/text.js';
 import { dict, isRecord, type PlainValue } from './fields.js';
 import { inferenceView } from './inference.js';
 
-export type Cell = string | number | boolean | null;
+type Cell = string | number | boolean | null;
 
 export interface Table {
   columns: string[];

@@ -27,11 +27,11 @@ export interface DocumentDeps {
 export const DOCUMENT_URI_PREFIX = 'mindee://documents/';
 
 /** Largest document the resource sends (as base64, through the host into the view). */
-export const MAX_DOCUMENT_BYTES = 20 * 1024 * 1024;
+const MAX_DOCUMENT_BYTES = 20 * 1024 * 1024;
 
 export type DocumentRef = { uri: string; mime_type: string; pages: number | null } | { uri: null; reason: string };
 
-export const documentUri = (inferenceId: string) => `${DOCUMENT_URI_PREFIX}${encodeURIComponent(inferenceId)}`;
+const documentUri = (inferenceId: string) => `${DOCUMENT_URI_PREFIX}${encodeURIComponent(inferenceId)}`;
 
 /** What to record at enqueue for a document about to be sent. */
 export function originOf(source: DocumentSource & { upload?: string }, document: PreparedDocument): DocumentOrigin {

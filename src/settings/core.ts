@@ -23,7 +23,7 @@ export const DEFAULT_MAX_WAIT_SECONDS = 40;
 /** Mindee stops an inference after 590 s: no wait needs to be longer. */
 export const MAX_WAIT_SECONDS = 590;
 /** How long a job of the in-process emulator takes by default. */
-export const DEFAULT_EMULATOR_PROCESSING_MS = 1500;
+const DEFAULT_EMULATOR_PROCESSING_MS = 1500;
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const satisfies readonly LogLevel[];
 
 /**

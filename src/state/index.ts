@@ -13,15 +13,10 @@ import { MemoryUploadStore, type UploadStore } from './uploads.js';
 import { MemoryTimingStore, type TimingStore } from './timings.js';
 import { MemoryTaskStore, type TaskStore, type TaskStoreLimits } from './task-store.js';
 
-export type { Clock } from '../lib/clock.js';
-export type { Caller } from './caller.js';
-export type { JobEvent, JobEvents } from './job-events.js';
-export type { JobOwners, OwnedKind, OwnerLimits } from './owners.js';
-export type { BudgetUsage, RateBudget, RateLimits, RequestKind, Settle, TakeOptions } from './rate-budget.js';
-export type { ResultMeta, ResultStore, ResultStoreLimits, StoredResult } from './result-store.js';
-export type { ClaimResult, UploadRecord, UploadStore } from './uploads.js';
-export type { ModelTimings, TimingSample, TimingStore } from './timings.js';
-export type { EndStatus, TaskChange, TaskState, TaskStatus, TaskStore, TaskStoreLimits } from './task-store.js';
+export type { JobEvent } from './job-events.js';
+export type { RateBudget, RateLimits, RequestKind } from './rate-budget.js';
+export type { ResultStore, ResultStoreLimits } from './result-store.js';
+export type { TimingStore } from './timings.js';
 
 export interface SharedState {
   /** The budget of one scope: every key of one organisation should share one. */

@@ -21,7 +21,7 @@ export interface ResultMeta {
 }
 
 /** A verdict on a result, kept with it: opaque to the store. */
-export interface StoredReview {
+interface StoredReview {
   /** What the verdict depends on besides the result (threshold, rules), so a verdict under other settings is made anew. */
   key: string;
   json: string;

@@ -42,13 +42,13 @@ export interface HttpHarness {
   close(): Promise<void>;
 }
 
-export interface RawInit {
+interface RawInit {
   method?: string;
   headers?: Record<string, string>;
   body?: string | Buffer;
 }
 
-export interface RawResponse {
+interface RawResponse {
   status: number;
   headers: Headers;
   text: string;

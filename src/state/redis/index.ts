@@ -21,7 +21,7 @@ import { RedisTaskStore } from './task-store.js';
 import { RedisTimingStore } from './timings.js';
 import { RedisUploadStore } from './uploads.js';
 
-export { maskRedisUrl, RedisUnavailableError } from './link.js';
+export { RedisUnavailableError } from './link.js';
 
 export interface RedisStateOptions extends Omit<RedisLinkOptions, 'clock'> {
   /** The budget of each scope, shared by every process in it. */

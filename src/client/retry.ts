@@ -1,6 +1,6 @@
 /**
  * The one retry policy of every request to Mindee. A GET is idempotent: it is retried on any
- * passing failure. A POST (an enqueue) is retried only where no job can exist: the connection
+ * transient failure. A POST (an enqueue) is retried only where no job can exist: the connection
  * never opened, or Mindee answered 429 before looking at the document.
  */
 import { MindeeApiError, MindeeNetworkError, type MindeeError } from './errors.js';

@@ -248,7 +248,7 @@ export class Transport {
     if (json === undefined) {
       throw new MindeeResponseError(
         `Mindee answered HTTP ${statusCode} to ${req.action}, but its body is not valid JSON (${contentType(headers)}, ${text.length} bytes).`,
-        { hint: 'This is usually a passing fault of the API or a proxy: try again.' },
+        { hint: 'This is usually a transient fault of the API or a proxy: try again.' },
       );
     }
     if (json === TOO_DEEP) {

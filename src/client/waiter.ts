@@ -50,8 +50,8 @@ export type WaitOutcome =
   | { state: 'failed'; job: Job; polls: number }
   | { state: 'processing'; job: Job; polls: number };
 
-/** Polls in a row that may fail for a passing reason before the wait gives up. */
-const MAX_PASSING_FAILURES = 3;
+/** Polls in a row that may fail for a transient reason before the wait gives up. */
+const MAX_TRANSIENT_FAILURES = 3;
 
 export async function waitForResult(client: WaitingClient, job: Job, options: WaitOptions = {}): Promise<WaitOutcome> {
   const { signal, deadline = Number.POSITIVE_INFINITY, onProgress } = options;
@@ -154,7 +154,7 @@ export async function waitForResult(client: WaitingClient, job: Job, options: Wa
             continue;
           }
           if (!isTransient(error)) throw error;
-          if (++failures > MAX_PASSING_FAILURES) throw error;
+          if (++failures > MAX_TRANSIENT_FAILURES) throw error;
           if (deadline - clock.now() <= margin) return { state: 'processing', job: current, polls };
           continue;
         }

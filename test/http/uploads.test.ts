@@ -63,7 +63,7 @@ describe('POST /uploads', () => {
     for (const name of ['a.pdf', 'b.pdf', 'c.pdf']) ids.push((await upload(AS_A, makeSampleInvoicePdf(), `?filename=${name}`)).body.upload_id);
     const client = await h.client(AS_A);
     const done = await callTool(client, 'enqueue_documents', { model_id: 'invoice', upload_ids: ids, max_wait_seconds: 0.5 });
-    const sc = done.structuredContent as any;
+    const sc = structuredOf('enqueue_documents', done);
     expect(sc.counts).toMatchObject({ processed: 1, not_sent: 2 });
     // Not a path of the server's upload directory in file_paths: the caller uploads those again.
     expect(sc.next_step).toBeNull();

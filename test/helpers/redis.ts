@@ -60,7 +60,7 @@ export interface RedisServer {
 export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
   if (!REDIS_SERVER) throw new Error(REDIS_MISSING);
   const dir = await mkdtemp(join(tmpdir(), 'mindee-mcp-redis-'));
-  const port = await freePort();
+  let port = await freePort();
   let child: ChildProcess | undefined;
   const launch = async () => {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'notice'];
@@ -92,7 +92,16 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
     proc.kill('SIGKILL');
     await exited;
   };
-  await launch();
+  // The free port may be taken by another process before redis-server binds it: then another one (a few tries).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (error) {
+      if (attempt >= 5 || !(error instanceof Error && /already in use/i.test(error.message))) throw error;
+      port = await freePort();
+    }
+  }
   const auth = options.password ? `:${encodeURIComponent(options.password)}@` : '';
   return {
     url: `redis://${auth}127.0.0.1:${port}`,

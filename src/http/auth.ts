@@ -167,7 +167,8 @@ function tokenVerifier(tokens: string[]): OAuthTokenVerifier {
       // Every token is compared, whatever matched: the time taken tells nothing.
       for (const k of known) match = timingSafeEqual(k, presented) || match;
       if (!match) throw invalidToken('The bearer token is not one this server accepts');
-      return { token, clientId: `token:${callerDigest(token)}`, scopes: [...ALL_SCOPES], expiresAt: NEVER };
+      // The caller is the token's whole SHA-256 (callerDigest(token)): the digest just made.
+      return { token, clientId: `token:${presented.toString('hex')}`, scopes: [...ALL_SCOPES], expiresAt: NEVER };
     },
   };
 }

@@ -19,7 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { validateHostHeader } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
-import { clip, errorMessage, formatBytes } from '../text.js';
+import { clip, errorMessage, formatBytes } from '../lib/text.js';
 import type { ToolDeps } from '../tools/define.js';
 import { digest, insufficientScope, principalOf, SCOPE_ENQUEUE, type Authenticator, type Principal } from './auth.js';
 import { InFlight, mcpRoute, type RpcSummary } from './mcp.js';

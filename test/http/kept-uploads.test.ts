@@ -10,7 +10,7 @@ import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { makeDisagreeingInvoicePdf, makePng } from 'mindee-v2-emulator/samples';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { systemClock, type Clock } from '../../src/state/clock.js';
+import { systemClock, type Clock } from '../../src/lib/clock.js';
 import { createRedisState } from '../../src/state/redis/index.js';
 import { textOf } from '../helpers/harness.js';
 import { callTool, startHttpHarness, tempDir, type HttpHarness, type HttpHarnessOptions } from '../helpers/http-harness.js';

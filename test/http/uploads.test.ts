@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makePdf, makePng, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
-import { systemClock, type Clock } from '../../src/state/clock.js';
+import { systemClock, type Clock } from '../../src/lib/clock.js';
 import { startAccounts, type Accounts } from '../helpers/accounts.js';
 import { startHarness, textOf } from '../helpers/harness.js';
 import { callTool, startHttpHarness, tempDir, type HttpHarness } from '../helpers/http-harness.js';

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export type Next = (error?: unknown) => void;
+type Next = (error?: unknown) => void;
 /** One check or handler: answers, or calls `next` (with an error: the error answer). */
 export type Step = (req: IncomingMessage, res: ServerResponse, next: Next) => void | Promise<void>;
 

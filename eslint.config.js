@@ -155,15 +155,24 @@ export default defineConfig(
       '@typescript-eslint/no-dynamic-delete': 'off',
       // - the code has no enums (its enums are zod string unions), and the rule costs an eighth of the run;
       '@typescript-eslint/no-unsafe-enum-assignment': 'off',
-      // - control characters are stripped from outside text on purpose (text.ts, inputs.ts).
+      // - control characters are stripped from outside text on purpose (text.ts, input-checks.ts).
       'no-control-regex': 'off',
     },
   },
   {
-    // Tests read answers as they come (`as any`) and assert on them: the assertion is the check.
-    // Promises stay checked: an un-awaited `expect(…).rejects` passes whatever happens.
+    // Tests read raw JSON answers as they come and assert on them: the assertion is the check.
+    // A tool's answer is read typed, through its own output schema (test/helpers/structured.ts),
+    // so nothing is cast `as any`. Promises stay checked: an un-awaited `expect(…).rejects`
+    // passes whatever happens.
     files: ['test/**/*.ts', 'packages/*/test/**/*.ts'],
     rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'TSAsExpression > TSAnyKeyword.typeAnnotation, TSTypeAssertion > TSAnyKeyword.typeAnnotation',
+          message: 'no `as any` in tests: read a tool\'s answer with structuredOf (test/helpers/structured.ts), give the value its type, or narrow an `unknown`; `// @ts-expect-error` where a test passes a wrong type on purpose.',
+        },
+      ],
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',

@@ -110,7 +110,7 @@ describe('uploads kept for review', () => {
     expect(await review(a, ids[2]!)).toMatchObject({ uri: `mindee://documents/${ids[2]}`, mime_type: 'image/png' });
     // Sent and kept, not used again.
     const again = await callTool(a, 'enqueue_document', { model_id: DEMO_MODELS.invoice, upload_id: uploads[2] });
-    expect(textOf(again as any)).toMatch(/was already used/);
+    expect(textOf(again)).toMatch(/was already used/);
   });
 
   it('counts kept uploads in the upload directory, but a full directory makes room for a new upload with the oldest kept', async () => {

@@ -10,11 +10,12 @@
  * counted among the unverified ones until it ends, and the key is asked again on its next request.
  * A good key is never locked out by an outage; a made-up one gets no more than that bounded share.
  */
-import type { RequestHandler } from 'express';
+import type { ServerResponse } from 'node:http';
 import { MindeeApiError } from '../client/errors.js';
 import { BoundedMap } from '../lib/bounded-map.js';
 import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
 import { principalOf } from './auth.js';
+import { sendJson, type Step } from './respond.js';
 
 /** Checks of new keys, and requests of keys Mindee did not answer for, in flight at once, for the whole server. */
 export const MAX_UNVERIFIED_REQUESTS = 8;
@@ -48,7 +49,7 @@ export class KeyAdmission {
   }
 
   /** After authentication, before any body is read. */
-  readonly middleware: RequestHandler = (req, res, next) => {
+  readonly middleware: Step = (_req, res, next) => {
     const principal = principalOf(res);
     const key = principal.mindeeKey;
     if (!key) return next();
@@ -103,21 +104,27 @@ export class KeyAdmission {
   }
 }
 
-function busy(res: Parameters<RequestHandler>[1], max: number): void {
-  res.set('Retry-After', '2');
-  res.set('Connection', 'close');
-  res.status(503).json({
-    error: 'temporarily_unavailable',
-    error_description: `This server is checking as many new Mindee API keys as it takes at once (${max} checks and requests): try again in a moment.`,
-  });
+function busy(res: ServerResponse, max: number): void {
+  sendJson(
+    res,
+    503,
+    {
+      error: 'temporarily_unavailable',
+      error_description: `This server is checking as many new Mindee API keys as it takes at once (${max} checks and requests): try again in a moment.`,
+    },
+    { 'Retry-After': '2', Connection: 'close' },
+  );
 }
 
-function refused(res: Parameters<RequestHandler>[1]): void {
+function refused(res: ServerResponse): void {
   // Nothing of the body is read: the connection goes with it.
-  res.set('Connection', 'close');
-  res.set('WWW-Authenticate', 'Bearer realm="mindee-mcp", error="invalid_token", error_description="Mindee refused this API key"');
-  res.status(401).json({
-    error: 'invalid_token',
-    error_description: 'Mindee refused the API key sent with this request (401/403): send your own valid Mindee v2 key (Authorization: Bearer md_… or X-Mindee-Api-Key).',
-  });
+  sendJson(
+    res,
+    401,
+    {
+      error: 'invalid_token',
+      error_description: 'Mindee refused the API key sent with this request (401/403): send your own valid Mindee v2 key (Authorization: Bearer md_… or X-Mindee-Api-Key).',
+    },
+    { Connection: 'close', 'WWW-Authenticate': 'Bearer realm="mindee-mcp", error="invalid_token", error_description="Mindee refused this API key"' },
+  );
 }

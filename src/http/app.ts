@@ -9,9 +9,14 @@
  * Every request is checked against the Host and Origin allow-lists (DNS rebinding) except the
  * health and metrics probes, which carry nothing of any caller; every request is logged on one
  * line (never with a key or token) and counted.
+ *
+ * POST /mcp, the route of every MCP message, is served before express: the same steps (request
+ * log, drain, Host and Origin checks, auth, admission, body, the MCP route) run in the same order
+ * without a router (respond.ts); express serves every other route, with those same steps.
  */
 import { timingSafeEqual } from 'node:crypto';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type RequestHandler } from 'express';
 import { validateHostHeader } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
 import { clip, errorMessage, formatBytes } from '../lib/text.js';
@@ -19,6 +24,7 @@ import type { ToolDeps } from '../tools/define.js';
 import { digest, insufficientScope, principalOf, SCOPE_ENQUEUE, type Authenticator, type Principal } from './auth.js';
 import { InFlight, mcpRoute, type RpcSummary } from './mcp.js';
 import type { Metrics } from './metrics.js';
+import { jsonRpcError, localsOf, pathOf, runSteps, type Step } from './respond.js';
 
 export interface HttpAppOptions {
   authenticator: Authenticator;
@@ -40,13 +46,14 @@ export interface HttpAppOptions {
   /** POST /uploads, once the caller is authenticated. */
   uploads?: RequestHandler;
   /** After authentication, before a body of /mcp or /uploads is read: whether the caller's key is one Mindee takes (mindee-key mode). */
-  admit?: RequestHandler;
+  admit?: Step;
   /** POST /webhooks/mindee (authenticated by its signature). */
   webhooks?: RequestHandler;
 }
 
 export interface HttpApp {
-  app: Express;
+  /** Every route: POST /mcp directly, the others through express. */
+  app: (req: IncomingMessage, res: ServerResponse) => void;
   inFlight: InFlight;
   /** From now on, every request but webhooks is answered 503 (/healthz says it is shutting down). */
   drain(): void;
@@ -62,16 +69,17 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   const inFlight = new InFlight();
   let draining = false;
 
-  app.use(requestLog(options));
+  const logged = requestLog(options);
+  app.use(logged);
   app.get('/healthz', (_req, res) => {
     res.status(draining ? 503 : 200).json({ status: draining ? 'shutting_down' : 'ok', version: options.version });
   });
-  app.use((req, res, next) => {
+  const drainCheck: Step = (req, res, next) => {
     // A webhook may be what ends a call in flight: it is still taken while draining.
-    if (!draining || req.path === '/webhooks/mindee') return next();
-    res.set('Connection', 'close');
-    jsonRpcError(res, 503, 'The server is shutting down: send the request again (another replica, or this one once restarted).');
-  });
+    if (!draining || pathOf(req) === '/webhooks/mindee') return next();
+    jsonRpcError(res, 503, 'The server is shutting down: send the request again (another replica, or this one once restarted).', { Connection: 'close' });
+  };
+  app.use(drainCheck);
   if (options.metrics) {
     const metrics = options.metrics;
     const access = options.metricsAccess ?? 'open';
@@ -92,23 +100,22 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       metrics.text().then((text) => res.type(metrics.contentType).send(text), next);
     });
   }
+  const hostChecks: Step[] = [];
   if (options.allowedHosts !== '*') {
     // The Host check is by name; "name:port" entries name the browser origins of other ports.
-    app.use(hostCheck([...new Set(options.allowedHosts.map(hostnameOf))]));
-    app.use(originCheck(options.allowedHosts));
+    hostChecks.push(hostCheck([...new Set(options.allowedHosts.map(hostnameOf))]), originCheck(options.allowedHosts));
+    for (const check of hostChecks) app.use(check);
   }
   if (options.authenticator.routes) app.use(options.authenticator.routes.path, options.authenticator.routes.handler);
   if (options.webhooks) app.post('/webhooks/mindee', options.webhooks);
 
-  const notAllowed: RequestHandler = (_req, res) => {
-    res.set('Allow', 'POST');
-    jsonRpcError(res, 405, 'Method not allowed: this server is stateless, so it offers no SSE stream (GET) and no session to end (DELETE). Send JSON-RPC with POST.');
+  const notAllowed: Step = (_req, res) => {
+    jsonRpcError(res, 405, 'Method not allowed: this server is stateless, so it offers no SSE stream (GET) and no session to end (DELETE). Send JSON-RPC with POST.', { Allow: 'POST' });
   };
   app.get('/mcp', notAllowed);
   app.delete('/mcp', notAllowed);
-  const admit: RequestHandler = options.admit ?? ((_req, _res, next) => next());
-  app.post(
-    '/mcp',
+  const admit: Step = options.admit ?? ((_req, _res, next) => next());
+  const mcpSteps: Step[] = [
     options.authenticator.middleware,
     admit,
     express.json({ limit: options.maxBodyBytes }),
@@ -121,7 +128,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       resourceMetadataUrl: options.authenticator.resourceMetadataUrl,
       inFlight,
     }),
-  );
+  ];
+  // Other spellings of the path ("/MCP", "/mcp/") reach the same steps through express's routing.
+  app.post('/mcp', ...mcpSteps);
   if (options.uploads) {
     // Storing a document is the first half of an enqueue: a read-only token may not.
     const mayEnqueue: RequestHandler = (_req, res, next) => {
@@ -134,9 +143,15 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.use((req, res) => {
     res.status(404).json({ error: 'not_found', error_description: `No route ${req.method} ${clip(req.path, 100)}: the MCP endpoint is POST /mcp.` });
   });
-  app.use(errorHandler(options));
+  const onError = errorHandler(options);
+  app.use(onError);
+  // POST /mcp: what express would run for it, in the same order, without the router.
+  const fast: Step[] = [logged, drainCheck, ...hostChecks, ...mcpSteps];
   return {
-    app,
+    app: (req, res) => {
+      if (req.method === 'POST' && pathOf(req) === '/mcp') runSteps(fast, req, res, (error) => onError(error, req, res, () => {}));
+      else void app(req, res);
+    },
     inFlight,
     drain: () => {
       draining = true;
@@ -145,16 +160,12 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
 }
 
 /** DNS-rebinding protection: a Host that is not allowed gets 403 naming it (the SDK's check). */
-function hostCheck(allowed: string[]): RequestHandler {
+function hostCheck(allowed: string[]): Step {
   return (req, res, next) => {
     const checked = validateHostHeader(req.headers.host, allowed);
     if (checked.ok) return next();
     jsonRpcError(res, 403, clip(checked.message, 300));
   };
-}
-
-function jsonRpcError(res: express.Response, status: number, message: string): void {
-  res.status(status).json({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
 }
 
 /** The host name of an allowed-hosts entry ("localhost:6274" → "localhost"). */
@@ -172,7 +183,7 @@ function hostnameOf(entry: string): string {
  * is the origin the request was sent to (its Host, port included), an entry's host on its
  * scheme's default port, or an entry written with its port ("localhost:6274").
  */
-function originCheck(allowed: string[]): RequestHandler {
+function originCheck(allowed: string[]): Step {
   const withPort = new Set<string>();
   const names = new Set<string>();
   for (const entry of allowed) {
@@ -212,17 +223,19 @@ function originCheck(allowed: string[]): RequestHandler {
 }
 
 /** One line per request, once it has ended: never a key, a token or a query string. */
-function requestLog(options: HttpAppOptions): RequestHandler {
+function requestLog(options: HttpAppOptions): Step {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('close', () => {
-      const route = ROUTES.has(req.path) ? req.path : 'other';
-      const principal = res.locals.principal as Principal | undefined;
-      const rpc = res.locals.rpc as RpcSummary | undefined;
+      const path = pathOf(req);
+      const route = ROUTES.has(path) ? path : 'other';
+      const locals = localsOf(res);
+      const principal = locals.principal as Principal | undefined;
+      const rpc = locals.rpc as RpcSummary | undefined;
       options.metrics?.request(route, res.statusCode);
       options.log.record(res.statusCode >= 500 ? 'warn' : 'info', 'request', {
         method: req.method,
-        path: clip(req.path, 100),
+        path: clip(path, 100),
         status: res.statusCode,
         duration_ms: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
         principal: principal?.caller.id,
@@ -236,8 +249,9 @@ function requestLog(options: HttpAppOptions): RequestHandler {
   };
 }
 
-function errorHandler(options: HttpAppOptions): ErrorRequestHandler {
-  return (error: unknown, _req, res, _next) => {
+/** The answer to an error of any step (express's error handler too). */
+function errorHandler(options: HttpAppOptions): (error: unknown, req: IncomingMessage, res: ServerResponse, next: unknown) => void {
+  return (error, _req, res, _next) => {
     const type = (error as { type?: unknown } | null)?.type;
     if (res.headersSent) {
       res.destroy();
@@ -250,7 +264,7 @@ function errorHandler(options: HttpAppOptions): ErrorRequestHandler {
         `The request body is over the ${formatBytes(options.maxBodyBytes)} limit of this server (MINDEE_MCP_MAX_BODY_MB). Send a large document as an upload (POST /uploads, then its upload_id), not as file_base64.`,
       );
     }
-    if (type === 'entity.parse.failed') return res.status(400).json({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error: the body is not valid JSON.' }, id: null });
+    if (type === 'entity.parse.failed') return jsonRpcError(res, 400, 'Parse error: the body is not valid JSON.', undefined, -32700);
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') return jsonRpcError(res, 415, 'Unsupported body encoding: send UTF-8 JSON.');
     // zlib's own errors (Z_DATA_ERROR, Z_BUF_ERROR…): the body does not decode as its Content-Encoding says.
     const code = (error as { code?: unknown } | null)?.code;

@@ -2,27 +2,30 @@
  * Who may call, and with whose Mindee key. Each mode turns a request into a Principal or
  * answers 401 with `WWW-Authenticate`:
  * - mindee-key: the caller's own Mindee key (`Authorization: Bearer md_…` or `X-Mindee-Api-Key`);
- * - token: one of the configured bearer tokens, compared in constant time (the SDK's
- *   `requireBearerAuth` with a verifier of ours);
+ * - token: one of the configured bearer tokens, compared in constant time (the v2 SDK's
+ *   `verifyBearerToken` with a verifier of ours);
  * - oauth: a JWT access token checked with jose against the issuer's JWKS, issuer, audience
- *   (this server's public URL) and expiry (the SDK's `requireBearerAuth` again), with RFC 9728
- *   metadata served by the SDK's `metadataHandler`;
+ *   (this server's public URL) and expiry (`verifyBearerToken` again), with RFC 9728 metadata;
  * - none: everyone is one anonymous principal (loopback only; config.ts refuses otherwise).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
-import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import { metadataHandler } from '@modelcontextprotocol/sdk/server/auth/handlers/metadata.js';
-import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
-import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js';
-import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import {
+  OAuthError,
+  OAuthErrorCode,
+  bearerAuthChallengeResponse,
+  getOAuthProtectedResourceMetadataUrl,
+  verifyBearerToken,
+  type AuthInfo,
+  type OAuthTokenVerifier,
+} from '@modelcontextprotocol/server';
 import { keyCaller } from '../client/mindee-client.js';
 import type { AuthMode } from '../config.js';
 import type { Logger } from '../log.js';
 import { callerDigest, type Caller } from '../state/caller.js';
 import { clip, errorMessage } from '../lib/text.js';
+import { localsOf, sendJson, type Step } from './respond.js';
 
 export const SCOPE_READ = 'mindee:read';
 export const SCOPE_ENQUEUE = 'mindee:enqueue';
@@ -49,10 +52,10 @@ export interface AuthOptions {
 }
 
 export interface Authenticator {
-  /** Sets `res.locals.principal`, or answers 401/403. */
-  middleware: RequestHandler;
+  /** Sets the request's principal (`principalOf`), or answers 401/403. */
+  middleware: Step;
   /** Routes to mount before everything else (the RFC 9728 metadata), if any. */
-  routes?: { path: string; handler: RequestHandler };
+  routes?: { path: string; handler: Step };
   /** The URL of the resource metadata, in oauth mode: 401 and 403 answers point at it. */
   resourceMetadataUrl?: string;
 }
@@ -62,8 +65,8 @@ const MAX_CREDENTIAL_CHARS = 8192;
 /** Far in the future: static tokens do not expire, but requireBearerAuth wants an expiry. */
 const NEVER = 32_503_680_000;
 
-export function principalOf(res: Response): Principal {
-  const principal = res.locals.principal as Principal | undefined;
+export function principalOf(res: ServerResponse): Principal {
+  const principal = localsOf(res).principal as Principal | undefined;
   if (!principal) throw new Error('internal: no principal on an authenticated route');
   return principal;
 }
@@ -78,7 +81,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
     case 'none':
       return {
         middleware: (_req, res, next) => {
-          res.locals.principal = { caller: { id: 'anonymous' }, scopes: null, secrets: [] } satisfies Principal;
+          localsOf(res).principal = { caller: { id: 'anonymous' }, scopes: null, secrets: [] } satisfies Principal;
           next();
         },
       };
@@ -90,7 +93,7 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
       const oauth = options.oauth!;
       const resource = resourceUrl(oauth.publicUrl);
       const metadataUrl = getOAuthProtectedResourceMetadataUrl(resource);
-      const handler = metadataHandler({
+      const handler = metadataRoute({
         resource: resource.href,
         authorization_servers: [oauth.issuer],
         scopes_supported: [...ALL_SCOPES],
@@ -107,19 +110,48 @@ export function createAuthenticator(options: AuthOptions): Authenticator {
   }
 }
 
-/** The SDK's bearer middleware, then the principal from what the verifier found. */
+/** The SDK's bearer check (`verifyBearerToken`: the header, the verifier, the expiry), then the principal from what the verifier found. */
 function bearer(verifier: OAuthTokenVerifier, toPrincipal: (info: AuthInfo) => Principal, resourceMetadataUrl?: string): Authenticator {
-  const check = requireBearerAuth({ verifier, resourceMetadataUrl });
+  const options = { verifier, resourceMetadataUrl };
   return {
     middleware: (req, res, next) => {
-      void check(req, res, (error?: unknown) => {
-        if (error) return next(error);
-        const info = (req as Request & { auth?: AuthInfo }).auth;
-        if (!info) return next(new Error('internal: the bearer check passed without auth info'));
-        res.locals.principal = toPrincipal(info);
-        next();
-      });
+      verifyBearerToken(req.headers.authorization, options).then(
+        (info) => {
+          localsOf(res).principal = toPrincipal(info);
+          next();
+        },
+        (error: unknown) => {
+          // The SDK's answer to a refused token (401/403 with its challenge), written as ours are.
+          const answer = bearerAuthChallengeResponse(error, options);
+          const challenge = answer.headers.get('www-authenticate');
+          answer.json().then((body) => sendJson(res, answer.status, body, challenge ? { 'WWW-Authenticate': challenge } : undefined), next);
+        },
+      );
     },
+  };
+}
+
+/**
+ * RFC 9728 metadata at its well-known path: GET (and a CORS preflight) from any origin, so a
+ * browser-based client can discover the issuer; other methods 405.
+ */
+function metadataRoute(metadata: Record<string, unknown>): Step {
+  return (req, res) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    if (req.method === 'OPTIONS') {
+      res.statusCode = 204;
+      res.setHeader('Access-Control-Allow-Methods', 'GET, OPTIONS');
+      const asked = req.headers['access-control-request-headers'];
+      if (asked) res.setHeader('Access-Control-Allow-Headers', asked);
+      res.setHeader('Content-Length', '0');
+      res.end();
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      sendJson(res, 405, { error: 'method_not_allowed', error_description: `The method ${clip(req.method ?? '', 20)} is not allowed for this endpoint` }, { Allow: 'GET, OPTIONS' });
+      return;
+    }
+    sendJson(res, 200, metadata);
   };
 }
 
@@ -134,11 +166,14 @@ function tokenVerifier(tokens: string[]): OAuthTokenVerifier {
       let match = false;
       // Every token is compared, whatever matched: the time taken tells nothing.
       for (const k of known) match = timingSafeEqual(k, presented) || match;
-      if (!match) throw new InvalidTokenError('The bearer token is not one this server accepts');
-      return { token, clientId: `token:${callerDigest(token)}`, scopes: [...ALL_SCOPES], expiresAt: NEVER };
+      if (!match) throw invalidToken('The bearer token is not one this server accepts');
+      // The caller is the token's whole SHA-256 (callerDigest(token)): the digest just made.
+      return { token, clientId: `token:${presented.toString('hex')}`, scopes: [...ALL_SCOPES], expiresAt: NEVER };
     },
   };
 }
+
+const invalidToken = (message: string) => new OAuthError(OAuthErrorCode.InvalidToken, message);
 
 /** The issuer's keys could not be fetched: nothing is known of the token, and the fault is not the caller's. */
 class KeysUnavailable extends Error {}
@@ -177,15 +212,15 @@ function jwtVerifier(oauth: { issuer: string; jwksUrl: string; publicUrl: string
         ({ payload } = await jwtVerify(token, jwks, { issuer: oauth.issuer, audience, requiredClaims: ['exp'], clockTolerance: 5 }));
       } catch (error) {
         if (error instanceof KeysUnavailable) {
-          throw new InvalidTokenError("The token could not be checked: this server could not read its issuer's signing keys (JWKS). Try again in a minute; if it persists, tell the server's operator");
+          throw invalidToken("The token could not be checked: this server could not read its issuer's signing keys (JWKS). Try again in a minute; if it persists, tell the server's operator");
         }
-        throw new InvalidTokenError(jwtProblem(error));
+        throw invalidToken(jwtProblem(error));
       }
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : Array.isArray(payload.scp) ? payload.scp.filter((s): s is string => typeof s === 'string') : [];
       // A caller is its issuer and subject: a token without a subject (a client's own, with only
       // client_id or azp) would share one caller with a user of that name — refused.
       if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
-        throw new InvalidTokenError('The access token has no subject (sub claim): this server tells its callers apart by issuer and subject, so it needs a token issued for a user or a client with its own sub');
+        throw invalidToken('The access token has no subject (sub claim): this server tells its callers apart by issuer and subject, so it needs a token issued for a user or a client with its own sub');
       }
       const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : payload.sub;
       return { token, clientId, scopes, expiresAt: payload.exp, resource, extra: { caller: oauthCaller(payload.iss ?? oauth.issuer, payload.sub).id } };
@@ -219,7 +254,7 @@ function jwtProblem(error: unknown): string {
 }
 
 /** mindee-key mode: the caller's Mindee key, from `X-Mindee-Api-Key` or `Authorization: Bearer`. */
-function mindeeKeyAuth(req: Request, res: Response, next: NextFunction): void {
+function mindeeKeyAuth(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void {
   const header = req.headers['x-mindee-api-key'];
   const fromHeader = typeof header === 'string' ? header.trim() : undefined;
   const authorization = req.headers.authorization;
@@ -235,21 +270,19 @@ function mindeeKeyAuth(req: Request, res: Response, next: NextFunction): void {
   if (key.length > MAX_CREDENTIAL_CHARS || /\s/.test(key)) return unauthorized(res, 'invalid_token', 'The Mindee API key is malformed');
   // Mindee v2 keys start with md_: anything else (a v1 key, a token meant for another server) is refused here, not sent on.
   if (!/^md_[\w-]+$/.test(key)) return unauthorized(res, 'invalid_token', 'This is not a Mindee v2 API key (they start with md_)');
-  res.locals.principal = { caller: keyCaller(key), mindeeKey: key, scopes: null, secrets: [key] } satisfies Principal;
+  localsOf(res).principal = { caller: keyCaller(key), mindeeKey: key, scopes: null, secrets: [key] } satisfies Principal;
   next();
 }
 
-function unauthorized(res: Response, error: 'invalid_request' | 'invalid_token' | null, description: string): void {
+function unauthorized(res: ServerResponse, error: 'invalid_request' | 'invalid_token' | null, description: string): void {
   const params = [`realm="mindee-mcp"`, ...(error ? [`error="${error}"`, `error_description="${description}"`] : [])];
-  res.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
-  res.status(401).json({ error: error ?? 'invalid_token', error_description: description });
+  sendJson(res, 401, { error: error ?? 'invalid_token', error_description: description }, { 'WWW-Authenticate': `Bearer ${params.join(', ')}` });
 }
 
 /** 403 insufficient_scope (RFC 6750), naming the scope that is missing. */
-export function insufficientScope(res: Response, scope: string, resourceMetadataUrl: string | undefined): void {
+export function insufficientScope(res: ServerResponse, scope: string, resourceMetadataUrl: string | undefined): void {
   const description = `This call needs the ${scope} scope`;
   const params = [`error="insufficient_scope"`, `error_description="${description}"`, `scope="${scope}"`];
   if (resourceMetadataUrl) params.push(`resource_metadata="${resourceMetadataUrl}"`);
-  res.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
-  res.status(403).json({ error: 'insufficient_scope', error_description: description });
+  sendJson(res, 403, { error: 'insufficient_scope', error_description: description }, { 'WWW-Authenticate': `Bearer ${params.join(', ')}` });
 }

@@ -8,14 +8,16 @@
  * the caller hanging up or closing the stream, and the outcome of every tool call (reported by
  * the server's hook) for logs and metrics.
  */
-import type { Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, type NodeMcpRequestHandler } from '@modelcontextprotocol/node';
 import { PROTOCOL_VERSION_META_KEY, createMcpHandler, type AuthInfo, type McpRequestContext, type Server } from '@modelcontextprotocol/server';
 import { createServer, type CallOutcome } from '../mcp/server.js';
 import { clip } from '../lib/text.js';
 import type { ToolDeps } from '../tools/define.js';
 import { insufficientScope, principalOf, SCOPE_ENQUEUE, SCOPE_READ, type Principal } from './auth.js';
+import { serveParsed } from './fast-path.js';
 import type { Metrics } from './metrics.js';
+import { localsOf, sendJson, type Step } from './respond.js';
 
 export interface McpRouteOptions {
   depsFor(principal: Principal): ToolDeps;
@@ -164,18 +166,18 @@ function serverFor(exchange: Exchange, era: McpRequestContext['era']): Server {
   return exchange.server;
 }
 
-export function mcpRoute(options: McpRouteOptions): RequestHandler {
+export function mcpRoute(options: McpRouteOptions): Step {
   const concurrency = new Concurrency(options.maxConcurrentCalls);
   // 2026-07-28 requests; the 2025 era is served below, where a client that takes no SSE gets JSON.
-  const modern: NodeMcpRequestHandler = toNodeHandler(
-    createMcpHandler(({ era, authInfo }) => serverFor(exchangeOf(authInfo), era), { legacy: 'reject', maxRequestBodySize: Number.MAX_SAFE_INTEGER }),
-  );
-  return async (req: Request, res: Response) => {
+  const handler = createMcpHandler(({ era, authInfo }) => serverFor(exchangeOf(authInfo), era), { legacy: 'reject', maxRequestBodySize: Number.MAX_SAFE_INTEGER });
+  // A body that was not parsed (not JSON) is the SDK adapter's to read and answer.
+  const unparsed: NodeMcpRequestHandler = toNodeHandler(handler);
+  return async (req: IncomingMessage & { body?: unknown }, res: ServerResponse) => {
     const principal = principalOf(res);
     const body: unknown = req.body;
     const messages: Message[] = (Array.isArray(body) ? body : [body]).filter((m): m is Message => m !== null && typeof m === 'object');
     const summary = summarise(messages);
-    res.locals.rpc = summary;
+    localsOf(res).rpc = summary;
 
     if (principal.scopes) {
       for (const m of messages) {
@@ -190,7 +192,7 @@ export function mcpRoute(options: McpRouteOptions): RequestHandler {
     let release = () => {};
     // Notifications (a cancellation among them) always pass: they end at once, and may free a slot.
     if (requestIds.length > options.maxConcurrentCalls) {
-      res.status(400).json({
+      sendJson(res, 400, {
         jsonrpc: '2.0',
         error: {
           code: -32600,
@@ -203,15 +205,19 @@ export function mcpRoute(options: McpRouteOptions): RequestHandler {
     if (requestIds.length > 0) {
       const slot = concurrency.acquire(principal.caller.id, requestIds.length);
       if (!slot) {
-        res.set('Retry-After', String(RETRY_AFTER_SECONDS));
-        res.status(429).json({
-          jsonrpc: '2.0',
-          error: {
-            code: -32000,
-            message: `Too many calls in flight for this caller (the limit is ${options.maxConcurrentCalls}, MINDEE_MCP_MAX_CONCURRENT_CALLS${requestIds.length > 1 ? `; this batch has ${requestIds.length}` : ''}): retry once one has ended.`,
+        sendJson(
+          res,
+          429,
+          {
+            jsonrpc: '2.0',
+            error: {
+              code: -32000,
+              message: `Too many calls in flight for this caller (the limit is ${options.maxConcurrentCalls}, MINDEE_MCP_MAX_CONCURRENT_CALLS${requestIds.length > 1 ? `; this batch has ${requestIds.length}` : ''}): retry once one has ended.`,
+            },
+            id: null,
           },
-          id: null,
-        });
+          { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+        );
         return;
       }
       release = slot;
@@ -253,8 +259,9 @@ export function mcpRoute(options: McpRouteOptions): RequestHandler {
     try {
       if (isLegacy(req, messages)) await serveLegacy(req, res, body, exchange, messages);
       else {
-        (req as Request & { auth?: AuthInfo }).auth = { token: '', clientId: principal.caller.id, scopes: [], extra: { exchange } };
-        await modern(req, res, body);
+        const auth: AuthInfo = { token: '', clientId: principal.caller.id, scopes: [], extra: { exchange } };
+        if (body === undefined) await unparsed(Object.assign(req, { auth }), res);
+        else await serveParsed(handler, req, res, body, auth);
       }
     } catch (error) {
       close();
@@ -271,7 +278,7 @@ export function mcpRoute(options: McpRouteOptions): RequestHandler {
  * SDK's 2026-07-28 handler, which answers a malformed claim itself. (The SDK's `isLegacyRequest`
  * decides the same from a web Request it would have to build: a third of a small request's cost.)
  */
-function isLegacy(req: Request, messages: Message[]): boolean {
+function isLegacy(req: IncomingMessage, messages: Message[]): boolean {
   const header = req.headers['mcp-protocol-version'];
   if (typeof header === 'string' && header >= '2026') return false;
   return !messages.some((m) => m.params?._meta?.[PROTOCOL_VERSION_META_KEY] !== undefined);
@@ -283,7 +290,7 @@ function isLegacy(req: Request, messages: Message[]): boolean {
  * may send progress or ask the person, and tasks/result, which waits): the SSE framing of a large
  * answer (tools/list) costs more than the answer itself, as the 2026 handler's "auto" mode knows.
  */
-async function serveLegacy(req: Request, res: Response, body: unknown, exchange: Exchange, messages: Message[]): Promise<void> {
+async function serveLegacy(req: IncomingMessage, res: ServerResponse, body: unknown, exchange: Exchange, messages: Message[]): Promise<void> {
   const accept = req.headers.accept ?? '';
   const json = !accept.includes('text/event-stream') || !messages.some((m) => m.method === 'tools/call' || m.method === 'tasks/result');
   if (json) req.headers.accept = `${accept ? `${accept}, ` : ''}application/json, text/event-stream`;

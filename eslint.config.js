@@ -17,8 +17,8 @@ if (!existsSync(new URL('packages/mindee-v2-emulator/dist/index.d.ts', import.me
 // ---- the layer graph ------------------------------------------------------------------------
 // cli (and its doctor) → the MCP serving side (mcp/: server factory, tool call, tasks, the stdio
 // transport; http/ serves it over HTTP) → tools → config → (client, results, files, state), where the client uses
-// state, and results and files use the client's types, schemas and errors. The leaves (redact,
-// text, version, log) serve every layer. Each entry lists what a layer must NOT import: whatever
+// state, and results and files use the client's types, schemas and errors. The leaves (lib/:
+// text, redaction, bounded maps, clocks, listeners; and version, log) serve every layer. Each entry lists what a layer must NOT import: whatever
 // sits above it, and the siblings the design keeps apart.
 const GRAPH = 'cli, doctor → http → mcp → tools → config → (client, results, files, state) and verify; only the client uses state; results and files use the client; results use verify, which uses the client\'s types';
 // runtime.ts: the one start-up routine of the command line, the doctor and the test harnesses.
@@ -27,7 +27,11 @@ const SERVING = ['mcp', 'http'];
 const ABOVE_CONFIG = [...CLI, ...SERVING, 'tools'];
 // settings/ declares each setting once; config.ts is its face (and the rules file's reader).
 const ABOVE_LOWER = [...ABOVE_CONFIG, 'config', 'settings'];
+const EVERY_LAYER_BUT_LIB = [...ABOVE_LOWER, 'client', 'results', 'files', 'state', 'verify', 'review'];
+const EVERY_LAYER = [...EVERY_LAYER_BUT_LIB, 'lib'];
 const ABOVE = {
+  // Small generic helpers: they know nothing of the project around them.
+  lib: [...EVERY_LAYER_BUT_LIB, 'log', 'version'],
   // The seams every process shares know nothing of the rest.
   state: [...ABOVE_LOWER, 'client', 'results', 'files', 'verify'],
   client: [...ABOVE_LOWER, 'results', 'files', 'verify'],
@@ -43,17 +47,17 @@ const ABOVE = {
   mcp: [...CLI, 'http'],
   http: [...CLI],
 };
-const EVERY_LAYER = [...ABOVE_LOWER, 'client', 'results', 'files', 'state', 'verify', 'review'];
 const TOP_LEVEL = {
   doctor: ['cli', ...SERVING],
   runtime: ['cli', ...SERVING],
   config: ABOVE_CONFIG,
-  ...Object.fromEntries(['redact', 'text', 'version', 'log'].map((leaf) => [leaf, EVERY_LAYER])),
+  version: EVERY_LAYER,
+  log: EVERY_LAYER_BUT_LIB,
 };
 /** Every folder and top-level module of src/ has a place above (test/boundaries.test.ts checks it). */
 export const PLACED = new Set(['cli', ...Object.keys(ABOVE), ...Object.keys(TOP_LEVEL)]);
 /** The layers below the tools know nothing of MCP. */
-const NO_MCP = ['state', 'client', 'results', 'files', 'verify', 'review', 'settings'];
+const NO_MCP = ['lib', 'state', 'client', 'results', 'files', 'verify', 'review', 'settings'];
 
 const EMULATOR = { regex: '^mindee-v2-emulator(/|$)', message: 'only the command line (cli.ts, doctor.ts) starts the emulator: product code does not depend on its test double.' };
 const MCP = { regex: '^@modelcontextprotocol/', message: 'the client, results, files and state know nothing of MCP: the tools and the server speak it.' };
@@ -156,10 +160,19 @@ export default defineConfig(
     },
   },
   {
-    // Tests read answers as they come (`as any`) and assert on them: the assertion is the check.
-    // Promises stay checked: an un-awaited `expect(…).rejects` passes whatever happens.
+    // Tests read raw JSON answers as they come and assert on them: the assertion is the check.
+    // A tool's answer is read typed, through its own output schema (test/helpers/structured.ts),
+    // so nothing is cast `as any`. Promises stay checked: an un-awaited `expect(…).rejects`
+    // passes whatever happens.
     files: ['test/**/*.ts', 'packages/*/test/**/*.ts'],
     rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'TSAsExpression > TSAnyKeyword.typeAnnotation, TSTypeAssertion > TSAnyKeyword.typeAnnotation',
+          message: 'no `as any` in tests: read a tool\'s answer with structuredOf (test/helpers/structured.ts), give the value its type, or narrow an `unknown`; `// @ts-expect-error` where a test passes a wrong type on purpose.',
+        },
+      ],
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',

@@ -13,7 +13,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { Agent } from 'undici';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const DIST = join(ROOT, 'dist');
+const DIST = join(ROOT, 'dist');
 export const CLI = join(DIST, 'cli.js');
 /** The origin the official SDK always talks to (v5.2.0 builds `https://${host}` itself). */
 export const MINDEE_ORIGIN = 'https://api-v2.mindee.net';
@@ -269,8 +269,6 @@ export async function writeLargePdf(path, totalBytes) {
 }
 
 // ---- misc ----------------------------------------------------------------------------------
-
-export const sleep = (msec) => new Promise((r) => setTimeout(r, msec));
 
 /** Runs `task(item, index)` over items with at most `limit` running at once, in order. */
 export async function pool(items, limit, task) {

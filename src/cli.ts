@@ -7,7 +7,7 @@
 import { inspect } from 'node:util';
 import { ConfigError, USAGE, parseCommand, type Config } from './config.js';
 import type { Logger } from './log.js';
-import { errorMessage } from './text.js';
+import { errorMessage } from './lib/text.js';
 import { serveOnStdio } from './mcp/stdio.js';
 import { createRuntime } from './runtime.js';
 import { VERSION } from './version.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { ConfigError } from './settings/index.js';
-import { quote } from './text.js';
+import { quote } from './lib/text.js';
 import { MAX_RULES_FILE_BYTES, loadRuleSet, RulesError, type RuleSet } from './verify/index.js';
 
 export * from './settings/index.js';

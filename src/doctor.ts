@@ -9,8 +9,8 @@ import { MindeeApiError, MindeeError, describeError } from './client/errors.js';
 import { ConfigError, loadRules, type Config } from './config.js';
 import { startApi } from './runtime.js';
 import { FileAccess } from './files/file-access.js';
-import { createRedactor } from './redact.js';
-import { clip, stripControl } from './text.js';
+import { createRedactor } from './lib/redact.js';
+import { clip, stripControl } from './lib/text.js';
 import { ENGINES, VERSION } from './version.js';
 
 type Outcome = 'ok' | 'warn' | 'fail' | 'skip';

@@ -3,14 +3,14 @@
  * line passes through the redactor so no key or token ever reaches a log. `json` writes one JSON
  * object per line (for a remote server's log collector); `text` one readable line.
  */
-import { errorMessage, stripControl } from './text.js';
+import { errorMessage, stripControl } from './lib/text.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type LogFormat = 'text' | 'json';
+type LogFormat = 'text' | 'json';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Values of a structured entry: plain, so a line never carries an object from outside. */
-export type LogFields = Record<string, string | number | boolean | null | undefined>;
+type LogFields = Record<string, string | number | boolean | null | undefined>;
 
 export interface Logger {
   debug(message: string): void;

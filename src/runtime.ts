@@ -9,8 +9,8 @@ import { MindeeConnection, type ConnectionOptions } from './client/mindee-client
 import { ConfigError, HEARTBEAT_MS, loadRules, type Config } from './config.js';
 import { FileAccess } from './files/file-access.js';
 import { createLogger, type Logger, type LogLevel } from './log.js';
-import { createRedactor } from './redact.js';
-import { systemClock, type Clock } from './state/clock.js';
+import { createRedactor } from './lib/redact.js';
+import { systemClock, type Clock } from './lib/clock.js';
 import type { SharedState, TimingStore } from './state/index.js';
 import type { RedisStateOptions } from './state/redis/index.js';
 import { maskRedisUrl } from './state/redis/link.js';

@@ -5,9 +5,9 @@
  * (once the control characters were stripped) on the code before.
  */
 import { describe, expect, it } from 'vitest';
-import { createRedactor, redactDeep, redactJsonInPlace, REDACTED } from '../src/redact.js';
+import { createRedactor, redactDeep, redactJsonInPlace, REDACTED } from '../src/lib/redact.js';
 import { createLogger } from '../src/log.js';
-import { stripControl } from '../src/text.js';
+import { stripControl } from '../src/lib/text.js';
 import { findSecret, TEST_API_KEY as K } from './setup/secrets.js';
 
 const redact = createRedactor([K]);

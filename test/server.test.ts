@@ -10,6 +10,7 @@ import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { DEFAULT_MAX_CHARS } from '../src/results/budget.js';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { startHarness, textOf, type Harness } from './helpers/harness.js';
+import { structuredOf } from './helpers/structured.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -151,7 +152,7 @@ describe('the key', () => {
       expect(result.isError).toBeFalsy();
       expect(textOf(result)).toContain(`on another origin (${origin})`);
       expect(textOf(result)).toContain('the API key was not sent there');
-      const sc = result.structuredContent as any;
+      const sc = structuredOf('enqueue_document', result);
       expect(sc.result).toBeNull();
       expect(sc.next_step).toContain('get_inference_result');
       const byId = await h.call('get_inference_result', { inference_id: sc.job.inference_id });

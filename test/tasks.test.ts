@@ -12,6 +12,7 @@ import { MAX_RUNNING_TASKS_PER_OWNER, MINDEE_MIN_RETENTION_MS } from '../src/mcp
 import type { MemoryJobEvents } from '../src/state/job-events.js';
 import { startHarness, textOf, type Harness } from './helpers/harness.js';
 import { recordOutput } from './setup/secrets.js';
+import { structuredOf } from './helpers/structured.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -90,9 +91,9 @@ describe('MCP tasks', () => {
     const plain = await plainCall;
     expect(plain.isError).toBeFalsy();
     expect(normalised(result)).toBe(normalised(plain));
-    expect((result.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+    expect(structuredOf('enqueue_document', result).result!.fields!.invoice_number).toBe('INV-2026-0042');
     // The task's result carries the verdict, its line first, as the plain call's does.
-    expect((result.structuredContent as any).result.review.verdict).toMatch(/^(accept|needs_review)$/);
+    expect(structuredOf('enqueue_document', result).result!.review!.verdict).toMatch(/^(accept|needs_review)$/);
     expect((result.content[0] as { text: string }).text).toMatch(/^(Needs review \(\d+\)|Checked): /);
   });
 
@@ -116,7 +117,7 @@ describe('MCP tasks', () => {
     await h.write('b.pdf', makeSampleInvoicePdf());
     const task = await startTask('enqueue_documents', { model_id: DEMO_MODELS.invoice, file_paths: [h.dir] });
     const result = await taskResult(task.taskId);
-    expect((result.structuredContent as any).counts).toMatchObject({ processed: 2 });
+    expect(structuredOf('enqueue_documents', result).counts).toMatchObject({ processed: 2 });
   });
 
   it('stop waiting when cancelled, and say that Mindee cannot cancel the job', async () => {
@@ -223,7 +224,7 @@ describe('MCP tasks', () => {
     h = await startHarness({ emulator: { processingMs: 0 } });
     const path = await h.write('a.pdf', makeSampleInvoicePdf());
     const result = await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path });
-    expect((result.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+    expect(structuredOf('enqueue_document', result).result!.fields!.invoice_number).toBe('INV-2026-0042');
     expect((await h.mcp.experimental.tasks.listTasks()).tasks).toEqual([]);
   });
 
@@ -243,6 +244,6 @@ describe('MCP tasks', () => {
     expect(kinds[0]).toBe('taskCreated');
     expect(kinds.at(-1)).toBe('result');
     recordOutput('callToolStream', final);
-    expect((final!.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+    expect(structuredOf('enqueue_document', final!).result!.fields!.invoice_number).toBe('INV-2026-0042');
   });
 });

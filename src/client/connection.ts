@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Dispatcher } from 'undici';
-import { systemClock, type Clock } from '../state/clock.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { callerDigest, type Caller } from '../state/caller.js';
 import { createMemoryState, type RateLimits, type ResultStore, type ResultStoreLimits, type SharedState, type TimingStore } from '../state/index.js';
-import { clip } from '../text.js';
+import { clip } from '../lib/text.js';
 import { USER_AGENT } from '../version.js';
 import { JobRegistry, type OwnedJob } from './job-registry.js';
 import { DEFAULT_POLLING, PollPlanner, type PollingOptions } from './planner.js';
@@ -48,7 +48,7 @@ export interface ConnectionOptions {
   observe?: (event: AttemptEvent) => void;
   /** Sees every wait for a job once it ends: for metrics. */
   observeWait?: (event: WaitEvent) => void;
-  /** Results pushed by Mindee's webhooks (see push.ts). */
+  /** Results pushed by Mindee's webhooks (see webhook-delivery.ts). */
   webhooks?: WebhookOptions;
 }
 
@@ -78,7 +78,7 @@ export function keyCaller(apiKey: string | undefined): Caller {
 
 /** What every client of one process shares (MindeeConnection adds the making of clients). */
 /** Results fetched and parsed at once by one process (the rest wait their turn, first come first served). */
-export const RESULTS_AT_ONCE = 8;
+const RESULTS_AT_ONCE = 8;
 
 export class Connection {
   readonly transport: Transport;

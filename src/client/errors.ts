@@ -240,8 +240,8 @@ export class MindeeAbortError extends MindeeError {
 }
 
 /** No API key is configured. */
-export class MindeeConfigError extends MindeeError {
-  override name = 'MindeeConfigError';
+export class MissingApiKeyError extends MindeeError {
+  override name = 'MissingApiKeyError';
   static defaultCode: ErrorCode = 'no_api_key';
 }
 

@@ -153,7 +153,7 @@ function looksLikeText(head: Uint8Array): boolean {
 }
 
 /** The usual file extensions of each accepted type, lower case, without the dot. */
-export const EXTENSIONS: Record<DocumentKind, readonly string[]> = {
+const EXTENSIONS: Record<DocumentKind, readonly string[]> = {
   pdf: ['pdf'],
   jpeg: ['jpg', 'jpeg', 'jpe', 'jfif'],
   png: ['png'],

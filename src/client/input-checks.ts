@@ -4,7 +4,7 @@
  * not an encrypted PDF; and the name sent with it. Each refusal says what to do.
  */
 import path from 'node:path';
-import { formatBytes } from '../text.js';
+import { formatBytes } from '../lib/text.js';
 import { MindeeInputError } from './errors.js';
 import {
   DAMAGED_PDF,

@@ -65,10 +65,10 @@ export const DEFAULT_INPUT_LIMITS: Readonly<InputLimits> = Object.freeze({
 });
 
 /** Mindee's own limit on document URLs. */
-export const MAX_URL_LENGTH = 2048;
+const MAX_URL_LENGTH = 2048;
 
 /** What a caller needs to know about document URLs (for descriptions and messages). */
-export const URL_FETCH_NOTE =
+const URL_FETCH_NOTE =
   'Mindee fetches the URL itself, from its own servers, and does not follow redirects: give the final, publicly reachable https address of the document (a pre-signed link works).';
 
 const DEFAULT_EXTENSION: Record<DocumentKind, string> = {

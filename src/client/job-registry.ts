@@ -6,11 +6,11 @@
  * the waiter and the webhook receiver ask it through its methods. Who owns a job across
  * processes is the shared state's (`state.owners`), not this.
  */
-import { BoundedMap } from '../state/bounded-map.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 import type { TrackedJob } from './types.js';
 
 /** Jobs and result URLs remembered per process. */
-export const REMEMBERED = 10_000;
+const REMEMBERED = 10_000;
 /** Callers whose models' webhooks are remembered. */
 const CALLERS_REMEMBERED = 1000;
 

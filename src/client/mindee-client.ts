@@ -5,15 +5,15 @@
  * model_id) and knows nothing of MCP.
  */
 import type { z } from 'zod';
-import { createRedactor, type Redactor } from '../redact.js';
+import { createRedactor, type Redactor } from '../lib/redact.js';
 import type { Caller } from '../state/caller.js';
 import { StateUnavailableError } from '../state/errors.js';
 import type { OwnedKind } from '../state/owners.js';
 import type { RateBudget, ResultStore } from '../state/index.js';
-import { quote } from '../text.js';
+import { quote } from '../lib/text.js';
 import { Connection, keepInference, keyCaller, keyId, type ConnectionOptions } from './connection.js';
 import {
-  MindeeConfigError,
+  MissingApiKeyError,
   MindeeInputError,
   MindeeOriginError,
   MindeeResponseError,
@@ -36,9 +36,9 @@ import {
 import { parseJson } from './transport.js';
 import { waitForResult, type WaitOptions, type WaitOutcome } from './waiter.js';
 
-export type { CallOptions, EnqueueParams, TrackedJob, UploadDocument, WebhookOptions } from './types.js';
-export { Connection, keepInference, keyCaller, keyId, type ConnectionOptions, type WaitEvent } from './connection.js';
-export { checkId, DEFAULT_BASE_URL, inferenceIdFromResultUrl, productFromResultUrl, refusedOptions, resultPath } from './routes.js';
+export type { CallOptions, EnqueueParams, TrackedJob, UploadDocument } from './types.js';
+export { keyCaller, keyId, type ConnectionOptions, type WaitEvent } from './connection.js';
+export { checkId, inferenceIdFromResultUrl, productFromResultUrl } from './routes.js';
 
 /** What every client of one process shares, and the maker of its clients. */
 export class MindeeConnection extends Connection {
@@ -360,7 +360,7 @@ export class MindeeClient {
   }
 
   #send(method: 'GET' | 'POST', url: URL, action: string, route: string, options: CallOptions, body?: () => MultipartBody) {
-    if (!this.#apiKey) throw new MindeeConfigError('No Mindee API key is configured.', { hint: this.connection.missingKeyHint });
+    if (!this.#apiKey) throw new MissingApiKeyError('No Mindee API key is configured.', { hint: this.connection.missingKeyHint });
     return this.connection.transport.request({
       method,
       url,

@@ -4,7 +4,7 @@
  * the page count. What it learned lives in a TimingStore (kept across restarts when the store
  * persists). The waiter (`waiter.ts`) asks it before every poll.
  */
-import { BoundedMap } from '../state/bounded-map.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 import type { BudgetUsage } from '../state/rate-budget.js';
 import { MemoryTimingStore, type TimingSample, type TimingStore } from '../state/timings.js';
 
@@ -94,7 +94,7 @@ export function budgetLoad(usage: BudgetUsage | undefined): number {
  * page counts are known, a least-squares line ms = a + b·pages places the job, and the spread
  * of the samples around that line is its spread.
  */
-export function predictDurations(samples: readonly TimingSample[], pages: number | null): number[] {
+function predictDurations(samples: readonly TimingSample[], pages: number | null): number[] {
   const withPages = samples.filter((s): s is TimingSample & { pages: number } => s.pages !== null && s.pages > 0);
   let out = samples.map((s) => s.ms);
   if (pages !== null && pages > 0 && withPages.length >= 3 && new Set(withPages.map((s) => s.pages)).size >= 2) {

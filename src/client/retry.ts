@@ -1,6 +1,6 @@
 /**
  * The one retry policy of every request to Mindee. A GET is idempotent: it is retried on any
- * passing failure. A POST (an enqueue) is retried only where no job can exist: the connection
+ * transient failure. A POST (an enqueue) is retried only where no job can exist: the connection
  * never opened, or Mindee answered 429 before looking at the document.
  */
 import { MindeeApiError, MindeeNetworkError, type MindeeError } from './errors.js';
@@ -19,7 +19,7 @@ export interface RetryOptions {
 export const DEFAULT_RETRY: Readonly<RetryOptions> = Object.freeze({ maxRetries: 4, baseDelayMs: 250, maxDelayMs: 8000, attemptTimeoutMs: 15_000 });
 
 /** Statuses that say "not now" rather than "no". */
-const PASSING_STATUSES = new Set([429, 500, 502, 503, 504]);
+const TRANSIENT_STATUSES = new Set([429, 500, 502, 503, 504]);
 
 /** System errors raised before a connection exists: nothing reached the server. */
 const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EHOSTDOWN', 'UND_ERR_CONNECT_TIMEOUT']);
@@ -30,12 +30,12 @@ export function isRetryable(method: 'GET' | 'POST', error: MindeeError): boolean
     if (error instanceof MindeeApiError) return error.status === 429;
     return error instanceof MindeeNetworkError && error.systemCode !== undefined && NEVER_CONNECTED.has(error.systemCode);
   }
-  if (error instanceof MindeeApiError) return PASSING_STATUSES.has(error.status);
+  if (error instanceof MindeeApiError) return TRANSIENT_STATUSES.has(error.status);
   return error.code === 'network' || error.code === 'timeout' || error.code === 'bad_response';
 }
 
 /** Whether a failure says nothing about a job's fate, so polling it again is right. */
-export function isPassing(error: MindeeError): boolean {
+export function isTransient(error: MindeeError): boolean {
   return isRetryable('GET', error);
 }
 

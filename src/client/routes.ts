@@ -3,7 +3,7 @@
  * each product, what a result URL says (its inference id, its product), and which options a
  * refused enqueue names. Pure functions.
  */
-import { quote } from '../text.js';
+import { quote } from '../lib/text.js';
 import { MindeeApiError, MindeeInputError } from './errors.js';
 import type { Product } from './schemas.js';
 

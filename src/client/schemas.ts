@@ -7,7 +7,7 @@ import { z } from 'zod';
 
 const nullableString = z.string().nullish().transform((v) => v ?? null);
 
-export const problemDetailSchema = z.object({
+const problemDetailSchema = z.object({
   pointer: nullableString,
   detail: z.string().nullish().transform((v) => v ?? ''),
 });
@@ -22,7 +22,7 @@ export const problemSchema = z.looseObject({
 });
 export type Problem = z.infer<typeof problemSchema>;
 
-export const jobWebhookSchema = z.looseObject({
+const jobWebhookSchema = z.looseObject({
   id: z.string(),
   created_at: nullableString,
   status: nullableString,
@@ -45,7 +45,7 @@ export const jobSchema = z.looseObject({
 export type Job = z.infer<typeof jobSchema>;
 export const jobResponseSchema = z.object({ job: jobSchema });
 
-export const inferenceFileSchema = z.looseObject({
+const inferenceFileSchema = z.looseObject({
   name: nullableString,
   alias: nullableString,
   page_count: z.number().int().nullish().transform((v) => v ?? null),
@@ -64,7 +64,7 @@ export const inferenceSchema = z.looseObject({
 export type Inference = z.infer<typeof inferenceSchema>;
 export const inferenceResponseSchema = z.object({ inference: inferenceSchema });
 
-export const modelSchema = z.looseObject({
+const modelSchema = z.looseObject({
   id: z.string(),
   name: nullableString,
   model_type: nullableString,

@@ -7,11 +7,11 @@
 import { Readable } from 'node:stream';
 import type * as Undici from 'undici';
 import type { Dispatcher } from 'undici';
-import { redactJsonInPlace, type Redactor } from '../redact.js';
-import { sleep, type Clock } from '../state/clock.js';
+import { redactJsonInPlace, type Redactor } from '../lib/redact.js';
+import { sleep, type Clock } from '../lib/clock.js';
 import { RateBudgetDeadlineError, type RateBudget } from '../state/rate-budget.js';
 import type { Priority } from '../state/wait-queue.js';
-import { clip, errorMessage, formatBytes } from '../text.js';
+import { clip, errorMessage, formatBytes } from '../lib/text.js';
 import {
   MindeeAbortError,
   MindeeApiError,
@@ -28,7 +28,7 @@ import { problemSchema } from './schemas.js';
 /** The largest answer read by default: a result is at most tens of MB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 /** The deepest JSON read: Mindee's results nest a few levels per level of the data schema. */
-export const MAX_JSON_DEPTH = 128;
+const MAX_JSON_DEPTH = 128;
 /** Enqueues refused by the rate limit that are sent again (each after the wait Mindee asked for). */
 const MAX_RATE_LIMITED_RETRIES = 20;
 /** How much of an error's text from outside is quoted back. */
@@ -248,7 +248,7 @@ export class Transport {
     if (json === undefined) {
       throw new MindeeResponseError(
         `Mindee answered HTTP ${statusCode} to ${req.action}, but its body is not valid JSON (${contentType(headers)}, ${text.length} bytes).`,
-        { hint: 'This is usually a passing fault of the API or a proxy: try again.' },
+        { hint: 'This is usually a transient fault of the API or a proxy: try again.' },
       );
     }
     if (json === TOO_DEEP) {

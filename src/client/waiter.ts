@@ -4,12 +4,12 @@
  * the result, and never runs past the deadline — when time runs out it hands the job back,
  * still processing, so the caller can return a job to poll later.
  */
-import { sleep, type Clock } from '../state/clock.js';
+import { sleep, type Clock } from '../lib/clock.js';
 import type { RateBudget, SharedState } from '../state/index.js';
 import type { JobEvent } from '../state/job-events.js';
 import { MindeeAbortError, MindeeError, MindeeTimeoutError } from './errors.js';
 import { parseApiTime, type PollPlanner, type PollingOptions } from './planner.js';
-import { backoffMs, isPassing, type RetryOptions } from './retry.js';
+import { backoffMs, isTransient, type RetryOptions } from './retry.js';
 import { jobResponseSchema, type Inference, type Job } from './schemas.js';
 import { abortError } from './transport.js';
 import type { CallOptions, TrackedJob, WebhookOptions } from './types.js';
@@ -30,7 +30,7 @@ export interface WaitingClient {
   resultOfJob(job: Job, options?: CallOptions): Promise<Inference>;
 }
 
-export interface WaitProgress {
+interface WaitProgress {
   jobId: string;
   status: string;
   polls: number;
@@ -50,8 +50,8 @@ export type WaitOutcome =
   | { state: 'failed'; job: Job; polls: number }
   | { state: 'processing'; job: Job; polls: number };
 
-/** Polls in a row that may fail for a passing reason before the wait gives up. */
-const MAX_PASSING_FAILURES = 3;
+/** Polls in a row that may fail for a transient reason before the wait gives up. */
+const MAX_TRANSIENT_FAILURES = 3;
 
 export async function waitForResult(client: WaitingClient, job: Job, options: WaitOptions = {}): Promise<WaitOutcome> {
   const { signal, deadline = Number.POSITIVE_INFINITY, onProgress } = options;
@@ -153,8 +153,8 @@ export async function waitForResult(client: WaitingClient, job: Job, options: Wa
             if (deadline - clock.now() <= margin) return { state: 'processing', job: current, polls };
             continue;
           }
-          if (!isPassing(error)) throw error;
-          if (++failures > MAX_PASSING_FAILURES) throw error;
+          if (!isTransient(error)) throw error;
+          if (++failures > MAX_TRANSIENT_FAILURES) throw error;
           if (deadline - clock.now() <= margin) return { state: 'processing', job: current, polls };
           continue;
         }

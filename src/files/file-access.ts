@@ -14,13 +14,13 @@ import { describeSpecialFile, type FileIdentity } from '../client/inputs.js';
 import { configuredDirToPath, hasDotDotSegment, isSandboxLikePath, isWithin, nulByteError, toLocalPath, truncate } from './paths.js';
 
 /** The environment variable that lists allowed directories (path-delimiter separated). */
-export const ALLOWED_DIRS_ENV = 'MINDEE_MCP_ALLOWED_DIRS';
+const ALLOWED_DIRS_ENV = 'MINDEE_MCP_ALLOWED_DIRS';
 
 /** The one-sentence "how to allow a directory", shared by every refusal that needs it. */
-export const HOW_TO_ALLOW = `start the server with the directory as an argument (\`mindee-mcp /path/to/docs\`) or add it to ${ALLOWED_DIRS_ENV}`;
+const HOW_TO_ALLOW = `start the server with the directory as an argument (\`mindee-mcp /path/to/docs\`) or add it to ${ALLOWED_DIRS_ENV}`;
 
 /** The setting that lets files with several hard links be read. */
-export const ALLOW_HARD_LINKS_SETTING = '--allow-hard-links (MINDEE_MCP_ALLOW_HARD_LINKS=1)';
+const ALLOW_HARD_LINKS_SETTING = '--allow-hard-links (MINDEE_MCP_ALLOW_HARD_LINKS=1)';
 
 /** A folder holds more documents than the call has room for: it was not read further. */
 export class FolderTooLargeError extends MindeeInputError {
@@ -500,7 +500,7 @@ function writeError(shown: string, err: unknown): MindeeInputError {
   });
 }
 
-export function describeFsError(err: unknown): string {
+function describeFsError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case 'ENOENT':

@@ -12,16 +12,16 @@
  */
 import type { RequestHandler } from 'express';
 import { MindeeApiError } from '../client/errors.js';
-import { BoundedMap } from '../state/bounded-map.js';
-import { systemClock, type Clock, type TimerHandle } from '../state/clock.js';
+import { BoundedMap } from '../lib/bounded-map.js';
+import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
 import { principalOf } from './auth.js';
 
 /** Checks of new keys, and requests of keys Mindee did not answer for, in flight at once, for the whole server. */
 export const MAX_UNVERIFIED_REQUESTS = 8;
 /** How long Mindee's yes is remembered. */
-export const GOOD_FOR_MS = 10 * 60_000;
+const GOOD_FOR_MS = 10 * 60_000;
 /** How long Mindee's no is remembered (a key may be made valid meanwhile). */
-export const REFUSED_FOR_MS = 60_000;
+const REFUSED_FOR_MS = 60_000;
 /** Longest wait for Mindee's answer: past it, the key is taken as not known (served, bounded). */
 export const CHECK_MS = 10_000;
 

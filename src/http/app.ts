@@ -14,7 +14,7 @@ import { timingSafeEqual } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { validateHostHeader } from '@modelcontextprotocol/server';
 import type { Logger } from '../log.js';
-import { clip, errorMessage, formatBytes } from '../text.js';
+import { clip, errorMessage, formatBytes } from '../lib/text.js';
 import type { ToolDeps } from '../tools/define.js';
 import { digest, insufficientScope, principalOf, SCOPE_ENQUEUE, type Authenticator, type Principal } from './auth.js';
 import { InFlight, mcpRoute, type RpcSummary } from './mcp.js';

@@ -22,11 +22,11 @@ import { keyCaller } from '../client/mindee-client.js';
 import type { AuthMode } from '../config.js';
 import type { Logger } from '../log.js';
 import { callerDigest, type Caller } from '../state/caller.js';
-import { clip, errorMessage } from '../text.js';
+import { clip, errorMessage } from '../lib/text.js';
 
 export const SCOPE_READ = 'mindee:read';
 export const SCOPE_ENQUEUE = 'mindee:enqueue';
-export const ALL_SCOPES = [SCOPE_READ, SCOPE_ENQUEUE] as const;
+const ALL_SCOPES = [SCOPE_READ, SCOPE_ENQUEUE] as const;
 
 /** The caller of one request, and what it may do. */
 export interface Principal {
@@ -69,7 +69,7 @@ export function principalOf(res: Response): Principal {
 }
 
 /** The resource this server is, for OAuth: `<public URL>/mcp`. */
-export function resourceUrl(publicUrl: string): URL {
+function resourceUrl(publicUrl: string): URL {
   return new URL(`${publicUrl.replace(/\/+$/, '')}/mcp`);
 }
 
@@ -194,7 +194,7 @@ function jwtVerifier(oauth: { issuer: string; jwksUrl: string; publicUrl: string
 }
 
 /** An OAuth caller: the issuer and the subject, whole (a digest, so any length fits a key). */
-export function oauthCaller(issuer: string, subject: string): Caller {
+function oauthCaller(issuer: string, subject: string): Caller {
   return { id: `oauth:${callerDigest(issuer, subject)}` };
 }
 

@@ -12,7 +12,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { NodeStreamableHTTPServerTransport, toNodeHandler, type NodeMcpRequestHandler } from '@modelcontextprotocol/node';
 import { PROTOCOL_VERSION_META_KEY, createMcpHandler, type AuthInfo, type McpRequestContext, type Server } from '@modelcontextprotocol/server';
 import { createServer, type CallOutcome } from '../mcp/server.js';
-import { clip } from '../text.js';
+import { clip } from '../lib/text.js';
 import type { ToolDeps } from '../tools/define.js';
 import { insufficientScope, principalOf, SCOPE_ENQUEUE, SCOPE_READ, type Principal } from './auth.js';
 import type { Metrics } from './metrics.js';

@@ -8,7 +8,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AttemptEvent } from '../client/transport.js';
 import type { WaitEvent } from '../client/mindee-client.js';
-import { BoundedMap } from '../state/bounded-map.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 import type { RateBudget, RequestKind } from '../state/index.js';
 
 /** Budgets whose use is reported (the most recently used, one per rate scope). */

@@ -23,23 +23,23 @@ import { describeError, MindeeInputError } from '../client/errors.js';
 import { DEFAULT_INPUT_LIMITS, prepareDocument } from '../client/inputs.js';
 import { ConfigError, DEFAULT_UPLOAD_DIR_MB } from '../config.js';
 import type { Logger } from '../log.js';
-import { systemClock, type Clock } from '../state/clock.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { StateUnavailableError } from '../state/errors.js';
 import type { ClaimResult, KeptLimits, UploadLimits, UploadRecord, UploadStore } from '../state/uploads.js';
-import { clip, formatBytes } from '../text.js';
+import { clip, formatBytes } from '../lib/text.js';
 import type { ClaimedUpload } from '../tools/define.js';
 import { principalOf } from './auth.js';
 import type { Metrics } from './metrics.js';
 
-export const UPLOAD_TTL_MS = 15 * 60 * 1000;
+const UPLOAD_TTL_MS = 15 * 60 * 1000;
 /** Uploads one principal may have waiting at once. */
 export const MAX_PENDING_UPLOADS = 20;
 /** Sent uploads one principal may have kept for review at once (past it, its oldest goes first). */
-export const MAX_KEPT_UPLOADS = 50;
+const MAX_KEPT_UPLOADS = 50;
 /** Bytes of one principal's kept uploads (past it, its oldest goes first). */
-export const MAX_KEPT_UPLOAD_BYTES = 200 * 1024 * 1024;
+const MAX_KEPT_UPLOAD_BYTES = 200 * 1024 * 1024;
 /** Files the upload directory may hold at once, whoever sent them: the disk is everyone's. */
-export const MAX_FILES_IN_DIR = 1000;
+const MAX_FILES_IN_DIR = 1000;
 
 const SWEEP_EVERY_MS = 60_000;
 /**

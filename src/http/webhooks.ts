@@ -2,7 +2,7 @@
  * POST /webhooks/mindee: Mindee's webhooks. The raw body (capped) must carry a valid
  * `X-Signature` — hex HMAC-SHA256 of the body with one of the configured signing secrets,
  * compared in constant time — or it is refused with 401 and has no effect. A signed payload
- * goes to the client (push.ts), which keeps the result and ends the waits for its job. Also
+ * goes to the client (webhook-delivery.ts), which keeps the result and ends the waits for its job. Also
  * served alone on its own port in stdio mode (`--webhook-port`), for a tunnel.
  *
  * Anyone can post here, so what is read before a signature is checked is bounded: each body by
@@ -13,11 +13,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
 import type { MindeeConnection } from '../client/mindee-client.js';
-import { acceptPushed } from '../client/push.js';
+import { acceptPushed } from '../client/webhook-delivery.js';
 import { parseJson } from '../client/transport.js';
 import type { Logger } from '../log.js';
-import { systemClock, type Clock } from '../state/clock.js';
-import { formatBytes } from '../text.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { formatBytes } from '../lib/text.js';
 import type { Metrics, WebhookOutcome } from './metrics.js';
 
 export interface WebhookOptions {
@@ -32,9 +32,9 @@ export interface WebhookOptions {
 }
 
 /** Bodies read at once before their signature is checked. */
-export const MAX_UNVERIFIED_BODIES = 16;
+const MAX_UNVERIFIED_BODIES = 16;
 /** Bytes of those bodies at once, in bodies of the largest size. */
-export const UNVERIFIED_BODIES_OF_MAX_SIZE = 4;
+const UNVERIFIED_BODIES_OF_MAX_SIZE = 4;
 /** A line about refused deliveries is written at most this often. */
 const REFUSALS_LOGGED_EVERY_MS = 60_000;
 

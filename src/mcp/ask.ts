@@ -14,10 +14,13 @@ import {
   type InputRequest,
   type InputRequiredResult,
   type InputResponseView,
+  type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { Person } from '../tools/define.js';
-import type { Extra } from './tool-call.js';
+
+/** What the SDK hands a request's handler. */
+type Extra = ServerContext;
 
 export type Question = { kind: 'form'; message: string; schema: z.ZodObject } | { kind: 'roots' };
 
@@ -54,14 +57,14 @@ export function canAsk(extra: Extra, legacy: ClientCapabilities | undefined, kin
 }
 
 /** The MCP Apps extension, and the type of the views it renders (its spec of 2026-01-26; ext-apps' getUiCapability reads the same). */
-export const UI_EXTENSION = 'io.modelcontextprotocol/ui';
-export const UI_MIME_TYPE = 'text/html;profile=mcp-app';
+const UI_EXTENSION = 'io.modelcontextprotocol/ui';
+const UI_MIME_TYPE = 'text/html;profile=mcp-app';
 
 /**
  * Whether the host renders MCP Apps views: it declared the `io.modelcontextprotocol/ui` extension
  * in its capabilities' `extensions`, listing the mcp-app HTML type among its `mimeTypes`.
  */
-export function rendersViews(extra: Extra, legacy: ClientCapabilities | undefined): boolean {
+function rendersViews(extra: Extra, legacy: ClientCapabilities | undefined): boolean {
   const ui: unknown = declaredBy(extra, legacy)?.extensions?.[UI_EXTENSION];
   const mimeTypes: unknown = typeof ui === 'object' && ui !== null ? (ui as { mimeTypes?: unknown }).mimeTypes : undefined;
   return Array.isArray(mimeTypes) && mimeTypes.includes(UI_MIME_TYPE);

@@ -28,7 +28,7 @@ import { RootsFollower } from '../files/roots.js';
 import { resourceUri } from '../results/inference.js';
 import { DOCUMENT_URI_PREFIX, readDocument } from '../review/document.js';
 import { REVIEW_VIEW_MIME, REVIEW_VIEW_URI, reviewViewHtml } from '../review/view.js';
-import { clip, errorMessage, stripControl } from '../text.js';
+import { clip, errorMessage, stripControl } from '../lib/text.js';
 import { advertisedSchema, type ToolDeps, type ToolSettings } from '../tools/define.js';
 import { errorText } from '../tools/hints.js';
 import { createTools } from '../tools/index.js';
@@ -38,7 +38,7 @@ import { answerTo, ask, canAsk, personOf } from './ask.js';
 import { TASKS_CAPABILITY, TASKS_EXTENSION, Tasks, taskFormOf } from './tasks.js';
 import { callToolAsking, toolContext, type AnyTool, type Extra } from './tool-call.js';
 
-export const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, IDs…) with Mindee.
+const INSTRUCTIONS = `Extracts data from documents (invoices, receipts, IDs…) with Mindee.
 1. No model id? search_models lists the account's models: pass a model's id (or a configured alias) as model_id and its type as product.
 2. enqueue_document sends one document and waits for its result; enqueue_documents sends many at once.
 3. Still processing when the wait ends? Call get_job_status with the job_id and wait_seconds, then get_inference_result with the inference_id; enqueue_documents gives the call that resumes it.
@@ -52,7 +52,7 @@ save_to ending in .csv or .jsonl writes a table: one row per item of the list fi
  * JSON-RPC error of resources/read for an unknown resource: -32602 with the `uri` in its data, as
  * 2026-07-28 says (the SDK sends the older -32002 as -32602 in every era; clients accept both).
  */
-export const RESOURCE_NOT_FOUND = ProtocolErrorCode.InvalidParams;
+const RESOURCE_NOT_FOUND = ProtocolErrorCode.InvalidParams;
 
 /** How a tool call ended, as logs and metrics count it. */
 export type CallOutcome = 'ok' | 'error' | 'cancelled' | 'protocol_error';

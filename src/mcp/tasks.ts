@@ -26,11 +26,11 @@ import {
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { MAX_WAIT_SECONDS } from '../config.js';
-import type { Clock } from '../state/clock.js';
+import type { Clock } from '../lib/clock.js';
 import { StateUnavailableError } from '../state/errors.js';
 import { DEFAULT_RESULT_STORE } from '../state/result-store.js';
 import { DEFAULT_TASK_STORE, TaskCursorError, TaskStoreFullError, type EndStatus, type TaskState } from '../state/task-store.js';
-import { clip, stripControl } from '../text.js';
+import { clip, stripControl } from '../lib/text.js';
 import type { ToolDeps } from '../tools/define.js';
 import { resolveModelId } from '../tools/models.js';
 import { callTool, toolContext, type AnyTool, type Extra } from './tool-call.js';
@@ -81,7 +81,7 @@ export function taskFormOf(request: CallToolRequest, extra: Extra, era: 'legacy'
 }
 
 /** The client's capabilities as a 2026-07-28 request states them (its `_meta` envelope). */
-export function clientCapabilitiesOf(extra: Extra): (ClientCapabilities & { extensions?: Record<string, unknown> }) | undefined {
+function clientCapabilitiesOf(extra: Extra): (ClientCapabilities & { extensions?: Record<string, unknown> }) | undefined {
   const envelope = extra.mcpReq.envelope as Record<string, unknown> | undefined;
   return envelope?.[CLIENT_CAPABILITIES_META_KEY] as (ClientCapabilities & { extensions?: Record<string, unknown> }) | undefined;
 }

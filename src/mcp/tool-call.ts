@@ -6,8 +6,8 @@
 import { isInputRequiredResult, type CallToolResult, type InputRequiredResult, type ServerContext } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import { MindeeError } from '../client/errors.js';
-import { redactDeep } from '../redact.js';
-import { clip, errorMessage, stripControl } from '../text.js';
+import { redactDeep } from '../lib/redact.js';
+import { clip, errorMessage, stripControl } from '../lib/text.js';
 import type { ToolContext, ToolDefinition, ToolDeps } from '../tools/define.js';
 import { errorText } from '../tools/hints.js';
 import { ask } from './ask.js';
@@ -57,7 +57,7 @@ export function toolContext(extra: Extra, deps: ToolDeps, signal: AbortSignal = 
 }
 
 /** An isError result that says what failed and what to do next; bugs are logged in full. */
-export function errorResult(error: unknown, toolName: string, deps: ToolDeps): CallToolResult {
+function errorResult(error: unknown, toolName: string, deps: ToolDeps): CallToolResult {
   let text: string;
   if (error instanceof MindeeError) {
     text = errorText(error, deps.settings);

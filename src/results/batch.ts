@@ -4,7 +4,7 @@
  */
 import type { Inference } from '../client/schemas.js';
 import type { Detail, PlainValue } from './fields.js';
-import { clip } from '../text.js';
+import { clip } from '../lib/text.js';
 import { trimReview } from './budget.js';
 import { inferenceView } from './inference.js';
 import { append, renderFields, renderReview } from './render.js';
@@ -38,7 +38,7 @@ export function isFinished(status: BatchStatus): boolean {
   return status === 'Processed' || status === 'Failed' || status === 'Refused';
 }
 
-export function renderBatch(counts: BatchCounts, rows: BatchRow[], next: string | null, leftOut: string | null): string {
+function renderBatch(counts: BatchCounts, rows: BatchRow[], next: string | null, leftOut: string | null): string {
   const parts = [
     `${counts.total} document(s): ${counts.processed} processed, ${counts.processing} processing, ${counts.failed} failed, ${counts.refused} refused, ${counts.not_sent} not sent.`,
   ];

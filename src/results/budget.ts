@@ -19,7 +19,7 @@ export interface ViewChange {
   maxChars?: number;
 }
 
-export interface NextCall {
+interface NextCall {
   tool: string;
   arguments: Record<string, unknown>;
 }

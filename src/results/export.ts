@@ -7,11 +7,11 @@
 import { stringify } from 'csv-stringify/sync';
 import { MindeeInputError } from '../client/errors.js';
 import type { Inference } from '../client/schemas.js';
-import { quote } from '../text.js';
+import { quote } from '../lib/text.js';
 import { dict, isRecord, type PlainValue } from './fields.js';
 import { inferenceView } from './inference.js';
 
-export type Cell = string | number | boolean | null;
+type Cell = string | number | boolean | null;
 
 export interface Table {
   columns: string[];

@@ -5,7 +5,7 @@
  */
 
 import { MindeeInputError } from '../client/errors.js';
-import { quote } from '../text.js';
+import { quote } from '../lib/text.js';
 
 export type PlainValue = string | number | boolean | null | PlainValue[] | { [key: string]: PlainValue };
 
@@ -21,12 +21,12 @@ export function dict<T>(): { [key: string]: T } {
 const RESERVED_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Most fields read from one result: past it, the rest is left to the full JSON. */
-export const MAX_FIELDS_READ = 50_000;
+const MAX_FIELDS_READ = 50_000;
 
 /** How much of each simple field to return. */
 export type Detail = 'values' | 'confidence' | 'full';
 
-export interface Location {
+interface Location {
   page: number;
   polygon: number[][];
 }
@@ -69,7 +69,7 @@ export class FieldBudget {
 }
 
 /** One field, any kind, to its plain form at the given detail. */
-export function plainField(field: unknown, detail: Detail, budget = new FieldBudget()): PlainValue {
+function plainField(field: unknown, detail: Detail, budget = new FieldBudget()): PlainValue {
   if (!isRecord(field)) return null;
   if ('items' in field) {
     const out: PlainValue[] = [];

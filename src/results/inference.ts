@@ -5,7 +5,7 @@
 import { MindeeInputError } from '../client/errors.js';
 import type { Inference, Product } from '../client/schemas.js';
 import { FieldBudget, availablePaths, isRecord, numberPolygon, plainFields, selectFields, type Detail, type PlainValue } from './fields.js';
-import { clip } from '../text.js';
+import { clip } from '../lib/text.js';
 import { pagesIn, type PageWindow } from './pages.js';
 import type { InferenceShape, ReviewShape } from './shapes.js';
 import type { InferenceReview } from '../verify/index.js';

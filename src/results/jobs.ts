@@ -2,7 +2,7 @@
 import { formatProblem } from '../client/errors.js';
 import { inferenceIdFromResultUrl, productFromResultUrl } from '../client/mindee-client.js';
 import type { Job, Problem, Product } from '../client/schemas.js';
-import { clip } from '../text.js';
+import { clip } from '../lib/text.js';
 import { DEFAULT_MAX_CHARS } from './budget.js';
 import type { JobShape, ProblemShape } from './shapes.js';
 
@@ -13,11 +13,11 @@ const MAX_PROBLEM_ITEMS = 5;
  * The longest text quoted from the API in a job answer of `maxChars`: about twenty strings make
  * a job, shown twice (text and structured), so each gets a share that keeps the answer in budget.
  */
-export function quotedChars(maxChars: number): number {
+function quotedChars(maxChars: number): number {
   return Math.max(40, Math.floor(maxChars / 40));
 }
 
-export function problemSummary(problem: Problem, maxChars = DEFAULT_MAX_CHARS): ProblemShape {
+function problemSummary(problem: Problem, maxChars = DEFAULT_MAX_CHARS): ProblemShape {
   const max = quotedChars(maxChars);
   const q = (s: string | null) => (s === null ? null : clip(s, max));
   const errors = problem.errors.slice(0, MAX_PROBLEM_ITEMS).map((e) => ({ pointer: q(e.pointer), detail: clip(e.detail, max) }));
@@ -57,6 +57,6 @@ export function renderJob(job: JobShape): string {
   return lines.join('\n');
 }
 
-export function renderProblem(problem: ProblemShape): string {
+function renderProblem(problem: ProblemShape): string {
   return formatProblem(problem) || 'unknown error';
 }

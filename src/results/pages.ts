@@ -1,9 +1,9 @@
 /** Page windows such as "1-3", "4", "5-": 1-based and inclusive, as a person counts pages. */
 import { MindeeInputError } from '../client/errors.js';
-import { quote } from '../text.js';
+import { quote } from '../lib/text.js';
 
 /** The highest page number a window may name: far beyond any document Mindee processes. */
-export const MAX_PAGE = 100_000;
+const MAX_PAGE = 100_000;
 
 export interface PageWindow {
   first: number;
@@ -32,7 +32,7 @@ export function parsePageWindow(text: string | undefined): PageWindow | null {
 }
 
 /** Pages read from one result at most (each can be hundreds of KB of OCR). */
-export const MAX_PAGES_READ = 10_000;
+const MAX_PAGES_READ = 10_000;
 
 export function formatPageWindow(w: PageWindow): string {
   return w.last === null ? `${w.first}-` : w.first === w.last ? `${w.first}` : `${w.first}-${w.last}`;

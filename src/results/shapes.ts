@@ -44,7 +44,7 @@ export const jobShape = z.object({
 });
 export type JobShape = z.infer<typeof jobShape>;
 
-export const fileShape = z.object({
+const fileShape = z.object({
   name: z.string().nullable(),
   alias: z.string().nullable(),
   page_count: z.number().nullable(),
@@ -106,7 +106,7 @@ export const inferenceShape = z.object({
 });
 export type InferenceShape = z.infer<typeof inferenceShape>;
 
-export const BATCH_STATUSES = ['Processed', 'Processing', 'Failed', 'Refused', 'NotSent'] as const;
+const BATCH_STATUSES = ['Processed', 'Processing', 'Failed', 'Refused', 'NotSent'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 export const batchRowShape = z.object({

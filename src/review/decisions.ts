@@ -11,7 +11,7 @@ import { leaves, type Leaf } from '../verify/fields.js';
 import type { InferenceReview, Review } from '../verify/index.js';
 
 export const DECISION_ACTIONS = ['accept', 'correct', 'reject'] as const;
-export type DecisionAction = (typeof DECISION_ACTIONS)[number];
+type DecisionAction = (typeof DECISION_ACTIONS)[number];
 export type DecisionValue = string | number | boolean | null;
 
 export interface Decision {
@@ -48,7 +48,7 @@ export function parseDecisions(text: string | undefined): Decision[] {
 }
 
 /** The raw fields of an extraction result, or null for other results (OCR, crop…). */
-export function rawFieldsOf(inference: Inference): Record<string, unknown> | null {
+function rawFieldsOf(inference: Inference): Record<string, unknown> | null {
   const result = inference.result as Record<string, unknown> | undefined;
   const fields = result?.fields;
   return typeof fields === 'object' && fields !== null && !Array.isArray(fields) ? (fields as Record<string, unknown>) : null;

@@ -14,7 +14,7 @@ import type { DocumentSource, PreparedDocument } from '../client/inputs.js';
 import type { MindeeClient } from '../client/mindee-client.js';
 import type { DocumentOrigin } from '../client/types.js';
 import type { FileAccess } from '../files/file-access.js';
-import { formatBytes } from '../text.js';
+import { formatBytes } from '../lib/text.js';
 
 /** What reading a result's document needs of the tools' dependencies. */
 export interface DocumentDeps {
@@ -27,11 +27,11 @@ export interface DocumentDeps {
 export const DOCUMENT_URI_PREFIX = 'mindee://documents/';
 
 /** Largest document the resource sends (as base64, through the host into the view). */
-export const MAX_DOCUMENT_BYTES = 20 * 1024 * 1024;
+const MAX_DOCUMENT_BYTES = 20 * 1024 * 1024;
 
 export type DocumentRef = { uri: string; mime_type: string; pages: number | null } | { uri: null; reason: string };
 
-export const documentUri = (inferenceId: string) => `${DOCUMENT_URI_PREFIX}${encodeURIComponent(inferenceId)}`;
+const documentUri = (inferenceId: string) => `${DOCUMENT_URI_PREFIX}${encodeURIComponent(inferenceId)}`;
 
 /** What to record at enqueue for a document about to be sent. */
 export function originOf(source: DocumentSource & { upload?: string }, document: PreparedDocument): DocumentOrigin {

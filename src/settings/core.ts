@@ -13,7 +13,7 @@ import type { LogLevel } from '../log.js';
 import { DEFAULT_MAX_CHARS, MAX_MAX_CHARS, MIN_MAX_CHARS } from '../results/budget.js';
 import { DEFAULT_RATE_LIMITS } from '../state/rate-budget.js';
 import { DEFAULT_RESULT_STORE } from '../state/result-store.js';
-import { quote } from '../text.js';
+import { quote } from '../lib/text.js';
 import { CONFIDENCE_LEVELS } from '../verify/index.js';
 import { setting } from './declare.js';
 import { count, megabytes, onOff, optionalText, seconds, truthy } from './kinds.js';
@@ -23,7 +23,7 @@ export const DEFAULT_MAX_WAIT_SECONDS = 40;
 /** Mindee stops an inference after 590 s: no wait needs to be longer. */
 export const MAX_WAIT_SECONDS = 590;
 /** How long a job of the in-process emulator takes by default. */
-export const DEFAULT_EMULATOR_PROCESSING_MS = 1500;
+const DEFAULT_EMULATOR_PROCESSING_MS = 1500;
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const satisfies readonly LogLevel[];
 
 /**

@@ -4,27 +4,17 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
-import { createRedactor } from '../redact.js';
+import { createRedactor } from '../lib/redact.js';
 import { readRaw, type SettingDeclaration } from './declare.js';
 import { CORE_SETTINGS } from './core.js';
 import { USAGE } from './help.js';
 import { ConfigError, MIN_TOKEN_CHARS, SERVING_SETTINGS, type AuthMode } from './serving.js';
 
-export { CORE_SETTINGS, DEFAULT_EMULATOR_PROCESSING_MS, DEFAULT_MAX_WAIT_SECONDS, MAX_WAIT_SECONDS, defaultStateDir } from './core.js';
+export { DEFAULT_MAX_WAIT_SECONDS, MAX_WAIT_SECONDS, defaultStateDir } from './core.js';
 export {
-  AUTH_MODES,
   ConfigError,
-  DEFAULT_HTTP_PORT,
-  DEFAULT_HTTP_TIMEOUT_SECONDS,
-  DEFAULT_MAX_BODY_MB,
-  DEFAULT_MAX_CONCURRENT_CALLS,
   DEFAULT_MAX_CONNECTIONS,
-  DEFAULT_SHUTDOWN_SECONDS,
   DEFAULT_UPLOAD_DIR_MB,
-  DEFAULT_WEBHOOK_FALLBACK_SECONDS,
-  MIN_TOKEN_CHARS,
-  SERVING_SETTINGS,
-  TRANSPORTS,
   type AuthMode,
 } from './serving.js';
 export { USAGE, settingsTable } from './help.js';
@@ -34,7 +24,7 @@ export type { SettingDeclaration } from './declare.js';
 export const SETTINGS = { ...CORE_SETTINGS, ...SERVING_SETTINGS };
 type Settings = typeof SETTINGS;
 
-export const configSchema = z.object(
+const configSchema = z.object(
   Object.fromEntries(Object.entries(SETTINGS).map(([key, declaration]) => [key, declaration.schema])) as { [K in keyof Settings]: Settings[K]['schema'] },
 );
 type ParsedConfig = z.infer<typeof configSchema>;

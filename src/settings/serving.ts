@@ -6,23 +6,23 @@ import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { UUID_PATTERN } from '../client/schemas.js';
-import { quote } from '../text.js';
+import { quote } from '../lib/text.js';
 import { setting } from './declare.js';
 import { count, httpUrl, list, megabytes, optionalText, seconds } from './kinds.js';
 import { MAX_WAIT_SECONDS } from './core.js';
 
-export const TRANSPORTS = ['stdio', 'http'] as const;
-export const AUTH_MODES = ['mindee-key', 'token', 'oauth', 'none'] as const;
+const TRANSPORTS = ['stdio', 'http'] as const;
+const AUTH_MODES = ['mindee-key', 'token', 'oauth', 'none'] as const;
 export type AuthMode = (typeof AUTH_MODES)[number];
 const LOG_FORMATS = ['text', 'json'] as const;
 /** Shortest bearer token accepted in MINDEE_MCP_HTTP_TOKENS: anything shorter is guessable. */
 export const MIN_TOKEN_CHARS = 16;
-export const DEFAULT_HTTP_PORT = 8080;
-export const DEFAULT_SHUTDOWN_SECONDS = 30;
-export const DEFAULT_MAX_BODY_MB = 8;
-export const DEFAULT_MAX_CONCURRENT_CALLS = 8;
-export const DEFAULT_HTTP_TIMEOUT_SECONDS = 300;
-export const DEFAULT_WEBHOOK_FALLBACK_SECONDS = 15;
+const DEFAULT_HTTP_PORT = 8080;
+const DEFAULT_SHUTDOWN_SECONDS = 30;
+const DEFAULT_MAX_BODY_MB = 8;
+const DEFAULT_MAX_CONCURRENT_CALLS = 8;
+const DEFAULT_HTTP_TIMEOUT_SECONDS = 300;
+const DEFAULT_WEBHOOK_FALLBACK_SECONDS = 15;
 /** Open connections of the HTTP server at most: 1 000 calls waiting on Mindee, and room for uploads, webhooks and probes. */
 export const DEFAULT_MAX_CONNECTIONS = 1200;
 /** Bytes the upload directory may hold at once (uploads waiting and arriving), in MB. */

@@ -3,8 +3,8 @@
  * results (per caller), who started each job, job completions, uploads waiting for their one use, learned timings and MCP tasks. In memory by default; a shared backend (Redis)
  * implements the same interfaces.
  */
-import { BoundedMap } from './bounded-map.js';
-import { systemClock, type Clock } from './clock.js';
+import { BoundedMap } from '../lib/bounded-map.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 import { MemoryJobEvents, type JobEvents } from './job-events.js';
 import { MemoryJobOwners, type JobOwners, type OwnerLimits } from './owners.js';
 import { DEFAULT_RATE_LIMITS, MemoryRateBudget, type RateBudget, type RateLimits } from './rate-budget.js';
@@ -13,15 +13,10 @@ import { MemoryUploadStore, type UploadStore } from './uploads.js';
 import { MemoryTimingStore, type TimingStore } from './timings.js';
 import { MemoryTaskStore, type TaskStore, type TaskStoreLimits } from './task-store.js';
 
-export type { Clock } from './clock.js';
-export type { Caller } from './caller.js';
-export type { JobEvent, JobEvents } from './job-events.js';
-export type { JobOwners, OwnedKind, OwnerLimits } from './owners.js';
-export type { BudgetUsage, RateBudget, RateLimits, RequestKind, Settle, TakeOptions } from './rate-budget.js';
-export type { ResultMeta, ResultStore, ResultStoreLimits, StoredResult } from './result-store.js';
-export type { ClaimResult, UploadRecord, UploadStore } from './uploads.js';
-export type { ModelTimings, TimingSample, TimingStore } from './timings.js';
-export type { EndStatus, TaskChange, TaskState, TaskStatus, TaskStore, TaskStoreLimits } from './task-store.js';
+export type { JobEvent } from './job-events.js';
+export type { RateBudget, RateLimits, RequestKind } from './rate-budget.js';
+export type { ResultStore, ResultStoreLimits } from './result-store.js';
+export type { TimingStore } from './timings.js';
 
 export interface SharedState {
   /** The budget of one scope: every key of one organisation should share one. */

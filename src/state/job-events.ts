@@ -4,8 +4,8 @@
  * starts after it still ends at once: subscribing replays it. The in-memory implementation
  * serves one process; a shared one relays events between processes.
  */
-import { BoundedMap } from './bounded-map.js';
-import { KeyedListeners } from './listeners.js';
+import { BoundedMap } from '../lib/bounded-map.js';
+import { KeyedListeners } from '../lib/listeners.js';
 
 export interface JobEvent {
   jobId: string;

@@ -5,8 +5,8 @@
  * caller (past the bound, that caller's oldest records go first: its own oldest jobs then answer
  * as unknown) and, in memory, in all. The first owner of an id stays its owner.
  */
-import { BoundedMap } from './bounded-map.js';
-import { systemClock, type Clock } from './clock.js';
+import { BoundedMap } from '../lib/bounded-map.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 
 /** A job id, or the id of the inference a job made. */
 export type OwnedKind = 'job' | 'inference';

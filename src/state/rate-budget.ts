@@ -4,7 +4,7 @@
  * before it is sent and settles it when it has ended. The interface is what the client needs;
  * the in-memory implementation serves one process (a shared one backs it with Redis).
  */
-import { abortReason, systemClock, type Clock, type TimerHandle } from './clock.js';
+import { abortReason, systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
 import { priorityNow, WaitQueue, type Priority } from './wait-queue.js';
 
 export type RequestKind = 'get' | 'post';

@@ -11,7 +11,7 @@
  * least recently used one. So a caller within an equal share of the store never loses a result for
  * another caller's sake. The in-memory implementation serves one process.
  */
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 
 export interface ResultMeta {
   /** The document's file name, for listings. */
@@ -21,7 +21,7 @@ export interface ResultMeta {
 }
 
 /** A verdict on a result, kept with it: opaque to the store. */
-export interface StoredReview {
+interface StoredReview {
   /** What the verdict depends on besides the result (threshold, rules), so a verdict under other settings is made anew. */
   key: string;
   json: string;

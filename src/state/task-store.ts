@@ -8,9 +8,9 @@
  * The in-memory implementation serves one process; a shared one lets any replica answer.
  */
 import { randomUUID } from 'node:crypto';
-import { clip } from '../text.js';
-import { systemClock, type Clock } from './clock.js';
-import { KeyedListeners } from './listeners.js';
+import { clip } from '../lib/text.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { KeyedListeners } from '../lib/listeners.js';
 
 export type TaskStatus = 'working' | 'input_required' | 'completed' | 'failed' | 'cancelled';
 export type EndStatus = 'completed' | 'failed' | 'cancelled';

@@ -10,8 +10,8 @@ import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
-import { BoundedMap } from './bounded-map.js';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { BoundedMap } from '../lib/bounded-map.js';
+import { systemClock, type Clock, type TimerHandle } from '../lib/clock.js';
 
 export interface TimingSample {
   /** Pages of the document, when they were known. */

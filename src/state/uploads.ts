@@ -6,8 +6,8 @@
  * the files themselves live in the server's upload directory (private to the process, or one
  * every replica mounts when several share a store). The in-memory implementation serves one process.
  */
-import { BoundedMap } from './bounded-map.js';
-import { systemClock, type Clock } from './clock.js';
+import { BoundedMap } from '../lib/bounded-map.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 
 export interface UploadRecord {
   id: string;

@@ -9,7 +9,7 @@
  * window and the shared (Redis) one both queue their callers here; only where a slot comes
  * from differs.
  */
-import { abortReason, type Clock, type TimerHandle } from './clock.js';
+import { abortReason, type Clock, type TimerHandle } from '../lib/clock.js';
 
 /** Lower goes first. A function is read again whenever the queue is served. */
 export type Priority = number | (() => number);

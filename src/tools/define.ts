@@ -10,9 +10,19 @@ import type { FileAccess } from '../files/file-access.js';
 import type { Logger } from '../log.js';
 import { leaveOutOfJsonSchema } from '../results/shapes.js';
 import type { ModelSettings } from './models.js';
-import type { VerifySettings } from './review.js';
+import type { ConfidenceLevel, RuleSet } from '../verify/index.js';
 
-export interface ToolAnnotationsRequired {
+/** The settings of verified results (MINDEE_MCP_MIN_CONFIDENCE, _RULES, _CONFIDENCE, _POLYGON). */
+export interface VerifySettings {
+  minConfidence: ConfidenceLevel;
+  rules: RuleSet | null;
+  /** Extraction enqueues ask for confidences unless the call says otherwise. */
+  confidence: boolean;
+  /** …and for locations. */
+  polygon: boolean;
+}
+
+interface ToolAnnotationsRequired {
   readOnlyHint: boolean;
   destructiveHint: boolean;
   idempotentHint: boolean;
@@ -59,7 +69,7 @@ export interface ClaimedUpload {
 }
 
 /** What a remote server lets the tools of one request do. */
-export interface RemoteAccess {
+interface RemoteAccess {
   /** Local files may be read: allowed directories were configured explicitly (a mounted volume). */
   localFiles: boolean;
   /** Claims an upload of this caller (once; throws MindeeInputError when it cannot be used). */
@@ -69,7 +79,7 @@ export interface RemoteAccess {
 }
 
 /** A flat form for the person in front of the host: each property a string, number or boolean (with a default where one helps). */
-export interface FormQuestion {
+interface FormQuestion {
   /** Names the form among the rounds of one call: its answer comes back under it. */
   key: string;
   message: string;
@@ -112,14 +122,14 @@ export interface ResourceLink {
   description?: string;
 }
 
-export interface ToolOutput<S> {
+interface ToolOutput<S> {
   text: string;
   structured: S;
   links?: ResourceLink[];
 }
 
 /** A tool's answer that asks the person first (ctx.person.canAskForm): the call runs again with the answer. */
-export interface AskOutput {
+interface AskOutput {
   ask: FormQuestion;
 }
 

@@ -7,7 +7,7 @@ import { MAX_WAIT_SECONDS } from '../config.js';
 import { jsonObject } from '../results/shapes.js';
 import type { ToolDeps, ToolSettings } from './define.js';
 import { aliasesOf } from './models.js';
-import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote.js';
+import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote-sources.js';
 
 // Shared by both enqueue tools, so each field says only what its name does not: what the
 // options have in common (extraction only, the model's own setting when omitted) is said once,

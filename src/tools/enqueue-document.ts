@@ -8,9 +8,9 @@ import { defineTool, type ToolSettings } from './define.js';
 import { enqueueTraits, documentSource, enqueueParams, modelArgs, optionArgs, uploadIdArg, waitArgs } from './enqueue-args.js';
 import { resultLink } from './get-inference-result.js';
 import { resolveModelId } from './models.js';
-import { refuseLocalFiles, settleSource } from './remote.js';
+import { refuseLocalFiles, settleSource } from './remote-sources.js';
 import { reviewArgs, reviewFor, withVerifyDefaults } from './review.js';
-import { presentInference, saveArg, saveInference, viewArgs } from './view-args.js';
+import { presentInference, saveArg, saveInference, viewArgs } from './result-view.js';
 import { continueWaitingStep, fetchResultStep, waitWithProgress } from './waiting.js';
 
 export const enqueueDocument = (settings: ToolSettings) =>

@@ -9,15 +9,15 @@ import { batchCountsShape, batchRowShape, type BatchRow } from '../results/shape
 import { defineTool, type ToolContext, type ToolDeps, type ToolSettings } from './define.js';
 import { enqueueTraits, enqueueParams, modelArgs, optionArgs, uploadIdsArg, waitArgs } from './enqueue-args.js';
 import { errorText } from './hints.js';
-import { refuseLocalFiles, settleSource, uploadSource, type ReleasableSource } from './remote.js';
+import { refuseLocalFiles, settleSource, uploadSource, type ReleasableSource } from './remote-sources.js';
 import { resolveModelId } from './models.js';
 import { reviewArgs, reviewedResult, withVerifyDefaults } from './review.js';
-import { RESULT_TOOL, tableNote, viewArgs } from './view-args.js';
+import { RESULT_TOOL, tableNote, viewArgs } from './result-view.js';
 import { batchTable, exportFormatOf, renderTable } from '../results/export.js';
 import { isRecord } from '../results/fields.js';
 import { withHeartbeat } from './waiting.js';
 import { FolderTooLargeError } from '../files/file-access.js';
-import { clip, quote } from '../text.js';
+import { clip, quote } from '../lib/text.js';
 
 /** One call may carry this many documents; more is a job for several calls. */
 export const MAX_BATCH = 500;

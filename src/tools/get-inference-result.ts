@@ -3,9 +3,9 @@ import { PRODUCTS } from '../client/schemas.js';
 import { inferenceShape } from '../results/shapes.js';
 import { defineTool, type ResourceLink, type ToolSettings } from './define.js';
 import { withProductHint } from './hints.js';
-import { refuseLocalFiles } from './remote.js';
+import { refuseLocalFiles } from './remote-sources.js';
 import { reviewArgs, reviewedResult } from './review.js';
-import { RESULT_TOOL, presentInference, saveArg, saveInference, viewArgs } from './view-args.js';
+import { RESULT_TOOL, presentInference, saveArg, saveInference, viewArgs } from './result-view.js';
 
 export function resultLink(inferenceId: string, uri: string): ResourceLink {
   return { type: 'resource_link', uri, name: `Mindee result ${inferenceId}`, mimeType: 'application/json', description: 'The full result JSON.' };

@@ -1,7 +1,7 @@
 /** Which model a call means: a UUID as is, an alias from the settings, or the default model. */
 import { MindeeInputError } from '../client/errors.js';
 import { UUID_PATTERN } from '../client/schemas.js';
-import { quote } from '../text.js';
+import { quote } from '../lib/text.js';
 
 export interface ModelSettings {
   defaultModelId: string | undefined;

@@ -13,19 +13,19 @@ import { reviewShape } from '../results/shapes.js';
 import { DECISION_ACTIONS, MAX_DECISIONS, MAX_DECISION_TEXT, decisionSchema, leafMap, mergeDecisions, type Decision, type DecisionValue } from '../review/decisions.js';
 import { documentRef } from '../review/document.js';
 import { REVIEW_VIEW_URI } from '../review/view.js';
-import { clip, stripControl } from '../text.js';
+import { clip, stripControl } from '../lib/text.js';
 import { reviewLine, type ReviewIssue } from '../verify/index.js';
 import type { Leaf } from '../verify/fields.js';
 import { defineTool, type FormAnswer, type ToolDeps, type ToolSettings } from './define.js';
 import { decisionsOf, reviewFor, reviewedResult } from './review.js';
 
-export const REVIEW_TOOL = 'review_result';
+const REVIEW_TOOL = 'review_result';
 /** Fields of one form: hosts show forms flat, and long ones are not read. */
 export const FORM_FIELDS = 10;
 /** Form rounds of one call (the 2025 shim allows 8, the 2026 client driver 10): past them, the answer says to call again. */
-export const FORM_ROUNDS = 5;
+const FORM_ROUNDS = 5;
 /** Fields one answer lists (flagged first); past it, the answer says how many were left out. */
-export const MAX_REVIEW_FIELDS = 200;
+const MAX_REVIEW_FIELDS = 200;
 
 const value = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const fieldShape = z.object({

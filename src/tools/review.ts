@@ -8,20 +8,10 @@ import type { Inference } from '../client/schemas.js';
 import type { EnqueueParams } from '../client/types.js';
 import { reviewShape } from '../results/shapes.js';
 import { applyDecisions, parseDecisions, reviewedNote, reviewedVerdict, type Decision } from '../review/decisions.js';
-import { CONFIDENCE_LEVELS, DEFAULT_MIN_CONFIDENCE, verifyInference, type ConfidenceLevel, type InferenceReview, type RuleSet } from '../verify/index.js';
-import type { ToolDeps, ToolSettings } from './define.js';
+import { CONFIDENCE_LEVELS, DEFAULT_MIN_CONFIDENCE, verifyInference, type ConfidenceLevel, type InferenceReview } from '../verify/index.js';
+import type { ToolDeps, ToolSettings, VerifySettings } from './define.js';
 
-/** The settings of verified results (MINDEE_MCP_MIN_CONFIDENCE, _RULES, _CONFIDENCE, _POLYGON). */
-export interface VerifySettings {
-  minConfidence: ConfidenceLevel;
-  rules: RuleSet | null;
-  /** Extraction enqueues ask for confidences unless the call says otherwise. */
-  confidence: boolean;
-  /** …and for locations. */
-  polygon: boolean;
-}
-
-export const DEFAULT_VERIFY: Readonly<VerifySettings> = Object.freeze({ minConfidence: DEFAULT_MIN_CONFIDENCE, rules: null, confidence: true, polygon: true });
+const DEFAULT_VERIFY: Readonly<VerifySettings> = Object.freeze({ minConfidence: DEFAULT_MIN_CONFIDENCE, rules: null, confidence: true, polygon: true });
 
 export function reviewArgs(settings: ToolSettings) {
   return {

@@ -4,7 +4,7 @@
  * tolerance that follows the currency's decimals: one unit of the last decimal per value summed.
  */
 import { currencyDecimals, ibanValid, isCalendarDate, isCurrencyCode, isVatType, vatFormValid } from './formats.js';
-import { items, isRecord, leaves, object, simple, type Leaf, type RawFields, type Where } from './fields.js';
+import { items, leaves, object, simple, type Leaf, type RawFields, type Where } from './fields.js';
 import type { IssueKind, ReviewIssue } from './types.js';
 
 /** Most issues kept while checking (the review lists fewer); past it they are only counted. */
@@ -67,7 +67,7 @@ export class Money {
 const REQUIRED_FINANCIAL = ['date', 'total_amount', 'supplier_name'] as const;
 
 /** Whether a result has the fields of a financial document, invoice or receipt. */
-export function isFinancial(fields: RawFields): boolean {
+function isFinancial(fields: RawFields): boolean {
   return simple(fields, 'total_amount') !== undefined && (Object.hasOwn(fields, 'date') || Object.hasOwn(fields, 'line_items') || Object.hasOwn(fields, 'total_net'));
 }
 
@@ -251,4 +251,3 @@ function vatChecks(fields: RawFields, found: Findings): void {
   }
 }
 
-export { isRecord };

@@ -32,7 +32,7 @@ export function isCalendarDate(v: string): boolean {
 }
 
 /** An IBAN without spaces, upper case. */
-export function normaliseIban(v: string): string {
+function normaliseIban(v: string): string {
   return v.replace(/[\s-]/g, '').toUpperCase();
 }
 
@@ -55,7 +55,7 @@ export function ibanValid(raw: string): boolean {
  * states as VIES gives them, with Greece as EL, plus GB, CH, NO). Only the form: the number's own
  * check digits and whether it is registered are the tax authority's to say.
  */
-export const VAT_FORMS: Readonly<Record<string, RegExp>> = {
+const VAT_FORMS: Readonly<Record<string, RegExp>> = {
   AT: /^U\d{8}$/,
   BE: /^[01]\d{9}$/,
   BG: /^\d{9,10}$/,

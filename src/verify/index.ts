@@ -11,9 +11,9 @@ import { currencyDecimals } from './formats.js';
 import type { RuleSet } from './rules.js';
 import { MAX_ISSUES, confidenceRank, type ConfidenceLevel, type IssueKind, type Review, type ReviewIssue } from './types.js';
 
-export { CONFIDENCE_LEVELS, MAX_ISSUES, isConfidence, type Box, type ConfidenceLevel, type IssueKind, type Review, type ReviewIssue } from './types.js';
-export { RulesError, DEFAULT_EXPRESSION_BOUNDS, MAX_RULES_FILE_BYTES, type ExpressionBounds } from './types.js';
-export type { RuleSet, ModelRules } from './rules.js';
+export { CONFIDENCE_LEVELS, type ConfidenceLevel, type Review, type ReviewIssue } from './types.js';
+export { RulesError, MAX_RULES_FILE_BYTES } from './types.js';
+export type { RuleSet } from './rules.js';
 export { currencyDecimals, ibanValid, isCalendarDate, isCurrencyCode, vatFormValid } from './formats.js';
 
 /**
@@ -151,7 +151,7 @@ export function verifyInferenceSync(inference: Inference, options: Omit<VerifyOp
 }
 
 /** Nested reviews as one, each issue's path prefixed with where its extraction sits in the answer. */
-export function mergeReviews(nested: Array<{ at: string; review: Review }>): Review {
+function mergeReviews(nested: Array<{ at: string; review: Review }>): Review {
   const issues: ReviewIssue[] = [];
   let more = 0;
   let lowest: ConfidenceLevel | null = null;

@@ -14,7 +14,6 @@ import { isRecord, leafOf, whereOf, type Leaf, type RawFields, type Scalar, type
 import type { Findings, Money } from './checks.js';
 import { DEFAULT_EXPRESSION_BOUNDS, MAX_RULES_FILE_BYTES, RulesError, type ExpressionBounds } from './types.js';
 
-export { DEFAULT_EXPRESSION_BOUNDS, MAX_RULES_FILE_BYTES, RulesError, type ExpressionBounds } from './types.js';
 
 
 const scalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -186,7 +185,7 @@ export function parseRules(text: string, file: string, aliases: Readonly<Record<
  * The simple fields a dotted path names, through objects and into every item of a list; or the
  * path where it stops when a part is not in the result.
  */
-export function resolvePath(fields: RawFields, path: string): { found: Leaf[]; absent: string | null } {
+function resolvePath(fields: RawFields, path: string): { found: Leaf[]; absent: string | null } {
   const parts = path.split('.');
   const found: Leaf[] = [];
   let absent: string | null = null;
@@ -218,7 +217,7 @@ export function resolvePath(fields: RawFields, path: string): { found: Leaf[]; a
 }
 
 /** Plain values, as `detail: "values"` shows them (a bounded walk). */
-export function plainValues(fields: RawFields, budget = { left: 50_000 }, depth = 0): Record<string, unknown> {
+function plainValues(fields: RawFields, budget = { left: 50_000 }, depth = 0): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const value = (field: unknown, d: number): unknown => {
     if (budget.left-- <= 0 || d > 32 || !isRecord(field)) return null;
@@ -256,7 +255,7 @@ function evaluationError(error: unknown, bounds: ExpressionBounds): string {
 }
 
 /** Applies one model's rules to an extraction's raw fields. */
-export async function applyRules(fields: RawFields, rules: ModelRules, bounds: ExpressionBounds, money: Money, found: Findings): Promise<void> {
+async function applyRules(fields: RawFields, rules: ModelRules, bounds: ExpressionBounds, money: Money, found: Findings): Promise<void> {
   for (const path of rules.required) {
     const { found: leaves, absent } = resolvePath(fields, path);
     if (absent !== null && leaves.length === 0) {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MindeeInputError } from '../../src/client/errors.js';
-import { formatBytes } from '../../src/text.js';
+import { formatBytes } from '../../src/lib/text.js';
 import { DEFAULT_INPUT_LIMITS, prepareDocument, type DocumentSource, type PreparedDocument } from '../../src/client/inputs.js';
 import { PDF_SCAN_CHUNK_BYTES } from '../../src/client/pdf-encryption.js';
 import { makeImageStub, makePdf, makePng } from 'mindee-v2-emulator/samples';

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   MindeeAbortError,
   MindeeApiError,
-  MindeeConfigError,
+  MissingApiKeyError,
   MindeeInputError,
   MindeeNetworkError,
   MindeeOriginError,
@@ -243,7 +243,7 @@ describe('MindeeClient over a mocked dispatcher', () => {
   it('explains a missing key instead of sending a request', async () => {
     const keyless = new MindeeClient({ apiKey: undefined, baseUrl: BASE, dispatcher: agent, missingKeyHint: 'start with --emulator' });
     const error = await keyless.getJob('job-1').catch((e) => e);
-    expect(error).toBeInstanceOf(MindeeConfigError);
+    expect(error).toBeInstanceOf(MissingApiKeyError);
     expect(error.hint).toBe('start with --emulator');
   });
 

@@ -19,6 +19,7 @@ import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { MODERN, TASKS_EXTENSION, call, connectStdio } from '../helpers/modern.js';
 import { hasRedis, startRedis } from '../helpers/redis.js';
 import { recordOutput } from '../setup/secrets.js';
+import { structuredOf } from '../helpers/structured.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -43,9 +44,9 @@ describe('spawned server over stdio, both eras', () => {
       const progress: string[] = [];
       const done = await call(client, 'enqueue_document', { model_id: 'invoice', file_path: join(dir, 'invoice.pdf') }, { onprogress: (p) => progress.push(p.message ?? '') });
       expect(done.isError).toBeFalsy();
-      expect((done.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+      expect(structuredOf('enqueue_document', done).result!.fields!.invoice_number).toBe('INV-2026-0042');
       expect(progress.length).toBeGreaterThan(0);
-      const inferenceId = (done.structuredContent as any).result.inference_id as string;
+      const inferenceId = structuredOf('enqueue_document', done).result!.inference_id;
       const read = await client.readResource({ uri: `mindee://inferences/${inferenceId}` });
       recordOutput('resource', read);
       expect(JSON.parse((read.contents[0] as { text: string }).text).inference.id).toBe(inferenceId);
@@ -62,7 +63,7 @@ describe('roots in both eras', () => {
     try {
       const done = await call(client, 'enqueue_document', { model_id: 'invoice', file_path: join(dir, 'invoice.pdf') });
       expect(done.isError).toBeFalsy();
-      expect((done.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+      expect(structuredOf('enqueue_document', done).result!.fields!.invoice_number).toBe('INV-2026-0042');
       const outside = await call(client, 'enqueue_document', { model_id: 'invoice', file_path: CLI });
       expect(outside.isError).toBe(true);
     } finally {
@@ -85,7 +86,7 @@ describe('2025-11-25 tasks over stdio', () => {
       expect(task.status).toBe('working');
       const result = await client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
       recordOutput('tasks/result', result);
-      expect((result.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+      expect(structuredOf('enqueue_document', result).result!.fields!.invoice_number).toBe('INV-2026-0042');
       expect((await client.experimental.tasks.listTasks()).tasks.map((t) => [t.taskId, t.status])).toEqual([[task.taskId, 'completed']]);
     } finally {
       await client.close();

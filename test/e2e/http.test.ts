@@ -15,6 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { CLI, spawnServer } from '../helpers/spawned.js';
 import { addSecret, recordOutput } from '../setup/secrets.js';
+import { structuredOf } from '../helpers/structured.js';
 
 const TOKEN = 'tok_e2e_6f1d3b5a7c9e2f4a6b8d0c1e';
 addSecret(TOKEN);
@@ -54,7 +55,7 @@ describe('spawned server over Streamable HTTP', () => {
       recordOutput('e2e http', result);
       expect(signalled).toBe(true);
       expect(result.isError).toBeFalsy();
-      expect((result.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+      expect(structuredOf('enqueue_document', result).result!.fields!.invoice_number).toBe('INV-2026-0042');
       expect(await server.exited).toBe(0);
       await client.close().catch(() => undefined);
     } finally {

@@ -22,6 +22,7 @@ import { makePdf, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { TEST_API_KEY, addSecret, recordOutput } from '../setup/secrets.js';
 import { freePort, hasRedis, startRedis, type RedisServer } from '../helpers/redis.js';
 import { CLI, spawnServer } from '../helpers/spawned.js';
+import { structuredOf } from '../helpers/structured.js';
 const WINDOW_MS = 2_000;
 /** The organisation's limits per window, as the emulator enforces them. */
 const ORG = { postPerMinute: 100, getPerMinute: 400, windowMs: WINDOW_MS };
@@ -206,14 +207,14 @@ describe.skipIf(!hasRedis)('many processes, one organisation', () => {
     const [a, b] = await Promise.all([0, 1].map(() => server({ MINDEE_V2_BASE_URL: e.url, MINDEE_MCP_REDIS_URL: r.url })));
     const fetched = await a!.client.callTool({ name: 'enqueue_document', arguments: { model_id: DEMO_MODELS.deleteOnFetch, file_path: 'invoice.pdf', max_wait_seconds: 30 } });
     recordOutput('a', fetched);
-    const view = (fetched.structuredContent as any).result;
-    expect(view.fields.invoice_number).toBe('INV-2026-0042');
+    const view = structuredOf('enqueue_document', fetched).result!;
+    expect(view.fields!.invoice_number).toBe('INV-2026-0042');
     const resultGets = () => e.requests.filter((q) => q.method === 'GET' && q.path.includes(view.inference_id)).length;
     expect(resultGets()).toBe(1);
     const again = await b!.client.callTool({ name: 'get_inference_result', arguments: { inference_id: view.inference_id } });
     recordOutput('b', again);
     expect(again.isError).toBeFalsy();
-    expect((again.structuredContent as any).fields.invoice_number).toBe('INV-2026-0042');
+    expect(structuredOf('get_inference_result', again).fields!.invoice_number).toBe('INV-2026-0042');
     // Served from Redis: the emulator, which deleted it once fetched, was not asked again.
     expect(resultGets()).toBe(1);
   });
@@ -248,10 +249,10 @@ describe.skipIf(!hasRedis)('many processes, one organisation', () => {
     const readByA = await a.client.callTool({ name: 'get_inference_result', arguments: { inference_id: inferenceId } });
     expect(readByA.isError).toBeFalsy();
     const statusByA = await a.client.callTool({ name: 'get_job_status', arguments: { job_id: job.id } });
-    expect((statusByA.structuredContent as any).job.status).toBe('Processed');
+    expect(structuredOf('get_job_status', statusByA).job.status).toBe('Processed');
     const result = await waiting;
     recordOutput('b', result);
-    expect((result.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+    expect(structuredOf('enqueue_document', result).result!.fields!.invoice_number).toBe('INV-2026-0042');
     const gets = (prefix: string) => e.requests.filter((q) => q.method === 'GET' && q.path.startsWith(prefix)).length;
     // B's one poll and A's; the result was read once, by A.
     expect(gets(`/v2/jobs/${job.id}`)).toBe(2);
@@ -293,7 +294,7 @@ describe.skipIf(!hasRedis)('many processes, one organisation', () => {
     const answered = await onA.experimental.tasks.getTaskResult(sent.taskId, CallToolResultSchema);
     recordOutput('tasks/result on A', answered);
     expect(answered.isError).toBeFalsy();
-    expect((answered.structuredContent as any).result).toMatchObject({ file: { name: 'march.pdf' }, fields: { invoice_number: 'INV-2026-0042' } });
+    expect(structuredOf('enqueue_document', answered).result).toMatchObject({ file: { name: 'march.pdf' }, fields: { invoice_number: 'INV-2026-0042' } });
 
     // Started on A, cancelled on B; A's answer is the cancel's.
     created = nextJob();

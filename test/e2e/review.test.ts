@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { CLI, spawnServer } from '../helpers/spawned.js';
 import { recordOutput } from '../setup/secrets.js';
+import { structuredOf } from '../helpers/structured.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -45,10 +46,10 @@ describe('a result that needs review, from the spawned server', () => {
       const result = (await client.callTool({ name: 'enqueue_document', arguments: { model_id: 'invoice', file_path: 'invoice.pdf' } })) as CallToolResult;
       recordOutput('e2e review', result);
       expect(result.isError).toBeFalsy();
-      const review = (result.structuredContent as any).result.review;
-      expect(review.verdict).toBe('needs_review');
-      expect(review.issues.map((i: any) => `${i.kind} ${i.path}`)).toEqual(['failed_check total_amount', 'missing po_number']);
-      expect(review.issues[0]).toMatchObject({ page: 1, box: expect.any(Array) });
+      const review = structuredOf('enqueue_document', result).result!.review;
+      expect(review!.verdict).toBe('needs_review');
+      expect(review!.issues.map((i) => `${i.kind} ${i.path}`)).toEqual(['failed_check total_amount', 'missing po_number']);
+      expect(review!.issues[0]).toMatchObject({ page: 1, box: expect.any(Array) });
       const text = (result.content[0] as { text: string }).text;
       expect(text.split('\n')[0]).toBe('Needs review (2): rule "under the approval limit" failed: total_amount <= 100; po_number is missing (required by the rules)');
       expect(text.split('\n')[1]).toMatch(/^Where: total_amount p1 \[[\d., ]+\]$/);
@@ -65,14 +66,14 @@ describe('a result that needs review, from the spawned server', () => {
       await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
       const result = (await client.callTool({ name: 'enqueue_document', arguments: { model_id: 'invoice', file_base64: makeSampleInvoicePdf({ confidence: { purchase_category: 'Low' } }).toString('base64'), filename: 'inv.pdf' } })) as CallToolResult;
       recordOutput('e2e review http', result);
-      const sc = result.structuredContent as any;
+      const sc = structuredOf('enqueue_document', result);
       // Asked for by default: the document has the emulator rate a value Low, below the default threshold (High).
-      expect(sc.result.active_options).toMatchObject({ confidence: true, polygon: true });
-      expect(sc.result.review.verdict).toBe('needs_review');
-      expect(sc.result.review.issues.every((i: any) => i.kind === 'low_confidence')).toBe(true);
+      expect(sc.result!.active_options).toMatchObject({ confidence: true, polygon: true });
+      expect(sc.result!.review!.verdict).toBe('needs_review');
+      expect(sc.result!.review!.issues.every((i) => i.kind === 'low_confidence')).toBe(true);
       expect((result.content[0] as { text: string }).text).toMatch(/^Needs review \(\d+\): /);
-      const again = (await client.callTool({ name: 'get_inference_result', arguments: { inference_id: sc.result.inference_id } })) as CallToolResult;
-      expect((again.structuredContent as any).review).toEqual(sc.result.review);
+      const again = (await client.callTool({ name: 'get_inference_result', arguments: { inference_id: sc.result!.inference_id } })) as CallToolResult;
+      expect(structuredOf('get_inference_result', again).review).toEqual(sc.result!.review);
       await client.close();
     } finally {
       server.child.kill('SIGTERM');

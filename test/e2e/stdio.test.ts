@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_MODELS, EMULATOR_API_KEY, startEmulator, type Emulator } from 'mindee-v2-emulator';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { TEST_API_KEY, recordOutput } from '../setup/secrets.js';
+import { structuredOf } from '../helpers/structured.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -62,13 +63,13 @@ describe('spawned server over stdio', () => {
       expect(tools.map((t) => t.name)).toEqual(['enqueue_document', 'enqueue_documents', 'get_job_status', 'get_inference_result', 'review_result', 'search_models']);
       const queued = await s.client.callTool({ name: 'enqueue_document', arguments: { model_id: 'invoice', file_path: 'invoice.pdf', wait: false } });
       recordOutput('e2e', queued);
-      const jobId = (queued.structuredContent as any).job.job_id;
+      const jobId = structuredOf('enqueue_document', queued).job.job_id;
       const status = await s.client.callTool({ name: 'get_job_status', arguments: { job_id: jobId, wait_seconds: 10 } });
-      const inferenceId = (status.structuredContent as any).job.inference_id;
+      const inferenceId = structuredOf('get_job_status', status).job.inference_id;
       expect(inferenceId).toBeTruthy();
       const result = await s.client.callTool({ name: 'get_inference_result', arguments: { inference_id: inferenceId } });
       recordOutput('e2e', result);
-      expect((result.structuredContent as any).fields.invoice_number).toBe('INV-2026-0042');
+      expect(structuredOf('get_inference_result', result).fields!.invoice_number).toBe('INV-2026-0042');
       expect(s.protocolErrors).toEqual([]);
     } finally {
       await s.close();
@@ -118,11 +119,11 @@ describe('spawned server over stdio', () => {
     const s = await connect([dir], { MINDEE_V2_BASE_URL: emulator.url, MINDEE_V2_API_KEY: TEST_API_KEY, MINDEE_MCP_LOG_LEVEL: 'debug' });
     try {
       const models = await s.client.callTool({ name: 'search_models', arguments: { name: 'invoice' } });
-      const modelId = (models.structuredContent as any).models[0].id;
+      const modelId = structuredOf('search_models', models).models[0]!.id;
       const done = await s.client.callTool({ name: 'enqueue_document', arguments: { model_id: modelId, file_path: join(dir, 'invoice.pdf') } });
       recordOutput('e2e', done);
       expect(done.isError).toBeFalsy();
-      expect((done.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+      expect(structuredOf('enqueue_document', done).result!.fields!.invoice_number).toBe('INV-2026-0042');
       expect(emulator.requests.every((r) => r.authorized)).toBe(true);
     } finally {
       await s.close();

@@ -8,7 +8,7 @@ import { StdioClientTransport, type StdioServerParameters } from '@modelcontextp
 import { expect } from 'vitest';
 import { recordOutput } from '../setup/secrets.js';
 
-export const TOOL_NAMES = ['enqueue_document', 'enqueue_documents', 'get_job_status', 'get_inference_result', 'review_result', 'search_models'];
+const TOOL_NAMES = ['enqueue_document', 'enqueue_documents', 'get_job_status', 'get_inference_result', 'review_result', 'search_models'];
 
 /** Connects to a server spawned with `params`; `stderr()` is what it logged. */
 export async function connectStdio(params: StdioServerParameters) {

@@ -14,9 +14,9 @@ import type { ConnectionOptions, MindeeConnection } from '../../src/client/minde
 import { parseCommand, type Config } from '../../src/config.js';
 import { HttpListener } from '../../src/http/listener.js';
 import { Metrics } from '../../src/http/metrics.js';
-import { createRemoteServer, toolNames, type RemoteOptions, type RemoteServer } from '../../src/http/remote.js';
+import { createRemoteServer, toolNames, type RemoteOptions, type RemoteServer } from '../../src/http/remote-server.js';
 import { createRuntime } from '../../src/runtime.js';
-import type { Clock } from '../../src/state/clock.js';
+import type { Clock } from '../../src/lib/clock.js';
 import type { KeptLimits, UploadLimits } from '../../src/state/uploads.js';
 import type { ToolSettings } from '../../src/tools/define.js';
 import { FAST_POLLING } from './harness.js';
@@ -42,13 +42,13 @@ export interface HttpHarness {
   close(): Promise<void>;
 }
 
-export interface RawInit {
+interface RawInit {
   method?: string;
   headers?: Record<string, string>;
   body?: string | Buffer;
 }
 
-export interface RawResponse {
+interface RawResponse {
   status: number;
   headers: Headers;
   text: string;

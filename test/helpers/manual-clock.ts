@@ -3,7 +3,7 @@
  * transport's attempt time-outs, the rate budget) runs in fake time, while real I/O (the
  * emulator over loopback) runs as usual.
  */
-import type { Clock, TimerHandle } from '../../src/state/clock.js';
+import type { Clock, TimerHandle } from '../../src/lib/clock.js';
 
 interface Timer {
   at: number;

@@ -27,7 +27,7 @@ export interface ClientOptions {
 }
 
 /** A v2 SDK client, pinned to 2026-07-28 ('modern') or speaking the 2025 handshake ('legacy'). */
-export function v2Client(era: Era, options: ClientOptions = {}): Client {
+function v2Client(era: Era, options: ClientOptions = {}): Client {
   const client = new Client(CLIENT_INFO, {
     versionNegotiation: { mode: era === 'modern' ? { pin: MODERN } : 'legacy' },
     capabilities: {
@@ -67,7 +67,7 @@ export async function call(
 }
 
 /** The raw 2026-07-28 request path over HTTP the tasks client needs: one POST per request, its JSON or SSE answer read. */
-export function httpDispatch(url: string, headers: Record<string, string> = {}): RawClientDispatch {
+function httpDispatch(url: string, headers: Record<string, string> = {}): RawClientDispatch {
   let ids = 0;
   return async (message, options) => {
     const rpc = message as { method?: string; params?: { name?: string; taskId?: string; uri?: string } };

@@ -30,8 +30,17 @@ export function rawFields(plain: Record<string, Plain>, options: RawOptions = {}
   return fieldsOf(plain, '');
 }
 
+/** Each value of `T` may also be null (a missing field), as a test changes it. */
+type Loose<T> = T extends readonly (infer U)[] ? Loose<U>[] : T extends object ? { -readonly [K in keyof T]: Loose<T[K]> } : T | null;
+/** A clean invoice's values, as a test may change them (null values, other fields). */
+export type Invoice = Loose<ReturnType<typeof invoiceValues>> & { [field: string]: Plain };
+
 /** A clean invoice in `currency`: lines, one tax, totals that add up. */
-export function cleanInvoice(currency = 'EUR', decimals = 2): Record<string, Plain> {
+export function cleanInvoice(currency = 'EUR', decimals = 2): Invoice {
+  return invoiceValues(currency, decimals);
+}
+
+function invoiceValues(currency: string, decimals: number) {
   const r = (n: number) => Number(n.toFixed(decimals));
   const lines = [
     { description: 'Brake cables', quantity: 2, unit_price: r(12.5), total_price: r(25) },

@@ -29,7 +29,7 @@ function findRedisServer(): string | undefined {
   return undefined;
 }
 
-export const REDIS_SERVER = findRedisServer();
+const REDIS_SERVER = findRedisServer();
 export const hasRedis = REDIS_SERVER !== undefined;
 export const REDIS_MISSING = 'redis-server is not installed (Debian: apt-get install -y redis-server)';
 

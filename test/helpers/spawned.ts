@@ -8,7 +8,7 @@ import { recordOutput } from '../setup/secrets.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 /** What an HTTP server says once it listens: group 1 is its origin. */
-export const SERVING_HTTP = /serving MCP \(Streamable HTTP\) at (http:\/\/127\.0\.0\.1:\d+)\/mcp/;
+const SERVING_HTTP = /serving MCP \(Streamable HTTP\) at (http:\/\/127\.0\.0\.1:\d+)\/mcp/;
 
 export interface Spawned {
   child: ChildProcessWithoutNullStreams;

@@ -8,7 +8,7 @@ import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { CreateTaskResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseCommand } from '../../src/config.js';
-import { createRedactor } from '../../src/redact.js';
+import { createRedactor } from '../../src/lib/redact.js';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
 import { findSecret, TEST_API_KEY } from '../setup/secrets.js';
 import { endless, inference, job, processedJob, sendJson, startHostileApi, type HostileApi } from './helpers/hostile-api.js';

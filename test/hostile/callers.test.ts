@@ -23,6 +23,7 @@ import { startHarness, textOf } from '../helpers/harness.js';
 import { callTool, startHttpHarness, type HttpHarness, type HttpHarnessOptions } from '../helpers/http-harness.js';
 import { hasRedis, startRedis, type RedisServer } from '../helpers/redis.js';
 import { TEST_API_KEY, addSecret } from '../setup/secrets.js';
+import { structuredOf } from '../helpers/structured.js';
 
 const TOKEN_A = 'tok_alice_3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c';
 const TOKEN_B = 'tok_bob_1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e';
@@ -109,7 +110,8 @@ describe.each<Backend>([
   async function crossCaller(a: Client, b: Client, emulators: Emulator[]): Promise<void> {
     const done = await callTool(a, 'enqueue_document', { model_id: 'invoice', file_base64: makeSampleInvoicePdf().toString('base64'), filename: 'a.pdf' });
     expect(done.isError, textOf(done)).toBeFalsy();
-    const { job_id: jobId, inference_id: inferenceId } = (done.structuredContent as any).result as { job_id: string; inference_id: string };
+    const { job_id, inference_id: inferenceId } = structuredOf('enqueue_document', done).result!;
+    const jobId = job_id!;
     const uri = `mindee://inferences/${inferenceId}`;
 
     const before = requestsOf(emulators);
@@ -227,7 +229,7 @@ describe.each<Backend>([
     const b = await h.client({ authorization: `Bearer ${TOKEN_B}` });
     const status = await callTool(b, 'get_job_status', { job_id: outside });
     expect(status.isError, textOf(status)).toBeFalsy();
-    const inferenceId = (status.structuredContent as any).job.inference_id as string;
+    const inferenceId = structuredOf('get_job_status', status).job.inference_id!;
     const read = await callTool(b, 'get_inference_result', { inference_id: inferenceId });
     expect(read.isError, textOf(read)).toBeFalsy();
     expect(read.structuredContent).toMatchObject({ inference_id: inferenceId });
@@ -239,7 +241,7 @@ describe.each<Backend>([
     const a = await h.client({ authorization: `Bearer ${TOKEN_A}` });
     const b = await h.client({ authorization: `Bearer ${TOKEN_B}` });
     const queued = await callTool(a, 'enqueue_document', { model_id: DEMO_MODELS.deleteOnFetch, url: 'https://example.com/a.pdf', wait: false });
-    const jobId = (queued.structuredContent as any).job.job_id as string;
+    const jobId = structuredOf('enqueue_document', queued).job.job_id;
     h.emulator.completeJob(jobId);
     // The inference id leaked before A's server had seen it (A has not polled yet).
     const inferenceId = new URL(h.emulator.job(jobId)!.job.result_url!).pathname.split('/').pop()!;
@@ -270,7 +272,7 @@ describe.skipIf(!hasRedis)('two replicas on one Redis', () => {
       const one = await replica();
       const two = await replica(one.emulator);
       const done = await callTool(await one.client({ authorization: `Bearer ${TOKEN_A}` }), 'enqueue_document', { model_id: 'invoice', url: 'https://example.com/a.pdf', wait: false });
-      const jobId = (done.structuredContent as any).job.job_id as string;
+      const jobId = structuredOf('enqueue_document', done).job.job_id;
       const before = one.emulator.requests.length;
       const stranger = await callTool(await two.client({ authorization: `Bearer ${TOKEN_B}` }), 'get_job_status', { job_id: jobId });
       expect(textOf(stranger)).toContain(`No job with id ${jobId} is known to you`);
@@ -296,7 +298,7 @@ describe('stdio: the key is the caller\'s own', () => {
       const outside = ((await res.json()) as { job: { id: string } }).job.id;
       const status = await h.call('get_job_status', { job_id: outside });
       expect(status.isError, textOf(status)).toBeFalsy();
-      const inferenceId = (status.structuredContent as any).job.inference_id as string;
+      const inferenceId = structuredOf('get_job_status', status).job.inference_id!;
       expect((await h.call('get_inference_result', { inference_id: inferenceId })).structuredContent).toMatchObject({ inference_id: inferenceId });
     } finally {
       await h.close();

@@ -4,6 +4,7 @@
  * cancellation in the modern era; the spec's answer to a revision this server does not speak; and
  * the tasks extension (`io.modelcontextprotocol/tasks`) through its own client.
  */
+import { resultFromTaskOutcome } from '@modelcontextprotocol/ext-tasks/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_MODELS, startEmulator } from 'mindee-v2-emulator';
 import { createRedisState } from '../../src/state/redis/index.js';
@@ -13,6 +14,7 @@ import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { callTool as v1Call, startHttpHarness, type HttpHarness } from '../helpers/http-harness.js';
 import { MODERN, call, connectHttp, taskSession } from '../helpers/modern.js';
 import { recordOutput } from '../setup/secrets.js';
+import { structuredOf } from '../helpers/structured.js';
 
 let h: HttpHarness | undefined;
 afterEach(async () => {
@@ -39,9 +41,9 @@ describe('2026-07-28 over HTTP', () => {
     }
     const done = await call(modern, 'enqueue_document', { model_id: 'invoice', file_base64: pdfBase64, filename: 'invoice.pdf' });
     expect(done.isError).toBeFalsy();
-    const inferenceId = (done.structuredContent as any).result.inference_id as string;
+    const inferenceId = structuredOf('enqueue_document', done).result!.inference_id;
     expect((await call(modern, 'get_inference_result', { inference_id: inferenceId, fields: ['total_amount'] })).isError).toBeFalsy();
-    expect((await call(modern, 'get_job_status', { job_id: (done.structuredContent as any).job.job_id })).isError).toBeFalsy();
+    expect((await call(modern, 'get_job_status', { job_id: structuredOf('enqueue_document', done).job.job_id })).isError).toBeFalsy();
     expect((await call(modern, 'search_models', {})).isError).toBeFalsy();
     expect((await call(modern, 'enqueue_documents', { model_id: 'invoice', urls: ['https://example.com/a.pdf'] })).isError).toBeFalsy();
     // The kept result, as a resource.
@@ -141,9 +143,9 @@ describe('the tasks extension (2026-07-28)', () => {
     const { outcome } = await execution.settle();
     recordOutput('task outcome', outcome);
     expect(outcome.status).toBe('completed');
-    const result = (outcome as { result: any }).result;
+    const result = resultFromTaskOutcome(outcome);
     expect(result.isError).toBeFalsy();
-    expect(result.structuredContent.result.inference_id).toBeTruthy();
+    expect(structuredOf('enqueue_document', result).result!.inference_id).toBeTruthy();
     await session.close();
   });
 
@@ -153,7 +155,7 @@ describe('the tasks extension (2026-07-28)', () => {
     const execution = await session.callTool('enqueue_document', { model_id: DEMO_MODELS.invoice, url: 'https://example.com/a.pdf' });
     expect(execution.kind).toBe('immediate');
     const { outcome } = await execution.settle();
-    expect((outcome as { result: any }).result.structuredContent.result.inference_id).toBeTruthy();
+    expect(structuredOf('enqueue_document', resultFromTaskOutcome(outcome)).result!.inference_id).toBeTruthy();
     await session.close();
   });
 
@@ -203,7 +205,7 @@ describe.skipIf(!hasRedis)('the tasks extension on Redis state', () => {
       const outcome = await onB.session.task(taskId).result();
       recordOutput('task outcome on B', outcome);
       expect(outcome.status).toBe('completed');
-      expect((outcome as { result: any }).result.structuredContent.result.inference_id).toBeTruthy();
+      expect(structuredOf('enqueue_document', resultFromTaskOutcome(outcome)).result!.inference_id).toBeTruthy();
       await Promise.all([onA.session.close(), onB.session.close()]);
     } finally {
       await Promise.all([a!.close(), b!.close()]);

@@ -8,6 +8,7 @@ import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { startAccounts, type Accounts } from '../helpers/accounts.js';
 import { callTool, startHttpHarness, type HttpHarness } from '../helpers/http-harness.js';
 import { TEST_API_KEY, addSecret } from '../setup/secrets.js';
+import { structuredOf } from '../helpers/structured.js';
 
 const KEY_B = 'md_test_SECOND_ACCOUNT_9b8a7c6d5e4f3a2b1c0d';
 addSecret(KEY_B);
@@ -38,7 +39,7 @@ describe('two callers, two keys', () => {
   it('never serves one caller the result kept for the other, nor lists it', async () => {
     const { a, b } = await start();
     const done = await callTool(a, 'enqueue_document', { model_id: 'invoice', file_base64: makeSampleInvoicePdf().toString('base64'), filename: 'a.pdf' });
-    const inferenceId = (done.structuredContent as any).result.inference_id as string;
+    const inferenceId = structuredOf('enqueue_document', done).result!.inference_id;
     const uri = `mindee://inferences/${inferenceId}`;
 
     expect((await a.listResources()).resources.map((r) => r.uri)).toEqual([uri]);

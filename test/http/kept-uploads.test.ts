@@ -10,7 +10,7 @@ import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { makeDisagreeingInvoicePdf, makePng } from 'mindee-v2-emulator/samples';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { systemClock, type Clock } from '../../src/state/clock.js';
+import { systemClock, type Clock } from '../../src/lib/clock.js';
 import { createRedisState } from '../../src/state/redis/index.js';
 import { textOf } from '../helpers/harness.js';
 import { callTool, startHttpHarness, tempDir, type HttpHarness, type HttpHarnessOptions } from '../helpers/http-harness.js';
@@ -110,7 +110,7 @@ describe('uploads kept for review', () => {
     expect(await review(a, ids[2]!)).toMatchObject({ uri: `mindee://documents/${ids[2]}`, mime_type: 'image/png' });
     // Sent and kept, not used again.
     const again = await callTool(a, 'enqueue_document', { model_id: DEMO_MODELS.invoice, upload_id: uploads[2] });
-    expect(textOf(again as any)).toMatch(/was already used/);
+    expect(textOf(again)).toMatch(/was already used/);
   });
 
   it('counts kept uploads in the upload directory, but a full directory makes room for a new upload with the oldest kept', async () => {

@@ -6,6 +6,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JSON_HEADERS, callTool, rpc, startHttpHarness, type HttpHarness } from '../helpers/http-harness.js';
 import { addSecret } from '../setup/secrets.js';
+import { structuredOf } from '../helpers/structured.js';
 
 let h: HttpHarness | undefined;
 afterEach(async () => {
@@ -47,7 +48,7 @@ describe("a caller's deps", () => {
     const a = await h.client({ authorization: `Bearer ${first}` });
     const done = await callTool(a, 'enqueue_document', { model_id: 'invoice', url: 'https://example.com/invoice.pdf' });
     expect(done.isError).toBeFalsy();
-    const inferenceId = (done.structuredContent as any).result.inference_id as string;
+    const inferenceId = structuredOf('enqueue_document', done).result!.inference_id;
     expect((await a.listResources()).resources.map((r) => r.uri)).toContain(`mindee://inferences/${inferenceId}`);
     const b = await h.client({ authorization: `Bearer ${second}` });
     expect((await b.listResources()).resources.map((r) => r.uri)).not.toContain(`mindee://inferences/${inferenceId}`);

@@ -17,6 +17,7 @@ import { textOf } from '../helpers/harness.js';
 import { callTool, startHttpHarness, tempDir, type HttpHarness } from '../helpers/http-harness.js';
 import { hasRedis, startRedis, type RedisServer } from '../helpers/redis.js';
 import { TEST_API_KEY, addSecret, recordOutput } from '../setup/secrets.js';
+import { structuredOf } from '../helpers/structured.js';
 
 const KEY_B = 'md_test_REPLICA_OTHER_7c1d2e3f4a5b6c7d8e9f';
 addSecret(KEY_B);
@@ -83,21 +84,21 @@ describe.skipIf(!hasRedis)('uploads across replicas', () => {
     expect(await readdir(dir.dir)).toHaveLength(2);
 
     const stranger = await callTool(await b.h.client({ authorization: `Bearer ${KEY_B}` }), 'enqueue_document', { model_id: 'invoice', upload_id: first.body.upload_id });
-    expect(textOf(stranger as any)).toMatch(/was not found: it does not exist, or was made with other credentials\./);
+    expect(textOf(stranger)).toMatch(/was not found: it does not exist, or was made with other credentials\./);
     const onB = await b.h.client(AS_A);
     const done = await callTool(onB, 'enqueue_document', { model_id: 'invoice', upload_id: first.body.upload_id });
-    expect(done.isError, textOf(done as any)).toBeFalsy();
-    expect((done.structuredContent as any).result.file.name).toBe('march.pdf');
+    expect(done.isError, textOf(done)).toBeFalsy();
+    expect(structuredOf('enqueue_document', done).result!.file.name).toBe('march.pdf');
     const again = await callTool(await a.h.client(AS_A), 'enqueue_document', { model_id: 'invoice', upload_id: first.body.upload_id });
-    expect(textOf(again as any)).toMatch(/was already used: an upload is sent once/);
+    expect(textOf(again)).toMatch(/was already used: an upload is sent once/);
 
     // A shuts down: the upload it received and nobody used yet stays, for B (the one sent stays too, kept for its review).
     await a.h.close();
     expect((await readdir(dir.dir)).sort()).toEqual([first.body.upload_id, second.body.upload_id].sort());
     const later = await callTool(onB, 'enqueue_documents', { model_id: 'invoice', upload_ids: [second.body.upload_id] });
-    expect((later.structuredContent as any).documents[0]).toMatchObject({ source: second.body.upload_id, status: 'Processed' });
+    expect(structuredOf('enqueue_documents', later).documents[0]).toMatchObject({ source: second.body.upload_id, status: 'Processed' });
     // Both sent: kept for their reviews, shown by B to their owner.
-    const inferenceId = (later.structuredContent as any).documents[0].inference_id as string;
+    const inferenceId = structuredOf('enqueue_documents', later).documents[0]!.inference_id as string;
     const read = await onB.readResource({ uri: `mindee://documents/${inferenceId}` });
     expect(Buffer.from((read.contents[0] as { blob: string }).blob, 'base64').equals(makeSampleInvoicePdf())).toBe(true);
     expect((await readdir(dir.dir)).sort()).toEqual([first.body.upload_id, second.body.upload_id].sort());
@@ -109,9 +110,9 @@ describe.skipIf(!hasRedis)('uploads across replicas', () => {
     const b = await replica(redis, emulator);
     const up = await upload(a.h, AS_A, makeSampleInvoicePdf());
     const onB = await callTool(await b.h.client(AS_A), 'enqueue_document', { model_id: 'invoice', upload_id: up.body.upload_id });
-    expect(textOf(onB as any)).toMatch(/was received by another replica of this server \(each keeps its own uploads unless MINDEE_MCP_UPLOAD_DIR names a directory every replica mounts\)/);
+    expect(textOf(onB)).toMatch(/was received by another replica of this server \(each keeps its own uploads unless MINDEE_MCP_UPLOAD_DIR names a directory every replica mounts\)/);
     const onA = await callTool(await a.h.client(AS_A), 'enqueue_document', { model_id: 'invoice', upload_id: up.body.upload_id });
-    expect(onA.isError, textOf(onA as any)).toBeFalsy();
+    expect(onA.isError, textOf(onA)).toBeFalsy();
   });
 
   it('refuses an upload with 503 while Redis does not answer, and keeps no file of it', async () => {
@@ -190,7 +191,7 @@ describe.skipIf(!hasRedis)('MCP tasks across replicas', () => {
     const result = await (await b.h.client(AS_A)).experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema);
     recordOutput('tasks/result on B', result);
     expect(result.isError, textOf(result)).toBeFalsy();
-    expect((result.structuredContent as any).result.fields.invoice_number).toBeTruthy();
+    expect(structuredOf('enqueue_document', result).result!.fields!.invoice_number).toBeTruthy();
   });
 });
 
@@ -208,11 +209,11 @@ describe.skipIf(!hasRedis)('verdicts across replicas', () => {
     const b = await replica(redis, emulator);
     const onA = await a.h.client(AS_A);
     const made = await callTool(onA, 'enqueue_document', { model_id: DEMO_MODELS.invoice, file_base64: makeSampleInvoicePdf().toString('base64'), filename: 'inv.pdf' });
-    const review = (made.structuredContent as any).result.review;
-    expect(review.unchecked).toEqual(['confidence: Mindee refused the confidence option for this account, so the result has none']);
+    const review = structuredOf('enqueue_document', made).result!.review;
+    expect(review!.unchecked).toEqual(['confidence: Mindee refused the confidence option for this account, so the result has none']);
     // Replica B did not enqueue the job: made anew there, the verdict could only say the option was off.
     const onB = await b.h.client(AS_A);
-    const read = await callTool(onB, 'get_inference_result', { inference_id: (made.structuredContent as any).result.inference_id });
-    expect((read.structuredContent as any).review).toEqual(review);
+    const read = await callTool(onB, 'get_inference_result', { inference_id: structuredOf('enqueue_document', made).result!.inference_id });
+    expect(structuredOf('get_inference_result', read).review).toEqual(review);
   });
 });

@@ -8,6 +8,7 @@ import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { JSON_HEADERS, callTool, rpc, startHttpHarness, type HttpHarness } from '../helpers/http-harness.js';
 import { TEST_API_KEY } from '../setup/secrets.js';
+import { structuredOf } from '../helpers/structured.js';
 
 let h: HttpHarness | undefined;
 afterEach(async () => {
@@ -25,8 +26,8 @@ describe('Streamable HTTP at /mcp', () => {
     expect(tools.map((t) => t.name)).toEqual(['enqueue_document', 'enqueue_documents', 'get_job_status', 'get_inference_result', 'review_result', 'search_models']);
     const done = await callTool(client, 'enqueue_document', { model_id: 'invoice', file_base64: pdfBase64, filename: 'invoice.pdf' });
     expect(done.isError).toBeFalsy();
-    const inferenceId = (done.structuredContent as any).result.inference_id as string;
-    expect((done.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+    const inferenceId = structuredOf('enqueue_document', done).result!.inference_id;
+    expect(structuredOf('enqueue_document', done).result!.fields!.invoice_number).toBe('INV-2026-0042');
     // Another request, so another server instance: the kept result is still this key's.
     const again = await callTool(client, 'get_inference_result', { inference_id: inferenceId, fields: ['total_amount'] });
     expect(again.isError).toBeFalsy();
@@ -220,7 +221,7 @@ describe('graceful shutdown', () => {
     h.emulator.completeJob(job.id);
     const result = await call;
     expect(result.isError).toBeFalsy();
-    expect((result.structuredContent as any).result.inference_id).toBeTruthy();
+    expect(structuredOf('enqueue_document', result).result!.inference_id).toBeTruthy();
     expect(await shutdown).toBe(true);
   });
 

@@ -9,11 +9,12 @@ import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makePdf, makePng, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
-import { systemClock, type Clock } from '../../src/state/clock.js';
+import { systemClock, type Clock } from '../../src/lib/clock.js';
 import { startAccounts, type Accounts } from '../helpers/accounts.js';
 import { startHarness, textOf } from '../helpers/harness.js';
 import { callTool, startHttpHarness, tempDir, type HttpHarness } from '../helpers/http-harness.js';
 import { TEST_API_KEY, addSecret, recordOutput } from '../setup/secrets.js';
+import { structuredOf } from '../helpers/structured.js';
 
 const KEY_B = 'md_test_UPLOADER_B_4e5f6a7b8c9d0e1f2a3b';
 addSecret(KEY_B);
@@ -46,14 +47,14 @@ describe('POST /uploads', () => {
     const client = await h.client(AS_A);
     const done = await callTool(client, 'enqueue_document', { model_id: 'invoice', upload_id: up.body.upload_id });
     expect(done.isError).toBeFalsy();
-    expect((done.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
-    expect((done.structuredContent as any).result.file.name).toBe('march.pdf');
+    expect(structuredOf('enqueue_document', done).result!.fields!.invoice_number).toBe('INV-2026-0042');
+    expect(structuredOf('enqueue_document', done).result!.file.name).toBe('march.pdf');
     // Kept once sent, for the review of its result (kept-uploads.test.ts), but not sent again.
     expect(await readdir(h.remote.uploads.dir)).toEqual([up.body.upload_id]);
 
     const again = await callTool(client, 'enqueue_document', { model_id: 'invoice', upload_id: up.body.upload_id });
     expect(again.isError).toBe(true);
-    expect(textOf(again as any)).toMatch(/was already used: an upload is sent once/);
+    expect(textOf(again)).toMatch(/was already used: an upload is sent once/);
   });
 
   it('takes the first file of a multipart form, with its file name', async () => {
@@ -62,13 +63,13 @@ describe('POST /uploads', () => {
     form.append('note', 'ignored');
     form.append('file', new Blob([makePng(16, 16)], { type: 'image/png' }), 'scan.png');
     const res = await fetch(`${h.url}/uploads`, { method: 'POST', headers: AS_A, body: form });
-    const body = (await res.json()) as any;
+    const body = (await res.json()) as { upload_id: string; filename: string };
     recordOutput('upload', body);
     expect(res.status).toBe(201);
     expect(body.filename).toBe('scan.png');
     const client = await h.client(AS_A);
     const done = await callTool(client, 'enqueue_documents', { model_id: 'invoice', upload_ids: [body.upload_id] });
-    expect((done.structuredContent as any).documents[0]).toMatchObject({ source: body.upload_id, status: 'Processed' });
+    expect(structuredOf('enqueue_documents', done).documents[0]).toMatchObject({ source: body.upload_id, status: 'Processed' });
   });
 
   it('refuses a document over the limit with 413, from its declared length or as it streams', async () => {
@@ -94,7 +95,7 @@ describe('POST /uploads', () => {
   it.each([
     ['a ZIP archive', Buffer.from('PK\u0003\u0004' + 'x'.repeat(200)), /looks like a ZIP archive/],
     ['an empty file', Buffer.alloc(0), /is empty/],
-    ['an encrypted PDF', makePdf({ pages: 1, encrypted: true } as any), /password-protected/],
+    ['an encrypted PDF', makePdf({ pages: [[]], encrypted: true }), /password-protected/],
   ])('refuses %s with 422 and says why', async (_what, bytes, message) => {
     h = await startHttpHarness({ argv: ['--auth', 'mindee-key'] });
     const res = await upload(AS_A, bytes, '?filename=doc.pdf');
@@ -117,7 +118,7 @@ describe('POST /uploads', () => {
     const b = await h.client({ authorization: `Bearer ${KEY_B}` });
     const stolen = await callTool(b, 'enqueue_document', { model_id: 'invoice', upload_id: up.body.upload_id });
     expect(stolen.isError).toBe(true);
-    expect(textOf(stolen as any)).toMatch(/was not found: it does not exist, or was made with other credentials/);
+    expect(textOf(stolen)).toMatch(/was not found: it does not exist, or was made with other credentials/);
     const a = await h.client(AS_A);
     const own = await callTool(a, 'enqueue_document', { model_id: 'invoice', upload_id: up.body.upload_id, wait: false });
     expect(own.isError).toBeFalsy();
@@ -133,7 +134,7 @@ describe('POST /uploads', () => {
     const client = await h.client(AS_A);
     const late = await callTool(client, 'enqueue_document', { model_id: 'invoice', upload_id: first.body.upload_id });
     expect(late.isError).toBe(true);
-    expect(textOf(late as any)).toMatch(/has expired \(uploads last 15 minutes\)/);
+    expect(textOf(late)).toMatch(/has expired \(uploads last 15 minutes\)/);
     expect(await readdir(h.remote.uploads.dir)).toHaveLength(1);
     // The sweep deletes the files of the others.
     await h.remote.uploads.sweep();
@@ -216,11 +217,11 @@ describe('local files on a remote server', () => {
     const client = await h.client();
     const path = await callTool(client, 'enqueue_document', { model_id: 'invoice', file_path: '/etc/hosts' });
     expect(path.isError).toBe(true);
-    expect(textOf(path as any)).toMatch(/file_path cannot be used: this server runs remotely[\s\S]*url[\s\S]*file_base64[\s\S]*\/uploads[\s\S]*upload_id/);
+    expect(textOf(path)).toMatch(/file_path cannot be used: this server runs remotely[\s\S]*url[\s\S]*file_base64[\s\S]*\/uploads[\s\S]*upload_id/);
     const paths = await callTool(client, 'enqueue_documents', { model_id: 'invoice', file_paths: ['/etc'] });
-    expect(textOf(paths as any)).toMatch(/file_paths cannot be used/);
+    expect(textOf(paths)).toMatch(/file_paths cannot be used/);
     const save = await callTool(client, 'get_inference_result', { inference_id: 'abc', save_to: 'x.json' });
-    expect(textOf(save as any)).toMatch(/save_to cannot be used/);
+    expect(textOf(save)).toMatch(/save_to cannot be used/);
     expect(h.emulator.requests).toHaveLength(0);
   });
 

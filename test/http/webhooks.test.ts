@@ -11,6 +11,7 @@ import { verifySignature } from '../../src/http/webhooks.js';
 import { WEBHOOK_SECRET, callTool, startHttpHarness, type HttpHarness, type HttpHarnessOptions } from '../helpers/http-harness.js';
 import { textOf } from '../helpers/harness.js';
 import { addSecret } from '../setup/secrets.js';
+import { structuredOf } from '../helpers/structured.js';
 
 addSecret(WEBHOOK_SECRET);
 
@@ -39,7 +40,7 @@ describe('webhook push', () => {
     const client = await h.client();
     const done = await callTool(client, 'enqueue_document', { model_id: 'invoice', file_base64: makeSampleInvoicePdf().toString('base64'), filename: 'inv.pdf' });
     expect(done.isError).toBeFalsy();
-    expect((done.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+    expect(structuredOf('enqueue_document', done).result!.fields!.invoice_number).toBe('INV-2026-0042');
     const event = await delivered;
     expect(event).toMatchObject({ status: 'Processed', httpStatus: 200, webhookId: DEMO_WEBHOOKS.invoiceSuccess });
     // The configured webhook was added to the enqueue, since the model has it.
@@ -47,7 +48,7 @@ describe('webhook push', () => {
     expect(gets('/v2/jobs/')).toBe(0);
     expect(gets('/v2/inferences/')).toBe(0);
     // The result was kept for this caller: it reads again without a GET.
-    const again = await callTool(client, 'get_inference_result', { inference_id: (done.structuredContent as any).result.inference_id });
+    const again = await callTool(client, 'get_inference_result', { inference_id: structuredOf('enqueue_document', done).result!.inference_id });
     expect(again.isError).toBeFalsy();
     expect(gets('/v2/inferences/')).toBe(0);
     expect((await h.fetch('/metrics')).text).toMatch(/mindee_mcp_webhooks_total\{outcome="stored"\} 1/);
@@ -95,7 +96,7 @@ describe('webhook push', () => {
     const client = await h.client();
     const failed = await callTool(client, 'enqueue_document', { model_id: 'invoice', url: 'https://example.com/a.pdf' });
     expect(failed.isError).toBe(true);
-    expect(textOf(failed as any)).toMatch(/failed/i);
+    expect(textOf(failed)).toMatch(/failed/i);
     const event = await delivered;
     expect(event.httpStatus).toBe(200);
     expect(JSON.parse(event.body)).toMatchObject({ inference_id: expect.any(String), model_id: DEMO_MODELS.invoice, error: expect.any(Object) });
@@ -109,7 +110,7 @@ describe('webhook push', () => {
     const client = await h.client();
     const done = await callTool(client, 'enqueue_document', { model_id: 'invoice', url: 'https://example.com/a.pdf' });
     const event = await delivered;
-    const inferenceId = (done.structuredContent as any).result.inference_id as string;
+    const inferenceId = structuredOf('enqueue_document', done).result!.inference_id;
     const kept = await h.connection.client(h.config.apiKey).results.get(inferenceId);
     const again = await h.fetch('/webhooks/mindee', { method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': event.signature }, body: event.body });
     expect(again.status).toBe(200);

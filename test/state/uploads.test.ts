@@ -4,7 +4,7 @@
  * replicas.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/state/clock.js';
+import { systemClock } from '../../src/lib/clock.js';
 import { RedisUploadStore } from '../../src/state/redis/uploads.js';
 import { MemoryUploadStore, type UploadRecord, type UploadStore } from '../../src/state/uploads.js';
 import { hasRedis, redisForFile } from '../helpers/redis.js';

@@ -3,6 +3,7 @@ import { MindeeAbortError } from '../../src/client/errors.js';
 import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { makePng, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
+import { structuredOf } from '../helpers/structured.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -15,14 +16,14 @@ describe('enqueue_document', () => {
     const path = await h.write('invoice.pdf', makeSampleInvoicePdf());
     const result = await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path, alias: 'nov' });
     expect(result.isError).toBeFalsy();
-    const sc = result.structuredContent as any;
+    const sc = structuredOf('enqueue_document', result);
     expect(sc.job).toMatchObject({ status: 'Processed', model_id: DEMO_MODELS.invoice, filename: 'invoice.pdf', alias: 'nov', product: 'extraction' });
-    expect(sc.job.inference_id).toBe(sc.result.inference_id);
-    expect(sc.result.fields.invoice_number).toBe('INV-2026-0042');
-    expect(sc.result.file).toMatchObject({ name: 'invoice.pdf', page_count: 1, mime_type: 'application/pdf' });
+    expect(sc.job.inference_id).toBe(sc.result!.inference_id);
+    expect(sc.result!.fields!.invoice_number).toBe('INV-2026-0042');
+    expect(sc.result!.file).toMatchObject({ name: 'invoice.pdf', page_count: 1, mime_type: 'application/pdf' });
     expect(sc.next_step).toBeNull();
     expect(textOf(result)).toContain('invoice_number: INV-2026-0042');
-    expect(result.content).toContainEqual(expect.objectContaining({ type: 'resource_link', uri: `mindee://inferences/${sc.result.inference_id}` }));
+    expect(result.content).toContainEqual(expect.objectContaining({ type: 'resource_link', uri: `mindee://inferences/${sc.result!.inference_id}` }));
   });
 
   it('honours extraction options and hands back only the fields asked for', async () => {
@@ -36,15 +37,15 @@ describe('enqueue_document', () => {
       detail: 'confidence',
       fields: ['invoice_number'],
     });
-    const sc = result.structuredContent as any;
-    expect(Object.keys(sc.result.fields)).toEqual(['invoice_number']);
-    expect(sc.result.fields.invoice_number).toEqual({ value: 'INV-2026-0042', confidence: expect.any(String) });
-    expect(sc.result.active_options).toMatchObject({ raw_text: true, confidence: true });
+    const sc = structuredOf('enqueue_document', result);
+    expect(Object.keys(sc.result!.fields!)).toEqual(['invoice_number']);
+    expect(sc.result!.fields!.invoice_number).toEqual({ value: 'INV-2026-0042', confidence: expect.any(String) });
+    expect(sc.result!.active_options).toMatchObject({ raw_text: true, confidence: true });
     // Asking for fields narrows the answer: the page text is left out, and the note says how to read it.
-    expect(sc.result.raw_text).toBeUndefined();
-    expect(sc.result.notes.join(' ')).toMatch(/page text is left out.*pages/);
-    const withText = await h.call('get_inference_result', { inference_id: sc.result.inference_id, fields: ['invoice_number'], pages: '1' });
-    expect((withText.structuredContent as any).raw_text[0].content).toContain('Invoice number: INV-2026-0042');
+    expect(sc.result!.raw_text).toBeUndefined();
+    expect(sc.result!.notes!.join(' ')).toMatch(/page text is left out.*pages/);
+    const withText = await h.call('get_inference_result', { inference_id: sc.result!.inference_id, fields: ['invoice_number'], pages: '1' });
+    expect(structuredOf('get_inference_result', withText).raw_text![0]!.content).toContain('Invoice number: INV-2026-0042');
   });
 
   it('sends base64 input as a file', async () => {
@@ -55,14 +56,14 @@ describe('enqueue_document', () => {
       filename: 'receipt.png',
     });
     expect(result.isError).toBeFalsy();
-    expect((result.structuredContent as any).result.file).toMatchObject({ name: 'receipt.png', mime_type: 'image/png' });
+    expect(structuredOf('enqueue_document', result).result!.file).toMatchObject({ name: 'receipt.png', mime_type: 'image/png' });
   });
 
   it('returns the job at once with wait=false, and the call that waits for it', async () => {
     h = await startHarness({ emulator: { processingMs: Infinity } });
     const path = await h.write('a.pdf', makeSampleInvoicePdf());
     const result = await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path, wait: false });
-    const sc = result.structuredContent as any;
+    const sc = structuredOf('enqueue_document', result);
     expect(sc.job.status).toBe('Processing');
     expect(sc.result).toBeNull();
     expect(sc.next_step).toContain(`get_job_status with {"job_id": "${sc.job.job_id}", "wait_seconds": 10}`);
@@ -73,17 +74,17 @@ describe('enqueue_document', () => {
     const path = await h.write('a.pdf', makeSampleInvoicePdf());
     const result = await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path, max_wait_seconds: 0.3 });
     expect(result.isError).toBeFalsy();
-    const sc = result.structuredContent as any;
+    const sc = structuredOf('enqueue_document', result);
     expect(sc.job.status).toBe('Processing');
     expect(textOf(result)).toContain('Still processing after 0.3 s');
     expect(sc.next_step).toContain('get_job_status');
 
     h.emulator.completeJob(sc.job.job_id);
     const status = await h.call('get_job_status', { job_id: sc.job.job_id, wait_seconds: 5 });
-    const job = (status.structuredContent as any).job;
+    const job = structuredOf('get_job_status', status).job;
     expect(job.status).toBe('Processed');
     const fields = await h.call('get_inference_result', { inference_id: job.inference_id });
-    expect((fields.structuredContent as any).fields.invoice_number).toBe('INV-2026-0042');
+    expect(structuredOf('get_inference_result', fields).fields!.invoice_number).toBe('INV-2026-0042');
   });
 
   it('reports a failed job as an error with Mindee\'s reason and no structured content', async () => {
@@ -149,9 +150,9 @@ describe('enqueue_document', () => {
     h = await startHarness({ settings: { models: { defaultModelId: DEMO_MODELS.receipt, aliases: { invoice: DEMO_MODELS.invoice } } } });
     const path = await h.write('a.pdf', makeSampleInvoicePdf());
     const byAlias = await h.call('enqueue_document', { model_id: 'Invoice', file_path: path });
-    expect((byAlias.structuredContent as any).job.model_id).toBe(DEMO_MODELS.invoice);
+    expect(structuredOf('enqueue_document', byAlias).job.model_id).toBe(DEMO_MODELS.invoice);
     const byDefault = await h.call('enqueue_document', { file_path: path });
-    expect((byDefault.structuredContent as any).job.model_id).toBe(DEMO_MODELS.receipt);
+    expect(structuredOf('enqueue_document', byDefault).job.model_id).toBe(DEMO_MODELS.receipt);
     const unknown = await h.call('enqueue_document', { model_id: 'invoices', file_path: path });
     expect(unknown.isError).toBe(true);
     expect(textOf(unknown)).toContain('Unknown model "invoices"');

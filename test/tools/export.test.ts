@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { makeAcceptedInvoicePdf, makeDisagreeingInvoicePdf, makeFinancialDocument, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
+import { at, structuredOf } from '../helpers/structured.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -29,8 +30,8 @@ describe('save_to .csv and .jsonl of one result', () => {
     const path = await h.write('invoice.pdf', makeSampleInvoicePdf());
     const r = await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path, fields: ['invoice_number', 'line_items'], save_to: 'lines.csv' });
     expect(r.isError, textOf(r)).toBeFalsy();
-    const sc = r.structuredContent as any;
-    expect(sc.result.saved_to).toBe(join(h.dir, 'lines.csv'));
+    const sc = structuredOf('enqueue_document', r);
+    expect(sc.result!.saved_to).toBe(join(h.dir, 'lines.csv'));
     expect(textOf(r)).toContain(`3 row(s) of`);
     const text = await readFile(join(h.dir, 'lines.csv'), 'utf8');
     const [header, first] = text.split('\n');
@@ -49,7 +50,7 @@ describe('save_to .csv and .jsonl of one result', () => {
   it('without fields, get_inference_result writes one row of every field; .jsonl keeps numbers as JSON numbers', async () => {
     h = await startHarness();
     const path = await h.write('invoice.pdf', makeSampleInvoicePdf());
-    const first = (await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path })).structuredContent as any;
+    const first = structuredOf('enqueue_document', await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path }));
     const id = first.job.inference_id;
     const csv = await h.call('get_inference_result', { inference_id: id, save_to: 'all.csv' });
     expect(csv.isError, textOf(csv)).toBeFalsy();
@@ -86,7 +87,7 @@ describe('save_to .csv and .jsonl of one result', () => {
   it('is written like every save_to: a new file only, inside the allowed directories, refused before writing when fields name nothing', async () => {
     h = await startHarness();
     const path = await h.write('invoice.pdf', makeSampleInvoicePdf());
-    const id = ((await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path, save_to: 'once.csv' })).structuredContent as any).job.inference_id;
+    const id = structuredOf('enqueue_document', await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path, save_to: 'once.csv' })).job.inference_id;
     const again = await h.call('get_inference_result', { inference_id: id, save_to: 'once.csv' });
     expect(again.isError).toBe(true);
     expect(textOf(again)).toContain('already exists; it was not overwritten');
@@ -105,8 +106,8 @@ describe('the verdict in tables', () => {
     const path = await h.write('bad-line.pdf', makeDisagreeingInvoicePdf('line_arithmetic'));
     const r = await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path, fields: ['line_items'], save_to: 'bad-line.csv' });
     expect(r.isError, textOf(r)).toBeFalsy();
-    const review = (r.structuredContent as any).result.review;
-    expect(review.issues.map((i: any) => i.path)).toEqual(['line_items.0.total_price']);
+    const review = structuredOf('enqueue_document', r).result!.review!;
+    expect(review.issues.map((i) => i.path)).toEqual(['line_items.0.total_price']);
     const rows = await csvRows(join(h.dir, 'bad-line.csv'));
     expect(rows.map((row) => [row.index, row.verdict, row.issues, row.item_issues])).toEqual([
       ['0', 'needs_review', '1', '1'],
@@ -143,17 +144,17 @@ describe('save_to of enqueue_documents', () => {
       save_to: 'batch.csv',
     });
     expect(r.isError, textOf(r)).toBeFalsy();
-    const sc = r.structuredContent as any;
+    const sc = structuredOf('enqueue_documents', r);
     expect(sc.saved_to).toBe(join(h.dir, 'batch.csv'));
     expect(textOf(r)).toContain(`3 row(s) of`);
     const rows = await csvRows(join(h.dir, 'batch.csv'));
     expect(Object.keys(rows[0]!).slice(0, 7)).toEqual(['file', 'status', 'job_id', 'inference_id', 'verdict', 'issues', 'error']);
     expect(rows.map((row) => [row.file?.split('/').pop(), row.status, row.invoice_number, row.total_amount])).toEqual([
       ['a.pdf', 'Processed', 'INV-2026-0042', '274.8'],
-      ['b.pdf', 'Processed', sc.documents[1].result.fields.invoice_number, String(sc.documents[1].result.fields.total_amount)],
+      ['b.pdf', 'Processed', at(sc.documents[1]!.result, 'fields', 'invoice_number'), String(at(sc.documents[1]!.result, 'fields', 'total_amount'))],
       ['missing.pdf', 'Refused', '', ''],
     ]);
-    expect(rows[0]!.job_id).toBe(sc.documents[0].job_id);
+    expect(rows[0]!.job_id).toBe(sc.documents[0]!.job_id);
     expect(rows[2]!.error).toContain('File not found');
   });
 
@@ -173,8 +174,8 @@ describe('save_to of enqueue_documents', () => {
 
     const exists = await h.call('enqueue_documents', { model_id: DEMO_MODELS.invoice, file_paths: [a], save_to: 'batch.jsonl' });
     expect(exists.isError, textOf(exists)).toBeFalsy();
-    expect((exists.structuredContent as any).counts.processed).toBe(1);
-    expect((exists.structuredContent as any).saved_to).toBeUndefined();
+    expect(structuredOf('enqueue_documents', exists).counts.processed).toBe(1);
+    expect(structuredOf('enqueue_documents', exists).saved_to).toBeUndefined();
     expect(textOf(exists)).toMatch(/Nothing was saved: .*already exists/);
   });
 });

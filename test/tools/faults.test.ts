@@ -8,6 +8,7 @@ import { DEMO_MODELS } from 'mindee-v2-emulator';
 import type { Fault } from 'mindee-v2-emulator';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
+import { structuredOf } from '../helpers/structured.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -49,7 +50,7 @@ describe('faults on polls and results are recovered from', () => {
         h.emulator.injectFault({ ...fault(route, kind), times: 2 });
         const { result } = await extract();
         expect(result.isError, textOf(result)).toBeFalsy();
-        expect((result.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+        expect(structuredOf('enqueue_document', result).result!.fields!.invoice_number).toBe('INV-2026-0042');
       });
     }
   }
@@ -98,7 +99,7 @@ describe('lasting faults end in a clear error, on time', () => {
     const { result } = await extract(1.5);
     // Either still processing (with the next call), or a clear time-out: never a hang.
     if (result.isError) expect(textOf(result)).toMatch(/did not answer in time/);
-    else expect((result.structuredContent as any).next_step).toContain('get_job_status');
+    else expect(structuredOf('enqueue_document', result).next_step).toContain('get_job_status');
   });
 });
 
@@ -121,6 +122,6 @@ describe('failed jobs and the processing-time spread', () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, () => h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path, fields: ['total_amount'] })),
     );
-    for (const r of results) expect((r.structuredContent as any).result.fields.total_amount).toBe(274.8);
+    for (const r of results) expect(structuredOf('enqueue_document', r).result!.fields!.total_amount).toBe(274.8);
   });
 });

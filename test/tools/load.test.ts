@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
+import { structuredOf } from '../helpers/structured.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -29,7 +30,7 @@ describe('100 concurrent tool calls against a rate-limited API', () => {
     );
     const failed = results.filter((r) => r.isError).map(textOf);
     expect(failed).toEqual([]);
-    for (const r of results) expect((r.structuredContent as any).result.fields.invoice_number).toBe('INV-2026-0042');
+    for (const r of results) expect(structuredOf('enqueue_document', r).result!.fields!.invoice_number).toBe('INV-2026-0042');
     expect(h.emulator.requests.filter((r) => r.status === 429)).toEqual([]);
     expect(h.emulator.requests.filter((r) => r.method === 'POST')).toHaveLength(100);
   });

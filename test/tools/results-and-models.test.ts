@@ -3,6 +3,7 @@ import { DEMO_MODELS } from 'mindee-v2-emulator';
 import { makePdf, makeSampleInvoicePdf } from 'mindee-v2-emulator/samples';
 import { productOf } from '../../src/results/inference.js';
 import { startHarness, textOf, type Harness } from '../helpers/harness.js';
+import { structuredOf } from '../helpers/structured.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -21,25 +22,25 @@ async function enqueue(product: string, modelId: string, bytes: Buffer, extra: R
 describe('every product round-trips through the tools', () => {
   it('classification, crop, split and ocr come back shaped for a reader', async () => {
     h = await startHarness();
-    const classification = (await enqueue('classification', DEMO_MODELS.classification, makeSampleInvoicePdf())).structuredContent as any;
-    expect(classification.result.product).toBe('classification');
-    expect(typeof classification.result.classification.document_type).toBe('string');
+    const classification = structuredOf('enqueue_document', await enqueue('classification', DEMO_MODELS.classification, makeSampleInvoicePdf()));
+    expect(classification.result!.product).toBe('classification');
+    expect(typeof classification.result!.classification!.document_type).toBe('string');
 
-    const crop = (await enqueue('crop', DEMO_MODELS.crop, pages(2))).structuredContent as any;
-    expect(crop.result.crops.length).toBeGreaterThan(0);
-    for (const c of crop.result.crops) {
+    const crop = structuredOf('enqueue_document', await enqueue('crop', DEMO_MODELS.crop, pages(2)));
+    expect(crop.result!.crops!.length).toBeGreaterThan(0);
+    for (const c of crop.result!.crops!) {
       expect(c.page).toBeGreaterThanOrEqual(1);
       expect(c.box).toHaveLength(4);
     }
 
-    const split = (await enqueue('split', DEMO_MODELS.split, pages(5))).structuredContent as any;
-    const covered = split.result.splits.flatMap((s: any) => Array.from({ length: s.last_page - s.first_page + 1 }, (_, i) => s.first_page + i));
+    const split = structuredOf('enqueue_document', await enqueue('split', DEMO_MODELS.split, pages(5)));
+    const covered = split.result!.splits!.flatMap((s) => Array.from({ length: s.last_page - s.first_page + 1 }, (_, i) => s.first_page + i));
     expect(covered).toEqual([1, 2, 3, 4, 5]);
 
-    const ocr = (await enqueue('ocr', DEMO_MODELS.ocr, pages(3))).structuredContent as any;
-    expect(ocr.result.ocr.map((p: any) => p.page)).toEqual([1, 2, 3]);
-    expect(ocr.result.ocr[1].content).toContain('Page 2 of the report');
-    expect(ocr.result.ocr[0].words).toBeUndefined();
+    const ocr = structuredOf('enqueue_document', await enqueue('ocr', DEMO_MODELS.ocr, pages(3)));
+    expect(ocr.result!.ocr!.map((p) => p.page)).toEqual([1, 2, 3]);
+    expect(ocr.result!.ocr![1]!.content).toContain('Page 2 of the report');
+    expect(ocr.result!.ocr![0]!.words).toBeUndefined();
     expect(ocr.job.product).toBe('ocr');
   });
 
@@ -55,17 +56,17 @@ describe('every product round-trips through the tools', () => {
 describe('get_inference_result', () => {
   it('reads a 40-page OCR result window by window, no answer over the budget', async () => {
     h = await startHarness({ settings: { maxResultChars: 6_000 } });
-    const first = (await enqueue('ocr', DEMO_MODELS.ocr, pages(40), { wait: true })).structuredContent as any;
+    const first = structuredOf('enqueue_document', await enqueue('ocr', DEMO_MODELS.ocr, pages(40), { wait: true }));
     const inferenceId = first.job.inference_id;
     const seen: number[] = [];
-    let args: Record<string, unknown> = { inference_id: inferenceId, pages: '1-' };
+    let args: Record<string, unknown> | undefined = { inference_id: inferenceId, pages: '1-' };
     for (let i = 0; i < 40 && args; i++) {
       const r = await h.call('get_inference_result', args);
       expect(r.isError, textOf(r)).toBeFalsy();
       expect(textOf(r).length).toBeLessThanOrEqual(6_000);
       expect(JSON.stringify(r.structuredContent).length).toBeLessThanOrEqual(6_000);
-      const sc = r.structuredContent as any;
-      seen.push(...sc.ocr.map((p: any) => p.page));
+      const sc = structuredOf('get_inference_result', r);
+      seen.push(...sc.ocr!.map((p) => p.page));
       args = sc.continuation?.next_call?.arguments;
     }
     expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
@@ -73,7 +74,7 @@ describe('get_inference_result', () => {
 
   it('reads a result twice from a model that deletes results once fetched', async () => {
     h = await startHarness();
-    const r = (await enqueue('extraction', DEMO_MODELS.deleteOnFetch, makeSampleInvoicePdf())).structuredContent as any;
+    const r = structuredOf('enqueue_document', await enqueue('extraction', DEMO_MODELS.deleteOnFetch, makeSampleInvoicePdf()));
     const id = r.job.inference_id;
     // The API has deleted it now…
     const direct = await fetch(`${h.emulator.url}/v2/inferences/${id}`, { headers: { authorization: h.emulator.apiKey } });
@@ -82,7 +83,7 @@ describe('get_inference_result', () => {
     for (let i = 0; i < 2; i++) {
       const again = await h.call('get_inference_result', { inference_id: id });
       expect(again.isError, textOf(again)).toBeFalsy();
-      expect((again.structuredContent as any).fields).toEqual(r.result.fields);
+      expect(structuredOf('get_inference_result', again).fields).toEqual(r.result!.fields);
     }
     const resource = await h.mcp.readResource({ uri: `mindee://inferences/${id}` });
     const body = JSON.parse((resource.contents[0] as { text: string }).text);
@@ -97,9 +98,9 @@ describe('get_inference_result', () => {
     const made: Record<string, { id: string; uri: string }> = {};
     const docs: Record<string, Buffer> = { classification: makeSampleInvoicePdf(), crop: pages(2), ocr: pages(2), split: pages(3) };
     for (const [product, doc] of Object.entries(docs)) {
-      const r = (await enqueue(product, DEMO_MODELS[product as keyof typeof DEMO_MODELS], doc)).structuredContent as any;
-      made[product] = { id: r.result.inference_id, uri: r.result.resource_uri };
-      expect(r.result.resource_uri).toBe(`mindee://inferences/${r.result.inference_id}?product=${product}`);
+      const { result } = structuredOf('enqueue_document', await enqueue(product, DEMO_MODELS[product as keyof typeof DEMO_MODELS], doc));
+      made[product] = { id: result!.inference_id, uri: result!.resource_uri };
+      expect(result!.resource_uri).toBe(`mindee://inferences/${result!.inference_id}?product=${product}`);
     }
     // A new process on the same API: nothing kept, no job seen.
     const fresh = await startHarness({ sharedEmulator: h.emulator });
@@ -130,7 +131,7 @@ describe('get_inference_result', () => {
 
   it('routes a utility product result it has not seen the job of, given the product', async () => {
     h = await startHarness();
-    const r = (await enqueue('split', DEMO_MODELS.split, pages(3))).structuredContent as any;
+    const r = structuredOf('enqueue_document', await enqueue('split', DEMO_MODELS.split, pages(3)));
     // Another server session on the same API: it has never seen this job.
     const fresh = await startHarness({ sharedEmulator: h.emulator });
     try {
@@ -139,7 +140,7 @@ describe('get_inference_result', () => {
       expect(textOf(withoutProduct)).toContain('pass product (classification, crop, ocr or split)');
       const withProduct = await fresh.call('get_inference_result', { inference_id: r.job.inference_id, product: 'split' });
       expect(withProduct.isError, textOf(withProduct)).toBeFalsy();
-      expect((withProduct.structuredContent as any).splits).toEqual(r.result.splits);
+      expect(structuredOf('get_inference_result', withProduct).splits).toEqual(r.result!.splits);
     } finally {
       await fresh.close();
     }
@@ -178,13 +179,13 @@ describe('get_job_status', () => {
   it('answers at once for a processing job, and reports a failed one with its error', async () => {
     h = await startHarness({ emulator: { processingMs: Infinity } });
     const path = await h.write('a.pdf', makeSampleInvoicePdf());
-    const queued = (await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path, wait: false })).structuredContent as any;
+    const queued = structuredOf('enqueue_document', await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path, wait: false }));
     const status = await h.call('get_job_status', { job_id: queued.job.job_id });
-    expect((status.structuredContent as any).job).toMatchObject({ status: 'Processing', inference_id: null, product: 'extraction' });
+    expect(structuredOf('get_job_status', status).job).toMatchObject({ status: 'Processing', inference_id: null, product: 'extraction' });
     h.emulator.failJob(queued.job.job_id, { status: 422, code: '422-001', title: 'Invalid document', detail: 'The file could not be read.' });
     const failed = await h.call('get_job_status', { job_id: queued.job.job_id });
     expect(failed.isError).toBeFalsy();
-    const sc = failed.structuredContent as any;
+    const sc = structuredOf('get_job_status', failed);
     expect(sc.job.status).toBe('Failed');
     expect(sc.job.error).toMatchObject({ code: '422-001', detail: 'The file could not be read.' });
     expect(textOf(failed)).toContain('error: 422-001 Invalid document — The file could not be read.');
@@ -195,16 +196,16 @@ describe('search_models', () => {
   it('lists models with their type and aliases, filtered by name and type', async () => {
     h = await startHarness({ settings: { models: { defaultModelId: undefined, aliases: { bills: DEMO_MODELS.invoice } } } });
     const all = await h.call('search_models', {});
-    const models = (all.structuredContent as any).models;
+    const models = structuredOf('search_models', all).models;
     expect(models.length).toBeGreaterThanOrEqual(6);
-    expect(models.find((m: any) => m.id === DEMO_MODELS.invoice).aliases).toEqual(['bills']);
+    expect(models.find((m) => m.id === DEMO_MODELS.invoice)!.aliases).toEqual(['bills']);
     const ocr = await h.call('search_models', { model_type: 'ocr' });
-    expect((ocr.structuredContent as any).models.every((m: any) => m.model_type === 'ocr')).toBe(true);
+    expect(structuredOf('search_models', ocr).models.every((m) => m.model_type === 'ocr')).toBe(true);
     const byName = await h.call('search_models', { name: 'RECEIPT' });
-    expect((byName.structuredContent as any).models.map((m: any) => m.id)).toContain(DEMO_MODELS.receipt);
-    const paged = await h.call('search_models', { per_page: 2 });
-    expect((paged.structuredContent as any).models).toHaveLength(2);
-    expect((paged.structuredContent as any).next_step).toContain('"page":2');
+    expect(structuredOf('search_models', byName).models.map((m) => m.id)).toContain(DEMO_MODELS.receipt);
+    const paged = structuredOf('search_models', await h.call('search_models', { per_page: 2 }));
+    expect(paged.models).toHaveLength(2);
+    expect(paged.next_step).toContain('"page":2');
   });
 });
 
@@ -212,8 +213,8 @@ describe('save_to', () => {
   it('writes the full result JSON to a new file in an allowed directory, never over one', async () => {
     const { readFile } = await import('node:fs/promises');
     h = await startHarness();
-    const r = (await enqueue('extraction', DEMO_MODELS.invoice, makeSampleInvoicePdf(), { save_to: 'first.json' })).structuredContent as any;
-    expect(r.result.saved_to).toBe(`${h.dir}/first.json`);
+    const r = structuredOf('enqueue_document', await enqueue('extraction', DEMO_MODELS.invoice, makeSampleInvoicePdf(), { save_to: 'first.json' }));
+    expect(r.result!.saved_to).toBe(`${h.dir}/first.json`);
     const saved = JSON.parse(await readFile(`${h.dir}/first.json`, 'utf8'));
     expect(saved.inference.id).toBe(r.job.inference_id);
     expect(saved.inference.result.fields.invoice_number.value).toBe('INV-2026-0042');

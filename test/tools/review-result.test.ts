@@ -16,6 +16,7 @@ import { MODERN } from '../helpers/modern.js';
 import { createRedisState } from '../../src/state/redis/index.js';
 import { hasRedis, startRedis } from '../helpers/redis.js';
 import { recordOutput } from '../setup/secrets.js';
+import { at, structuredOf } from '../helpers/structured.js';
 
 let h: Harness;
 let open = false;
@@ -31,8 +32,8 @@ async function unsureResult(confidence: NonNullable<Parameters<typeof makeSample
   const path = await h.write('invoice.pdf', makeSampleInvoicePdf({ confidence }));
   const result = await h.call('enqueue_document', { model_id: DEMO_MODELS.invoice, file_path: path });
   expect(result.isError, textOf(result)).toBeFalsy();
-  const sc = result.structuredContent as any;
-  expect(sc.result.review.verdict).toBe('needs_review');
+  const sc = structuredOf('enqueue_document', result);
+  expect(sc.result!.review!.verdict).toBe('needs_review');
   return sc.result as { inference_id: string; fields: Record<string, unknown> };
 }
 
@@ -82,7 +83,7 @@ async function formClient(era: 'modern' | 'legacy', answer: (form: Form) => Repl
   const review = async (args: Record<string, unknown>) => {
     const result = await client.callTool({ name: 'review_result', arguments: args }, { timeout: 15_000 });
     recordOutput('review_result', result);
-    return result as { isError?: boolean; content: Array<{ type: string; text?: string }>; structuredContent?: any };
+    return result as { isError?: boolean; content: Array<{ type: string; text?: string }>; structuredContent?: unknown };
   };
   const listed = async () => (await client.listTools()).tools.find((t) => t.name === 'review_result')!;
   return { forms, review, listed };
@@ -111,7 +112,7 @@ describe('review_result on a host that shows forms', () => {
       expect(Object.keys(form!.requestedSchema.properties).sort()).toEqual(['po_number', 'purchase_category']);
       // Prefilled with the extracted value, its confidence, page and failed check in the description.
       const category = form!.requestedSchema.properties.purchase_category!;
-      expect(category.default).toBe(inference(result).decisions.find((d: any) => d.path === 'purchase_category').from);
+      expect(category.default).toBe(inference(result).decisions.find((d) => d.path === 'purchase_category')!.from);
       expect(category.description).toMatch(/^confidence Low, page 1\. .*confidence Low/);
       expect(form!.message).toMatch(/keep a value to accept it, change it to correct it, clear it to reject it/);
 
@@ -119,18 +120,18 @@ describe('review_result on a host that shows forms', () => {
       expect(sc.verdict).toBe('accept');
       expect(sc.reviewed).toBe(true);
       expect(sc.issues).toEqual([]);
-      const byPath = Object.fromEntries(sc.decisions.map((d: any) => [d.path, d]));
+      const byPath = Object.fromEntries(sc.decisions.map((d) => [d.path, d]));
       expect(byPath.po_number).toMatchObject({ action: 'accept', by: h.client.caller.id });
-      expect(byPath.po_number.to).toBe(byPath.po_number.from);
+      expect(byPath.po_number!.to).toBe(byPath.po_number!.from);
       expect(byPath.purchase_category).toMatchObject({ action: 'correct', to: 'office supplies', by: h.client.caller.id });
-      expect(Date.parse(byPath.purchase_category.at)).not.toBeNaN();
+      expect(Date.parse(byPath.purchase_category!.at)).not.toBeNaN();
       expect(result.content[0]!.text).toMatch(/^The person reviewed the flagged values in 1 form\(s\)\.\nChecked: /);
 
       // Read again: the reviewed value, and a note that says so.
       const again = await h.call('get_inference_result', { inference_id });
-      const read = again.structuredContent as any;
-      expect(read.fields.purchase_category).toBe('office supplies');
-      expect(read.review.verdict).toBe('accept');
+      const read = structuredOf('get_inference_result', again);
+      expect(read.fields!.purchase_category).toBe('office supplies');
+      expect(read.review!.verdict).toBe('accept');
       expect(textOf(again)).toMatch(/Note: Reviewed by a person \(1 accepted, 1 corrected; last /);
     });
   }
@@ -151,7 +152,7 @@ describe('review_result on a host that shows forms', () => {
     const asked = host.forms.flatMap((f) => Object.keys(f.requestedSchema.properties));
     expect(new Set(asked).size).toBe(asked.length);
     const sc = inference(result);
-    expect(sc.decisions.map((d: any) => d.path).sort()).toEqual([...asked].sort());
+    expect(sc.decisions.map((d) => d.path).sort()).toEqual([...asked].sort());
   });
 
   it('records nothing when the person declines the form', async () => {
@@ -172,9 +173,9 @@ describe('review_result on a host that shows forms', () => {
     const host = await formClient('modern', keep({ purchase_category: '' }));
     const sc = inference(await host.review({ inference_id }));
     expect(sc.verdict).toBe('needs_review');
-    expect(sc.issues.map((i: any) => i.path)).toEqual(['purchase_category']);
-    expect(sc.issues[0].message).toMatch(/^rejected in review: /);
-    expect(sc.decisions.find((d: any) => d.path === 'purchase_category')).toMatchObject({ action: 'reject', to: null });
+    expect(sc.issues.map((i) => i.path)).toEqual(['purchase_category']);
+    expect(sc.issues[0]!.message).toMatch(/^rejected in review: /);
+    expect(sc.decisions.find((d) => d.path === 'purchase_category')).toMatchObject({ action: 'reject', to: null });
   });
 });
 
@@ -195,9 +196,9 @@ describe('review_result elsewhere', () => {
       expect(host.forms).toHaveLength(1);
     }
     const sc = inference(result);
-    expect(sc.fields.map((f: any) => f.path).sort()).toEqual(['po_number', 'purchase_category']);
-    expect(sc.fields.every((f: any) => f.flagged)).toBe(true);
-    expect(sc.fields.find((f: any) => f.path === 'purchase_category')).toMatchObject({ confidence: 'Low', page: 1, box: [expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number)] });
+    expect(sc.fields.map((f) => f.path).sort()).toEqual(['po_number', 'purchase_category']);
+    expect(sc.fields.every((f) => f.flagged)).toBe(true);
+    expect(sc.fields.find((f) => f.path === 'purchase_category')).toMatchObject({ confidence: 'Low', page: 1, box: [expect.any(Number), expect.any(Number), expect.any(Number), expect.any(Number)] });
   });
 
   it('knows a declared view by its _meta.ui.resourceUri', () => {
@@ -234,7 +235,7 @@ describe('decisions recorded by an agent', () => {
     open = true;
     const { inference_id } = await unsureResult();
     const first = await h.call('review_result', { inference_id });
-    const original = (first.structuredContent as any).fields.find((f: any) => f.path === 'po_number').value;
+    const original = structuredOf('review_result', first).fields.find((f) => f.path === 'po_number')!.value;
     const result = await h.call('review_result', {
       inference_id,
       decisions: [
@@ -244,7 +245,7 @@ describe('decisions recorded by an agent', () => {
     });
     expect(result.isError, textOf(result)).toBeFalsy();
     expect(textOf(result)).toMatch(/^2 decision\(s\) recorded\.\nChecked: /);
-    expect((result.structuredContent as any).decisions[0]).toMatchObject({ path: 'po_number', action: 'correct', from: original, to: 'PO-7781' });
+    expect(structuredOf('review_result', result).decisions[0]).toMatchObject({ path: 'po_number', action: 'correct', from: original, to: 'PO-7781' });
 
     const read = await h.mcp.readResource({ uri: `mindee://inferences/${inference_id}` });
     const body = JSON.parse((read.contents[0] as { text: string }).text);
@@ -264,18 +265,18 @@ describe('decisions recorded by an agent', () => {
     open = true;
     const path = await h.write('invoice.pdf', makeSampleInvoicePdf({ confidence: { po_number: 'Medium', purchase_category: 'Low' } }));
     const done = await h.call('enqueue_documents', { model_id: DEMO_MODELS.invoice, file_paths: [path] });
-    const row = (done.structuredContent as any).documents[0];
+    const row = structuredOf('enqueue_documents', done).documents[0]!;
     const inference_id = row.inference_id as string;
     const recorded = await h.call('review_result', { inference_id, decisions: [{ path: 'line_items.0.description', action: 'correct', value: 'Paper, 5 reams' }] });
     expect(recorded.isError, textOf(recorded)).toBeFalsy();
-    const read = (await h.call('get_inference_result', { inference_id, fields: ['line_items'] })).structuredContent as any;
-    expect(read.fields.line_items[0].description).toBe('Paper, 5 reams');
+    const read = structuredOf('get_inference_result', await h.call('get_inference_result', { inference_id, fields: ['line_items'] }));
+    expect(at(read.fields, 'line_items', 0, 'description')).toBe('Paper, 5 reams');
 
     const resumed = await h.call('enqueue_documents', { job_ids: [row.job_id], fields: ['line_items'], save_to: 'batch.jsonl' });
     expect(resumed.isError, textOf(resumed)).toBeFalsy();
-    const again = (resumed.structuredContent as any).documents[0];
-    expect(again.result.reviewed).toBe(true);
-    expect(again.result.fields.line_items[0].description).toBe('Paper, 5 reams');
+    const again = structuredOf('enqueue_documents', resumed).documents[0]!;
+    expect(again.result!.reviewed).toBe(true);
+    expect(at(again.result, 'fields', 'line_items', 0, 'description')).toBe('Paper, 5 reams');
     const line = JSON.parse((await readFile(`${h.dir}/batch.jsonl`, 'utf8')).trim());
     expect(line).toMatchObject({ inference_id, reviewed: true });
     expect(JSON.stringify(line)).toContain('Paper, 5 reams');
@@ -299,7 +300,7 @@ describe('decisions recorded by an agent', () => {
     const { inference_id } = await unsureResult();
     await h.call('review_result', { inference_id, decisions: [{ path: 'po_number', action: 'reject' }] });
     const result = await h.call('review_result', { inference_id, decisions: [{ path: 'po_number', action: 'correct', value: 'PO-1' }] });
-    const decisions = (result.structuredContent as any).decisions;
+    const decisions = structuredOf('review_result', result).decisions;
     expect(decisions).toHaveLength(1);
     expect(decisions[0]).toMatchObject({ action: 'correct', to: 'PO-1' });
   });
@@ -319,13 +320,13 @@ describe('decisions on Redis state', () => {
     const other = await startHarness({ sharedEmulator: h.emulator, client: { state: states[1] } });
     closers.push(() => other.close());
     const read = await other.call('get_inference_result', { inference_id });
-    expect((read.structuredContent as any).fields.purchase_category).toBe('office supplies');
+    expect(structuredOf('get_inference_result', read).fields!.purchase_category).toBe('office supplies');
     expect(textOf(read)).toMatch(/Note: Reviewed by a person \(1 corrected; /);
-    const review = (await other.call('review_result', { inference_id })).structuredContent as any;
+    const review = structuredOf('review_result', await other.call('review_result', { inference_id }));
     expect(review.decisions).toEqual([expect.objectContaining({ path: 'purchase_category', action: 'correct', to: 'office supplies', by: h.client.caller.id })]);
   });
 });
 
-function inference(result: { structuredContent?: unknown }): any {
-  return result.structuredContent;
+function inference(result: { structuredContent?: unknown }) {
+  return structuredOf('review_result', result);
 }

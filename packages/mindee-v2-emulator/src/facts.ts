@@ -25,7 +25,7 @@ export interface Party {
   email: string | null;
 }
 
-export interface LineItem {
+interface LineItem {
   description: string;
   productCode: string | null;
   quantity: number;
@@ -35,13 +35,13 @@ export interface LineItem {
   unitMeasure: string | null;
 }
 
-export interface PaymentDetails {
+interface PaymentDetails {
   /** As printed (Mindee keeps the spaces). */
   iban: string | null;
   swift: string | null;
 }
 
-export interface TaxLine {
+interface TaxLine {
   /** A fraction, as in Mindee's responses (0.2 for 20 %). */
   rate: number;
   base: number;
@@ -80,7 +80,7 @@ export interface Source {
   length: number;
 }
 
-export type ConfidenceLevel = 'Certain' | 'High' | 'Medium' | 'Low';
+type ConfidenceLevel = 'Certain' | 'High' | 'Medium' | 'Low';
 
 /**
  * Confidence levels forced on fields, by result path (`total_amount`, `line_items.1.quantity`; a
@@ -426,7 +426,7 @@ const LEVELS: Record<string, ConfidenceLevel> = { certain: 'Certain', high: 'Hig
  * `Low` (every field), or `total_amount=Low, line_items.1=Medium`: levels by result path. Unknown
  * words are ignored (a document is outside data).
  */
-export function parseConfidenceMarker(text: string): [string, ConfidenceLevel][] {
+function parseConfidenceMarker(text: string): [string, ConfidenceLevel][] {
   const out: [string, ConfidenceLevel][] = [];
   for (const part of text.split(',').slice(0, 100)) {
     const [left = '', right] = part.split('=').map((s) => s.trim());
@@ -438,7 +438,7 @@ export function parseConfidenceMarker(text: string): [string, ConfidenceLevel][]
   return out;
 }
 
-export function parseAmount(text: string): number | null {
+function parseAmount(text: string): number | null {
   let s = text.replace(/[^\d.,-]/g, '');
   if (!/\d/.test(s)) return null;
   if (s.includes(',') && s.includes('.')) {

@@ -4,7 +4,7 @@
  */
 import type { JobErrorInit, Problem, ProblemItem } from './types.js';
 
-export function problem(status: number, code: string, title: string, detail: string, errors: ProblemItem[] = []): Problem {
+function problem(status: number, code: string, title: string, detail: string, errors: ProblemItem[] = []): Problem {
   return { status, title, detail, code, errors };
 }
 

@@ -344,7 +344,7 @@ function lowest(values: (Confidence | null)[]): Confidence | null {
   return worst;
 }
 
-export function rawTextPages(pages: string[]): { content: string }[] {
+function rawTextPages(pages: string[]): { content: string }[] {
   return pages.map((text) => ({ content: `${SIMULATED_MARKER}\n${text}` }));
 }
 

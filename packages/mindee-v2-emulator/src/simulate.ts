@@ -33,7 +33,7 @@ const NO_OPTIONS: AppliedOptions = {
 };
 
 /** Page texts of the document: its own when it has text, else the text of its drawn facts. */
-export function documentPages(digest: DocumentDigest): string[] {
+function documentPages(digest: DocumentDigest): string[] {
   return digest.pageTexts ?? renderFacts(drawFacts(digest.sha256), digest.pageCount);
 }
 
@@ -198,7 +198,7 @@ function titleType(text: string): string | null {
 }
 
 /** Inclusive, 0-based page ranges covering every page: a new document starts at each title page. */
-export function splitRanges(pages: string[]): [number, number][] {
+function splitRanges(pages: string[]): [number, number][] {
   const ranges: [number, number][] = [];
   let start = 0;
   for (let p = 1; p < pages.length; p++) {

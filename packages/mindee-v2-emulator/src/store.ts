@@ -192,7 +192,7 @@ export interface JobUrls {
   resultBase?: string;
 }
 
-export function resultPath(job: Pick<JobRecord, 'product' | 'inferenceId'>): string {
+function resultPath(job: Pick<JobRecord, 'product' | 'inferenceId'>): string {
   return job.product === 'extraction'
     ? `/v2/inferences/${job.inferenceId}`
     : `/v2/products/${job.product}/results/${job.inferenceId}`;

@@ -180,14 +180,14 @@ export interface ObjectFieldJson {
   locations: LocationJson[];
 }
 
-export interface ListFieldJson {
+interface ListFieldJson {
   items: (SimpleFieldJson | ObjectFieldJson)[];
   confidence: Confidence | null;
 }
 
 export type FieldJson = SimpleFieldJson | ObjectFieldJson | ListFieldJson;
 
-export interface ActiveOptionsJson {
+interface ActiveOptionsJson {
   raw_text: boolean;
   polygon: boolean;
   confidence: boolean;

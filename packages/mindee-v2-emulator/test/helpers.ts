@@ -31,7 +31,7 @@ export async function call<T = any>(
   return { status: res.statusCode, headers: res.headers, text, json };
 }
 
-export type Doc = Buffer | { url: string } | { base64: string };
+type Doc = Buffer | { url: string } | { base64: string };
 
 export interface EnqueueInput {
   modelId: string;

@@ -4,8 +4,8 @@
  * uploads when their files are in a directory every replica shares. Selected by
  * MINDEE_MCP_REDIS_URL; without it the state stays in memory (`createMemoryState`).
  */
-import { BoundedMap } from '../bounded-map.js';
-import { systemClock, type Clock } from '../clock.js';
+import { BoundedMap } from '../../lib/bounded-map.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from '../rate-budget.js';
 import { DEFAULT_RESULT_STORE, MemoryResultStores, type ResultStoreLimits } from '../result-store.js';
 import type { OwnerLimits } from '../owners.js';
@@ -21,7 +21,7 @@ import { RedisTaskStore } from './task-store.js';
 import { RedisTimingStore } from './timings.js';
 import { RedisUploadStore } from './uploads.js';
 
-export { maskRedisUrl, RedisUnavailableError } from './link.js';
+export { RedisUnavailableError } from './link.js';
 
 export interface RedisStateOptions extends Omit<RedisLinkOptions, 'clock'> {
   /** The budget of each scope, shared by every process in it. */

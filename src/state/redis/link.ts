@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { RedisClientType } from '@redis/client';
-import { systemClock, type Clock, type TimerHandle } from '../clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../../lib/clock.js';
 
 export interface RedisLinkOptions {
   url: string;
@@ -26,7 +26,7 @@ export class RedisUnavailableError extends Error {
   override name = 'RedisUnavailableError';
 }
 
-export const DEFAULT_PREFIX = 'mindee-mcp:v1:';
+const DEFAULT_PREFIX = 'mindee-mcp:v1:';
 /** How often this process says it is alive, and how long until a silent one is not counted. */
 const HEARTBEAT_MS = 5_000;
 const ALIVE_MS = 3 * HEARTBEAT_MS;

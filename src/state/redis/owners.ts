@@ -8,7 +8,7 @@
  * still reads the jobs it started on this replica. An id neither knows while Redis is away is
  * neither anyone's nor no one's: StateUnavailableError (try again), never "yours".
  */
-import type { Clock } from '../clock.js';
+import type { Clock } from '../../lib/clock.js';
 import { StateUnavailableError } from '../errors.js';
 import { DEFAULT_OWNER_LIMITS, MAX_DOCUMENT_RECORD_BYTES, MemoryJobOwners, type JobOwners, type OwnedKind, type OwnerLimits } from '../owners.js';
 import { LuaScript, type RedisLink } from './link.js';

@@ -20,7 +20,7 @@
  * written into the shared window, and for one window more each process keeps to its share as
  * well (the others write theirs back when they reconnect), so the window after holds too.
  */
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock, TimerHandle } from '../../lib/clock.js';
 import { PacedWindow, RateBudgetDeadlineError, REREAD_PRIORITIES_MS, SPECULATIVE_ABOVE, pacingOf, type BudgetUsage, type RateBudget, type RateLimits, type RequestKind, type Settle, type TakeOptions } from '../rate-budget.js';
 import { WaitQueue, type Priority } from '../wait-queue.js';
 import { LuaScript, type RedisLink } from './link.js';

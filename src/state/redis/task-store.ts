@@ -12,9 +12,9 @@
  * running task next reports progress.
  */
 import { createHash } from 'node:crypto';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 import { StateUnavailableError } from '../errors.js';
-import { KeyedListeners } from '../listeners.js';
+import { KeyedListeners } from '../../lib/listeners.js';
 import {
   DEFAULT_TASK_STORE,
   newTask,

@@ -7,7 +7,7 @@
  * recently learned forgotten first). Only model ids, products and timings are stored.
  */
 import { z } from 'zod';
-import type { TimerHandle } from '../clock.js';
+import type { TimerHandle } from '../../lib/clock.js';
 import { MemoryTimingStore, TIMING_LIMITS, type ModelTimings, type TimingSample } from '../timings.js';
 import { LuaScript, type RedisLink } from './link.js';
 

@@ -8,7 +8,7 @@
  * While Redis is away every call fails at once with StateUnavailableError (the uploads are
  * refused, the claims can be tried again): a record kept locally could be claimed twice.
  */
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 import { StateUnavailableError } from '../errors.js';
 import type { ClaimResult, KeptLimits, Reservation, ReserveResult, UploadLimits, UploadRecord, UploadStore } from '../uploads.js';
 import { LuaScript, type RedisLink } from './link.js';

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type Route = 'enqueue' | 'job' | 'result' | 'search';
+type Route = 'enqueue' | 'job' | 'result' | 'search';
 
 export interface Exchange {
   req: IncomingMessage;
@@ -20,7 +20,7 @@ export interface Exchange {
   origin: string;
 }
 
-export type Behaviour = (x: Exchange) => void | Promise<void>;
+type Behaviour = (x: Exchange) => void | Promise<void>;
 
 export interface HostileApi {
   url: string;

@@ -9,9 +9,9 @@ import { keyId } from '../client/mindee-client.js';
 import { isLoopbackHost, type Config } from '../config.js';
 import type { FileAccess } from '../files/file-access.js';
 import type { Logger } from '../log.js';
-import { BoundedMap } from '../state/bounded-map.js';
+import { BoundedMap } from '../lib/bounded-map.js';
 import type { Caller } from '../state/caller.js';
-import type { Clock } from '../state/clock.js';
+import type { Clock } from '../lib/clock.js';
 import type { KeptLimits, UploadLimits } from '../state/uploads.js';
 import type { ToolDeps, ToolSettings } from '../tools/define.js';
 import { createTools } from '../tools/index.js';
@@ -50,7 +50,7 @@ export interface RemoteServer extends HttpApp {
 }
 
 /** The Host names accepted: configured, the public URL's, and loopback names on loopback. */
-export function allowedHostsOf(config: Config): string[] | '*' {
+function allowedHostsOf(config: Config): string[] | '*' {
   if (config.allowedHosts.includes('*')) return '*';
   const hosts = new Set(config.allowedHosts);
   if (config.publicUrl) {
@@ -73,7 +73,7 @@ export function toolNames(settings: ToolSettings): { all: string[]; write: Set<s
 }
 
 /** Callers whose deps are kept for their next request (least recently seen ones go first). */
-export const MAX_CACHED_DEPS = 1000;
+const MAX_CACHED_DEPS = 1000;
 
 /** What a caller's deps depend on: who calls, with which Mindee key, and what its log redacts. */
 function depsKey(principal: Principal): string {

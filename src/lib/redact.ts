@@ -16,11 +16,9 @@ export type Redactor = (text: string) => string;
 
 export const REDACTED = '[redacted]';
 /** The shortest leading (or trailing) piece of a secret that is still taken for it. */
-export const SECRET_PREFIX_CHARS = 8;
+const SECRET_PREFIX_CHARS = 8;
 /** Pieces are found from windows this far apart: any inner piece of SECRET_PREFIX_CHARS + STEP - 1 characters holds one. */
 const STEP = 4;
-/** The shortest piece from inside a secret that is always taken for it. */
-export const SECRET_PIECE_CHARS = SECRET_PREFIX_CHARS + STEP - 1;
 
 /**
  * What can hide inside a secret without being seen: terminal escape sequences (ESC and C1 CSI

@@ -7,7 +7,7 @@ import { inferenceView } from '../results/inference.js';
 import { parsePageWindow } from '../results/pages.js';
 import type { ToolDeps, ToolSettings } from './define.js';
 import type { KeptReview } from './review.js';
-import { refuseLocalFiles } from './remote.js';
+import { refuseLocalFiles } from './remote-sources.js';
 
 /** The tool that reads a result: every "next part" call names it. */
 export const RESULT_TOOL = 'get_inference_result';

@@ -155,7 +155,7 @@ export default defineConfig(
       '@typescript-eslint/no-dynamic-delete': 'off',
       // - the code has no enums (its enums are zod string unions), and the rule costs an eighth of the run;
       '@typescript-eslint/no-unsafe-enum-assignment': 'off',
-      // - control characters are stripped from outside text on purpose (text.ts, inputs.ts).
+      // - control characters are stripped from outside text on purpose (text.ts, input-checks.ts).
       'no-control-regex': 'off',
     },
   },

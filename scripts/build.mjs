@@ -18,6 +18,8 @@ const options = {
   external: [/^node:/, /^mindee-v2-emulator(\/|$)/, /^undici(\/|$)/],
   // The MCP SDK's Node shim with a light JSON Schema validator (scripts/sdk-shims.mjs): Ajv stays out.
   resolve: { alias: { '@modelcontextprotocol/server/_shims': join(root, 'scripts/sdk-shims.mjs') } },
+  // The shared state's Lua scripts (src/state/redis/lua/) are strings in the bundle.
+  moduleTypes: { '.lua': 'text' },
   logLevel: 'warn',
   write: true,
 };

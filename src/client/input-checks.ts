@@ -1,7 +1,7 @@
 /**
  * The checks a document's bytes go through before upload, shared by files and base64 content:
  * not empty, within the size limit, of a type Mindee accepts (sniffed, not taken from the name),
- * not an encrypted PDF; and the name sent with it. Each refusal says what to do.
+ * not an encrypted PDF; and the name sent with it, and the limits. Each refusal says what to do.
  */
 import path from 'node:path';
 import { formatBytes } from '../lib/text.js';
@@ -17,6 +17,18 @@ import {
   type SniffedType,
 } from './file-types.js';
 import { scanPdfForEncryption, type ByteSource } from './pdf-encryption.js';
+
+export interface InputLimits {
+  /** Largest file Mindee accepts. */
+  maxFileBytes: number;
+  /** Largest decoded base64 document: base64 is written by a model token by token. */
+  maxBase64Bytes: number;
+}
+
+export const DEFAULT_INPUT_LIMITS: Readonly<InputLimits> = Object.freeze({
+  maxFileBytes: 100 * 1024 * 1024,
+  maxBase64Bytes: 5 * 1024 * 1024,
+});
 
 /** How a document is named at the start of a message: `"invoice.pdf"` or `The base64 document`. */
 export function subjectOf(filename: string | undefined): string {

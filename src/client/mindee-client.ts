@@ -140,7 +140,7 @@ export class MindeeClient {
       at: this.connection.clock.now(),
       product,
       modelId: params.modelId,
-      pages: document.kind === 'file' ? (document.pageCount ?? null) : null,
+      pages: document.kind === 'file' ? document.pageCount : null,
       pushExpected: hooks?.received === true && (sent.webhookIds ?? []).some((id) => hooks.ids.includes(id.toLowerCase())),
       filename: job.filename,
       alias: job.alias,

@@ -99,7 +99,7 @@ export const EXTRACTION_OPTIONS = [
 export function enqueueFormBody(document: UploadDocument, params: EnqueueParams): MultipartBody {
   const parts: FormPart[] = [{ name: 'model_id', value: params.modelId }];
   if (document.kind === 'file') {
-    parts.push({ name: 'file', filename: document.filename, mimeType: document.mimeType ?? 'application/octet-stream', source: document.source });
+    parts.push({ name: 'file', filename: document.filename, mimeType: document.mimeType, source: document.source });
   } else {
     parts.push({ name: 'url', value: document.url });
   }

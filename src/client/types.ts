@@ -24,10 +24,50 @@ export interface CallOptions {
   priority?: Priority;
 }
 
-/** What is uploaded: a file (streamed from its source, anew for each attempt) or a URL Mindee fetches itself. */
+/*
+ * A document on its way, in three forms: where it is, as the caller named it (DocumentSource);
+ * checked and open, what is uploaded (UploadDocument; `prepareDocument` makes one); where it came
+ * from, recorded once sent (DocumentOrigin).
+ */
+
+/** Which file a checked path named when it was checked: the file opened must be that one. */
+export interface FileIdentity {
+  dev: number;
+  ino: number;
+  /** Its link count then: a link made or removed since is a change. */
+  links: number;
+}
+
+/** Where a document is, before a byte of it is read: a local file already checked for where it lies, base64 content, or a URL. */
+export type DocumentSource =
+  | {
+      /** The real path (no symbolic links in it) that was checked. */
+      path: string;
+      filename?: string;
+      /** From the check; without it, any regular file at the path is taken. */
+      identity?: FileIdentity;
+      /** The upload (a remote server's) whose file this is, recorded with the job. */
+      upload?: string;
+    }
+  | { base64: string; filename?: string }
+  | { url: string };
+
+/** What is uploaded: a checked file (streamed from its source, anew for each attempt) or a URL Mindee fetches itself. */
 export type UploadDocument =
-  | { kind: 'file'; source: ByteSource; filename: string; mimeType?: string; pageCount?: number | null }
+  | {
+      kind: 'file';
+      source: ByteSource;
+      filename: string;
+      /** Sniffed from the bytes, not taken from the name. */
+      mimeType: string;
+      size: number;
+      /** Pages, when the bytes tell (images: 1); Mindee's processing time grows with it. */
+      pageCount: number | null;
+    }
   | { kind: 'url'; url: string };
+
+/** An UploadDocument as `prepareDocument` hands it: `close` releases its file handle once the upload is over (retries included); safe to call twice. */
+export type PreparedDocument = UploadDocument & { close(): Promise<void> };
 
 /** Where an enqueued document came from, kept beside the job's owner so its pages can be shown later. */
 export type DocumentOrigin =

@@ -134,7 +134,7 @@ export async function createRemoteServer(options: RemoteOptions): Promise<Remote
     files: options.files,
     log: options.makeLogger(principal.secrets),
     settings,
-    remote: { localFiles, claimUpload: (id) => uploads.claim(id, principal.caller.id), keptUpload: (id) => uploads.kept(id, principal.caller.id) },
+    remote: { localFiles, claimUpload: (id, filename) => uploads.claim(id, principal.caller.id, filename), keptUpload: (id) => uploads.kept(id, principal.caller.id) },
   });
   // A caller's deps (its client, redactor and logger) are made once and shared by its requests:
   // stateless, they depend only on who calls with which key. The most recent callers are kept.

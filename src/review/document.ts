@@ -10,9 +10,8 @@
  * pages itself (pdf.js), so nothing native is bundled.
  */
 import { readFile, stat } from 'node:fs/promises';
-import type { DocumentSource, PreparedDocument } from '../client/inputs.js';
 import type { MindeeClient } from '../client/mindee-client.js';
-import type { DocumentOrigin } from '../client/types.js';
+import type { DocumentOrigin, DocumentSource, PreparedDocument } from '../client/types.js';
 import type { FileAccess } from '../files/file-access.js';
 import { formatBytes } from '../lib/text.js';
 
@@ -34,7 +33,7 @@ export type DocumentRef = { uri: string; mime_type: string; pages: number | null
 const documentUri = (inferenceId: string) => `${DOCUMENT_URI_PREFIX}${encodeURIComponent(inferenceId)}`;
 
 /** What to record at enqueue for a document about to be sent. */
-export function originOf(source: DocumentSource & { upload?: string }, document: PreparedDocument): DocumentOrigin {
+export function originOf(source: DocumentSource, document: PreparedDocument): DocumentOrigin {
   if ('url' in source) return { kind: 'url', url: source.url };
   if ('base64' in source) return { kind: 'none', reason: 'The document was sent as file_base64: this server keeps no copy of it.' };
   if (document.kind !== 'file') return { kind: 'url', url: document.url };

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { MindeeClient } from '../client/mindee-client.js';
+import type { DocumentSource } from '../client/types.js';
 import type { FileAccess } from '../files/file-access.js';
 import type { Logger } from '../log.js';
 import { leaveOutOfJsonSchema } from '../results/shapes.js';
@@ -60,20 +61,18 @@ export interface ToolDeps {
   remote?: RemoteAccess;
 }
 
-/** An upload claimed for one enqueue: the file to send, removed by `release` when not sent, or kept for its review by `keep` once sent. */
-export interface ClaimedUpload {
-  path: string;
-  filename: string;
-  release: () => Promise<void>;
-  keep: () => Promise<void>;
+/** A document a tool is about to send, and what becomes of it once the enqueue is over: an upload is kept for its review once sent, deleted otherwise. */
+export interface DocumentToSend {
+  source: DocumentSource;
+  settle: (sent: boolean) => Promise<void>;
 }
 
 /** What a remote server lets the tools of one request do. */
 interface RemoteAccess {
   /** Local files may be read: allowed directories were configured explicitly (a mounted volume). */
   localFiles: boolean;
-  /** Claims an upload of this caller (once; throws MindeeInputError when it cannot be used). */
-  claimUpload(uploadId: string): Promise<ClaimedUpload>;
+  /** Claims an upload of this caller for one enqueue, under its own name or `filename` (once; throws MindeeInputError when it cannot be used). */
+  claimUpload(uploadId: string, filename?: string): Promise<DocumentToSend>;
   /** The file of a sent upload kept for this caller's review, or why there is none. */
   keptUpload(uploadId: string): Promise<{ path: string } | { reason: string }>;
 }

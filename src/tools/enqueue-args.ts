@@ -5,9 +5,9 @@ import type { EnqueueParams } from '../client/mindee-client.js';
 import { PRODUCTS, type Product } from '../client/schemas.js';
 import { MAX_WAIT_SECONDS } from '../config.js';
 import { jsonObject } from '../results/shapes.js';
-import type { ToolDeps, ToolSettings } from './define.js';
+import type { DocumentToSend, ToolDeps, ToolSettings } from './define.js';
 import { aliasesOf } from './models.js';
-import { refuseLocalFiles, uploadSource, type ReleasableSource } from './remote-sources.js';
+import { notUploaded, refuseLocalFiles, uploadSource } from './remote-sources.js';
 
 // Shared by both enqueue tools, so each field says only what its name does not: what the
 // options have in common (extraction only, the model's own setting when omitted) is said once,
@@ -92,7 +92,7 @@ export async function documentSource(
   // upload_id is in the schema of remote servers only, hence `unknown` here.
   args: { file_path?: string; url?: string; file_base64?: string; upload_id?: unknown; filename?: string },
   deps: ToolDeps,
-): Promise<ReleasableSource> {
+): Promise<DocumentToSend> {
   const given = (['file_path', 'url', 'file_base64', 'upload_id'] as const).filter((k) => args[k] !== undefined && args[k] !== '');
   if (given.length !== 1) {
     throw new MindeeInputError(given.length === 0 ? 'No document was given.' : `Only one document source may be given, but got ${given.join(' and ')}.`, {
@@ -103,8 +103,8 @@ export async function documentSource(
   if (args.file_path !== undefined && args.file_path !== '') {
     refuseLocalFiles(deps, 'file_path');
     const resolved = await deps.files.resolve(args.file_path);
-    return { path: resolved.path, filename: args.filename, identity: resolved.identity };
+    return notUploaded({ path: resolved.path, filename: args.filename, identity: resolved.identity });
   }
-  if (args.url !== undefined && args.url !== '') return { url: args.url };
-  return { base64: args.file_base64!, filename: args.filename };
+  if (args.url !== undefined && args.url !== '') return notUploaded({ url: args.url });
+  return notUploaded({ base64: args.file_base64!, filename: args.filename });
 }

@@ -8,7 +8,7 @@ import { defineTool, type ToolSettings } from './define.js';
 import { enqueueTraits, documentSource, enqueueParams, modelArgs, optionArgs, uploadIdArg, waitArgs } from './enqueue-args.js';
 import { resultLink } from './get-inference-result.js';
 import { resolveModelId } from './models.js';
-import { refuseLocalFiles, settleSource } from './remote-sources.js';
+import { refuseLocalFiles } from './remote-sources.js';
 import { reviewArgs, reviewFor, withVerifyDefaults } from './review.js';
 import { presentInference, saveArg, saveInference, viewArgs } from './result-view.js';
 import { continueWaitingStep, fetchResultStep, waitWithProgress } from './waiting.js';
@@ -47,7 +47,7 @@ export const enqueueDocument = (settings: ToolSettings) =>
       const deadline = enqueuedAt + waitSeconds * 1000;
       const modelId = resolveModelId(args.model_id, deps.settings.models);
       if (args.save_to !== undefined) refuseLocalFiles(deps, 'save_to');
-      const source = await documentSource(args, deps);
+      const { source, settle } = await documentSource(args, deps);
       let job;
       try {
         const document = await prepareDocument(source);
@@ -57,7 +57,7 @@ export const enqueueDocument = (settings: ToolSettings) =>
           await document.close();
         }
       } finally {
-        await settleSource(source, job !== undefined);
+        await settle(job !== undefined);
       }
       if (!args.wait) {
         const summary = jobSummary(job, args.product, args.max_chars ?? deps.settings.maxResultChars);

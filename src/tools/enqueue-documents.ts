@@ -6,17 +6,17 @@ import type { Inference, Job } from '../client/schemas.js';
 import { countRows, fitBatch, isFinished, rowResult } from '../results/batch.js';
 import { jobSummary } from '../results/jobs.js';
 import { batchCountsShape, batchRowShape, type BatchRow } from '../results/shapes.js';
-import { defineTool, type ToolContext, type ToolDeps, type ToolSettings } from './define.js';
+import { defineTool, type DocumentToSend, type ToolContext, type ToolDeps, type ToolSettings } from './define.js';
 import { enqueueTraits, enqueueParams, modelArgs, optionArgs, uploadIdsArg, waitArgs } from './enqueue-args.js';
 import { errorText } from './hints.js';
-import { refuseLocalFiles, settleSource, uploadSource, type ReleasableSource } from './remote-sources.js';
+import { notUploaded, refuseLocalFiles, uploadSource } from './remote-sources.js';
 import { resolveModelId } from './models.js';
 import { reviewArgs, reviewedResult, withVerifyDefaults } from './review.js';
 import { RESULT_TOOL, tableNote, viewArgs } from './result-view.js';
 import { batchTable, exportFormatOf, renderTable } from '../results/export.js';
 import { isRecord } from '../results/fields.js';
 import { withHeartbeat } from './waiting.js';
-import { FolderTooLargeError } from '../files/file-access.js';
+import { FolderTooLargeError } from '../files/messages.js';
 import { clip, quote } from '../lib/text.js';
 
 /** One call may carry this many documents; more is a job for several calls. */
@@ -26,9 +26,7 @@ const TOOL = 'enqueue_documents';
 
 interface Work {
   source: string;
-  document?: ReleasableSource;
-  /** From an upload: used once, so never in a call that resumes. */
-  uploaded?: boolean;
+  document?: DocumentToSend;
   jobId?: string;
   error?: MindeeError;
 }
@@ -166,7 +164,7 @@ async function collectWork(args: BatchArgs, deps: ToolDeps): Promise<Work[]> {
       // A folder is read only as far as the call has room: a folder of 60 000 files is not listed whole.
       for (const entry of await deps.files.expand(input, Math.max(0, MAX_BATCH - others - work.length))) {
         if ('error' in entry) work.push({ source: entry.displayPath, error: entry.error });
-        else work.push({ source: entry.displayPath, document: { path: entry.path, identity: entry.identity } });
+        else work.push({ source: entry.displayPath, document: notUploaded({ path: entry.path, identity: entry.identity }) });
       }
     } catch (error) {
       if (error instanceof FolderTooLargeError) {
@@ -178,7 +176,7 @@ async function collectWork(args: BatchArgs, deps: ToolDeps): Promise<Work[]> {
       work.push({ source: input, error });
     }
   }
-  for (const url of args.urls ?? []) work.push({ source: url, document: { url } });
+  for (const url of args.urls ?? []) work.push({ source: url, document: notUploaded({ url }) });
   for (const jobId of args.job_ids ?? []) work.push({ source: jobId, jobId });
   // upload_ids is in the schema of remote servers only.
   const uploadIds = Array.isArray(args.upload_ids) ? args.upload_ids.filter((id): id is string => typeof id === 'string') : [];
@@ -193,7 +191,7 @@ async function collectWork(args: BatchArgs, deps: ToolDeps): Promise<Work[]> {
   // Claimed last, once the call is known to go ahead: a claim uses the upload up.
   for (const uploadId of uploadIds) {
     try {
-      work.push({ source: uploadId, document: await uploadSource(uploadId, undefined, deps), uploaded: true });
+      work.push({ source: uploadId, document: await uploadSource(uploadId, undefined, deps) });
     } catch (error) {
       if (!(error instanceof MindeeError)) throw error;
       work.push({ source: uploadId, error });
@@ -219,15 +217,15 @@ async function processOne(
     } else {
       let sent = false;
       try {
-        const document = await prepareDocument(w.document!);
+        const document = await prepareDocument(w.document!.source);
         try {
-          job = await deps.client.enqueue(document, withVerifyDefaults(enqueueParams(args, models.modelId!), deps), { signal: ctx.signal, deadline, origin: originOf(w.document!, document) });
+          job = await deps.client.enqueue(document, withVerifyDefaults(enqueueParams(args, models.modelId!), deps), { signal: ctx.signal, deadline, origin: originOf(w.document!.source, document) });
           sent = true;
         } finally {
           await document.close();
         }
       } finally {
-        await settleSource(w.document!, sent);
+        await w.document!.settle(sent);
       }
     }
   } catch (error) {
@@ -266,8 +264,9 @@ async function processOne(
 function resumeStep(rows: BatchRow[], work: Work[], args: BatchArgs, waitSeconds: number, maxChars: number): string | null {
   const jobIds = rows.filter((r) => r.status === 'Processing' && r.job_id).map((r) => r.job_id!);
   const notSent = rows.map((r, i) => ({ r, w: work[i]! })).filter(({ r }) => r.status === 'NotSent');
-  const paths = notSent.flatMap(({ w }) => (w.document && 'path' in w.document && !w.uploaded ? [w.source] : []));
-  const urls = notSent.flatMap(({ w }) => (w.document && 'url' in w.document ? [w.document.url] : []));
+  // An upload is used once: never in a call that resumes.
+  const paths = notSent.flatMap(({ w }) => (w.document && 'path' in w.document.source && w.document.source.upload === undefined ? [w.source] : []));
+  const urls = notSent.flatMap(({ w }) => (w.document && 'url' in w.document.source ? [w.document.source.url] : []));
   const total = jobIds.length + paths.length + urls.length;
   if (total === 0) return null;
   const { file_paths: _f, urls: _u, upload_ids: _up, job_ids: _j, wait: _w, max_wait_seconds: _m, save_to: _s, detail, fields, max_chars, checks, ...sending } = args;

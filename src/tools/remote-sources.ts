@@ -4,15 +4,12 @@
  * and documents arrive as uploads instead.
  */
 import { MindeeInputError } from '../client/errors.js';
-import type { DocumentSource } from '../client/inputs.js';
-import type { ToolDeps } from './define.js';
+import type { DocumentSource } from '../client/types.js';
+import type { DocumentToSend, ToolDeps } from './define.js';
 
-/** A document to send, and what to do with it after: an upload is kept for its review once sent (`keep`), deleted otherwise (`release`). */
-export type ReleasableSource = DocumentSource & { release?: () => Promise<void>; keep?: () => Promise<void>; upload?: string };
-
-/** After an enqueue: a sent upload is kept for its review, one not sent is deleted. */
-export async function settleSource(source: ReleasableSource, sent: boolean): Promise<void> {
-  await (sent && source.keep ? source.keep() : source.release?.());
+/** A document that is not an upload: nothing becomes of it after the enqueue. */
+export function notUploaded(source: DocumentSource): DocumentToSend {
+  return { source, settle: async () => {} };
 }
 
 const SEND_INSTEAD =
@@ -30,10 +27,9 @@ export function refuseLocalFiles(deps: ToolDeps, argument: 'file_path' | 'file_p
 }
 
 /** The document of an upload of this caller, claimed for this one use. */
-export async function uploadSource(uploadId: string, filename: string | undefined, deps: ToolDeps): Promise<ReleasableSource> {
+export async function uploadSource(uploadId: string, filename: string | undefined, deps: ToolDeps): Promise<DocumentToSend> {
   if (!deps.remote) {
     throw new MindeeInputError('upload_id is for remote (HTTP) servers; this one runs on your machine.', { hint: 'Pass the document as file_path instead.' });
   }
-  const upload = await deps.remote.claimUpload(uploadId);
-  return { path: upload.path, filename: filename ?? upload.filename, release: upload.release, keep: upload.keep, upload: uploadId };
+  return deps.remote.claimUpload(uploadId, filename);
 }

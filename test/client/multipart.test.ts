@@ -61,7 +61,7 @@ describe('multipartBody', () => {
     try {
       const pdf = makePdf({ pages: [['x']] });
       const cut: ByteSource = { size: pdf.length, read: async (target, position) => (position >= 100 ? 0 : bufferSource(pdf.subarray(0, 100)).read(target, position)) };
-      const error = await client.enqueue({ kind: 'file', source: cut, filename: 'a.pdf' }, { modelId: DEMO_MODELS.invoice }).catch((e: unknown) => e);
+      const error = await client.enqueue({ kind: 'file', source: cut, filename: 'a.pdf', mimeType: 'application/pdf', size: pdf.length, pageCount: 1 }, { modelId: DEMO_MODELS.invoice }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(MindeeInputError);
       expect((error as Error).message).toMatch(/got shorter while it was being uploaded/);
     } finally {

@@ -57,6 +57,18 @@ describe('POST /uploads', () => {
     expect(textOf(again)).toMatch(/was already used: an upload is sent once/);
   });
 
+  it('leaves an upload it had no time to send out of the call that resumes: an upload is sent once, by its id', async () => {
+    h = await startHttpHarness({ argv: ['--auth', 'mindee-key'], connection: { rateLimits: { postPerMinute: 1, getPerMinute: 100_000 } } });
+    const ids: string[] = [];
+    for (const name of ['a.pdf', 'b.pdf', 'c.pdf']) ids.push((await upload(AS_A, makeSampleInvoicePdf(), `?filename=${name}`)).body.upload_id);
+    const client = await h.client(AS_A);
+    const done = await callTool(client, 'enqueue_documents', { model_id: 'invoice', upload_ids: ids, max_wait_seconds: 0.5 });
+    const sc = structuredOf('enqueue_documents', done);
+    expect(sc.counts).toMatchObject({ processed: 1, not_sent: 2 });
+    // Not a path of the server's upload directory in file_paths: the caller uploads those again.
+    expect(sc.next_step).toBeNull();
+  });
+
   it('takes the first file of a multipart form, with its file name', async () => {
     h = await startHttpHarness({ argv: ['--auth', 'mindee-key'] });
     const form = new FormData();

@@ -45,14 +45,6 @@ describe('MemoryResultStores', () => {
     expect(await store.list()).toEqual([]);
   });
 
-  it('never serves one partition\'s result to another', async () => {
-    const stores = new MemoryResultStores();
-    await stores.partition('key-a').put('inf-1', result(5, 'a.pdf'));
-    expect(await stores.partition('key-b').get('inf-1')).toBeUndefined();
-    expect(await stores.partition('key-b').list()).toEqual([]);
-    expect((await stores.partition('key-a').list()).map((r) => r.inferenceId)).toEqual(['inf-1']);
-  });
-
   it('keeps review decisions with their result, for its partition only, counting their bytes, and drops them with it', async () => {
     vi.useFakeTimers();
     const stores = new MemoryResultStores({ maxEntries: 10, maxBytes: 100, ttlMs: 1000 });

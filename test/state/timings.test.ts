@@ -1,13 +1,14 @@
 /**
  * The learned-timings store: bounded in memory, and in a file that survives a restart, is read
  * defensively, written atomically, and merged when several processes write at once. Every test
- * has its own temporary directory, never the user's cache directory.
+ * has its own temporary directory, never the user's cache directory. What every store does (its
+ * bounds, what it refuses) is contracts/timings.ts.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FileTimingStore, MemoryTimingStore, TIMING_LIMITS, TIMINGS_FILE, type TimingSample } from '../../src/state/timings.js';
+import { FileTimingStore, TIMING_LIMITS, TIMINGS_FILE, type TimingSample } from '../../src/state/timings.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 const sample = (ms: number, pages: number | null = 2, at = T0 + ms): TimingSample => ({ pages, ms, at });
@@ -24,30 +25,6 @@ afterEach(async () => {
 function open(options: { warnings?: string[]; onSaved?: () => void; debounceMs?: number } = {}): FileTimingStore {
   return new FileTimingStore({ dir, warn: (m) => options.warnings?.push(m), onSaved: options.onSaved, debounceMs: options.debounceMs });
 }
-
-describe('MemoryTimingStore', () => {
-  it('keeps the newest samples of each model and forgets the least recently learned models past its bound', () => {
-    const store = new MemoryTimingStore();
-    for (let i = 0; i < 1000; i++) store.record('one', 'extraction', sample(i));
-    expect(store.get('one')!.samples).toHaveLength(TIMING_LIMITS.samplesPerModel);
-    expect(store.get('one')!.samples[0]!.ms).toBe(1000 - TIMING_LIMITS.samplesPerModel);
-    for (let i = 0; i < 300; i++) store.record(`model-${i}`, null, sample(1000));
-    expect([...store.models()]).toHaveLength(TIMING_LIMITS.models);
-    expect(store.get('one')).toBeUndefined();
-    expect(store.get('model-299')).toBeDefined();
-  });
-
-  it('refuses what is not a model id or a plausible timing', () => {
-    const store = new MemoryTimingStore();
-    store.record('../etc/passwd', null, sample(1000));
-    store.record('m', null, sample(-1));
-    store.record('m', null, sample(Number.NaN));
-    store.record('m', null, sample(10 * 3_600_000));
-    store.record('m', null, sample(1000, 0.5));
-    store.record('m', 'Not A Product', sample(1000));
-    expect([...store.models()]).toEqual([]);
-  });
-});
 
 describe('FileTimingStore', () => {
   it('round trip: what one process learned, the next one starts with; the file holds only model ids, products and numbers', async () => {

@@ -38,23 +38,21 @@ export class RedisJobEvents implements JobEvents {
     this.#local.publish(event);
     let message = JSON.stringify({ from: this.link.id, jobId: event.jobId, status: event.status, job: event.job });
     if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) message = JSON.stringify({ from: this.link.id, jobId: event.jobId, status: event.status });
-    if (!this.link.up) return;
-    void this.link.command(['PUBLISH', this.#channel, message]).catch(() => {});
-    void this.link.command(['SET', this.#kept(event.jobId), message, 'PX', String(KEPT_MS)]).catch(() => {});
+    const relay = () => Promise.all([this.link.command(['PUBLISH', this.#channel, message]), this.link.command(['SET', this.#kept(event.jobId), message, 'PX', String(KEPT_MS)])]);
+    void this.link.sharedOr(relay, () => undefined);
   }
 
   subscribe(jobId: string, listener: (event: JobEvent) => void): () => void {
     const seenHere = this.#local.last(jobId) !== undefined;
     const unsubscribe = this.#local.subscribe(jobId, listener);
     let active = true;
-    if (!seenHere && this.link.up) {
-      this.link
-        .command(['GET', this.#kept(jobId)])
+    if (!seenHere) {
+      void this.link
+        .sharedOr(() => this.link.command(['GET', this.#kept(jobId)]), () => null)
         .then((message) => {
           const event = typeof message === 'string' ? this.#parse(message, true) : null;
           if (active && event) listener(event);
-        })
-        .catch(() => {});
+        });
     }
     return () => {
       active = false;

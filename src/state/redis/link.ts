@@ -5,9 +5,11 @@
  * PING is answered (logged once). Commands never queue while the connection is away: they fail
  * at once, so no wait ever hangs on Redis.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import type { RedisClientType } from '@redis/client';
+import { randomUUID } from 'node:crypto';
+import type { CommandParser, RedisClientType } from '@redis/client';
 import { systemClock, type Clock, type TimerHandle } from '../../lib/clock.js';
+import { StateUnavailableError } from '../errors.js';
+import type { ScriptName } from './scripts.js';
 
 export interface RedisLinkOptions {
   url: string;
@@ -45,26 +47,8 @@ export function maskRedisUrl(raw: string): string {
   }
 }
 
-/** A Lua script, sent by its SHA once Redis has it (a restarted Redis has none: then by its text). */
-export class LuaScript {
-  readonly sha: string;
-  constructor(readonly source: string) {
-    this.sha = createHash('sha1').update(source).digest('hex');
-  }
-}
-
-/**
- * Counts the processes alive in this deployment: each one refreshes its entry on every
- * heartbeat; entries silent for longer than ALIVE_MS are dropped.
- */
-const HELLO = new LuaScript(`
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], now, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-return redis.call('ZCARD', KEYS[1])
-`);
+/** The client: its commands, and each script as a method of its name. */
+type Client = RedisClientType & Record<ScriptName, (keys: string[], args: string[]) => Promise<unknown>>;
 
 export class RedisLink {
   readonly prefix: string;
@@ -77,8 +61,8 @@ export class RedisLink {
   #up = true;
   #everReady = false;
   #closed = false;
-  #client: RedisClientType | undefined;
-  #subscriber: RedisClientType | undefined;
+  #client: Client | undefined;
+  #subscriber: Client | undefined;
   #subscriberReady: Promise<void> | undefined;
   #probe: TimerHandle | undefined;
   #heartbeat: TimerHandle | undefined;
@@ -97,8 +81,24 @@ export class RedisLink {
   /** Connects, checks that scripts run and registers this process; rejects with a message naming the URL (password masked). */
   async connect(): Promise<void> {
     // Loaded only when Redis is configured: the in-memory default does not pay for it.
-    const { createClient } = await import('@redis/client');
+    const [{ createClient, defineScript }, { SCRIPTS }] = await Promise.all([import('@redis/client'), import('./scripts.js')]);
+    // node-redis sends each script by its SHA1, and by its text to a Redis that lacks it (NOSCRIPT: a restarted one).
+    const scripts = Object.fromEntries(
+      Object.entries(SCRIPTS).map(([name, source]) => [
+        name,
+        // Its keys (KEYS), then its arguments (ARGV); the reply as Redis gives it.
+        defineScript({
+          SCRIPT: source,
+          parseCommand: (parser: CommandParser, keys: string[], args: string[]) => {
+            parser.pushKeysLength(keys);
+            parser.push(...args);
+          },
+          transformReply: (reply: unknown) => reply,
+        }),
+      ]),
+    );
     const client = createClient({
+      scripts,
       url: this.url,
       disableOfflineQueue: true,
       commandOptions: { timeout: this.options.commandTimeoutMs ?? 2_000 },
@@ -108,7 +108,7 @@ export class RedisLink {
         // its Redis); after it, reconnect for as long as the process runs.
         reconnectStrategy: (retries: number, cause: Error) => (this.#everReady ? Math.min(100 * 2 ** retries, MAX_RECONNECT_MS) : cause),
       },
-    }) as unknown as RedisClientType;
+    }) as unknown as Client;
     // node-redis reports every failed reconnect as an 'error' event: health is tracked by the
     // commands themselves, and an EventEmitter without a listener would crash the process.
     client.on('error', (error: unknown) => this.#markDown(error));
@@ -117,7 +117,7 @@ export class RedisLink {
     try {
       await client.connect();
       this.#everReady = true;
-      this.processes = Number(await this.#eval(client, HELLO, [this.processesKey], [this.id, String(ALIVE_MS)]));
+      this.processes = Number(await this.#hello(client));
     } catch (error) {
       await this.#destroy();
       throw new RedisUnavailableError(`Cannot use Redis at ${maskRedisUrl(this.url)} (MINDEE_MCP_REDIS_URL): ${describe(error)}.`);
@@ -140,27 +140,52 @@ export class RedisLink {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Runs a script; any failure marks Redis down and is rethrown. */
-  async eval(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+  /** Runs a script (./scripts.ts); any failure marks Redis down and is rethrown. */
+  eval(script: ScriptName, keys: string[], args: string[]): Promise<unknown> {
+    return this.#send((client) => client[script](keys, args));
+  }
+
+  /** Runs a command; any failure marks Redis down and is rethrown. */
+  command(args: string[]): Promise<unknown> {
+    return this.#send((client) => client.sendCommand(args));
+  }
+
+  async #send(send: (client: Client) => Promise<unknown>): Promise<unknown> {
     const client = this.#client;
     if (!client || !this.up) throw new Error('Redis is down');
     try {
-      return await this.#eval(client, script, keys, args);
+      return await this.#answered(send(client));
     } catch (error) {
       this.#markDown(error);
       throw error;
     }
   }
 
-  /** Runs a command; any failure marks Redis down and is rethrown. */
-  async command(args: string[]): Promise<unknown> {
-    const client = this.#client;
-    if (!client || !this.up) throw new Error('Redis is down');
+  /**
+   * "Redis if up, else local", the rule of every seam with a local fallback: `shared` while Redis
+   * is up, `local` while it is down or when `shared` fails (which marks it down, logged once).
+   */
+  async sharedOr<T>(shared: () => Promise<T>, local: () => T | Promise<T>): Promise<T> {
+    if (this.up) {
+      try {
+        return await shared();
+      } catch {
+        // Redis lost meanwhile: what this process holds
+      }
+    }
+    return local();
+  }
+
+  /**
+   * The rule of every seam that lives in Redis only (tasks, uploads, an owner this process does not
+   * know): any failure is a StateUnavailableError, at once. `what` says what is kept there ("Tasks
+   * are kept in"); where Redis is and why it failed go to the log (the link says it once), not to callers.
+   */
+  async required<T>(run: () => Promise<T>, what: string): Promise<T> {
     try {
-      return await this.#answered(client.sendCommand(args));
-    } catch (error) {
-      this.#markDown(error);
-      throw error;
+      return await run();
+    } catch {
+      throw new StateUnavailableError(`${what} the shared state (Redis), which cannot be reached now: try again in a moment.`);
     }
   }
 
@@ -168,7 +193,7 @@ export class RedisLink {
   async subscribe(channel: string, listener: (message: string) => void): Promise<void> {
     if (!this.#client) throw new Error('Redis is not connected');
     if (!this.#subscriber) {
-      const subscriber = this.#client.duplicate() as RedisClientType;
+      const subscriber = this.#client.duplicate() as Client;
       subscriber.on('error', (error: unknown) => this.#markDown(error));
       this.#subscriber = subscriber;
       this.#subscriberReady = subscriber.connect().then(() => undefined);
@@ -197,13 +222,9 @@ export class RedisLink {
     this.#client = undefined;
   }
 
-  async #eval(client: RedisClientType, script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
-    try {
-      return await this.#answered(client.sendCommand(['EVALSHA', script.sha, String(keys.length), ...keys, ...args]));
-    } catch (error) {
-      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-      return this.#answered(client.sendCommand(['EVAL', script.source, String(keys.length), ...keys, ...args]));
-    }
+  /** Says this process is alive; the answer is how many are. */
+  #hello(client: Client): Promise<unknown> {
+    return this.#answered(client.heartbeat([this.processesKey], [this.id, String(ALIVE_MS)]));
   }
 
   /**
@@ -229,7 +250,7 @@ export class RedisLink {
     this.#heartbeat = undefined;
     if (this.#closed) return;
     if (this.up) {
-      this.eval(HELLO, [this.processesKey], [this.id, String(ALIVE_MS)])
+      this.eval('heartbeat', [this.processesKey], [this.id, String(ALIVE_MS)])
         .then((n) => {
           this.processes = Math.max(1, Number(n));
         })
@@ -262,7 +283,7 @@ export class RedisLink {
     if (this.#up || this.#closed) return;
     const client = this.#client;
     if (!client?.isReady) return this.#scheduleProbe();
-    this.#eval(client, HELLO, [this.processesKey], [this.id, String(ALIVE_MS)])
+    this.#hello(client)
       .then(() => {
         if (this.#up || this.#closed) return;
         this.#up = true;

@@ -4,38 +4,13 @@
  * Reads stay synchronous from the local copy (the planner asks before every poll); samples are
  * written in batches shortly after they are learned, and the others' are read back then and
  * every half minute. Bounded as the file store is: samples per model, models in all (the least
- * recently learned forgotten first). Only model ids, products and timings are stored.
+ * recently learned forgotten first), atomically (lua/timings/add.lua: two processes adding at once
+ * both keep theirs). Only model ids, products and timings are stored.
  */
 import { z } from 'zod';
 import type { TimerHandle } from '../../lib/clock.js';
 import { MemoryTimingStore, TIMING_LIMITS, type ModelTimings, type TimingSample } from '../timings.js';
-import { LuaScript, type RedisLink } from './link.js';
-
-/**
- * Appends samples to each model's list (a JSON value in one hash) and forgets the least recently
- * learned models past the bound, atomically: two processes adding at once both keep theirs.
- * KEYS: the hash, the recency sorted set. ARGV: samples per model, models, then model, product
- * ('' when unknown), pages (0 when unknown), ms, completed at (s) for each sample.
- */
-const ADD = new LuaScript(`
-local perModel, maxModels = tonumber(ARGV[1]), tonumber(ARGV[2])
-for i = 3, #ARGV, 5 do
-  local model = ARGV[i]
-  local raw = redis.call('HGET', KEYS[1], model)
-  local t = raw and cjson.decode(raw) or { product = cjson.null, samples = {} }
-  if ARGV[i + 1] ~= '' then t.product = ARGV[i + 1] end
-  table.insert(t.samples, { tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]) })
-  while #t.samples > perModel do table.remove(t.samples, 1) end
-  redis.call('HSET', KEYS[1], model, cjson.encode(t))
-  redis.call('ZADD', KEYS[2], tonumber(ARGV[i + 4]), model)
-end
-while redis.call('ZCARD', KEYS[2]) > maxModels do
-  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  redis.call('ZREM', KEYS[2], oldest)
-  redis.call('HDEL', KEYS[1], oldest)
-end
-return 1
-`);
+import type { RedisLink } from './link.js';
 
 const modelSchema = z.object({
   product: z.string().regex(/^[a-z_]{1,32}$/).nullable(),
@@ -79,14 +54,11 @@ export class RedisTimingStore extends MemoryTimingStore {
   override async flush(): Promise<void> {
     if (this.#writeTimer !== undefined) this.#link.clock.clearTimeout(this.#writeTimer);
     this.#writeTimer = undefined;
-    if (this.#pending.length === 0 || !this.#link.up) return;
+    if (this.#pending.length === 0) return;
     const batch = this.#pending.splice(0);
-    try {
-      await this.#link.eval(ADD, [this.#key('models'), this.#key('recent')], [String(TIMING_LIMITS.samplesPerModel), String(TIMING_LIMITS.models), ...batch]);
-    } catch {
-      // Kept for the next write.
-      this.#pending.unshift(...batch);
-    }
+    const keys = [this.#key('models'), this.#key('recent')];
+    // While Redis is away, kept for the next write.
+    await this.#link.sharedOr(() => this.#link.eval('timingsAdd', keys, [String(TIMING_LIMITS.samplesPerModel), String(TIMING_LIMITS.models), ...batch]), () => this.#pending.unshift(...batch));
   }
 
   close(): void {
@@ -107,13 +79,8 @@ export class RedisTimingStore extends MemoryTimingStore {
 
   /** Adds what is in Redis to the local copy; never rejects. */
   async #read(): Promise<void> {
-    if (!this.#link.up) return;
-    let reply: unknown;
-    try {
-      reply = await this.#link.command(['HGETALL', this.#key('models')]);
-    } catch {
-      return;
-    }
+    const reply = await this.#link.sharedOr(() => this.#link.command(['HGETALL', this.#key('models')]), () => null);
+    if (reply === null) return;
     const models = new Map<string, ModelTimings>();
     const entries = Array.isArray(reply) ? chunkPairs(reply) : Object.entries((reply ?? {}) as Record<string, unknown>);
     for (const [id, raw] of entries.slice(0, TIMING_LIMITS.models)) {

@@ -89,6 +89,8 @@ async function serve(config: Config): Promise<void> {
   const receiver = listener ? `${listener.url}/webhooks/mindee` : undefined;
   // The HTTP side is loaded only when it serves: a stdio server starts without it.
   const httpSide = http ? await import('./http/index.js') : undefined;
+  // Many callers at once: the heap grows less between full collections (http/heap.ts).
+  httpSide?.tuneHeapForServing();
   let metrics: InstanceType<NonNullable<typeof httpSide>['Metrics']> | undefined;
   const runtime = await createRuntime(config, {
     receiver,

@@ -5,7 +5,7 @@
  * (once the control characters were stripped) on the code before.
  */
 import { describe, expect, it } from 'vitest';
-import { createRedactor, redactJsonInPlace, REDACTED } from '../src/lib/redact.js';
+import { createRedactor, redactDeep, redactJsonInPlace, REDACTED } from '../src/lib/redact.js';
 import { createLogger } from '../src/log.js';
 import { stripControl } from '../src/lib/text.js';
 import { findSecret, TEST_API_KEY as K } from './setup/secrets.js';
@@ -62,6 +62,30 @@ describe('the redactor', () => {
   it('redacts parsed JSON in place, each string seen without what hides in it', () => {
     const value = { a: [`x${K.slice(0, 2)}\u0007${K.slice(2)}`], [`${K.slice(0, 9)}\u200b`]: 1 };
     expect(JSON.stringify(redactJsonInPlace(value, redact))).not.toMatch(/md_t|SECRET/);
+  });
+
+  it('redacts a value deeply, copying only what held something to redact (issue 19: a thousand results ending at once)', () => {
+    const clean = { content: [{ type: 'text', text: 'total 12.50' }], structured: { fields: { a: { value: 1, locations: [{ polygon: [[0, 1]] }] } }, list: ['x', 2, null] } };
+    const before = JSON.stringify(clean);
+    // Nothing to redact: the very same value, not a copy of it.
+    expect(redactDeep(clean, redact)).toBe(clean);
+    const dirty = { ...clean, structured: { ...clean.structured, list: ['x', `key ${K}`, null], [`k${K}`]: 'v' } };
+    const out = redactDeep(dirty, redact);
+    expect(JSON.stringify(out)).not.toContain(K.slice(0, 8));
+    expect(out.structured.list).toEqual(['x', 'key [redacted]', null]);
+    expect(out.structured).toHaveProperty(['k[redacted]'], 'v');
+    // What held nothing is shared, what held the key is a copy; the input is left as it was.
+    expect(out).not.toBe(dirty);
+    expect(out.content).toBe(clean.content);
+    expect(out.structured.fields).toBe(clean.structured.fields);
+    expect(dirty.structured.list[1]).toBe(`key ${K}`);
+    expect(JSON.stringify(clean)).toBe(before);
+    // A "__proto__" key of parsed JSON stays a key of the copy, never its prototype.
+    const parsed = JSON.parse(`{"__proto__": {"polluted": 1}, "b": "${K}"}`) as Record<string, unknown>;
+    const copy = redactDeep(parsed, redact);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toEqual(['__proto__', 'b']);
+    expect(copy.b).toBe(REDACTED);
   });
 
   it('keeps a split key out of both log formats', () => {

@@ -38,8 +38,12 @@ interface Visible {
   original: (i: number) => number;
 }
 
-function visible(text: string): Visible {
-  const shown = MAY_HIDE.test(text) ? text.replace(HIDDEN, '') : text;
+/** The text with what may hide a secret taken out (the text itself when nothing is: no copy). */
+function shownOf(text: string): string {
+  return MAY_HIDE.test(text) ? text.replace(HIDDEN, '') : text;
+}
+
+function visible(text: string, shown: string): Visible {
   if (shown.length === text.length) return { text, original: (i) => i };
   let runs: { at: number[]; removed: number[] } | undefined;
   return {
@@ -89,15 +93,20 @@ function windows(key: string): Array<[number, string]> {
 export function createRedactor(secrets: ReadonlyArray<string | undefined>): Redactor {
   const keys = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length > 0))].map((key) => ({ key, windows: windows(key) }));
   if (keys.length === 0) return (text) => text;
+  // Every string the server reads or answers goes through here (thousands per result): a text
+  // with no secret in it allocates nothing — index loops, and spans only once one is found.
   return (text) => {
-    const v = visible(text);
-    const spans: Array<[number, number]> = [];
-    for (const { key, windows: ws } of keys) {
-      for (const [offset, window] of ws) {
-        for (let p = v.text.indexOf(window); p !== -1; p = v.text.indexOf(window, p + 1)) {
+    const shown = shownOf(text);
+    let spans: Array<[number, number]> | undefined;
+    for (let s = 0; s < keys.length; s++) {
+      const { key, windows: ws } = keys[s]!;
+      for (let w = 0; w < ws.length; w++) {
+        const offset = ws[w]![0];
+        const window = ws[w]![1];
+        for (let p = shown.indexOf(window); p !== -1; p = shown.indexOf(window, p + 1)) {
           let start = p;
           let k = offset;
-          while (k > 0 && start > 0 && v.text[start - 1] === key[k - 1]) {
+          while (k > 0 && start > 0 && shown[start - 1] === key[k - 1]) {
             start--;
             k--;
           }
@@ -105,16 +114,17 @@ export function createRedactor(secrets: ReadonlyArray<string | undefined>): Reda
           if (key.length < SECRET_PREFIX_CHARS && k > 0) continue;
           let end = p + window.length;
           k = offset + window.length;
-          while (k < key.length && end < v.text.length && v.text[end] === key[k]) {
+          while (k < key.length && end < shown.length && shown[end] === key[k]) {
             end++;
             k++;
           }
           if (key.length < SECRET_PREFIX_CHARS && k < key.length) continue;
-          spans.push([start, end]);
+          (spans ??= []).push([start, end]);
         }
       }
     }
-    if (spans.length === 0) return text;
+    if (spans === undefined) return text;
+    const v = visible(text, shown);
     spans.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
     let out = '';
     let from = 0;
@@ -133,15 +143,42 @@ export function createRedactor(secrets: ReadonlyArray<string | undefined>): Reda
   };
 }
 
-/** Redacts every string (and key) of a JSON-like value; returns a new value. */
+/**
+ * Redacts every string (and key) of a JSON-like value without changing it: an object or array
+ * that holds something to redact is copied (with the redacted text), one that holds nothing is
+ * returned as it is — a result of thousands of strings, of which a thousand calls may end at
+ * once, is not copied whole for a key it almost never holds.
+ */
 export function redactDeep<T>(value: T, redact: Redactor): T {
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return redact(v);
-    if (Array.isArray(v)) return v.map(walk);
+    if (Array.isArray(v)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        const y = walk(x);
+        if (out === undefined && y !== x) out = v.slice(0, i);
+        out?.push(y);
+      }
+      return out ?? v;
+    }
     if (v !== null && typeof v === 'object') {
-      const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-      for (const [k, x] of Object.entries(v)) out[redact(k)] = walk(x);
-      return Object.setPrototypeOf(out, Object.prototype);
+      const record = v as Record<string, unknown>;
+      const keys = Object.keys(record);
+      let out: Record<string, unknown> | undefined;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        const x = record[k];
+        const safeKey = redact(k);
+        const y = walk(x);
+        if (out === undefined && (safeKey !== k || y !== x)) {
+          // Null prototype while filling: a "__proto__" key stays a key.
+          out = Object.create(null) as Record<string, unknown>;
+          for (let j = 0; j < i; j++) out[keys[j]!] = record[keys[j]!];
+        }
+        if (out !== undefined) out[safeKey] = y;
+      }
+      return out === undefined ? v : Object.setPrototypeOf(out, Object.prototype);
     }
     return v;
   };

@@ -208,7 +208,7 @@ function dateChecks(fields: RawFields, found: Findings): void {
 
 /** Every simple field named `name`, at any depth (a bounded walk). */
 function named(fields: RawFields, name: string): Leaf[] {
-  return leaves(fields, 50_000).leaves.filter((l) => l.path === name || l.path.endsWith(`.${name}`));
+  return leaves(fields, 50_000, undefined, name).leaves;
 }
 
 function ibanChecks(fields: RawFields, found: Findings): void {

@@ -30,29 +30,44 @@ function scalar(v: unknown): Scalar {
 
 /** The page (1-based) and box of a field's first location, when it has one. */
 export function whereOf(field: unknown): Where {
-  if (!isRecord(field) || !Array.isArray(field.locations)) return {};
+  return placeOf(field, {});
+}
+
+/**
+ * Sets `out.page` and `out.box` from a field's first location. Every field of every result goes
+ * through here: it allocates only the box (no destructuring, no iterator).
+ */
+function placeOf<T extends Where>(field: unknown, out: T): T {
+  if (!isRecord(field) || !Array.isArray(field.locations)) return out;
   const first: unknown = field.locations[0];
-  if (!isRecord(first)) return {};
-  const out: Where = {};
+  if (!isRecord(first)) return out;
   if (typeof first.page === 'number' && Number.isInteger(first.page) && first.page >= 0) out.page = first.page + 1;
-  if (Array.isArray(first.polygon) && first.polygon.length > 0) {
-    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
-    for (const p of first.polygon) {
+  const polygon = first.polygon;
+  if (Array.isArray(polygon) && polygon.length > 0) {
+    let x0 = Infinity;
+    let y0 = Infinity;
+    let x1 = -Infinity;
+    let y1 = -Infinity;
+    for (let i = 0; i < polygon.length; i++) {
+      const p: unknown = polygon[i];
       if (!Array.isArray(p) || typeof p[0] !== 'number' || typeof p[1] !== 'number') continue;
       x0 = Math.min(x0, p[0]);
       y0 = Math.min(y0, p[1]);
       x1 = Math.max(x1, p[0]);
       y1 = Math.max(y1, p[1]);
     }
-    if (x0 <= x1 && y0 <= y1) out.box = [x0, y0, x1, y1].map((n) => Math.round(n * 10_000) / 10_000) as Box;
+    if (x0 <= x1 && y0 <= y1) out.box = [round4(x0), round4(y0), round4(x1), round4(y1)];
   }
   return out;
 }
 
+const round4 = (n: number) => Math.round(n * 10_000) / 10_000;
+
 /** A simple field read as a leaf at `path`. */
 export function leafOf(field: unknown, path: string): Leaf {
-  const f = isRecord(field) ? field : {};
-  return { path, value: scalar(f.value), confidence: isConfidence(f.confidence) ? f.confidence : null, ...whereOf(f) };
+  const f = isRecord(field) ? field : undefined;
+  const leaf: Leaf = { path, value: scalar(f?.value), confidence: isConfidence(f?.confidence) ? f.confidence : null };
+  return f ? placeOf(f, leaf) : leaf;
 }
 
 /** The simple field `name` of `fields`, or undefined when there is none (a list or object is not one). */
@@ -81,23 +96,30 @@ export function items(fields: RawFields, name: string): Array<{ index: number; f
 
 /**
  * Every simple field, depth first, with its dotted path (list items by index). At most `max`
- * are read, and nesting deeper than `maxDepth` is not followed: a result is outside data.
+ * are read, and nesting deeper than `maxDepth` is not followed: a result is outside data. With
+ * `named`, only the fields of that name (the last part of their path) are returned.
  */
-export function leaves(fields: RawFields, max = 50_000, maxDepth = 32): { leaves: Leaf[]; truncated: boolean } {
+export function leaves(fields: RawFields, max = 50_000, maxDepth = 32, named?: string): { leaves: Leaf[]; truncated: boolean } {
   const out: Leaf[] = [];
+  let read = 0;
   let truncated = false;
+  const suffix = `.${named}`;
   const walk = (field: unknown, path: string, depth: number): void => {
-    if (out.length >= max || depth > maxDepth) {
+    if (read >= max || depth > maxDepth) {
       truncated = true;
       return;
     }
     if (!isRecord(field)) return;
     if (Array.isArray(field.items)) {
-      field.items.forEach((item, i) => walk(item, `${path}.${i}`, depth + 1));
+      const items = field.items;
+      for (let i = 0; i < items.length; i++) walk(items[i], `${path}.${i}`, depth + 1);
     } else if (isRecord(field.fields)) {
-      for (const name of Object.keys(field.fields)) walk(field.fields[name], `${path}.${name}`, depth + 1);
+      const sub = field.fields;
+      for (const key of Object.keys(sub)) walk(sub[key], `${path}.${key}`, depth + 1);
     } else {
-      out.push(leafOf(field, path));
+      read++;
+      // Only the leaves asked for are made (a check looking for one name reads them all).
+      if (named === undefined || path === named || path.endsWith(suffix)) out.push(leafOf(field, path));
     }
   };
   for (const name of Object.keys(fields)) walk(fields[name], name, 0);

@@ -10,6 +10,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo, McpHttpHandler } from '@modelcontextprotocol/server';
 
+const ENDPOINT = 'http://localhost/mcp';
+
 /** Headers the web `Request` must not carry: it has no body of its own. */
 const BODY_HEADERS = new Set(['content-length', 'content-encoding', 'transfer-encoding']);
 
@@ -26,8 +28,9 @@ export async function serveParsed(handler: McpHttpHandler, req: IncomingMessage,
     if (Array.isArray(value)) for (const item of value) headers.append(name, item);
     else headers.set(name, value);
   }
-  const host = req.headers.host ?? 'localhost';
-  const request = new Request(`http://${host}${req.url ?? '/'}`, { method: 'POST', headers, signal: abort.signal });
+  // The handler serves one endpoint and reads nothing of the URL: a fixed one, so a Host header or
+  // a request target the checks let through (`Host: user@127.0.0.1`) cannot make the URL invalid.
+  const request = new Request(ENDPOINT, { method: 'POST', headers, signal: abort.signal });
   const response = await handler.fetch(request, { authInfo, parsedBody });
   const out: Record<string, string> = {};
   for (const [name, value] of response.headers) out[name] = value;

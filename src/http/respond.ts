@@ -21,11 +21,22 @@ export function localsOf(res: ServerResponse): Locals {
   return (r.locals ??= Object.create(null) as Locals);
 }
 
-/** The path of a request, without its query string. */
+/**
+ * The path of a request, without its query string or fragment, as express's `req.path` reads it:
+ * an absolute-form target (`POST http://user:pass@host/mcp`) is reduced to its path too, so
+ * neither what the caller wrote before it nor after it reaches a log line, a metric or a route.
+ */
 export function pathOf(req: IncomingMessage): string {
   const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
+  if (!url.startsWith('/')) {
+    try {
+      return new URL(url).pathname;
+    } catch {
+      // Not a URL ("*"): the text up to a query or fragment, as below.
+    }
+  }
+  const end = url.search(/[?#]/);
+  return end === -1 ? url : url.slice(0, end);
 }
 
 /** A JSON answer, as express's `res.status(status).json(body)` writes it. */

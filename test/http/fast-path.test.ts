@@ -3,6 +3,7 @@
  * same order and the same answers as every other route, a 2026-07-28 answer written in one
  * piece, and the spellings express would route (`/mcp/`) still served.
  */
+import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callerDigest } from '../../src/state/caller.js';
 import { JSON_HEADERS, rpc, startHttpHarness, type HttpHarness } from '../helpers/http-harness.js';
@@ -91,5 +92,42 @@ describe('POST /mcp before express', () => {
     expect(slash.json().result.tools).toHaveLength(6);
     const metrics = await h.fetch('/metrics');
     expect(metrics.text).toMatch(/mindee_mcp_http_requests_total\{route="\/mcp",status="200"\} 1\b/);
+  });
+});
+
+describe('what a request target or Host header may carry', () => {
+  /** A raw request (node's client sends the target as written, absolute form included). */
+  function raw(port: number, target: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: target, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('logs and counts an absolute-form target by its path only (no user:password of it in the log)', async () => {
+    h = await tokenMode();
+    const port = Number(new URL(h.url).port);
+    const logged = h.nextLog((line) => line.includes('"msg":"request"') && line.includes('"rpc":"tools/list"'));
+    const res = await raw(port, `http://alice:hunter2@127.0.0.1:${port}/mcp?k=v#frag`, modernHeaders('tools/list'), rpc('tools/list', { _meta: ENVELOPE }));
+    expect(res.status).toBe(200);
+    const line = await logged;
+    expect(JSON.parse(line)).toMatchObject({ path: '/mcp', status: 200 });
+    expect(line).not.toContain('hunter2');
+    const metrics = await h.fetch('/metrics');
+    expect(metrics.text).toMatch(/mindee_mcp_http_requests_total\{route="\/mcp",status="200"\} 1\b/);
+  });
+
+  it('answers a Host header with user info that the Host check lets through, without an internal error', async () => {
+    h = await tokenMode();
+    const port = Number(new URL(h.url).port);
+    const res = await raw(port, '/mcp', modernHeaders('tools/list', { host: `x@127.0.0.1:${port}` }), rpc('tools/list', { _meta: ENVELOPE }));
+    expect(res.status).not.toBe(500);
+    expect(h.logs.filter((l) => l.includes('unexpected error'))).toEqual([]);
   });
 });

@@ -94,9 +94,11 @@ async function serve(config: Config): Promise<void> {
   let metrics: InstanceType<NonNullable<typeof httpSide>['Metrics']> | undefined;
   const runtime = await createRuntime(config, {
     receiver,
-    // In JSON mode, what libraries print goes through the logger from the start.
+    // Over stdio, stdout carries JSON-RPC only: in text mode too, what a library prints with
+    // console.log/info/debug goes to stderr.
     onLogger: (log) => {
       if (config.logFormat === 'json') routeStrayOutput(log);
+      else if (!http) console.log = console.info = console.debug = console.error;
     },
     connection: (settings) => {
       metrics = httpSide ? new httpSide.Metrics(httpSide.toolNames(settings).all) : undefined;

@@ -158,9 +158,11 @@ describe('spawned server over stdio', () => {
     }
   });
 
-  it('writes nothing but JSON-RPC to stdout, and exits when stdin closes', async () => {
+  it('writes nothing but JSON-RPC to stdout, not even what a library prints with console.log, and exits when stdin closes', async () => {
+    // A preload that, on SIGUSR2, prints as a library may at any time.
+    const preload = `data:text/javascript,${encodeURIComponent("process.on('SIGUSR2', () => { console.log('probe log'); console.info('probe info'); console.debug('probe debug'); })")}`;
     const child = spawn(process.execPath, [CLI, '--emulator', dir], {
-      env: { PATH: process.env.PATH ?? '', MINDEE_MCP_LOG_LEVEL: 'debug' },
+      env: { PATH: process.env.PATH ?? '', MINDEE_MCP_LOG_LEVEL: 'debug', NODE_OPTIONS: `--import=${preload}` },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -187,6 +189,17 @@ describe('spawned server over stdio', () => {
     await waitFor(2);
     send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'get_job_status', arguments: { job_id: 'nope' } } });
     await waitFor(3);
+    const printed = new Promise<void>((resolve) => {
+      const check = () => {
+        if (stderr.includes('probe debug')) resolve();
+      };
+      child.stderr.on('data', check);
+      check();
+    });
+    child.kill('SIGUSR2');
+    await printed;
+    expect(stderr).toContain('probe log');
+    expect(stderr).toContain('probe info');
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.stdin.end();
     expect(await exited).toBe(0);

@@ -15,6 +15,7 @@ describe('README', () => {
     expect(commands.join('\n')).not.toMatch(/npx -y mindee-mcp/);
     expect(commands).toContain('npm ci');
     expect(commands.some((c) => c.startsWith('npx vitest run'))).toBe(true);
+    expect(commands).toContain('npm test');
     for (const c of commands) {
       const script = /^npm run (\S+)/.exec(c)?.[1];
       if (script) expect(pkg.scripts, c).toHaveProperty(script);
